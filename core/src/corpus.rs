@@ -131,7 +131,11 @@ impl Corpus {
 
     /// The vocabulary of every token in the corpus.
     pub fn vocab(&self) -> Vocab {
-        Vocab::from_tokens(self.songs.iter().flat_map(|song| song.tokens.iter().copied()))
+        Vocab::from_tokens(
+            self.songs
+                .iter()
+                .flat_map(|song| song.tokens.iter().copied()),
+        )
     }
 }
 

@@ -153,7 +153,9 @@ fn forte_normal_form(set: PitchClassSet) -> PitchClasses {
     let key = |r: &PitchClasses| -> PitchClasses {
         let s = r.as_slice();
         let up = |k: usize| (s[k] + 12 - s[0]) % 12;
-        std::iter::once(up(n - 1)).chain((1..n - 1).map(up)).collect()
+        std::iter::once(up(n - 1))
+            .chain((1..n - 1).map(up))
+            .collect()
     };
     let mut best = rotation(0);
     for start in 1..n {
