@@ -4,11 +4,19 @@
 //!   seed project wrote them with music21).
 //! - [`vocab`]: a sorted vocabulary mapping tokens to indices and back.
 //! - [`corpus`]: reading MIDI files into token sequences.
+//! - [`model`]: the network's sizes and parameters.
+//! - [`weights`]: the self-describing weights file.
+//! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
 
 pub mod corpus;
+pub mod kernel;
+pub mod model;
+pub mod predictor;
 pub mod token;
 pub mod vocab;
+pub mod weights;
 
 pub use corpus::{Corpus, CorpusError, SkippedFile, Song};
 pub use token::{PitchClassSet, Token, TokenParseError};
 pub use vocab::{Vocab, VocabError};
+pub use predictor::{Network, Predictor, PredictorError};

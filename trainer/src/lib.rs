@@ -3,6 +3,10 @@
 //! This crate grows with the trainer issue; so far it holds the encoding of
 //! a corpus into vocabulary indices that training windows are cut from.
 
+pub mod init;
+pub mod linalg;
+pub mod network;
+
 use pianola_core::{Corpus, Vocab};
 
 /// Every song of `corpus` as indices into `vocab`. A token missing from the

@@ -1,0 +1,325 @@
+//! Inference: one token in, the next token's probabilities out.
+//!
+//! A [`Network`] is a weights file packed for fast stepping: each LSTM
+//! layer's input and recurrent weights are one `f16` matrix whose rows are
+//! interleaved by unit (input, forget, cell and output gate of unit 0, then
+//! of unit 1, …), so a step reads every weight once, in order. A
+//! [`Predictor`] carries the LSTM state over a shared `Network`.
+//!
+//! ## The window
+//!
+//! The model is trained on windows of `window` tokens (100) that start from a
+//! zero state, so the predictor keeps its context within that length rather
+//! than letting the state run on forever. It carries two states, staggered by
+//! half a window, and computes both in the same pass over the weights. Each
+//! state is reset to zero every `window` tokens; the prediction comes from
+//! the one that has seen more. So once `window / 2` tokens are in, every
+//! prediction is conditioned on exactly the last `n` tokens for some `n` in
+//! `window / 2 + 1 ..= window` ([`Predictor::context_len`] says which), at the
+//! cost of one step, not a re-run of the window.
+
+use std::sync::Arc;
+
+use half::f16;
+
+use crate::kernel::matvec;
+use crate::model::{Arch, ModelConfig};
+use crate::token::Token;
+use crate::vocab::Vocab;
+use crate::weights::ModelFile;
+
+/// Why a model cannot be used for inference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PredictorError {
+    /// The seed's architecture is kept for training comparisons only.
+    #[error("this weights file holds the seed's comparison network, which Pianola does not play")]
+    SeedArchitecture,
+    /// A token the model has never seen.
+    #[error("`{0}` is not in the model's vocabulary")]
+    UnknownToken(Token),
+}
+
+/// One LSTM layer packed for stepping.
+#[derive(Debug)]
+struct PackedLayer {
+    input: usize,
+    /// [hidden × 4 gates, input + hidden], rows interleaved by unit.
+    weights: Vec<f16>,
+    /// [hidden × 4 gates], interleaved like the rows.
+    bias: Vec<f32>,
+}
+
+/// A model ready for inference, shared by any number of predictors.
+#[derive(Debug)]
+pub struct Network {
+    config: ModelConfig,
+    vocab: Vocab,
+    embedding: Vec<f32>,
+    layers: Vec<PackedLayer>,
+    dense_weight: Vec<f16>,
+    dense_bias: Vec<f32>,
+    output_weight: Vec<f16>,
+    output_bias: Vec<f32>,
+}
+
+impl Network {
+    /// Packs a loaded weights file (weights rounded to `f16`).
+    pub fn new(file: &ModelFile) -> Result<Self, PredictorError> {
+        let params = &file.params;
+        let config = params.config.clone();
+        if config.arch != Arch::Pianola {
+            return Err(PredictorError::SeedArchitecture);
+        }
+        let h = config.hidden;
+        let layers = (0..config.layers)
+            .map(|layer| {
+                let input = config.layer_input(layer);
+                let w_ih = params.get(&format!("lstm.{layer}.weight_ih"));
+                let w_hh = params.get(&format!("lstm.{layer}.weight_hh"));
+                let b = params.get(&format!("lstm.{layer}.bias"));
+                let cols = input + h;
+                let mut weights = Vec::with_capacity(4 * h * cols);
+                let mut bias = Vec::with_capacity(4 * h);
+                for unit in 0..h {
+                    for gate in 0..4 {
+                        let row = gate * h + unit;
+                        weights.extend(w_ih[row * input..(row + 1) * input].iter().map(|v| f16::from_f32(*v)));
+                        weights.extend(w_hh[row * h..(row + 1) * h].iter().map(|v| f16::from_f32(*v)));
+                        bias.push(b[row]);
+                    }
+                }
+                PackedLayer {
+                    input,
+                    weights,
+                    bias,
+                }
+            })
+            .collect();
+        let half = |name: &str| params.get(name).iter().map(|v| f16::from_f32(*v)).collect();
+        Ok(Self {
+            vocab: file.vocab.clone(),
+            embedding: params.get("embedding").to_vec(),
+            layers,
+            dense_weight: half("dense.weight"),
+            dense_bias: params.get("dense.bias").to_vec(),
+            output_weight: half("output.weight"),
+            output_bias: params.get("output.bias").to_vec(),
+            config,
+        })
+    }
+
+    /// The sizes.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The tokens, in output order.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+}
+
+/// The LSTM state of one staggered context.
+#[derive(Clone, Debug)]
+struct Lane {
+    /// Per layer: hidden state then cell state, `2 × hidden`.
+    state: Vec<Vec<f32>>,
+    /// Tokens fed since the last reset.
+    len: usize,
+}
+
+/// Carries the LSTM state over a [`Network`], one token at a time.
+///
+/// Allocates only in [`Predictor::new`]; `reset`, `feed`, `logits` and
+/// `probabilities` work in place.
+#[derive(Debug)]
+pub struct Predictor {
+    network: Arc<Network>,
+    lanes: [Lane; 2],
+    /// Tokens fed since the last reset.
+    fed: usize,
+    /// Layer input (input + hidden) for each lane.
+    inputs: Vec<f32>,
+    /// Gate pre-activations (4 × hidden) for each lane.
+    gates: Vec<f32>,
+    dense: Vec<f32>,
+    logits: Vec<f32>,
+    probabilities: Vec<f32>,
+    /// Whether `logits` is up to date with the last feed.
+    fresh: bool,
+}
+
+impl Predictor {
+    /// A predictor with an empty context.
+    pub fn new(network: Arc<Network>) -> Self {
+        let c = network.config.clone();
+        let widest = c.embed.max(c.hidden) + c.hidden;
+        let lane = Lane {
+            state: vec![vec![0.0; 2 * c.hidden]; c.layers],
+            len: 0,
+        };
+        Self {
+            lanes: [lane.clone(), lane],
+            fed: 0,
+            inputs: vec![0.0; 2 * widest],
+            gates: vec![0.0; 2 * 4 * c.hidden],
+            dense: vec![0.0; c.dense],
+            logits: vec![0.0; c.vocab_size],
+            probabilities: vec![0.0; c.vocab_size],
+            fresh: false,
+            network,
+        }
+    }
+
+    /// The network it runs.
+    pub fn network(&self) -> &Arc<Network> {
+        &self.network
+    }
+
+    /// Forgets the context.
+    pub fn reset(&mut self) {
+        for lane in &mut self.lanes {
+            lane.state.iter_mut().for_each(|s| s.fill(0.0));
+            lane.len = 0;
+        }
+        self.fed = 0;
+        self.fresh = false;
+    }
+
+    /// How many of the last tokens the next prediction is conditioned on.
+    pub fn context_len(&self) -> usize {
+        self.lanes[0].len.max(self.lanes[1].len)
+    }
+
+    /// Resets and feeds `tokens` (vocabulary indices), leaving the
+    /// prediction after the last one ready.
+    ///
+    /// # Panics
+    /// If an index is outside the vocabulary.
+    pub fn prime(&mut self, tokens: &[usize]) {
+        self.reset();
+        // Only the last `window` tokens can reach the prediction; start the
+        // stagger as if they were all that was ever fed.
+        let start = tokens.len().saturating_sub(self.network.config.window);
+        for &token in &tokens[start..] {
+            self.advance(token);
+        }
+        self.fresh = false;
+    }
+
+    /// Feeds a token by its text form.
+    pub fn feed_token(&mut self, token: Token) -> Result<(), PredictorError> {
+        let index = self
+            .network
+            .vocab
+            .index_of(token)
+            .ok_or(PredictorError::UnknownToken(token))?;
+        self.feed(index);
+        Ok(())
+    }
+
+    /// Feeds one token (a vocabulary index): one LSTM step.
+    ///
+    /// # Panics
+    /// If `token` is outside the vocabulary.
+    pub fn feed(&mut self, token: usize) {
+        self.advance(token);
+        self.fresh = false;
+    }
+
+    /// The unnormalised scores of every token for the next step.
+    pub fn logits(&mut self) -> &[f32] {
+        if !self.fresh {
+            self.compute_logits();
+            self.fresh = true;
+        }
+        &self.logits
+    }
+
+    /// The probabilities (softmax of the logits) of every token for the next
+    /// step.
+    pub fn probabilities(&mut self) -> &[f32] {
+        self.logits();
+        let max = self.logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for (p, &l) in self.probabilities.iter_mut().zip(&self.logits) {
+            *p = (l - max).exp();
+            sum += *p;
+        }
+        self.probabilities.iter_mut().for_each(|p| *p /= sum);
+        &self.probabilities
+    }
+
+    fn advance(&mut self, token: usize) {
+        let config = &self.network.config;
+        assert!(token < config.vocab_size, "token {token} outside the vocabulary");
+        let window = config.window;
+        // Lane 0 restarts at 0, W, 2W, …; lane 1 at W/2, 3W/2, …
+        let starts = [0, window / 2];
+        let lanes = if window >= 2 && self.fed >= starts[1] { 2 } else { 1 };
+        for (lane, start) in self.lanes.iter_mut().zip(starts).take(lanes) {
+            if (self.fed - start) % window == 0 {
+                lane.state.iter_mut().for_each(|s| s.fill(0.0));
+                lane.len = 0;
+            }
+        }
+        self.fed += 1;
+        self.step(token, lanes);
+        for lane in self.lanes.iter_mut().take(lanes) {
+            lane.len += 1;
+        }
+    }
+
+    /// One LSTM step for the first `lanes` lanes.
+    fn step(&mut self, token: usize, lanes: usize) {
+        let network = &*self.network;
+        let h = network.config.hidden;
+        let e = network.config.embed;
+        for (layer_index, layer) in network.layers.iter().enumerate() {
+            let cols = layer.input + h;
+            for lane in 0..lanes {
+                let x = &mut self.inputs[lane * cols..(lane + 1) * cols];
+                if layer_index == 0 {
+                    x[..e].copy_from_slice(&network.embedding[token * e..(token + 1) * e]);
+                } else {
+                    x[..h].copy_from_slice(&self.lanes[lane].state[layer_index - 1][..h]);
+                }
+                x[layer.input..].copy_from_slice(&self.lanes[lane].state[layer_index][..h]);
+            }
+            matvec(&layer.weights, cols, &self.inputs, lanes, &mut self.gates);
+            for lane in 0..lanes {
+                let gates = &self.gates[lane * 4 * h..(lane + 1) * 4 * h];
+                let (hidden, cell) = self.lanes[lane].state[layer_index].split_at_mut(h);
+                for unit in 0..h {
+                    let g = &gates[4 * unit..4 * unit + 4];
+                    let b = &layer.bias[4 * unit..4 * unit + 4];
+                    let input_gate = sigmoid(g[0] + b[0]);
+                    let forget_gate = sigmoid(g[1] + b[1]);
+                    let candidate = (g[2] + b[2]).tanh();
+                    let output_gate = sigmoid(g[3] + b[3]);
+                    cell[unit] = forget_gate * cell[unit] + input_gate * candidate;
+                    hidden[unit] = output_gate * cell[unit].tanh();
+                }
+            }
+        }
+    }
+
+    fn compute_logits(&mut self) {
+        let network = &*self.network;
+        let h = network.config.hidden;
+        let best = if self.lanes[1].len > self.lanes[0].len { 1 } else { 0 };
+        let top = &self.lanes[best].state[network.layers.len() - 1][..h];
+        matvec(&network.dense_weight, h, top, 1, &mut self.dense);
+        for (d, b) in self.dense.iter_mut().zip(&network.dense_bias) {
+            *d = (*d + b).max(0.0);
+        }
+        matvec(&network.output_weight, network.config.dense, &self.dense, 1, &mut self.logits);
+        for (l, b) in self.logits.iter_mut().zip(&network.output_bias) {
+            *l += b;
+        }
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
