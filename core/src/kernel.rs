@@ -47,7 +47,14 @@ pub fn matvec(w: &[f16], cols: usize, x: &[f32], lanes: usize, y: &mut [f32]) {
 }
 
 /// The reference loop, also used where no SIMD path applies.
-pub fn matvec_portable(w: &[f16], cols: usize, rows: usize, x: &[f32], lanes: usize, y: &mut [f32]) {
+pub fn matvec_portable(
+    w: &[f16],
+    cols: usize,
+    rows: usize,
+    x: &[f32],
+    lanes: usize,
+    y: &mut [f32],
+) {
     for lane in 0..lanes {
         let x = &x[lane * cols..(lane + 1) * cols];
         for (r, out) in y[lane * rows..(lane + 1) * rows].iter_mut().enumerate() {
@@ -83,7 +90,8 @@ mod x86 {
             while c < simd_cols {
                 // SAFETY: c + 16 <= cols and every row index < rows.
                 unsafe {
-                    let xs: [__m512; L] = std::array::from_fn(|lane| _mm512_loadu_ps(xp.add(lane * cols + c)));
+                    let xs: [__m512; L] =
+                        std::array::from_fn(|lane| _mm512_loadu_ps(xp.add(lane * cols + c)));
                     for k in 0..block {
                         let raw = _mm256_loadu_si256(wp.add((r + k) * cols + c) as *const __m256i);
                         let wv = _mm512_cvtph_ps(raw);
@@ -127,7 +135,8 @@ mod x86 {
             while c < simd_cols {
                 // SAFETY: c + 8 <= cols and every row index < rows.
                 unsafe {
-                    let xs: [__m256; L] = std::array::from_fn(|lane| _mm256_loadu_ps(xp.add(lane * cols + c)));
+                    let xs: [__m256; L] =
+                        std::array::from_fn(|lane| _mm256_loadu_ps(xp.add(lane * cols + c)));
                     for k in 0..block {
                         let raw = _mm_loadu_si128(wp.add((r + k) * cols + c) as *const __m128i);
                         let wv = _mm256_cvtph_ps(raw);
@@ -166,14 +175,19 @@ mod tests {
             let w: Vec<f16> = (0..rows * cols)
                 .map(|i| f16::from_f32(((i * 7919) % 97) as f32 / 97.0 - 0.5))
                 .collect();
-            let x: Vec<f32> = (0..2 * cols).map(|i| ((i * 31) % 13) as f32 / 13.0 - 0.4).collect();
+            let x: Vec<f32> = (0..2 * cols)
+                .map(|i| ((i * 31) % 13) as f32 / 13.0 - 0.4)
+                .collect();
             for lanes in [1, 2] {
                 let mut expected = vec![0.0; 2 * rows];
                 matvec_portable(&w, cols, rows, &x, lanes, &mut expected);
                 let mut got = vec![0.0; 2 * rows];
                 matvec(&w, cols, &x, lanes, &mut got);
                 for (a, b) in got.iter().zip(&expected) {
-                    assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{rows}x{cols}: {a} vs {b}");
+                    assert!(
+                        (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+                        "{rows}x{cols}: {a} vs {b}"
+                    );
                 }
             }
         }

@@ -17,6 +17,6 @@ pub mod vocab;
 pub mod weights;
 
 pub use corpus::{Corpus, CorpusError, SkippedFile, Song};
+pub use predictor::{Network, Predictor, PredictorError};
 pub use token::{PitchClassSet, Token, TokenParseError};
 pub use vocab::{Vocab, VocabError};
-pub use predictor::{Network, Predictor, PredictorError};

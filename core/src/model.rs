@@ -66,7 +66,10 @@ impl ModelConfig {
             return Err(format!("{} layers is more than 16", self.layers));
         }
         if self.arch == Arch::Seed && self.embed != 1 {
-            return Err(format!("the seed network takes 1 input, not {}", self.embed));
+            return Err(format!(
+                "the seed network takes 1 input, not {}",
+                self.embed
+            ));
         }
         Ok(())
     }
@@ -252,11 +255,8 @@ mod tests {
             ..config(Arch::Seed)
         };
         let lstm = |input: usize| 4 * (input * 512 + 512 * 512 + 512);
-        let keras = lstm(1) + 2 * lstm(512)
-            + 4 * 512
-            + (512 * 256 + 256)
-            + 4 * 256
-            + (256 * 358 + 358);
+        let keras =
+            lstm(1) + 2 * lstm(512) + 4 * 512 + (512 * 256 + 256) + 4 * 256 + (256 * 358 + 358);
         assert_eq!(keras, 5_477_478);
         let running_stats = 2 * 512 + 2 * 256;
         assert_eq!(seed.parameter_count() + running_stats, keras);

@@ -83,8 +83,16 @@ impl Network {
                 for unit in 0..h {
                     for gate in 0..4 {
                         let row = gate * h + unit;
-                        weights.extend(w_ih[row * input..(row + 1) * input].iter().map(|v| f16::from_f32(*v)));
-                        weights.extend(w_hh[row * h..(row + 1) * h].iter().map(|v| f16::from_f32(*v)));
+                        weights.extend(
+                            w_ih[row * input..(row + 1) * input]
+                                .iter()
+                                .map(|v| f16::from_f32(*v)),
+                        );
+                        weights.extend(
+                            w_hh[row * h..(row + 1) * h]
+                                .iter()
+                                .map(|v| f16::from_f32(*v)),
+                        );
                         bias.push(b[row]);
                     }
                 }
@@ -240,7 +248,11 @@ impl Predictor {
     /// step.
     pub fn probabilities(&mut self) -> &[f32] {
         self.logits();
-        let max = self.logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let max = self
+            .logits
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
         let mut sum = 0.0;
         for (p, &l) in self.probabilities.iter_mut().zip(&self.logits) {
             *p = (l - max).exp();
@@ -252,11 +264,18 @@ impl Predictor {
 
     fn advance(&mut self, token: usize) {
         let config = &self.network.config;
-        assert!(token < config.vocab_size, "token {token} outside the vocabulary");
+        assert!(
+            token < config.vocab_size,
+            "token {token} outside the vocabulary"
+        );
         let window = config.window;
         // Lane 0 restarts at 0, W, 2W, …; lane 1 at W/2, 3W/2, …
         let starts = [0, window / 2];
-        let lanes = if window >= 2 && self.fed >= starts[1] { 2 } else { 1 };
+        let lanes = if window >= 2 && self.fed >= starts[1] {
+            2
+        } else {
+            1
+        };
         for (lane, start) in self.lanes.iter_mut().zip(starts).take(lanes) {
             if (self.fed - start) % window == 0 {
                 lane.state.iter_mut().for_each(|s| s.fill(0.0));
@@ -307,13 +326,23 @@ impl Predictor {
     fn compute_logits(&mut self) {
         let network = &*self.network;
         let h = network.config.hidden;
-        let best = if self.lanes[1].len > self.lanes[0].len { 1 } else { 0 };
+        let best = if self.lanes[1].len > self.lanes[0].len {
+            1
+        } else {
+            0
+        };
         let top = &self.lanes[best].state[network.layers.len() - 1][..h];
         matvec(&network.dense_weight, h, top, 1, &mut self.dense);
         for (d, b) in self.dense.iter_mut().zip(&network.dense_bias) {
             *d = (*d + b).max(0.0);
         }
-        matvec(&network.output_weight, network.config.dense, &self.dense, 1, &mut self.logits);
+        matvec(
+            &network.output_weight,
+            network.config.dense,
+            &self.dense,
+            1,
+            &mut self.logits,
+        );
         for (l, b) in self.logits.iter_mut().zip(&network.output_bias) {
             *l += b;
         }

@@ -125,7 +125,9 @@ pub enum WeightsError {
     #[error("metadata `{0}` is missing (not a Pianola weights file?)")]
     MissingMetadata(&'static str),
     /// The file is of another kind or version.
-    #[error("unsupported weights format `{format}` version `{version}` (this build reads {FORMAT} {VERSION})")]
+    #[error(
+        "unsupported weights format `{format}` version `{version}` (this build reads {FORMAT} {VERSION})"
+    )]
     UnsupportedVersion {
         /// The `format` found.
         format: String,
@@ -316,12 +318,11 @@ impl ModelFile {
                     expected: spec.shape.clone(),
                 });
             }
-            let decoded = decode(view.dtype(), view.data()).ok_or_else(|| {
-                WeightsError::WrongDtype {
+            let decoded =
+                decode(view.dtype(), view.data()).ok_or_else(|| WeightsError::WrongDtype {
                     name: spec.name.clone(),
                     dtype: format!("{:?}", view.dtype()),
-                }
-            })?;
+                })?;
             if decoded.iter().any(|v| !v.is_finite()) {
                 return Err(WeightsError::NonFinite(spec.name.clone()));
             }

@@ -1,6 +1,8 @@
 //! `pianola`: Pianola's standalone command.
 
+mod model_info;
 mod stats;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -16,10 +18,19 @@ struct Cli {
 enum Command {
     /// Read a corpus folder and report songs, tokens and vocabulary.
     Stats(stats::StatsArgs),
+    /// Train the LSTM on a corpus folder and write a weights file.
+    Train(train::TrainArgs),
+    /// Score a weights file on its held-out songs.
+    Eval(model_info::EvalArgs),
+    /// Show what a weights file holds.
+    Info(model_info::InfoArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Stats(args) => stats::run(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => model_info::eval(&args),
+        Command::Info(args) => model_info::info(&args),
     }
 }

@@ -3,9 +3,12 @@
 //! This crate grows with the trainer issue; so far it holds the encoding of
 //! a corpus into vocabulary indices that training windows are cut from.
 
+pub mod data;
 pub mod init;
 pub mod linalg;
 pub mod network;
+pub mod optim;
+pub mod train;
 
 use pianola_core::{Corpus, Vocab};
 

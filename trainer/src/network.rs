@@ -139,6 +139,14 @@ pub struct Workspace {
     grad_recurrent: Vec<f32>,
 }
 
+impl Workspace {
+    /// The logits of the positions scored by the last evaluation run, row
+    /// after row (in training runs they hold the loss gradient instead).
+    pub fn logits(&self) -> &[f32] {
+        &self.logits
+    }
+}
+
 fn resize(buffer: &mut Vec<f32>, len: usize) {
     buffer.clear();
     buffer.resize(len, 0.0);
@@ -241,7 +249,11 @@ pub fn run_batch<R: Rng>(
                     g[h + u] = f;
                     g[2 * h + u] = c_new;
                     g[3 * h + u] = o;
-                    let c_prev = if t > 0 { acts.cells[(row - b) * h + u] } else { 0.0 };
+                    let c_prev = if t > 0 {
+                        acts.cells[(row - b) * h + u]
+                    } else {
+                        0.0
+                    };
                     let c = f * c_prev + i * c_new;
                     acts.cells[row * h + u] = c;
                     acts.hidden[row * h + u] = o * c.tanh();
@@ -259,8 +271,13 @@ pub fn run_batch<R: Rng>(
             && drops
         {
             let keep = 1.0 / (1.0 - dropout);
-            acts.mask
-                .extend((0..n * h).map(|_| if rng.random::<f32>() < dropout { 0.0 } else { keep }));
+            acts.mask.extend((0..n * h).map(|_| {
+                if rng.random::<f32>() < dropout {
+                    0.0
+                } else {
+                    keep
+                }
+            }));
             acts.output
                 .iter_mut()
                 .zip(&acts.mask)
@@ -278,7 +295,14 @@ pub fn run_batch<R: Rng>(
     ws.head_input
         .copy_from_slice(&top[first_row * h..(first_row + head_rows) * h]);
     if config.arch == Arch::Seed {
-        batch_norm_forward(params, "norm1", &mut ws.head_input, h, training, &mut ws.norm1);
+        batch_norm_forward(
+            params,
+            "norm1",
+            &mut ws.head_input,
+            h,
+            training,
+            &mut ws.norm1,
+        );
         dropout_in_place(&mut ws.head_input, &mut ws.head_mask1, &mut mode, dropout);
     }
     resize(&mut ws.dense_pre, head_rows * d);
@@ -301,7 +325,14 @@ pub fn run_batch<R: Rng>(
     ws.head_out.clear();
     ws.head_out.extend_from_slice(&ws.dense);
     if config.arch == Arch::Seed {
-        batch_norm_forward(params, "norm2", &mut ws.head_out, d, training, &mut ws.norm2);
+        batch_norm_forward(
+            params,
+            "norm2",
+            &mut ws.head_out,
+            d,
+            training,
+            &mut ws.norm2,
+        );
         dropout_in_place(&mut ws.head_out, &mut ws.head_mask2, &mut mode, dropout);
     }
     resize(&mut ws.logits, head_rows * v);
@@ -323,7 +354,10 @@ pub fn run_batch<R: Rng>(
     for (r, logits) in ws.logits.chunks_exact_mut(v).enumerate() {
         let row = first_row + r;
         let target = batch.targets[(row % b) * t_len + row / b] as usize;
-        logits.iter_mut().zip(output_bias).for_each(|(l, b)| *l += b);
+        logits
+            .iter_mut()
+            .zip(output_bias)
+            .for_each(|(l, b)| *l += b);
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let sum: f32 = logits.iter().map(|l| (l - max).exp()).sum();
         let target_logit = logits[target];
@@ -376,7 +410,9 @@ fn batch_norm_forward(
         let mut mean = vec![0.0f32; width];
         let mut var = vec![0.0f32; width];
         for row in x.chunks_exact(width) {
-            mean.iter_mut().zip(row).for_each(|(m, v)| *m += v / rows as f32);
+            mean.iter_mut()
+                .zip(row)
+                .for_each(|(m, v)| *m += v / rows as f32);
         }
         for row in x.chunks_exact(width) {
             for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
@@ -426,15 +462,25 @@ fn batch_norm_backward(
     let gamma = params.get(&format!("{name}.weight"));
     let mut sum_dy = vec![0.0f32; width];
     let mut sum_dy_xhat = vec![0.0f32; width];
-    for (dy, xhat) in grad.chunks_exact(width).zip(saved.normalised.chunks_exact(width)) {
+    for (dy, xhat) in grad
+        .chunks_exact(width)
+        .zip(saved.normalised.chunks_exact(width))
+    {
         for k in 0..width {
             sum_dy[k] += dy[k];
             sum_dy_xhat[k] += dy[k] * xhat[k];
         }
     }
-    grads.get_mut(&format!("{name}.weight")).copy_from_slice(&sum_dy_xhat);
-    grads.get_mut(&format!("{name}.bias")).copy_from_slice(&sum_dy);
-    for (dy, xhat) in grad.chunks_exact_mut(width).zip(saved.normalised.chunks_exact(width)) {
+    grads
+        .get_mut(&format!("{name}.weight"))
+        .copy_from_slice(&sum_dy_xhat);
+    grads
+        .get_mut(&format!("{name}.bias"))
+        .copy_from_slice(&sum_dy);
+    for (dy, xhat) in grad
+        .chunks_exact_mut(width)
+        .zip(saved.normalised.chunks_exact(width))
+    {
         for k in 0..width {
             let scale = gamma[k] * saved.inv_std[k] / rows;
             dy[k] = scale * (rows * dy[k] - sum_dy[k] - xhat[k] * sum_dy_xhat[k]);
@@ -543,7 +589,11 @@ fn backward(
                     let (i, f, g, o) = (gates[u], gates[h + u], gates[2 * h + u], gates[3 * h + u]);
                     let c = acts.cells[row * h + u];
                     let tanh_c = c.tanh();
-                    let c_prev = if t > 0 { acts.cells[(row - b) * h + u] } else { 0.0 };
+                    let c_prev = if t > 0 {
+                        acts.cells[(row - b) * h + u]
+                    } else {
+                        0.0
+                    };
                     let dc = ws.grad_cell[w * h + u] + dh * o * (1.0 - tanh_c * tanh_c);
                     dg[u] = dc * g * i * (1.0 - i);
                     dg[h + u] = dc * c_prev * f * (1.0 - f);
@@ -591,7 +641,11 @@ fn backward(
             false,
             threads,
         );
-        column_sums(&ws.grad_gates, 4 * h, grads.get_mut(&format!("lstm.{layer}.bias")));
+        column_sums(
+            &ws.grad_gates,
+            4 * h,
+            grads.get_mut(&format!("lstm.{layer}.bias")),
+        );
         let needs_input_grad = layer > 0 || config.arch == Arch::Pianola;
         if needs_input_grad {
             resize(&mut ws.grad_input, n * input_width);

@@ -69,7 +69,14 @@ fn check(arch: Arch, positions: Positions, dropout: f32) {
         dropout,
         rng: &mut drop_rng,
     };
-    run_batch(&mut params, &batch, positions, mode, &mut Workspace::default(), 1);
+    run_batch(
+        &mut params,
+        &batch,
+        positions,
+        mode,
+        &mut Workspace::default(),
+        1,
+    );
 
     // Central differences in f32 are noisy, and a ReLU or a small batch
     // norm can put a kink within one step: an element passes if any of three

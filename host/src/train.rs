@@ -1,0 +1,200 @@
+//! `pianola train`: train the LSTM on a corpus folder.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use pianola_core::corpus::default_corpus_dir;
+use pianola_core::model::Arch;
+use pianola_core::weights::StoredDtype;
+use pianola_trainer::optim::OptimizerKind;
+use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, csv_path, train};
+
+/// Which network to train.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ArchArg {
+    /// Embedding input, loss at every position.
+    Pianola,
+    /// The seed's network, for comparison: scalar input, loss at the last position.
+    Seed,
+}
+
+/// The update rule.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OptimizerArg {
+    /// RMSprop, as the seed.
+    Rmsprop,
+    /// AdamW.
+    Adamw,
+}
+
+/// Arguments of `pianola train`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Folder of `.mid` files [default: $PIANOLA_CORPUS, else midi_songs/ if
+    /// it holds files, else ../shared/midi_songs]
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// The weights file to write (the checkpoint with the best validation loss).
+    #[arg(long, default_value = "pianola.safetensors")]
+    out: PathBuf,
+    /// Which network.
+    #[arg(long, value_enum, default_value = "pianola")]
+    arch: ArchArg,
+    /// Passes over the training songs.
+    #[arg(long, default_value_t = 50)]
+    epochs: usize,
+    /// Stop after this many minutes (the best checkpoint is kept).
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// Width of the token embedding.
+    #[arg(long, default_value_t = 64)]
+    embed: usize,
+    /// Units per LSTM layer.
+    #[arg(long, default_value_t = 512)]
+    hidden: usize,
+    /// Stacked LSTM layers.
+    #[arg(long, default_value_t = 3)]
+    layers: usize,
+    /// Units of the dense layer before the output.
+    #[arg(long, default_value_t = 256)]
+    dense: usize,
+    /// Context length in tokens.
+    #[arg(long, default_value_t = 100)]
+    window: usize,
+    /// Windows per batch.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
+    /// Update rule.
+    #[arg(long, value_enum, default_value = "rmsprop")]
+    optimizer: OptimizerArg,
+    /// Dropout between layers.
+    #[arg(long, default_value_t = 0.3)]
+    dropout: f32,
+    /// Share of songs held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    val_songs: f64,
+    /// Seed of the split, the initial weights and the batch order.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Continue training this weights file (its sizes and split win).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Clip the global gradient norm to this.
+    #[arg(long, default_value_t = 5.0)]
+    clip: f32,
+    /// Threads for the matrix products [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Validation windows start every this many tokens.
+    #[arg(long, default_value_t = 10)]
+    eval_stride: usize,
+    /// Validate and checkpoint at least every this many seconds.
+    #[arg(long, default_value_t = 120.0)]
+    validate_every: f64,
+    /// Store the weights as f32 instead of f16.
+    #[arg(long)]
+    f32: bool,
+}
+
+struct Bar {
+    bar: ProgressBar,
+}
+
+impl Progress for Bar {
+    fn batch(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64, rate: f64) {
+        self.bar.set_length(batches as u64);
+        self.bar.set_position(batch as u64);
+        self.bar.set_message(format!(
+            "epoch {epoch} · loss {loss:.3} · {rate:.0} tokens/s"
+        ));
+    }
+
+    fn epoch(&mut self, r: &EpochRecord, improved: bool) {
+        self.bar.println(format!(
+            "epoch {:>6.2}  train {:.3}  validation {:.3} (top-1 {:.1} %, top-5 {:.1} %)  {:.0} tokens/s  {:.0} s{}",
+            r.epoch,
+            r.train_loss,
+            r.validation.loss(),
+            100.0 * r.validation.accuracy(),
+            100.0 * r.validation.top5_accuracy(),
+            r.tokens_per_second,
+            r.seconds,
+            if improved { "  saved" } else { "" }
+        ));
+    }
+}
+
+/// Runs `pianola train`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = TrainOptions {
+        corpus: args.corpus.clone().unwrap_or_else(default_corpus_dir),
+        out: args.out.clone(),
+        arch: match args.arch {
+            ArchArg::Pianola => Arch::Pianola,
+            ArchArg::Seed => Arch::Seed,
+        },
+        epochs: args.epochs,
+        minutes: args.minutes,
+        embed: args.embed,
+        hidden: args.hidden,
+        layers: args.layers,
+        dense: args.dense,
+        window: args.window,
+        batch: args.batch,
+        learning_rate: args.lr,
+        optimizer: match args.optimizer {
+            OptimizerArg::Rmsprop => OptimizerKind::RmsProp,
+            OptimizerArg::Adamw => OptimizerKind::AdamW,
+        },
+        dropout: args.dropout,
+        validation_share: args.val_songs,
+        seed: args.seed,
+        resume: args.resume.clone(),
+        clip: args.clip,
+        threads,
+        eval_stride: args.eval_stride,
+        validate_every: args.validate_every,
+        dtype: if args.f32 {
+            StoredDtype::F32
+        } else {
+            StoredDtype::F16
+        },
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .context("installing the Ctrl-C handler")?;
+    let bar = ProgressBar::new(1).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} batches · {msg} · ETA {eta}")
+            .expect("a valid template"),
+    );
+    let mut progress = Bar { bar };
+    let report = train(&options, stop, &mut progress)
+        .with_context(|| format!("training on {}", options.corpus.display()))?;
+    progress.bar.finish_and_clear();
+    if report.interrupted {
+        println!("stopped by Ctrl-C after {} epochs", report.history.len());
+    }
+    match report.best {
+        Some(best) => println!(
+            "best validation loss {:.4} nats/token (top-1 {:.1} %) saved to {}; curve in {}",
+            best.loss(),
+            100.0 * best.accuracy(),
+            options.out.display(),
+            csv_path(&options.out).display()
+        ),
+        None => println!("no epoch finished: nothing saved"),
+    }
+    Ok(())
+}

@@ -1,0 +1,444 @@
+//! The training run: split, epochs of batches, validation, checkpoints.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use pianola_core::corpus::Corpus;
+use pianola_core::model::{Arch, ModelConfig, Params};
+use pianola_core::weights::{
+    CorpusSummary, ModelFile, ModelInfo, StoredDtype, TrainingSummary, WeightsError,
+};
+use pianola_core::{CorpusError, Vocab};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::{Window, evaluation_windows, fill_batch, split_songs, training_windows};
+use crate::init::initialise;
+use crate::network::{Batch, Mode, Positions, Stats, Workspace, run_batch};
+use crate::optim::{Optimizer, OptimizerKind, clip_gradients};
+
+/// Everything a training run is told.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// The corpus folder.
+    pub corpus: PathBuf,
+    /// The weights file to write (the best checkpoint).
+    pub out: PathBuf,
+    /// Which network.
+    pub arch: Arch,
+    /// Passes over the training songs (at most).
+    pub epochs: usize,
+    /// Wall-clock budget in minutes (at most).
+    pub minutes: Option<f64>,
+    /// Embedding width (Pianola network).
+    pub embed: usize,
+    /// LSTM units per layer.
+    pub hidden: usize,
+    /// LSTM layers.
+    pub layers: usize,
+    /// Dense units before the output.
+    pub dense: usize,
+    /// Context length in tokens.
+    pub window: usize,
+    /// Windows per batch.
+    pub batch: usize,
+    /// Learning rate.
+    pub learning_rate: f32,
+    /// Update rule.
+    pub optimizer: OptimizerKind,
+    /// Dropout between layers.
+    pub dropout: f32,
+    /// Share of songs held out.
+    pub validation_share: f64,
+    /// Seed of the split, the initial weights and the batches.
+    pub seed: u64,
+    /// Continue from this weights file (its sizes, split and weights).
+    pub resume: Option<PathBuf>,
+    /// Largest global gradient norm.
+    pub clip: f32,
+    /// Threads for the matrix products.
+    pub threads: usize,
+    /// Evaluation windows start every this many tokens.
+    pub eval_stride: usize,
+    /// Validate (and checkpoint) at least this often, in seconds, besides
+    /// at the end of every epoch.
+    pub validate_every: f64,
+    /// How tensors are stored.
+    pub dtype: StoredDtype,
+    /// The command line, recorded in the file.
+    pub command: String,
+}
+
+/// Why training could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The corpus folder could not be read.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// The resumed or written weights file failed.
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    /// The sizes are unusable, or the data too small.
+    #[error("{0}")]
+    Invalid(String),
+    /// Writing the loss curve failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The reason.
+        source: std::io::Error,
+    },
+}
+
+/// One line of the loss curve.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochRecord {
+    /// Epochs done (fractional when validated within an epoch).
+    pub epoch: f64,
+    /// Optimiser steps so far.
+    pub steps: u64,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// Validation figures after the epoch.
+    pub validation: Stats,
+    /// Seconds since the start.
+    pub seconds: f64,
+    /// Training tokens per second over the epoch.
+    pub tokens_per_second: f64,
+}
+
+/// What a finished run did.
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    /// Every epoch.
+    pub history: Vec<EpochRecord>,
+    /// The best validation figures (those of the saved file).
+    pub best: Option<Stats>,
+    /// Whether the run was stopped early by the stop flag.
+    pub interrupted: bool,
+}
+
+/// Called after every batch (epoch, batch, batches, training loss so far,
+/// tokens per second) and after every epoch.
+pub trait Progress {
+    /// A batch is done.
+    fn batch(
+        &mut self,
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+        loss: f64,
+        tokens_per_second: f64,
+    );
+    /// An epoch is done and validated.
+    fn epoch(&mut self, record: &EpochRecord, improved: bool);
+}
+
+/// Trains, saving the best validation checkpoint to `options.out` and the
+/// loss curve to `loss.csv` beside it. Stops between batches when `stop` is
+/// set.
+pub fn train(
+    options: &TrainOptions,
+    stop: Arc<AtomicBool>,
+    progress: &mut dyn Progress,
+) -> Result<TrainReport, TrainError> {
+    let started = Instant::now();
+    let corpus = Corpus::read_dir(&options.corpus)?;
+    if corpus.songs.len() < 2 {
+        return Err(TrainError::Invalid(format!(
+            "{} holds {} readable songs; training needs at least 2",
+            options.corpus.display(),
+            corpus.songs.len()
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+
+    // Sizes, vocabulary, split and weights: fresh, or from the resumed file.
+    let (vocab, mut params, validation_names, done_epochs, done_steps) = match &options.resume {
+        Some(path) => {
+            let file = ModelFile::load(path)?;
+            let names = file.info.corpus.validation_songs.clone();
+            let epochs = file.info.training.epochs.ceil() as usize;
+            (
+                file.vocab,
+                file.params,
+                names,
+                epochs,
+                file.info.training.steps,
+            )
+        }
+        None => {
+            let vocab = corpus.vocab();
+            let config = ModelConfig {
+                arch: options.arch,
+                vocab_size: vocab.len(),
+                embed: if options.arch == Arch::Seed {
+                    1
+                } else {
+                    options.embed
+                },
+                hidden: options.hidden,
+                layers: options.layers,
+                dense: options.dense,
+                window: options.window,
+            };
+            config.validate().map_err(TrainError::Invalid)?;
+            let params = initialise(config, &mut rng);
+            let split = split_songs(corpus.songs.len(), options.validation_share, &mut rng);
+            let names = split
+                .validation
+                .iter()
+                .map(|&i| corpus.songs[i].name.clone())
+                .collect();
+            (vocab, params, names, 0, 0)
+        }
+    };
+    let config = params.config.clone();
+    let encoded = encode_known(&corpus, &vocab);
+    let (mut train_songs, mut validation_songs) = (Vec::new(), Vec::new());
+    for (song, tokens) in corpus.songs.iter().zip(&encoded) {
+        if validation_names.contains(&song.name) {
+            validation_songs.push(tokens.as_slice());
+        } else {
+            train_songs.push(tokens.as_slice());
+        }
+    }
+
+    let (positions, stride) = match config.arch {
+        Arch::Pianola => (Positions::All, config.window),
+        Arch::Seed => (Positions::Last, 1),
+    };
+    let mut grads = params.clone();
+    let mut optimizer = Optimizer::new(options.optimizer, options.learning_rate, &params);
+    let mut workspace = Workspace::default();
+    let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+    let mut history = Vec::new();
+    let mut best: Option<Stats> = None;
+    let mut steps = done_steps;
+    let deadline = options.minutes.map(|m| m * 60.0);
+    let out_of_time =
+        |started: &Instant| deadline.is_some_and(|d| started.elapsed().as_secs_f64() >= d);
+    let mut interrupted = false;
+
+    let mut last_validation = Instant::now();
+    let (mut loss_sum, mut loss_count, mut tokens) = (0.0, 0usize, 0usize);
+    let mut rate_start = Instant::now();
+    'epochs: for epoch in done_epochs + 1..=done_epochs + options.epochs {
+        let windows = training_windows(&train_songs, config.window, stride, &mut rng);
+        if windows.is_empty() {
+            return Err(TrainError::Invalid(format!(
+                "no training song is longer than the window of {} tokens",
+                config.window
+            )));
+        }
+        let batches: Vec<&[Window]> = windows.chunks(options.batch).collect();
+        for (index, chunk) in batches.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) || out_of_time(&started) {
+                interrupted = stop.load(Ordering::Relaxed);
+                break 'epochs;
+            }
+            fill_batch(
+                &train_songs,
+                chunk,
+                config.window,
+                &mut inputs,
+                &mut targets,
+            );
+            let batch = Batch {
+                inputs: &inputs,
+                targets: &targets,
+                windows: chunk.len(),
+                steps: config.window,
+            };
+            let mode = Mode::Train {
+                grads: &mut grads,
+                dropout: options.dropout,
+                rng: &mut rng,
+            };
+            let stats = run_batch(
+                &mut params,
+                &batch,
+                positions,
+                mode,
+                &mut workspace,
+                options.threads,
+            );
+            clip_gradients(&mut grads, options.clip);
+            optimizer.step(&mut params, &grads);
+            steps += 1;
+            loss_sum += stats.loss();
+            loss_count += 1;
+            tokens += chunk.len() * config.window;
+            let rate = tokens as f64 / rate_start.elapsed().as_secs_f64();
+            progress.batch(
+                epoch,
+                index + 1,
+                batches.len(),
+                loss_sum / loss_count as f64,
+                rate,
+            );
+
+            let epoch_done = index + 1 == batches.len();
+            if !epoch_done && last_validation.elapsed().as_secs_f64() < options.validate_every {
+                continue;
+            }
+            let validation = evaluate(
+                &mut params,
+                &validation_songs,
+                options.eval_stride,
+                options.threads,
+            );
+            let record = EpochRecord {
+                epoch: (epoch - 1) as f64 + (index + 1) as f64 / batches.len() as f64,
+                steps,
+                train_loss: loss_sum / loss_count as f64,
+                validation,
+                seconds: started.elapsed().as_secs_f64(),
+                tokens_per_second: rate,
+            };
+            let improved = best.is_none_or(|b| validation.loss() < b.loss());
+            if improved {
+                best = Some(validation);
+                let file = model_file(
+                    &params,
+                    &vocab,
+                    &corpus,
+                    options,
+                    &validation_names,
+                    &record,
+                );
+                file.save(&options.out, options.dtype)?;
+            }
+            progress.epoch(&record, improved);
+            history.push(record);
+            write_csv(&options.out, &history)?;
+            (loss_sum, loss_count, tokens) = (0.0, 0, 0);
+            rate_start = Instant::now();
+            last_validation = Instant::now();
+        }
+    }
+    Ok(TrainReport {
+        history,
+        best,
+        interrupted,
+    })
+}
+
+/// Every song as vocabulary indices; tokens the vocabulary lacks (a resumed
+/// model on a changed corpus) are left out.
+fn encode_known(corpus: &Corpus, vocab: &Vocab) -> Vec<Vec<u32>> {
+    corpus
+        .songs
+        .iter()
+        .map(|song| {
+            song.tokens
+                .iter()
+                .filter_map(|t| vocab.index_of(*t).map(|i| i as u32))
+                .collect()
+        })
+        .collect()
+}
+
+/// Validation figures: for windows of `window` tokens starting every
+/// `stride` tokens, the prediction of the token after the window — the next
+/// token with a full context, the same task for both networks.
+pub fn evaluate(params: &mut Params, songs: &[&[u32]], stride: usize, threads: usize) -> Stats {
+    let window = params.config.window;
+    let windows = evaluation_windows(songs, window, stride);
+    let mut workspace = Workspace::default();
+    let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+    let mut stats = Stats::default();
+    for chunk in windows.chunks(64) {
+        fill_batch(songs, chunk, window, &mut inputs, &mut targets);
+        let batch = Batch {
+            inputs: &inputs,
+            targets: &targets,
+            windows: chunk.len(),
+            steps: window,
+        };
+        let mode: Mode<ChaCha8Rng> = Mode::Eval;
+        stats.add(run_batch(
+            params,
+            &batch,
+            Positions::Last,
+            mode,
+            &mut workspace,
+            threads,
+        ));
+    }
+    stats
+}
+
+fn model_file(
+    params: &Params,
+    vocab: &Vocab,
+    corpus: &Corpus,
+    options: &TrainOptions,
+    validation_names: &[String],
+    record: &EpochRecord,
+) -> ModelFile {
+    ModelFile {
+        vocab: vocab.clone(),
+        params: params.clone(),
+        info: ModelInfo {
+            corpus: CorpusSummary {
+                path: options.corpus.display().to_string(),
+                songs: corpus.songs.len(),
+                tokens: corpus.total_tokens(),
+                validation_songs: validation_names.to_vec(),
+                split_seed: options.seed,
+            },
+            training: TrainingSummary {
+                epochs: record.epoch,
+                steps: record.steps,
+                optimizer: options.optimizer.name().to_string(),
+                learning_rate: f64::from(options.learning_rate),
+                batch: options.batch,
+                dropout: f64::from(options.dropout),
+                wall_seconds: record.seconds,
+                validation_loss: Some(record.validation.loss()),
+                validation_accuracy: Some(record.validation.accuracy()),
+                validation_top5: Some(record.validation.top5_accuracy()),
+                date: utc_now(),
+                command: options.command.clone(),
+            },
+        },
+    }
+}
+
+/// `loss.csv` beside the weights file.
+pub fn csv_path(out: &Path) -> PathBuf {
+    out.with_file_name("loss.csv")
+}
+
+fn write_csv(out: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
+    let mut text = String::from(
+        "epoch,steps,seconds,train_loss,validation_loss,validation_accuracy,validation_top5,tokens_per_second\n",
+    );
+    for r in history {
+        let _ = writeln!(
+            text,
+            "{:.3},{},{:.1},{:.5},{:.5},{:.5},{:.5},{:.0}",
+            r.epoch,
+            r.steps,
+            r.seconds,
+            r.train_loss,
+            r.validation.loss(),
+            r.validation.accuracy(),
+            r.validation.top5_accuracy(),
+            r.tokens_per_second
+        );
+    }
+    let path = csv_path(out);
+    fs::write(&path, text).map_err(|source| TrainError::Io { path, source })
+}
+
+/// The current UTC time as RFC 3339.
+fn utc_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
