@@ -65,6 +65,7 @@ pub fn matvec_portable(
 }
 
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::needless_range_loop)] // acc[lane][row] reads clearer than zipped iterators here
 mod x86 {
     use std::arch::x86_64::*;
 

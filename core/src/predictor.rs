@@ -277,7 +277,7 @@ impl Predictor {
             1
         };
         for (lane, start) in self.lanes.iter_mut().zip(starts).take(lanes) {
-            if (self.fed - start) % window == 0 {
+            if (self.fed - start).is_multiple_of(window) {
                 lane.state.iter_mut().for_each(|s| s.fill(0.0));
                 lane.len = 0;
             }

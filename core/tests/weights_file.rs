@@ -121,7 +121,7 @@ fn edited(edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>)) -> Vec
         serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
     edit(&mut header);
     let mut text = serde_json::to_vec(&header).unwrap();
-    while text.len() % 8 != 0 {
+    while !text.len().is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = (text.len() as u64).to_le_bytes().to_vec();
@@ -136,13 +136,14 @@ fn metadata(
     header["__metadata__"].as_object_mut().unwrap()
 }
 
+/// An edit of a file's header.
+type Edit = dyn Fn(&mut serde_json::Map<String, serde_json::Value>);
+/// Whether an error is the one expected.
+type Expected = fn(&WeightsError) -> bool;
+
 #[test]
 fn edited_metadata_is_refused_with_its_reason() {
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn(&mut serde_json::Map<String, serde_json::Value>)>,
-        fn(&WeightsError) -> bool,
-    )> = vec![
+    let cases: Vec<(&str, Box<Edit>, Expected)> = vec![
         (
             "version",
             Box::new(|h| {

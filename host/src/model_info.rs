@@ -1,7 +1,7 @@
 //! `pianola info` and `pianola eval`: what a weights file is, and how well it
 //! predicts the songs it was not trained on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -41,7 +41,7 @@ pub struct EvalArgs {
     json: bool,
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<ModelFile> {
+fn load(path: &Path) -> anyhow::Result<ModelFile> {
     ModelFile::load(path).with_context(|| format!("loading {}", path.display()))
 }
 

@@ -69,7 +69,7 @@ pub fn training_windows(
 pub fn evaluation_windows(songs: &[&[u32]], steps: usize, stride: usize) -> Vec<Window> {
     let mut windows = Vec::new();
     for (song, tokens) in songs.iter().enumerate() {
-        if tokens.len() >= steps + 1 {
+        if tokens.len() > steps {
             let last_start = tokens.len() - (steps + 1);
             windows.extend(
                 (0..=last_start)

@@ -1,0 +1,62 @@
+//! One prediction step and a full-window re-prime of a network of the
+//! default sizes (3 × LSTM 512, embedding 64, dense 256, 358 tokens).
+//! Speed does not depend on the weights' values, so they are made up.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pianola_core::model::{Arch, ModelConfig, Params};
+use pianola_core::weights::{ModelFile, ModelInfo};
+use pianola_core::{Network, PitchClassSet, Predictor, Token, Vocab};
+
+fn network() -> Arc<Network> {
+    let config = ModelConfig {
+        arch: Arch::Pianola,
+        vocab_size: 358,
+        embed: 64,
+        hidden: 512,
+        layers: 3,
+        dense: 256,
+        window: 100,
+    };
+    let mut params = Params::zeros(config);
+    for (t, values) in params.tensors.iter_mut().enumerate() {
+        for (i, v) in values.iter_mut().enumerate() {
+            *v = (((t * 7919 + i * 104_729) % 2001) as f32 / 1000.0 - 1.0) * 0.05;
+        }
+    }
+    let notes = (0..128).map(Token::Note);
+    let chords = (1..=230u16).map(|m| Token::Chord(PitchClassSet::from_mask(m).unwrap()));
+    let vocab = Vocab::from_tokens(notes.chain(chords));
+    let file = ModelFile {
+        vocab,
+        params,
+        info: ModelInfo::default(),
+    };
+    Arc::new(Network::new(&file).unwrap())
+}
+
+fn predictor(c: &mut Criterion) {
+    let network = network();
+    let mut predictor = Predictor::new(network);
+    let window: Vec<usize> = (0..100).map(|i| (i * 37) % 358).collect();
+    predictor.prime(&window);
+    let mut next = 0;
+    c.bench_function("feed_step_3x512", |b| {
+        b.iter(|| {
+            next = (next + 13) % 358;
+            predictor.feed(black_box(next));
+            black_box(predictor.probabilities()[0])
+        })
+    });
+    c.bench_function("prime_100_tokens_3x512", |b| {
+        b.iter(|| {
+            predictor.prime(black_box(&window));
+            black_box(predictor.probabilities()[0])
+        })
+    });
+}
+
+criterion_group!(benches, predictor);
+criterion_main!(benches);

@@ -1,0 +1,119 @@
+//! `pianola train`, `info` and `eval`, run as the real binary on a small corpus.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pianola(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pianola"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PIANOLA_CORPUS")
+        .output()
+        .unwrap()
+}
+
+fn reference_corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn train_then_info_then_eval() {
+    let dir = std::env::temp_dir().join(format!("pianola-cli-train-{}", std::process::id()));
+    let songs = dir.join("songs");
+    std::fs::create_dir_all(&songs).unwrap();
+    for name in ["8.mid", "Cids.mid", "tifap.mid"] {
+        std::fs::copy(reference_corpus().join(name), songs.join(name)).unwrap();
+    }
+    let train = pianola(
+        &[
+            "train",
+            "--corpus",
+            "songs",
+            "--out",
+            "small.safetensors",
+            "--epochs",
+            "2",
+            "--embed",
+            "8",
+            "--hidden",
+            "24",
+            "--layers",
+            "1",
+            "--dense",
+            "16",
+            "--window",
+            "20",
+            "--batch",
+            "8",
+            "--val-songs",
+            "0.34",
+            "--threads",
+            "1",
+        ],
+        &dir,
+    );
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    let text = String::from_utf8_lossy(&train.stdout);
+    assert!(text.contains("best validation loss"), "{text}");
+    assert!(dir.join("loss.csv").exists());
+
+    let info = json(&pianola(
+        &["info", "--model", "small.safetensors", "--json"],
+        &dir,
+    ));
+    assert_eq!(info["config"]["hidden"], 24);
+    assert_eq!(info["config"]["arch"], "pianola");
+    assert_eq!(info["info"]["corpus"]["songs"], 3);
+    let held_out = info["info"]["corpus"]["validation_songs"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(held_out.len(), 1);
+    let recorded = info["info"]["training"]["validation_loss"]
+        .as_f64()
+        .unwrap();
+
+    let eval = json(&pianola(
+        &[
+            "eval",
+            "--model",
+            "small.safetensors",
+            "--corpus",
+            "songs",
+            "--stride",
+            "10",
+            "--json",
+        ],
+        &dir,
+    ));
+    assert_eq!(eval["songs"], serde_json::Value::Array(held_out));
+    let loss = eval["cross_entropy"].as_f64().unwrap();
+    assert!(
+        (loss - recorded).abs() < 0.05,
+        "eval {loss} vs recorded {recorded}"
+    );
+    assert!((eval["perplexity"].as_f64().unwrap() - loss.exp()).abs() < 1e-6);
+
+    let human = pianola(&["info", "--model", "small.safetensors"], &dir);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("LSTM 1 × 24"));
+
+    std::fs::write(dir.join("broken.safetensors"), b"\x10\0\0\0\0\0\0\0{}").unwrap();
+    let broken = pianola(&["info", "--model", "broken.safetensors"], &dir);
+    assert!(!broken.status.success());
+    let error = String::from_utf8_lossy(&broken.stderr);
+    assert!(error.contains("broken.safetensors"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
