@@ -3,20 +3,27 @@
 //! - [`token`]: the token language the LSTM speaks (notes and chords, as the
 //!   seed project wrote them with music21).
 //! - [`vocab`]: a sorted vocabulary mapping tokens to indices and back.
-//! - [`corpus`]: reading MIDI files into token sequences.
+//! - [`corpus`]: reading MIDI files into token sequences; [`midi_file`]:
+//!   writing them.
 //! - [`model`]: the network's sizes and parameters.
 //! - [`weights`]: the self-describing weights file.
+//! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards).
 //! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
 
+pub mod atomic_file;
 pub mod corpus;
+pub mod default_model;
 pub mod kernel;
+pub mod midi_file;
 pub mod model;
 pub mod predictor;
+pub mod sample;
 pub mod token;
 pub mod vocab;
 pub mod weights;
 
 pub use corpus::{Corpus, CorpusError, SkippedFile, Song};
 pub use predictor::{Network, Predictor, PredictorError};
+pub use sample::{Sampler, SamplerSettings};
 pub use token::{PitchClassSet, Token, TokenParseError};
 pub use vocab::{Vocab, VocabError};

@@ -225,20 +225,30 @@ impl Token {
 
     /// The MIDI pitches this token plays. A note plays its pitch; a chord
     /// plays its pitch classes in normal order, voiced in `chord_octave`
-    /// (the seed uses octave 4, [`SEED_CHORD_OCTAVE`]). Pitches outside
-    /// 0..=127 are left out.
+    /// (the seed uses octave 4, [`SEED_CHORD_OCTAVE`]). A chord of one pitch
+    /// class (it came from octave doublings) plays that pitch class in
+    /// `chord_octave` and the octave above, so it still sounds, and reads
+    /// back, as a chord. Pitches outside 0..=127 are left out.
     pub fn pitches(self, chord_octave: i8) -> PitchClasses {
+        let base = (i16::from(chord_octave) + 1) * 12;
+        let in_range = |pitch: &i16| (0..=127).contains(pitch);
         match self {
             Token::Note(pitch) => std::iter::once(pitch).collect(),
-            Token::Chord(set) => {
-                let base = (i16::from(chord_octave) + 1) * 12;
-                set.normal_order()
-                    .iter()
-                    .map(|pc| base + i16::from(pc))
-                    .filter(|pitch| (0..=127).contains(pitch))
+            Token::Chord(set) if set.len() == 1 => {
+                let pc = i16::from(set.ascending().as_slice()[0]);
+                [base + pc, base + pc + 12]
+                    .into_iter()
+                    .filter(in_range)
                     .map(|pitch| pitch as u8)
                     .collect()
             }
+            Token::Chord(set) => set
+                .normal_order()
+                .iter()
+                .map(|pc| base + i16::from(pc))
+                .filter(in_range)
+                .map(|pitch| pitch as u8)
+                .collect(),
         }
     }
 }
@@ -422,6 +432,7 @@ mod tests {
         assert_eq!(chord(&[0, 4, 9]).pitches(4).as_slice(), &[69, 60, 64]);
         assert_eq!(Token::Note(50).pitches(4).as_slice(), &[50]);
         assert_eq!(chord(&[0, 4, 9]).pitches(2).as_slice(), &[45, 36, 40]);
+        assert_eq!(chord(&[4]).pitches(4).as_slice(), &[64, 76]);
     }
 
     #[test]

@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use half::f16;
@@ -194,19 +193,7 @@ impl ModelFile {
             path: path.to_path_buf(),
             source,
         };
-        let mut temp = path.as_os_str().to_owned();
-        temp.push(".partial");
-        let temp = PathBuf::from(temp);
-        let result = fs::File::create(&temp)
-            .and_then(|mut file| {
-                file.write_all(&bytes)?;
-                file.sync_all()
-            })
-            .and_then(|()| fs::rename(&temp, path));
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        result.map_err(io_error)
+        crate::atomic_file::write(path, &bytes).map_err(io_error)
     }
 
     /// Reads and checks a weights file.

@@ -1,6 +1,9 @@
 //! `pianola`: Pianola's standalone command.
 
+mod generate;
 mod model_info;
+mod piano_roll;
+mod render;
 mod stats;
 mod train;
 
@@ -18,6 +21,10 @@ struct Cli {
 enum Command {
     /// Read a corpus folder and report songs, tokens and vocabulary.
     Stats(stats::StatsArgs),
+    /// Write a whole piece into a MIDI file (and optionally a WAV and a PNG).
+    Generate(generate::GenerateArgs),
+    /// Render a MIDI file to WAV through a SoundFont.
+    Render(render::RenderArgs),
     /// Train the LSTM on a corpus folder and write a weights file.
     Train(train::TrainArgs),
     /// Score a weights file on its held-out songs.
@@ -29,6 +36,8 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Stats(args) => stats::run(&args),
+        Command::Generate(args) => generate::run(&args),
+        Command::Render(args) => render::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => model_info::eval(&args),
         Command::Info(args) => model_info::info(&args),

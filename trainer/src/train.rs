@@ -237,89 +237,92 @@ pub fn train(
             )));
         }
         let batches: Vec<&[Window]> = windows.chunks(options.batch).collect();
-        for (index, chunk) in batches.iter().enumerate() {
-            if stop.load(Ordering::Relaxed) || out_of_time(&started) {
+        let mut done_in_epoch = 0;
+        for chunk in &batches {
+            // On a stop or at the deadline, checkpoint what was trained since
+            // the last validation, then end.
+            let finish = stop.load(Ordering::Relaxed) || out_of_time(&started);
+            if finish {
                 interrupted = stop.load(Ordering::Relaxed);
+            } else {
+                fill_batch(
+                    &train_songs,
+                    chunk,
+                    config.window,
+                    &mut inputs,
+                    &mut targets,
+                );
+                let batch = Batch {
+                    inputs: &inputs,
+                    targets: &targets,
+                    windows: chunk.len(),
+                    steps: config.window,
+                };
+                let mode = Mode::Train {
+                    grads: &mut grads,
+                    dropout: options.dropout,
+                    rng: &mut rng,
+                };
+                let stats = run_batch(
+                    &mut params,
+                    &batch,
+                    positions,
+                    mode,
+                    &mut workspace,
+                    options.threads,
+                );
+                clip_gradients(&mut grads, options.clip);
+                optimizer.step(&mut params, &grads);
+                steps += 1;
+                done_in_epoch += 1;
+                loss_sum += stats.loss();
+                loss_count += 1;
+                tokens += chunk.len() * config.window;
+                let rate = tokens as f64 / rate_start.elapsed().as_secs_f64();
+                let mean = loss_sum / loss_count as f64;
+                progress.batch(epoch, done_in_epoch, batches.len(), mean, rate);
+            }
+            let due = finish
+                || done_in_epoch == batches.len()
+                || last_validation.elapsed().as_secs_f64() >= options.validate_every;
+            if due && loss_count > 0 {
+                let validation = evaluate(
+                    &mut params,
+                    &validation_songs,
+                    options.eval_stride,
+                    options.threads,
+                );
+                let record = EpochRecord {
+                    epoch: (epoch - 1) as f64 + done_in_epoch as f64 / batches.len() as f64,
+                    steps,
+                    train_loss: loss_sum / loss_count as f64,
+                    validation,
+                    seconds: started.elapsed().as_secs_f64(),
+                    tokens_per_second: tokens as f64 / rate_start.elapsed().as_secs_f64(),
+                };
+                let improved = best.is_none_or(|b| validation.loss() < b.loss());
+                if improved {
+                    best = Some(validation);
+                    let file = model_file(
+                        &params,
+                        &vocab,
+                        &corpus,
+                        options,
+                        &validation_names,
+                        &record,
+                    );
+                    file.save(&options.out, options.dtype)?;
+                }
+                progress.epoch(&record, improved);
+                history.push(record);
+                write_csv(&options.out, &history)?;
+                (loss_sum, loss_count, tokens) = (0.0, 0, 0);
+                rate_start = Instant::now();
+                last_validation = Instant::now();
+            }
+            if finish {
                 break 'epochs;
             }
-            fill_batch(
-                &train_songs,
-                chunk,
-                config.window,
-                &mut inputs,
-                &mut targets,
-            );
-            let batch = Batch {
-                inputs: &inputs,
-                targets: &targets,
-                windows: chunk.len(),
-                steps: config.window,
-            };
-            let mode = Mode::Train {
-                grads: &mut grads,
-                dropout: options.dropout,
-                rng: &mut rng,
-            };
-            let stats = run_batch(
-                &mut params,
-                &batch,
-                positions,
-                mode,
-                &mut workspace,
-                options.threads,
-            );
-            clip_gradients(&mut grads, options.clip);
-            optimizer.step(&mut params, &grads);
-            steps += 1;
-            loss_sum += stats.loss();
-            loss_count += 1;
-            tokens += chunk.len() * config.window;
-            let rate = tokens as f64 / rate_start.elapsed().as_secs_f64();
-            progress.batch(
-                epoch,
-                index + 1,
-                batches.len(),
-                loss_sum / loss_count as f64,
-                rate,
-            );
-
-            let epoch_done = index + 1 == batches.len();
-            if !epoch_done && last_validation.elapsed().as_secs_f64() < options.validate_every {
-                continue;
-            }
-            let validation = evaluate(
-                &mut params,
-                &validation_songs,
-                options.eval_stride,
-                options.threads,
-            );
-            let record = EpochRecord {
-                epoch: (epoch - 1) as f64 + (index + 1) as f64 / batches.len() as f64,
-                steps,
-                train_loss: loss_sum / loss_count as f64,
-                validation,
-                seconds: started.elapsed().as_secs_f64(),
-                tokens_per_second: rate,
-            };
-            let improved = best.is_none_or(|b| validation.loss() < b.loss());
-            if improved {
-                best = Some(validation);
-                let file = model_file(
-                    &params,
-                    &vocab,
-                    &corpus,
-                    options,
-                    &validation_names,
-                    &record,
-                );
-                file.save(&options.out, options.dtype)?;
-            }
-            progress.epoch(&record, improved);
-            history.push(record);
-            write_csv(&options.out, &history)?;
-            (loss_sum, loss_count, tokens) = (0.0, 0, 0);
-            rate_start = Instant::now();
-            last_validation = Instant::now();
         }
     }
     Ok(TrainReport {

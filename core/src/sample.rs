@@ -1,0 +1,313 @@
+//! Choosing the next token from the network's scores.
+//!
+//! Temperature 0 is the seed's argmax. Above it, the scores are divided by
+//! the temperature, cut to the `top_k` best and to the smallest set whose
+//! probability reaches `top_p`, and drawn from with a seeded random number
+//! generator, so the same seed gives the same notes. A repetition guard
+//! lowers the score of tokens played in the last few steps (off at
+//! temperature 0), and a scale filter keeps only tokens whose notes all lie
+//! in a scale.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::token::{PitchClassSet, Token};
+use crate::vocab::Vocab;
+
+/// How the next token is chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SamplerSettings {
+    /// Softmax temperature; 0 picks the most likely token.
+    pub temperature: f32,
+    /// Keep only the `top_k` most likely tokens (0: all).
+    pub top_k: usize,
+    /// Keep the smallest set of most likely tokens whose probability reaches
+    /// `top_p` (1: all).
+    pub top_p: f32,
+    /// Subtracted from a token's score for each time it was chosen in the
+    /// last [`SamplerSettings::repetition_window`] steps (0: off).
+    pub repetition_penalty: f32,
+    /// How many recent steps the repetition guard looks at.
+    pub repetition_window: usize,
+    /// Keep only tokens whose pitch classes all lie in this set.
+    pub scale: Option<PitchClassSet>,
+}
+
+impl Default for SamplerSettings {
+    /// The defaults `pianola generate` plays with.
+    fn default() -> Self {
+        Self {
+            temperature: 0.9,
+            top_k: 20,
+            top_p: 0.95,
+            repetition_penalty: 0.7,
+            repetition_window: 8,
+            scale: None,
+        }
+    }
+}
+
+/// Why a scale name was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a scale: write a root and a mode, e.g. `C major`, `F# minor`, `B- dorian`")]
+pub struct ScaleError(pub String);
+
+/// The pitch classes of a scale named like `C major`, `A minor`, `F#
+/// dorian` (modes: major, minor, dorian, phrygian, lydian, mixolydian,
+/// locrian, harmonic-minor, pentatonic, blues, chromatic).
+pub fn parse_scale(name: &str) -> Result<PitchClassSet, ScaleError> {
+    let bad = || ScaleError(name.to_string());
+    let mut words = name.split_whitespace();
+    let root = words.next().ok_or_else(bad)?;
+    let mode = words.next().unwrap_or("major").to_ascii_lowercase();
+    if words.next().is_some() {
+        return Err(bad());
+    }
+    let root = match format!("{root}4").parse::<Token>() {
+        Ok(Token::Note(pitch)) => pitch % 12,
+        _ => return Err(bad()),
+    };
+    let steps: &[u8] = match mode.as_str() {
+        "major" | "ionian" => &[0, 2, 4, 5, 7, 9, 11],
+        "minor" | "aeolian" => &[0, 2, 3, 5, 7, 8, 10],
+        "dorian" => &[0, 2, 3, 5, 7, 9, 10],
+        "phrygian" => &[0, 1, 3, 5, 7, 8, 10],
+        "lydian" => &[0, 2, 4, 6, 7, 9, 11],
+        "mixolydian" => &[0, 2, 4, 5, 7, 9, 10],
+        "locrian" => &[0, 1, 3, 5, 6, 8, 10],
+        "harmonic-minor" => &[0, 2, 3, 5, 7, 8, 11],
+        "pentatonic" => &[0, 2, 4, 7, 9],
+        "blues" => &[0, 3, 5, 6, 7, 10],
+        "chromatic" => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        _ => return Err(bad()),
+    };
+    PitchClassSet::from_pitches(steps.iter().map(|s| root + s)).ok_or_else(bad)
+}
+
+/// Whether every note of `token` lies in `scale`.
+pub fn in_scale(token: Token, scale: PitchClassSet) -> bool {
+    let pcs = match token {
+        Token::Note(pitch) => PitchClassSet::from_pitches([pitch]),
+        Token::Chord(set) => Some(set),
+    };
+    pcs.is_some_and(|set| set.mask() & !scale.mask() == 0)
+}
+
+/// Draws tokens from scores; allocates only in [`Sampler::new`].
+#[derive(Debug)]
+pub struct Sampler {
+    settings: SamplerSettings,
+    rng: ChaCha8Rng,
+    allowed: Vec<bool>,
+    candidates: Vec<(f32, usize)>,
+}
+
+impl Sampler {
+    /// A sampler for `vocab` with a seeded random number generator.
+    pub fn new(settings: SamplerSettings, vocab: &Vocab, seed: u64) -> Self {
+        let allowed = vocab
+            .tokens()
+            .iter()
+            .map(|&t| settings.scale.is_none_or(|scale| in_scale(t, scale)))
+            .collect::<Vec<_>>();
+        // A scale that allows nothing the model knows is ignored.
+        let allowed = if allowed.iter().any(|&a| a) {
+            allowed
+        } else {
+            vec![true; vocab.len()]
+        };
+        Self {
+            settings,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            candidates: Vec::with_capacity(vocab.len()),
+            allowed,
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &SamplerSettings {
+        &self.settings
+    }
+
+    /// Chooses the next token (an index into `logits`), given the tokens
+    /// chosen so far (`recent`, oldest first; only the last few matter).
+    pub fn sample(&mut self, logits: &[f32], recent: &[usize]) -> usize {
+        let s = &self.settings;
+        self.candidates.clear();
+        let guard_from = recent.len().saturating_sub(s.repetition_window);
+        let guard = if s.temperature > 0.0 {
+            s.repetition_penalty
+        } else {
+            0.0
+        };
+        for (index, &score) in logits.iter().enumerate() {
+            if !self.allowed.get(index).copied().unwrap_or(false) {
+                continue;
+            }
+            let repeats = if guard > 0.0 {
+                recent[guard_from..].iter().filter(|&&r| r == index).count()
+            } else {
+                0
+            };
+            self.candidates
+                .push((score - guard * repeats as f32, index));
+        }
+        // Most likely first; ties keep vocabulary order.
+        self.candidates
+            .sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        if s.temperature <= 0.0 {
+            return self.candidates[0].1;
+        }
+        if s.top_k > 0 {
+            self.candidates.truncate(s.top_k);
+        }
+        let max = self.candidates[0].0;
+        let mut total = 0.0;
+        for candidate in &mut self.candidates {
+            candidate.0 = ((candidate.0 - max) / s.temperature).exp();
+            total += candidate.0;
+        }
+        // Top-p: the smallest prefix whose share reaches top_p.
+        let mut kept = 0.0;
+        let mut cut = self.candidates.len();
+        for (i, candidate) in self.candidates.iter().enumerate() {
+            kept += candidate.0;
+            if kept >= s.top_p * total {
+                cut = i + 1;
+                break;
+            }
+        }
+        self.candidates.truncate(cut);
+        let mut draw = self.rng.random::<f32>() * kept.min(total);
+        for candidate in &self.candidates {
+            draw -= candidate.0;
+            if draw <= 0.0 {
+                return candidate.1;
+            }
+        }
+        self.candidates[self.candidates.len() - 1].1
+    }
+}
+
+/// Continues `primer` (vocabulary indices) by `count` tokens: primes the
+/// predictor, then samples a token, feeds it back, and so on.
+pub fn continue_sequence(
+    predictor: &mut crate::predictor::Predictor,
+    sampler: &mut Sampler,
+    primer: &[usize],
+    count: usize,
+) -> Vec<usize> {
+    predictor.prime(primer);
+    let mut history = primer.to_vec();
+    let mut generated = Vec::with_capacity(count);
+    for _ in 0..count {
+        let next = sampler.sample(predictor.logits(), &history);
+        predictor.feed(next);
+        history.push(next);
+        generated.push(next);
+    }
+    generated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocab {
+        Vocab::from_tokens(["C4", "D4", "E4", "F#4", "0.4.7", "1.5"].map(|t| t.parse().unwrap()))
+    }
+
+    #[test]
+    fn temperature_zero_is_argmax_and_ignores_the_guard() {
+        let settings = SamplerSettings {
+            temperature: 0.0,
+            ..Default::default()
+        };
+        let mut sampler = Sampler::new(settings, &vocab(), 1);
+        let logits = [0.1, 3.0, 0.2, 2.9, 0.0, -1.0];
+        assert_eq!(sampler.sample(&logits, &[1, 1, 1, 1]), 1);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_choices() {
+        let logits = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5];
+        let run = |seed| {
+            let mut sampler = Sampler::new(SamplerSettings::default(), &vocab(), seed);
+            let mut chosen = Vec::new();
+            for _ in 0..50 {
+                let next = sampler.sample(&logits, &chosen);
+                chosen.push(next);
+            }
+            chosen
+        };
+        assert_eq!(run(3), run(3));
+        assert_ne!(run(3), run(4));
+    }
+
+    #[test]
+    fn top_k_and_top_p_cut_the_tail() {
+        let logits = [5.0, 4.0, 0.0, -5.0, -5.0, -5.0];
+        let settings = SamplerSettings {
+            temperature: 1.0,
+            top_k: 2,
+            top_p: 1.0,
+            repetition_penalty: 0.0,
+            ..Default::default()
+        };
+        let mut sampler = Sampler::new(settings.clone(), &vocab(), 9);
+        for _ in 0..200 {
+            assert!(sampler.sample(&logits, &[]) < 2);
+        }
+        let mut sampler = Sampler::new(
+            SamplerSettings {
+                top_k: 0,
+                top_p: 0.5,
+                ..settings
+            },
+            &vocab(),
+            9,
+        );
+        for _ in 0..200 {
+            assert_eq!(sampler.sample(&logits, &[]), 0);
+        }
+    }
+
+    #[test]
+    fn the_repetition_guard_steers_away_from_loops() {
+        let logits = [2.0, 1.9, -9.0, -9.0, -9.0, -9.0];
+        let settings = SamplerSettings {
+            temperature: 0.05,
+            repetition_penalty: 1.0,
+            ..Default::default()
+        };
+        let mut sampler = Sampler::new(settings, &vocab(), 2);
+        assert_eq!(sampler.sample(&logits, &[]), 0);
+        assert_eq!(sampler.sample(&logits, &[0]), 1);
+    }
+
+    #[test]
+    fn scales_filter_tokens() {
+        let c_major = parse_scale("C major").unwrap();
+        assert!(in_scale("E4".parse().unwrap(), c_major));
+        assert!(in_scale("0.4.7".parse().unwrap(), c_major));
+        assert!(!in_scale("F#4".parse().unwrap(), c_major));
+        assert!(!in_scale("1.5".parse().unwrap(), c_major));
+        assert_eq!(parse_scale("A minor").unwrap(), c_major);
+        assert!(parse_scale("H major").is_err());
+        assert!(parse_scale("C weird").is_err());
+        let settings = SamplerSettings {
+            temperature: 0.0,
+            scale: Some(c_major),
+            ..Default::default()
+        };
+        let vocab = vocab();
+        let index = |t: &str| vocab.index_of(t.parse().unwrap()).unwrap();
+        let mut logits = [0.0; 6];
+        logits[index("F#4")] = 9.0;
+        logits[index("1.5")] = 8.0;
+        logits[index("E4")] = 1.0;
+        let mut sampler = Sampler::new(settings, &vocab, 1);
+        // F#4 and 1.5 score best but lie outside C major.
+        assert_eq!(sampler.sample(&logits, &[]), index("E4"));
+    }
+}

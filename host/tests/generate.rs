@@ -1,0 +1,222 @@
+//! `pianola generate` and `pianola render`, run as the real binary on the
+//! built-in model.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use pianola_core::corpus::read_file;
+use pianola_core::sample::continue_sequence;
+use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token};
+
+fn pianola(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pianola"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PIANOLA_CORPUS")
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pianola-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+const PRIMER: &str = "C5 E5 G5 C5 E5 G5 0.4.7 C4";
+
+fn generate(dir: &Path, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "generate",
+        "--notes",
+        "64",
+        "--prime-tokens",
+        PRIMER,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    pianola(&args, dir)
+}
+
+#[test]
+fn the_same_seed_writes_the_same_file_and_other_seeds_differ() {
+    let dir = scratch("seeds");
+    ok(&generate(&dir, "a.mid", &["--seed", "7"]));
+    ok(&generate(&dir, "b.mid", &["--seed", "7"]));
+    ok(&generate(&dir, "c.mid", &["--seed", "8"]));
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    assert_eq!(read("a.mid"), read("b.mid"));
+    assert_ne!(read("a.mid"), read("c.mid"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_file_reads_back_as_the_tokens_the_library_generates() {
+    let dir = scratch("readback");
+    for (temperature, seed) in [("0.9", "3"), ("0", "3"), ("0", "4")] {
+        ok(&generate(
+            &dir,
+            "piece.mid",
+            &["--seed", seed, "--temperature", temperature],
+        ));
+        let written = read_file(&dir.join("piece.mid")).unwrap();
+        assert_eq!(written.len(), 64);
+
+        let model = pianola_core::default_model::load().unwrap();
+        let network = Arc::new(Network::new(&model).unwrap());
+        let mut predictor = Predictor::new(network);
+        let settings = SamplerSettings {
+            temperature: temperature.parse().unwrap(),
+            ..SamplerSettings::default()
+        };
+        let mut sampler = Sampler::new(settings, &model.vocab, seed.parse().unwrap());
+        let primer: Vec<usize> = PRIMER
+            .split_whitespace()
+            .map(|t| model.vocab.index_of(t.parse().unwrap()).unwrap())
+            .collect();
+        let expected: Vec<Token> = continue_sequence(&mut predictor, &mut sampler, &primer, 64)
+            .into_iter()
+            .map(|i| model.vocab.token(i).unwrap())
+            .collect();
+        assert_eq!(written, expected, "temperature {temperature}, seed {seed}");
+        if temperature == "0" {
+            // Argmax: every token is the most likely one after its context.
+            let mut predictor = Predictor::new(Arc::new(Network::new(&model).unwrap()));
+            predictor.prime(&primer);
+            for token in &expected {
+                let logits = predictor.logits();
+                let best = (0..logits.len())
+                    .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
+                    .unwrap();
+                assert_eq!(model.vocab.token(best), Some(*token));
+                predictor.feed(best);
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_wav_has_the_pieces_length_and_is_neither_silent_nor_clipped() {
+    let dir = scratch("wav");
+    ok(&generate(
+        &dir,
+        "piece.mid",
+        &[
+            "--wav",
+            "piece.wav",
+            "--png",
+            "piece.png",
+            "--bpm",
+            "120",
+            "--step",
+            "0.5",
+        ],
+    ));
+    let reader = hound::WavReader::open(dir.join("piece.wav")).unwrap();
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.sample_rate), (2, 44_100));
+    let samples: Vec<i16> = reader.into_samples().map(Result::unwrap).collect();
+    let seconds = samples.len() as f64 / 2.0 / 44_100.0;
+    let step_seconds = 0.25;
+    assert!(
+        (seconds - 64.0 * step_seconds).abs() <= step_seconds,
+        "{seconds} s"
+    );
+    let peak = samples.iter().map(|s| i32::from(*s).abs()).max().unwrap();
+    assert!(peak > 1000, "silent: peak {peak}");
+    assert!(peak < i32::from(i16::MAX), "clipped");
+    let png = std::fs::read(dir.join("piece.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+
+    ok(&pianola(
+        &[
+            "render",
+            "piece.mid",
+            "--out",
+            "again.wav",
+            "--sample-rate",
+            "22050",
+        ],
+        &dir,
+    ));
+    let again = hound::WavReader::open(dir.join("again.wav")).unwrap();
+    assert_eq!(again.spec().sample_rate, 22_050);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_fails_clearly_and_leaves_no_file() {
+    let dir = scratch("bad");
+    std::fs::write(dir.join("broken.sf2"), b"RIFF nonsense").unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "generate",
+                "--notes",
+                "0",
+                "--prime-tokens",
+                "C4",
+                "--out",
+                "x.mid",
+            ],
+            "--notes",
+        ),
+        (
+            &["generate", "--prime", "missing.mid", "--out", "x.mid"],
+            "missing.mid",
+        ),
+        (
+            &["generate", "--prime-tokens", "C4 Q9 C#-1", "--out", "x.mid"],
+            "Q9",
+        ),
+        (
+            &[
+                "generate",
+                "--prime-tokens",
+                "C4 G9 0.1.2.3.4.5.6.7.8.9.10",
+                "--out",
+                "x.mid",
+            ],
+            "does not know",
+        ),
+        (
+            &[
+                "generate",
+                "--notes",
+                "4",
+                "--prime-tokens",
+                "C4",
+                "--out",
+                "x.mid",
+                "--wav",
+                "x.wav",
+                "--soundfont",
+                "broken.sf2",
+            ],
+            "broken.sf2",
+        ),
+        (&["render", "missing.mid", "--out", "x.wav"], "missing.mid"),
+    ];
+    for (args, expected) in cases {
+        let output = pianola(args, &dir);
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert!(error.contains(expected), "{args:?}: {error}");
+        assert!(!error.contains("panicked"), "{args:?}: {error}");
+        assert!(!dir.join("x.wav").exists(), "{args:?} left a WAV");
+        assert!(!dir.join("x.mid").exists(), "{args:?} left a MIDI file");
+    }
+    assert!(!dir.join("x.mid.partial").exists() && !dir.join("x.wav.partial").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
