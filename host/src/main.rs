@@ -1,13 +1,7 @@
 //! `pianola`: Pianola's standalone command.
 
-mod generate;
-mod model_info;
-mod piano_roll;
-mod render;
-mod stats;
-mod train;
-
 use clap::{Parser, Subcommand};
+use pianola_host::{generate, model_info, render, stats, train};
 
 /// Pianola: a live LSTM piano performer.
 #[derive(Parser)]

@@ -64,6 +64,37 @@ pub fn find_soundfont() -> anyhow::Result<PathBuf> {
     )
 }
 
+/// Plays `song` through `font` into left and right sample buffers, as long
+/// as the song (up to its last event).
+pub fn synthesize(
+    song: &Arc<MidiFile>,
+    font: &Arc<SoundFont>,
+    sample_rate: u32,
+) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
+    let settings = SynthesizerSettings::new(sample_rate as i32);
+    let synthesizer = Synthesizer::new(font, &settings)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
+        .context("starting the synthesizer")?;
+    let mut sequencer = MidiFileSequencer::new(synthesizer);
+    sequencer.play(song, false);
+    let frames = (song.get_length() * f64::from(sample_rate)).ceil() as usize;
+    let (mut left, mut right) = (vec![0.0f32; frames], vec![0.0f32; frames]);
+    let block = sample_rate as usize; // one second at a time, for the progress bar
+    let bar = ProgressBar::new(frames as u64).with_style(
+        ProgressStyle::with_template("rendering {bar:30} {percent} % · ETA {eta}")
+            .expect("a valid template"),
+    );
+    if frames < 60 * sample_rate as usize {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    for (l, r) in left.chunks_mut(block).zip(right.chunks_mut(block)) {
+        sequencer.render(l, r);
+        bar.inc(l.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok((left, right))
+}
+
 /// Finds (when `path` is `None`) and reads a SoundFont.
 pub fn load_soundfont(path: Option<&Path>) -> anyhow::Result<(PathBuf, SoundFont)> {
     let path = match path {
@@ -93,29 +124,8 @@ pub fn render_file(
         .map_err(anyhow::Error::from)
         .and_then(|mut f| MidiFile::new(&mut f).map_err(|e| anyhow::anyhow!("{e:?}")))
         .with_context(|| format!("reading {}", midi.display()))?;
-    let settings = SynthesizerSettings::new(sample_rate as i32);
-    let synthesizer = Synthesizer::new(&Arc::new(font), &settings)
-        .map_err(|e| anyhow::anyhow!("{e:?}"))
-        .context("starting the synthesizer")?;
-    let mut sequencer = MidiFileSequencer::new(synthesizer);
-    let song = Arc::new(song);
-    sequencer.play(&song, false);
-
-    let frames = (song.get_length() * f64::from(sample_rate)).ceil() as usize;
-    let (mut left, mut right) = (vec![0.0f32; frames], vec![0.0f32; frames]);
-    let block = sample_rate as usize; // one second at a time, for the progress bar
-    let bar = ProgressBar::new(frames as u64).with_style(
-        ProgressStyle::with_template("rendering {bar:30} {percent} % · ETA {eta}")
-            .expect("a valid template"),
-    );
-    if frames < 60 * sample_rate as usize {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    for (l, r) in left.chunks_mut(block).zip(right.chunks_mut(block)) {
-        sequencer.render(l, r);
-        bar.inc(l.len() as u64);
-    }
-    bar.finish_and_clear();
+    let (left, right) = synthesize(&Arc::new(song), &Arc::new(font), sample_rate)?;
+    let frames = left.len();
 
     let peak = left
         .iter()

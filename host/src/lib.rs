@@ -1,0 +1,9 @@
+//! The `pianola` command's subcommands, one module each; `main.rs` only
+//! parses the command line and dispatches.
+
+pub mod generate;
+pub mod model_info;
+pub mod piano_roll;
+pub mod render;
+pub mod stats;
+pub mod train;
