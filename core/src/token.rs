@@ -253,6 +253,24 @@ impl Token {
     }
 }
 
+impl Token {
+    /// The token moved by `semitones` (a chord's pitch classes rotate);
+    /// `None` when a note would leave MIDI's 0..=127.
+    pub fn transposed(self, semitones: i32) -> Option<Token> {
+        match self {
+            Token::Note(pitch) => u8::try_from(i32::from(pitch) + semitones)
+                .ok()
+                .filter(|p| *p <= 127)
+                .map(Token::Note),
+            Token::Chord(set) => {
+                let shift = semitones.rem_euclid(12) as u8;
+                PitchClassSet::from_pitches(set.ascending().iter().map(|pc| pc + shift))
+                    .map(Token::Chord)
+            }
+        }
+    }
+}
+
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -433,6 +451,15 @@ mod tests {
         assert_eq!(Token::Note(50).pitches(4).as_slice(), &[50]);
         assert_eq!(chord(&[0, 4, 9]).pitches(2).as_slice(), &[45, 36, 40]);
         assert_eq!(chord(&[4]).pitches(4).as_slice(), &[64, 76]);
+    }
+
+    #[test]
+    fn transposing_moves_notes_and_rotates_chords() {
+        assert_eq!(Token::Note(60).transposed(-3), Some(Token::Note(57)));
+        assert_eq!(Token::Note(126).transposed(2), None);
+        assert_eq!(Token::Note(1).transposed(-2), None);
+        assert_eq!(chord(&[0, 4, 7]).transposed(5), Some(chord(&[5, 9, 0])));
+        assert_eq!(chord(&[11, 2]).transposed(-13), Some(chord(&[10, 1])));
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub struct TrainingSummary {
     pub batch: usize,
     /// Dropout between layers in training.
     pub dropout: f64,
+    /// Training windows were transposed by up to ± this many semitones.
+    #[serde(default)]
+    pub transpose: i32,
     /// Wall-clock training time in seconds.
     pub wall_seconds: f64,
     /// Validation cross-entropy in nats per token.

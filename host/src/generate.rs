@@ -208,6 +208,22 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
             dir.display()
         )
     })?;
+    random_primer(&corpus, vocab, window, args.seed).with_context(|| {
+        format!(
+            "{} holds no songs to prime from: give --prime FILE.mid or --prime-tokens",
+            dir.display()
+        )
+    })
+}
+
+/// Up to `window` consecutive tokens of a song of `corpus` (as indices of
+/// `vocab`), the song and the start chosen by `seed`; `None` without songs.
+pub fn random_primer(
+    corpus: &Corpus,
+    vocab: &Vocab,
+    window: usize,
+    seed: u64,
+) -> Option<Vec<usize>> {
     let songs: Vec<Vec<usize>> = corpus
         .songs
         .iter()
@@ -220,13 +236,10 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
         .filter(|s| !s.is_empty())
         .collect();
     if songs.is_empty() {
-        bail!(
-            "{} holds no songs to prime from: give --prime FILE.mid or --prime-tokens",
-            dir.display()
-        );
+        return None;
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x5eed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let song = &songs[rng.random_range(0..songs.len())];
     let start = rng.random_range(0..=song.len().saturating_sub(window));
-    Ok(song[start..(start + window).min(song.len())].to_vec())
+    Some(song[start..(start + window).min(song.len())].to_vec())
 }

@@ -77,6 +77,10 @@ pub struct TrainArgs {
     /// Dropout between layers.
     #[arg(long, default_value_t = 0.3)]
     dropout: f32,
+    /// Transpose training windows by up to ± this many semitones, so the
+    /// model knows every key [default: 6 for pianola, 0 for seed]
+    #[arg(long)]
+    transpose: Option<i32>,
     /// Share of songs held out for validation.
     #[arg(long, default_value_t = 0.1)]
     val_songs: f64,
@@ -157,6 +161,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             OptimizerArg::Adamw => OptimizerKind::AdamW,
         },
         dropout: args.dropout,
+        transpose: args.transpose.unwrap_or(match args.arch {
+            ArchArg::Pianola => 6,
+            ArchArg::Seed => 0,
+        }),
         validation_share: args.val_songs,
         seed: args.seed,
         resume: args.resume.clone(),

@@ -1,7 +1,61 @@
 //! Songs → training and evaluation windows.
 
+use pianola_core::{Token, Vocab};
 use rand::Rng;
 use rand::seq::SliceRandom;
+
+/// Vocabulary indices under transposition by up to ±`range` semitones: the
+/// training data are transposed into every key a player might use.
+#[derive(Clone, Debug)]
+pub struct Transposer {
+    range: i32,
+    /// `table[(shift + range) * vocab + index]`, `u32::MAX` where the
+    /// transposed token is not in the vocabulary.
+    table: Vec<u32>,
+    vocab_len: usize,
+}
+
+impl Transposer {
+    /// The table for `vocab` and shifts `-range..=range`.
+    pub fn new(vocab: &Vocab, range: i32) -> Self {
+        let mut table = Vec::new();
+        for shift in -range..=range {
+            table.extend(vocab.tokens().iter().map(|t| {
+                t.transposed(shift)
+                    .and_then(|moved| vocab.index_of(moved))
+                    .map_or(u32::MAX, |i| i as u32)
+            }));
+        }
+        Self {
+            range,
+            table,
+            vocab_len: vocab.len(),
+        }
+    }
+
+    /// The largest shift.
+    pub fn range(&self) -> i32 {
+        self.range
+    }
+
+    /// `index` moved by `shift` semitones, if the vocabulary has it.
+    pub fn map(&self, index: u32, shift: i32) -> Option<u32> {
+        if shift.abs() > self.range {
+            return None;
+        }
+        let row = (shift + self.range) as usize * self.vocab_len;
+        Some(self.table[row + index as usize]).filter(|&i| i != u32::MAX)
+    }
+}
+
+/// The vocabulary of `tokens` and of all their transpositions by up to
+/// ±`range` semitones.
+pub fn transposed_vocab(tokens: impl IntoIterator<Item = Token>, range: i32) -> Vocab {
+    let base: Vec<Token> = tokens.into_iter().collect();
+    Vocab::from_tokens(
+        (-range..=range).flat_map(|shift| base.iter().filter_map(move |t| t.transposed(shift))),
+    )
+}
 
 /// Which songs train and which are held out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,22 +84,27 @@ pub fn split_songs(songs: usize, fraction: f64, rng: &mut impl Rng) -> SongSplit
     }
 }
 
-/// A window: `steps + 1` tokens of song `song` from `start`.
+/// A window: `steps + 1` tokens of song `song` from `start`, transposed by
+/// `shift` semitones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
     /// Index of the song.
     pub song: usize,
     /// First token.
     pub start: usize,
+    /// Transposition in semitones (0 for evaluation).
+    pub shift: i32,
 }
 
 /// One epoch's training windows of `steps + 1` tokens from `songs`, every
-/// `stride` tokens from a random offset below `stride` in each song, in
-/// random order. Songs shorter than a window give none.
+/// `stride` tokens from a random offset below `stride` in each song, each
+/// with a random shift within ±`max_shift`, in random order. Songs shorter
+/// than a window give none.
 pub fn training_windows(
     songs: &[&[u32]],
     steps: usize,
     stride: usize,
+    max_shift: i32,
     rng: &mut impl Rng,
 ) -> Vec<Window> {
     let mut windows = Vec::new();
@@ -55,11 +114,10 @@ pub fn training_windows(
         }
         let last_start = tokens.len() - (steps + 1);
         let offset = rng.random_range(0..stride.max(1)).min(last_start);
-        windows.extend(
-            (offset..=last_start)
-                .step_by(stride.max(1))
-                .map(|start| Window { song, start }),
-        );
+        for start in (offset..=last_start).step_by(stride.max(1)) {
+            let shift = rng.random_range(-max_shift..=max_shift);
+            windows.push(Window { song, start, shift });
+        }
     }
     windows.shuffle(rng);
     windows
@@ -71,21 +129,23 @@ pub fn evaluation_windows(songs: &[&[u32]], steps: usize, stride: usize) -> Vec<
     for (song, tokens) in songs.iter().enumerate() {
         if tokens.len() > steps {
             let last_start = tokens.len() - (steps + 1);
-            windows.extend(
-                (0..=last_start)
-                    .step_by(stride.max(1))
-                    .map(|start| Window { song, start }),
-            );
+            windows.extend((0..=last_start).step_by(stride.max(1)).map(|start| Window {
+                song,
+                start,
+                shift: 0,
+            }));
         }
     }
     windows
 }
 
-/// Fills `inputs` and `targets` (window after window) for `windows`.
+/// Fills `inputs` and `targets` (window after window) for `windows`. A
+/// window whose transposition leaves the vocabulary is used untransposed.
 pub fn fill_batch(
     songs: &[&[u32]],
     windows: &[Window],
     steps: usize,
+    transposer: Option<&Transposer>,
     inputs: &mut Vec<u32>,
     targets: &mut Vec<u32>,
 ) {
@@ -93,8 +153,18 @@ pub fn fill_batch(
     targets.clear();
     for window in windows {
         let tokens = &songs[window.song][window.start..window.start + steps + 1];
+        let start = inputs.len();
+        let moved = transposer.filter(|_| window.shift != 0).and_then(|t| {
+            let mut moved = Vec::with_capacity(tokens.len());
+            for &token in tokens {
+                moved.push(t.map(token, window.shift)?);
+            }
+            Some(moved)
+        });
+        let tokens = moved.as_deref().unwrap_or(tokens);
         inputs.extend_from_slice(&tokens[..steps]);
         targets.extend_from_slice(&tokens[1..]);
+        debug_assert_eq!(inputs.len(), start + steps);
     }
 }
 
@@ -123,17 +193,68 @@ mod tests {
     }
 
     #[test]
+    fn transposed_windows_stay_in_the_vocabulary() {
+        let tokens: Vec<Token> = ["C4", "E4", "0.4.7", "G9"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let vocab = transposed_vocab(tokens.iter().copied(), 2);
+        // C4 ±2 (5 notes), E4 ±2 (5, D4 and D#4 shared with C4's), chords rotate (5), G9 and below (3).
+        assert!(vocab.index_of("D4".parse().unwrap()).is_some());
+        assert!(
+            vocab
+                .index_of("G#9".parse::<Token>().unwrap_or(Token::Note(0)))
+                .is_none()
+        );
+        let transposer = Transposer::new(&vocab, 2);
+        let c4 = vocab.index_of("C4".parse().unwrap()).unwrap() as u32;
+        let d4 = vocab.index_of("D4".parse().unwrap()).unwrap() as u32;
+        assert_eq!(transposer.map(c4, 2), Some(d4));
+        assert_eq!(transposer.map(c4, 3), None);
+        let g9 = vocab.index_of("G9".parse().unwrap()).unwrap() as u32;
+        assert_eq!(transposer.map(g9, 1), None);
+
+        let song = vec![c4, g9, c4];
+        let songs: Vec<&[u32]> = vec![&song];
+        let windows = [
+            Window {
+                song: 0,
+                start: 0,
+                shift: 2,
+            },
+            Window {
+                song: 0,
+                start: 0,
+                shift: -1,
+            },
+        ];
+        let (mut inputs, mut targets) = (Vec::new(), Vec::new());
+        fill_batch(
+            &songs,
+            &windows,
+            2,
+            Some(&transposer),
+            &mut inputs,
+            &mut targets,
+        );
+        // G9 cannot go up: the first window stays as it is; the second moves down.
+        assert_eq!(&inputs[..2], &[c4, g9]);
+        let b3 = vocab.index_of("B3".parse().unwrap()).unwrap() as u32;
+        assert_eq!(inputs[2], b3);
+    }
+
+    #[test]
     fn windows_stay_inside_their_songs() {
         let long: Vec<u32> = (0..250).collect();
         let short: Vec<u32> = (0..50).collect();
         let songs: Vec<&[u32]> = vec![&long, &short];
-        let windows = training_windows(&songs, 100, 100, &mut ChaCha8Rng::seed_from_u64(1));
+        let windows = training_windows(&songs, 100, 100, 0, &mut ChaCha8Rng::seed_from_u64(1));
         assert!(!windows.is_empty());
         assert!(windows.iter().all(|w| w.song == 0 && w.start + 101 <= 250));
         let eval = evaluation_windows(&songs, 100, 10);
         assert_eq!(eval.len(), 15);
         let (mut inputs, mut targets) = (Vec::new(), Vec::new());
-        fill_batch(&songs, &eval[1..3], 100, &mut inputs, &mut targets);
+        fill_batch(&songs, &eval[1..3], 100, None, &mut inputs, &mut targets);
         assert_eq!(inputs[0], 10);
         assert_eq!(targets[0], 11);
         assert_eq!(inputs[100], 20);

@@ -16,7 +16,10 @@ use pianola_core::{CorpusError, Vocab};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::{Window, evaluation_windows, fill_batch, split_songs, training_windows};
+use crate::data::{
+    Transposer, Window, evaluation_windows, fill_batch, split_songs, training_windows,
+    transposed_vocab,
+};
 use crate::init::initialise;
 use crate::network::{Batch, Mode, Positions, Stats, Workspace, run_batch};
 use crate::optim::{Optimizer, OptimizerKind, clip_gradients};
@@ -52,6 +55,9 @@ pub struct TrainOptions {
     pub optimizer: OptimizerKind,
     /// Dropout between layers.
     pub dropout: f32,
+    /// Transpose training windows by up to ± this many semitones (0: off);
+    /// the vocabulary then holds every transposition of the corpus' tokens.
+    pub transpose: i32,
     /// Share of songs held out.
     pub validation_share: f64,
     /// Seed of the split, the initial weights and the batches.
@@ -173,7 +179,12 @@ pub fn train(
             )
         }
         None => {
-            let vocab = corpus.vocab();
+            let vocab = if options.transpose > 0 {
+                let tokens = corpus.songs.iter().flat_map(|s| s.tokens.iter().copied());
+                transposed_vocab(tokens, options.transpose)
+            } else {
+                corpus.vocab()
+            };
             let config = ModelConfig {
                 arch: options.arch,
                 vocab_size: vocab.len(),
@@ -213,6 +224,7 @@ pub fn train(
         Arch::Pianola => (Positions::All, config.window),
         Arch::Seed => (Positions::Last, 1),
     };
+    let transposer = (options.transpose > 0).then(|| Transposer::new(&vocab, options.transpose));
     let mut grads = params.clone();
     let mut optimizer = Optimizer::new(options.optimizer, options.learning_rate, &params);
     let mut workspace = Workspace::default();
@@ -229,7 +241,13 @@ pub fn train(
     let (mut loss_sum, mut loss_count, mut tokens) = (0.0, 0usize, 0usize);
     let mut rate_start = Instant::now();
     'epochs: for epoch in done_epochs + 1..=done_epochs + options.epochs {
-        let windows = training_windows(&train_songs, config.window, stride, &mut rng);
+        let windows = training_windows(
+            &train_songs,
+            config.window,
+            stride,
+            options.transpose,
+            &mut rng,
+        );
         if windows.is_empty() {
             return Err(TrainError::Invalid(format!(
                 "no training song is longer than the window of {} tokens",
@@ -249,6 +267,7 @@ pub fn train(
                     &train_songs,
                     chunk,
                     config.window,
+                    transposer.as_ref(),
                     &mut inputs,
                     &mut targets,
                 );
@@ -357,7 +376,7 @@ pub fn evaluate(params: &mut Params, songs: &[&[u32]], stride: usize, threads: u
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     let mut stats = Stats::default();
     for chunk in windows.chunks(64) {
-        fill_batch(songs, chunk, window, &mut inputs, &mut targets);
+        fill_batch(songs, chunk, window, None, &mut inputs, &mut targets);
         let batch = Batch {
             inputs: &inputs,
             targets: &targets,
@@ -403,6 +422,7 @@ fn model_file(
                 learning_rate: f64::from(options.learning_rate),
                 batch: options.batch,
                 dropout: f64::from(options.dropout),
+                transpose: options.transpose,
                 wall_seconds: record.seconds,
                 validation_loss: Some(record.validation.loss()),
                 validation_accuracy: Some(record.validation.accuracy()),

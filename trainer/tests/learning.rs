@@ -88,6 +88,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         learning_rate: 3e-3,
         optimizer: OptimizerKind::AdamW,
         dropout: 0.1,
+        transpose: 3,
         validation_share: 0.34,
         seed: 1,
         resume: None,
