@@ -8,6 +8,7 @@
 //! - [`model`]: the network's sizes and parameters.
 //! - [`weights`]: the self-describing weights file.
 //! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards).
+//! - [`perform`]: the live performer (real-time side and worker).
 //! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
 
 pub mod atomic_file;
@@ -16,6 +17,7 @@ pub mod default_model;
 pub mod kernel;
 pub mod midi_file;
 pub mod model;
+pub mod perform;
 pub mod predictor;
 pub mod sample;
 pub mod token;

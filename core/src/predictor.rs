@@ -138,9 +138,9 @@ struct Lane {
 
 /// Carries the LSTM state over a [`Network`], one token at a time.
 ///
-/// Allocates only in [`Predictor::new`]; `reset`, `feed`, `logits` and
-/// `probabilities` work in place.
-#[derive(Debug)]
+/// Allocates only in [`Predictor::new`] (and `clone`); `reset`, `feed`,
+/// `logits` and `probabilities` work in place.
+#[derive(Clone, Debug)]
 pub struct Predictor {
     network: Arc<Network>,
     lanes: [Lane; 2],

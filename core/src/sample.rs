@@ -15,7 +15,7 @@ use crate::token::{PitchClassSet, Token};
 use crate::vocab::Vocab;
 
 /// How the next token is chosen.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SamplerSettings {
     /// Softmax temperature; 0 picks the most likely token.
     pub temperature: f32,
@@ -127,6 +127,14 @@ impl Sampler {
     /// The settings.
     pub fn settings(&self) -> &SamplerSettings {
         &self.settings
+    }
+
+    /// New settings (and the vocabulary they filter), keeping the random
+    /// number generator's place.
+    pub fn set_settings(&mut self, settings: SamplerSettings, vocab: &Vocab) {
+        let rng = self.rng.clone();
+        *self = Self::new(settings, vocab, 0);
+        self.rng = rng;
     }
 
     /// Chooses the next token (an index into `logits`), given the tokens
@@ -254,7 +262,7 @@ mod tests {
             repetition_penalty: 0.0,
             ..Default::default()
         };
-        let mut sampler = Sampler::new(settings.clone(), &vocab(), 9);
+        let mut sampler = Sampler::new(settings, &vocab(), 9);
         for _ in 0..200 {
             assert!(sampler.sample(&logits, &[]) < 2);
         }

@@ -93,7 +93,7 @@ fn main() {
     for seed in 0..10u64 {
         let primer = random_primer(&corpus, vocab, window, seed).unwrap();
         let mut row = Vec::new();
-        for settings in [SamplerSettings::default(), argmax.clone()] {
+        for settings in [SamplerSettings::default(), argmax] {
             let mut sampler = Sampler::new(settings, vocab, seed);
             let tokens = continue_sequence(&mut predictor, &mut sampler, &primer, NOTES);
             let f = figures(&tokens, vocab, &corpus_grams);

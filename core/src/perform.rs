@@ -1,0 +1,769 @@
+//! The performer: listens to the player, predicts, and plays on the beat.
+//!
+//! The real-time side, [`Performer`], is driven block by block by a plugin or
+//! a MIDI host: it takes the player's notes and the block's transport, and
+//! emits notes at sample offsets inside the block. It never allocates,
+//! locks, blocks, logs or runs the network. The [`Worker`] owns the network,
+//! the sampler and the context window; the two talk only through bounded
+//! lock-free queues (rtrb). The worker keeps the next few predictions ready
+//! ahead of time, so a step finds its token waiting; if not, the step is a
+//! rest and [`Performer::late_steps`] counts it.
+//!
+//! ## Timing
+//!
+//! Output notes start exactly on grid steps (the division) in the host's
+//! beat timeline while the transport plays; otherwise a free-running clock
+//! at the host tempo drives the grid. A note sounds for `gate` of a step
+//! (counted in samples, so it ends properly whatever the transport does).
+//! Notes the player starts within `chord_tolerance_beats` of each other
+//! become one token (a chord), committed when the tolerance has passed.
+//!
+//! ## Modes
+//!
+//! - *continue*: after the player's first token, a predicted token on every
+//!   step, each fed back into the window; the player's notes steer it.
+//! - *respond*: listen; after `silence_beats` without a player note-on,
+//!   answer for `answer_length` steps, then listen again. A player note
+//!   during an answer ends it at once.
+//! - *echo*: each player token is answered by one predicted token on the
+//!   next step.
+//!
+//! Every note-on the performer sends gets its note-off: at gate end, on
+//! transport stop or jump, mode or channel change, model change, reset and
+//! [`Performer::all_notes_off`].
+
+mod worker;
+
+pub use worker::{Worker, WorkerControl, WorkerThread};
+
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use crate::sample::SamplerSettings;
+use crate::token::Token;
+
+/// How the performer answers the player.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Keep playing from the window after the player's first token.
+    Continue,
+    /// Call and response: answer after a silence.
+    Respond,
+    /// Answer each player token with one token on the next step.
+    Echo,
+}
+
+/// The grid the performer plays on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Division {
+    /// Quarter notes.
+    Quarter,
+    /// Eighth notes.
+    Eighth,
+    /// Sixteenth notes.
+    Sixteenth,
+    /// Eighth-note triplets.
+    EighthTriplet,
+    /// Sixteenth-note triplets.
+    SixteenthTriplet,
+}
+
+impl Division {
+    /// Every division, coarsest first.
+    pub const ALL: [Division; 5] = [
+        Division::Quarter,
+        Division::Eighth,
+        Division::EighthTriplet,
+        Division::Sixteenth,
+        Division::SixteenthTriplet,
+    ];
+
+    /// The length of one step in beats (quarter notes).
+    pub fn beats(self) -> f64 {
+        match self {
+            Division::Quarter => 1.0,
+            Division::Eighth => 0.5,
+            Division::Sixteenth => 0.25,
+            Division::EighthTriplet => 1.0 / 3.0,
+            Division::SixteenthTriplet => 1.0 / 6.0,
+        }
+    }
+}
+
+/// The velocity of the performer's notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Velocity {
+    /// Always this velocity (1..=127).
+    Fixed(u8),
+    /// The velocity of the player's last note.
+    FollowPlayer,
+}
+
+/// How long an answer in *respond* mode lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerLength {
+    /// This many steps.
+    Steps(u32),
+    /// As many steps as the call had tokens.
+    AsLongAsCall,
+}
+
+/// The performer's settings (the plugin's parameters).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PerformerSettings {
+    /// How to answer.
+    pub mode: Mode,
+    /// The grid.
+    pub division: Division,
+    /// The share of a step a note sounds (0.05..=1).
+    pub gate: f64,
+    /// Output velocity.
+    pub velocity: Velocity,
+    /// Output MIDI channel (0..=15).
+    pub channel: u8,
+    /// Pass the player's notes through to the output.
+    pub thru: bool,
+    /// The octave chord tokens are voiced in.
+    pub chord_octave: i8,
+    /// Note-ons closer than this (in beats) form one chord token.
+    pub chord_tolerance_beats: f64,
+    /// *respond*: beats of silence before answering.
+    pub silence_beats: f64,
+    /// *respond*: how long to answer.
+    pub answer_length: AnswerLength,
+    /// How the next token is chosen.
+    pub sampler: SamplerSettings,
+}
+
+impl Default for PerformerSettings {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Continue,
+            division: Division::Eighth,
+            gate: 0.9,
+            velocity: Velocity::Fixed(90),
+            channel: 0,
+            thru: false,
+            chord_octave: crate::token::SEED_CHORD_OCTAVE,
+            chord_tolerance_beats: 1.0 / 32.0,
+            silence_beats: 2.0,
+            answer_length: AnswerLength::Steps(8),
+            sampler: SamplerSettings::default(),
+        }
+    }
+}
+
+/// The host's transport at the start of a block.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transport {
+    /// Samples per second.
+    pub sample_rate: f64,
+    /// Beats per minute, if the host says (120 otherwise).
+    pub tempo: Option<f64>,
+    /// Whether the transport is playing.
+    pub playing: bool,
+    /// The beat position at the block's first sample, if known.
+    pub position_beats: Option<f64>,
+}
+
+/// A note event at a sample offset inside a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteEvent {
+    /// A key goes down.
+    On {
+        /// Sample offset in the block.
+        offset: u32,
+        /// MIDI channel 0..=15.
+        channel: u8,
+        /// MIDI key.
+        key: u8,
+        /// Velocity 1..=127.
+        velocity: u8,
+    },
+    /// A key comes up.
+    Off {
+        /// Sample offset in the block.
+        offset: u32,
+        /// MIDI channel 0..=15.
+        channel: u8,
+        /// MIDI key.
+        key: u8,
+    },
+}
+
+impl NoteEvent {
+    /// The sample offset in the block.
+    pub fn offset(&self) -> u32 {
+        match *self {
+            NoteEvent::On { offset, .. } | NoteEvent::Off { offset, .. } => offset,
+        }
+    }
+}
+
+/// Messages to the worker.
+#[derive(Clone, Copy, Debug)]
+enum ToWorker {
+    /// A token enters the window (the player's, or one the performer played).
+    Feed { token: Token, epoch: u64 },
+    /// New sampling settings; predictions from now on use them.
+    Sampler {
+        settings: SamplerSettings,
+        epoch: u64,
+    },
+    /// Forget the window.
+    Reset { epoch: u64 },
+}
+
+/// Messages from the worker.
+#[derive(Clone, Copy, Debug)]
+enum FromWorker {
+    /// Play `token` when the window holds `after` tokens, in `epoch`,
+    /// with model `generation`.
+    Prediction {
+        epoch: u64,
+        generation: u64,
+        after: u64,
+        token: Token,
+    },
+    /// The model changed: notes in flight end, older predictions are void.
+    ModelChanged { generation: u64 },
+}
+
+/// Queue lengths between the two sides.
+const QUEUE: usize = 256;
+/// Predictions the real-time side keeps.
+const KEPT_PREDICTIONS: usize = 8;
+/// Tempo when the host gives none.
+const DEFAULT_TEMPO: f64 = 120.0;
+
+/// Where the performer is in its mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Nothing to play (waiting for the player, or listening in *respond*).
+    Idle,
+    /// Playing on every step (*continue*), or answering for `remaining`
+    /// steps (*respond*).
+    Playing { remaining: Option<u32> },
+}
+
+/// The real-time side of the performer.
+pub struct Performer {
+    settings: PerformerSettings,
+    to_worker: Producer<ToWorker>,
+    from_worker: Consumer<FromWorker>,
+    /// Tokens sent into the window so far.
+    sent: u64,
+    /// Bumped whenever the worker's speculation becomes invalid.
+    epoch: u64,
+    generation: u64,
+    predictions: [Option<(u64, Token)>; KEPT_PREDICTIONS],
+    /// Per key: the absolute sample at which the performer's note ends
+    /// (`u64::MAX`: not sounding).
+    sounding_until: [u64; 128],
+    sounding_channel: [u8; 128],
+    /// Per key: channels on which a thru note is held (bit per channel).
+    thru_held: [u16; 128],
+    /// Keys of the chord being gathered from the player.
+    pending_keys: [u8; 16],
+    pending_len: usize,
+    pending_since: u64,
+    /// Absolute samples since start.
+    clock: u64,
+    free_beat: f64,
+    expected_host_beat: Option<f64>,
+    /// The beat of the last grid step handled, in the current timeline.
+    last_step_beat: Option<f64>,
+    was_playing: bool,
+    state: State,
+    echo_pending: u32,
+    last_player_on: Option<u64>,
+    call_tokens: u32,
+    last_player_velocity: u8,
+    late_steps: u64,
+    dropped_messages: u64,
+}
+
+impl Performer {
+    /// A performer and its worker, which owns `network`'s predictor and a
+    /// sampler seeded with `seed`. Run the worker on its own thread
+    /// ([`Worker::spawn`]) or, for tests, call [`Worker::poll`] between blocks.
+    pub fn new(
+        network: std::sync::Arc<crate::predictor::Network>,
+        settings: PerformerSettings,
+        seed: u64,
+    ) -> (Performer, Worker) {
+        let (to_worker, worker_in) = RingBuffer::new(QUEUE);
+        let (worker_out, from_worker) = RingBuffer::new(QUEUE);
+        let worker = Worker::new(network, settings.sampler, seed, worker_in, worker_out);
+        let performer = Performer {
+            settings,
+            to_worker,
+            from_worker,
+            sent: 0,
+            epoch: 0,
+            generation: 0,
+            predictions: [None; KEPT_PREDICTIONS],
+            sounding_until: [u64::MAX; 128],
+            sounding_channel: [0; 128],
+            thru_held: [0; 128],
+            pending_keys: [0; 16],
+            pending_len: 0,
+            pending_since: 0,
+            clock: 0,
+            free_beat: 0.0,
+            expected_host_beat: None,
+            last_step_beat: None,
+            was_playing: false,
+            state: State::Idle,
+            echo_pending: 0,
+            last_player_on: None,
+            call_tokens: 0,
+            last_player_velocity: 90,
+            late_steps: 0,
+            dropped_messages: 0,
+        };
+        (performer, worker)
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> &PerformerSettings {
+        &self.settings
+    }
+
+    /// Steps that found no prediction ready (played as rests).
+    pub fn late_steps(&self) -> u64 {
+        self.late_steps
+    }
+
+    /// Messages to the worker lost because its queue was full.
+    pub fn dropped_messages(&self) -> u64 {
+        self.dropped_messages
+    }
+
+    /// Whether any note the performer started is still sounding.
+    pub fn is_sounding(&self) -> bool {
+        self.sounding_until.iter().any(|&until| until != u64::MAX)
+            || self.thru_held.iter().any(|&held| held != 0)
+    }
+
+    /// Changes the settings. A change of mode or channel ends every note
+    /// (at offset 0 of the next events) and restarts the mode; new sampling
+    /// settings reach the worker. Real-time safe.
+    pub fn set_settings(&mut self, settings: PerformerSettings, out: &mut impl FnMut(NoteEvent)) {
+        let old = self.settings;
+        self.settings = settings;
+        if old.mode != settings.mode || old.channel != settings.channel {
+            self.all_notes_off(0, out);
+            self.restart_mode();
+        }
+        if old.sampler != settings.sampler {
+            self.epoch += 1;
+            self.clear_predictions();
+            self.send(ToWorker::Sampler {
+                settings: settings.sampler,
+                epoch: self.epoch,
+            });
+        }
+    }
+
+    /// Ends every sounding note (the performer's and the thru notes) at
+    /// `offset`. Real-time safe.
+    pub fn all_notes_off(&mut self, offset: u32, out: &mut impl FnMut(NoteEvent)) {
+        for key in 0..128u8 {
+            self.end_note(key, offset, out);
+            let held = self.thru_held[usize::from(key)];
+            for channel in 0..16u8 {
+                if held & (1 << channel) != 0 {
+                    out(NoteEvent::Off {
+                        offset,
+                        channel,
+                        key,
+                    });
+                }
+            }
+            self.thru_held[usize::from(key)] = 0;
+        }
+    }
+
+    /// Ends every note, forgets the window and restarts the mode (the
+    /// plugin's reset and deactivate). Real-time safe.
+    pub fn reset(&mut self, out: &mut impl FnMut(NoteEvent)) {
+        self.all_notes_off(0, out);
+        self.restart_mode();
+        self.pending_len = 0;
+        self.epoch += 1;
+        self.clear_predictions();
+        self.send(ToWorker::Reset { epoch: self.epoch });
+    }
+
+    /// Processes one block of `frames` samples: the player's `input` (sorted
+    /// by offset) and the `transport` at the block's start. Emits the
+    /// performer's notes through `out`, in time order. Real-time safe.
+    pub fn process(
+        &mut self,
+        transport: &Transport,
+        frames: u32,
+        input: &[NoteEvent],
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        self.receive(out);
+        if frames == 0 {
+            return;
+        }
+        let tempo = transport
+            .tempo
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .unwrap_or(DEFAULT_TEMPO)
+            .clamp(10.0, 1000.0);
+        let sample_rate = if transport.sample_rate.is_finite() && transport.sample_rate > 0.0 {
+            transport.sample_rate
+        } else {
+            48_000.0
+        };
+        let samples_per_beat = sample_rate * 60.0 / tempo;
+
+        // Transport stop, or a jump in the host's timeline: end everything.
+        if self.was_playing && !transport.playing {
+            self.all_notes_off(0, out);
+            self.restart_mode();
+            self.expected_host_beat = None;
+            self.last_step_beat = None;
+            self.free_beat = 0.0;
+        }
+        let host_position = transport
+            .position_beats
+            .filter(|b| transport.playing && b.is_finite());
+        let block_beats = f64::from(frames) / samples_per_beat;
+        let start_beat = match host_position {
+            Some(position) => {
+                let jumped = self.expected_host_beat.is_none_or(|expected| {
+                    (position - expected).abs() > 1e-6 * position.abs().max(1.0) + 1e-9
+                });
+                if jumped {
+                    // A new timeline (start, loop or seek): earlier steps do not count.
+                    self.last_step_beat = None;
+                    if self.expected_host_beat.is_some() {
+                        self.end_performer_notes(0, out);
+                    }
+                }
+                self.expected_host_beat = Some(position + block_beats);
+                position
+            }
+            None => {
+                if self.expected_host_beat.take().is_some() {
+                    self.last_step_beat = None;
+                }
+                let start = self.free_beat;
+                self.free_beat += block_beats;
+                start
+            }
+        };
+        self.was_playing = transport.playing;
+
+        // A step belongs to the block holding its rounded sample: one less
+        // than half a sample before the block's start still plays at offset
+        // 0. Never twice: steps at or before the last one played are skipped.
+        let step = self.settings.division.beats();
+        let mut next_step = ((start_beat - 0.5 / samples_per_beat) / step - 1e-9).ceil();
+        if let Some(last) = self.last_step_beat {
+            while next_step * step <= last + 1e-9 {
+                next_step += 1.0;
+            }
+        }
+        let step_offset = |k: f64| {
+            ((k * step - start_beat) * samples_per_beat)
+                .round()
+                .max(0.0)
+        };
+        let tolerance = (self.settings.chord_tolerance_beats * samples_per_beat).round() as u64;
+        let mut events = input.iter().peekable();
+        loop {
+            let event_at = events.peek().map(|e| e.offset().min(frames - 1));
+            let step_at = Some(step_offset(next_step))
+                .filter(|&o| o < f64::from(frames))
+                .map(|o| o as u32);
+            let off_at = self
+                .next_note_end()
+                .and_then(|end| self.offset_in_block(end, frames));
+            let commit_at = (self.pending_len > 0)
+                .then(|| self.pending_since + tolerance)
+                .and_then(|due| self.offset_in_block(due, frames));
+            let Some(now) = [event_at, step_at, off_at, commit_at]
+                .into_iter()
+                .flatten()
+                .min()
+            else {
+                break;
+            };
+            let now_abs = self.clock + u64::from(now);
+            // Note-offs due, a chord whose tolerance has passed, the
+            // player's events, then the grid step.
+            self.end_notes_due(now_abs, now, out);
+            if self.pending_len > 0 && self.pending_since + tolerance <= now_abs {
+                self.commit_chord();
+            }
+            while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) == now) {
+                self.player_event(*event, now, now_abs, out);
+            }
+            if step_at == Some(now) {
+                self.grid_step(now, now_abs, samples_per_beat, out);
+                self.last_step_beat = Some(next_step * step);
+                next_step += 1.0;
+            }
+        }
+        self.clock += u64::from(frames);
+    }
+
+    /// The offset in this block of absolute sample `at` (now if past).
+    fn offset_in_block(&self, at: u64, frames: u32) -> Option<u32> {
+        let offset = at.saturating_sub(self.clock);
+        (offset < u64::from(frames)).then_some(offset as u32)
+    }
+
+    fn next_note_end(&self) -> Option<u64> {
+        self.sounding_until
+            .iter()
+            .copied()
+            .filter(|&u| u != u64::MAX)
+            .min()
+    }
+
+    fn end_notes_due(&mut self, now_abs: u64, offset: u32, out: &mut impl FnMut(NoteEvent)) {
+        for key in 0..128u8 {
+            if self.sounding_until[usize::from(key)] <= now_abs {
+                self.end_note(key, offset, out);
+            }
+        }
+    }
+
+    fn end_note(&mut self, key: u8, offset: u32, out: &mut impl FnMut(NoteEvent)) {
+        if self.sounding_until[usize::from(key)] != u64::MAX {
+            self.sounding_until[usize::from(key)] = u64::MAX;
+            out(NoteEvent::Off {
+                offset,
+                channel: self.sounding_channel[usize::from(key)],
+                key,
+            });
+        }
+    }
+
+    fn end_performer_notes(&mut self, offset: u32, out: &mut impl FnMut(NoteEvent)) {
+        for key in 0..128u8 {
+            self.end_note(key, offset, out);
+        }
+    }
+
+    fn restart_mode(&mut self) {
+        self.state = State::Idle;
+        self.echo_pending = 0;
+        self.last_player_on = None;
+        self.call_tokens = 0;
+    }
+
+    fn clear_predictions(&mut self) {
+        self.predictions = [None; KEPT_PREDICTIONS];
+    }
+
+    fn send(&mut self, message: ToWorker) {
+        if self.to_worker.push(message).is_err() {
+            self.dropped_messages += 1;
+        }
+    }
+
+    fn receive(&mut self, out: &mut impl FnMut(NoteEvent)) {
+        while let Ok(message) = self.from_worker.pop() {
+            match message {
+                FromWorker::Prediction {
+                    epoch,
+                    generation,
+                    after,
+                    token,
+                } => {
+                    if epoch != self.epoch || generation != self.generation || after < self.sent {
+                        continue;
+                    }
+                    let slot = self
+                        .predictions
+                        .iter()
+                        .position(|p| p.is_none_or(|(a, _)| a < self.sent || a == after))
+                        .unwrap_or(0);
+                    self.predictions[slot] = Some((after, token));
+                }
+                FromWorker::ModelChanged { generation } => {
+                    self.generation = generation;
+                    self.clear_predictions();
+                    self.end_performer_notes(0, out);
+                }
+            }
+        }
+    }
+
+    /// The prediction for the window as it is now, if one is ready.
+    fn take_prediction(&mut self) -> Option<Token> {
+        let sent = self.sent;
+        let slot = self
+            .predictions
+            .iter()
+            .position(|p| matches!(p, Some((a, _)) if *a == sent))?;
+        self.predictions[slot].take().map(|(_, token)| token)
+    }
+
+    fn player_event(
+        &mut self,
+        event: NoteEvent,
+        offset: u32,
+        now_abs: u64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        match event {
+            NoteEvent::On {
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                let (channel, key) = (channel & 15, key & 127);
+                if self.settings.thru {
+                    if self.thru_held[usize::from(key)] & (1 << channel) != 0 {
+                        // A key struck again while held: end it first.
+                        out(NoteEvent::Off {
+                            offset,
+                            channel,
+                            key,
+                        });
+                    }
+                    out(NoteEvent::On {
+                        offset,
+                        channel,
+                        key,
+                        velocity,
+                    });
+                    self.thru_held[usize::from(key)] |= 1 << channel;
+                }
+                self.last_player_velocity = velocity.clamp(1, 127);
+                if self.pending_len == 0 {
+                    self.pending_since = now_abs;
+                }
+                if self.pending_len < self.pending_keys.len() {
+                    self.pending_keys[self.pending_len] = key;
+                    self.pending_len += 1;
+                }
+                if self.settings.mode == Mode::Respond {
+                    self.last_player_on = Some(now_abs);
+                    if matches!(self.state, State::Playing { .. }) {
+                        // The player interrupts the answer.
+                        self.end_performer_notes(offset, out);
+                        self.state = State::Idle;
+                    }
+                }
+            }
+            NoteEvent::Off { channel, key, .. } => {
+                let (channel, key) = (channel & 15, key & 127);
+                let held = &mut self.thru_held[usize::from(key)];
+                if *held & (1 << channel) != 0 {
+                    *held &= !(1 << channel);
+                    out(NoteEvent::Off {
+                        offset,
+                        channel,
+                        key,
+                    });
+                }
+            }
+        }
+    }
+
+    fn commit_chord(&mut self) {
+        let token = Token::from_onset(&self.pending_keys[..self.pending_len]);
+        self.pending_len = 0;
+        let Some(token) = token else { return };
+        // The player's token: the worker's speculation no longer holds.
+        self.epoch += 1;
+        self.clear_predictions();
+        self.feed(token);
+        match self.settings.mode {
+            Mode::Continue => {
+                if self.state == State::Idle {
+                    self.state = State::Playing { remaining: None };
+                }
+            }
+            Mode::Echo => self.echo_pending += 1,
+            Mode::Respond => self.call_tokens += 1,
+        }
+    }
+
+    fn feed(&mut self, token: Token) {
+        self.sent += 1;
+        self.send(ToWorker::Feed {
+            token,
+            epoch: self.epoch,
+        });
+    }
+
+    fn grid_step(
+        &mut self,
+        offset: u32,
+        now_abs: u64,
+        samples_per_beat: f64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        let settings = self.settings;
+        if settings.mode == Mode::Respond && self.state == State::Idle && self.pending_len == 0 {
+            let silence = (settings.silence_beats * samples_per_beat) as u64;
+            if let Some(last) = self.last_player_on
+                && now_abs >= last + silence
+                && self.call_tokens > 0
+            {
+                let steps = match settings.answer_length {
+                    AnswerLength::Steps(n) => n,
+                    AnswerLength::AsLongAsCall => self.call_tokens,
+                };
+                self.state = State::Playing {
+                    remaining: Some(steps.max(1)),
+                };
+                self.call_tokens = 0;
+                self.last_player_on = None;
+            }
+        }
+        let plays = match settings.mode {
+            Mode::Continue | Mode::Respond => matches!(self.state, State::Playing { .. }),
+            Mode::Echo => self.echo_pending > 0,
+        };
+        if !plays {
+            return;
+        }
+        let Some(token) = self.take_prediction() else {
+            self.late_steps += 1;
+            return;
+        };
+        let velocity = match settings.velocity {
+            Velocity::Fixed(v) => v.clamp(1, 127),
+            Velocity::FollowPlayer => self.last_player_velocity,
+        };
+        let length = (settings.gate.clamp(0.01, 1.0) * settings.division.beats() * samples_per_beat)
+            .round()
+            .max(1.0) as u64;
+        for key in token.pitches(settings.chord_octave).iter() {
+            self.end_note(key, offset, out);
+            out(NoteEvent::On {
+                offset,
+                channel: settings.channel & 15,
+                key,
+                velocity,
+            });
+            self.sounding_until[usize::from(key)] = now_abs + length;
+            self.sounding_channel[usize::from(key)] = settings.channel & 15;
+        }
+        self.feed(token);
+        if let State::Playing {
+            remaining: Some(remaining),
+        } = &mut self.state
+        {
+            *remaining -= 1;
+            if *remaining == 0 {
+                self.state = State::Idle;
+            }
+        }
+        if settings.mode == Mode::Echo {
+            self.echo_pending -= 1;
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The worker: owns the network, the sampler and the window, and keeps the
+//! next predictions ready for the real-time side.
+//!
+//! It speculates: after predicting token `p` for the current window, it
+//! predicts what follows `p` if `p` is played, and so on, up to
+//! [`SPECULATION`] steps ahead, so that even several grid steps inside one
+//! audio block find their tokens waiting. A player token voids the
+//! speculation (the real-time side starts a new epoch).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rtrb::{Consumer, Producer};
+
+use super::{FromWorker, ToWorker};
+use crate::predictor::{Network, Predictor};
+use crate::sample::{Sampler, SamplerSettings};
+use crate::token::Token;
+use crate::vocab::Vocab;
+
+/// How many steps ahead the worker predicts.
+pub const SPECULATION: usize = 4;
+/// How long an idle worker thread sleeps between looks at its queue.
+const IDLE_SLEEP: Duration = Duration::from_micros(500);
+
+/// Owns the model; see the module documentation.
+pub struct Worker {
+    predictor: Predictor,
+    speculative: Predictor,
+    sampler: Sampler,
+    inbox: Consumer<ToWorker>,
+    outbox: Producer<FromWorker>,
+    models: Receiver<Arc<Network>>,
+    control: Sender<Arc<Network>>,
+    epoch: u64,
+    generation: u64,
+    /// Tokens received so far (the real-time side's count).
+    received: u64,
+    /// The last `window` tokens, to re-prime a new model.
+    window: VecDeque<Token>,
+    /// Recent token indices, for the repetition guard.
+    recent: VecDeque<usize>,
+    /// Speculated tokens already sent, in order.
+    chain: VecDeque<usize>,
+}
+
+/// Sends new models to a worker from any thread.
+#[derive(Clone)]
+pub struct WorkerControl {
+    models: Sender<Arc<Network>>,
+}
+
+impl WorkerControl {
+    /// Swaps the model: the worker re-primes the window with it, the
+    /// performer ends its notes in flight. Returns false if the worker is
+    /// gone.
+    pub fn swap_network(&self, network: Arc<Network>) -> bool {
+        self.models.send(network).is_ok()
+    }
+}
+
+/// A worker running on its own thread; dropping it stops the thread.
+pub struct WorkerThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Drop for WorkerThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Worker {
+    pub(super) fn new(
+        network: Arc<Network>,
+        settings: SamplerSettings,
+        seed: u64,
+        inbox: Consumer<ToWorker>,
+        outbox: Producer<FromWorker>,
+    ) -> Self {
+        let (control, models) = channel();
+        let sampler = Sampler::new(settings, network.vocab(), seed);
+        let predictor = Predictor::new(network);
+        Self {
+            speculative: predictor.clone(),
+            predictor,
+            sampler,
+            inbox,
+            outbox,
+            models,
+            control,
+            epoch: 0,
+            generation: 0,
+            received: 0,
+            window: VecDeque::new(),
+            recent: VecDeque::new(),
+            chain: VecDeque::new(),
+        }
+    }
+
+    /// A handle to swap models from another thread.
+    pub fn control(&self) -> WorkerControl {
+        WorkerControl {
+            models: self.control.clone(),
+        }
+    }
+
+    /// Runs the worker on its own thread until the returned handle drops.
+    pub fn spawn(mut self) -> WorkerThread {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("pianola-worker".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    if !self.poll() {
+                        std::thread::sleep(IDLE_SLEEP);
+                    }
+                }
+            })
+            .expect("spawning the worker thread");
+        WorkerThread {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Handles every waiting message and model swap, then tops up the
+    /// predictions. Returns whether there was anything to do.
+    pub fn poll(&mut self) -> bool {
+        let mut busy = false;
+        while let Ok(network) = self.models.try_recv() {
+            self.swap(network);
+            busy = true;
+        }
+        while let Ok(message) = self.inbox.pop() {
+            busy = true;
+            match message {
+                ToWorker::Feed { token, epoch } => self.feed(token, epoch),
+                ToWorker::Sampler { settings, epoch } => {
+                    self.sampler
+                        .set_settings(settings, self.predictor.network().vocab());
+                    self.void_speculation(epoch);
+                }
+                ToWorker::Reset { epoch } => {
+                    self.predictor.reset();
+                    self.window.clear();
+                    self.recent.clear();
+                    self.void_speculation(epoch);
+                }
+            }
+        }
+        if !self.window.is_empty() && self.chain.len() < SPECULATION {
+            self.speculate();
+            busy = true;
+        }
+        busy
+    }
+
+    fn void_speculation(&mut self, epoch: u64) {
+        self.epoch = epoch;
+        self.chain.clear();
+        self.speculative = self.predictor.clone();
+    }
+
+    fn feed(&mut self, token: Token, epoch: u64) {
+        self.received += 1;
+        let vocab = self.predictor.network().vocab();
+        let Some(index) = nearest_known(token, vocab) else {
+            if epoch != self.epoch {
+                self.void_speculation(epoch);
+            }
+            return;
+        };
+        let known = vocab.token(index).expect("an index of the vocabulary");
+        let window = self.predictor.network().config().window;
+        self.predictor.feed(index);
+        self.window.push_back(known);
+        if self.window.len() > window {
+            self.window.pop_front();
+        }
+        self.recent.push_back(index);
+        if self.recent.len() > 32 {
+            self.recent.pop_front();
+        }
+        if epoch == self.epoch && self.chain.front() == Some(&index) {
+            self.chain.pop_front();
+        } else {
+            self.void_speculation(epoch);
+        }
+    }
+
+    fn speculate(&mut self) {
+        let mut recent: Vec<usize> = self
+            .recent
+            .iter()
+            .copied()
+            .chain(self.chain.iter().copied())
+            .collect();
+        while self.chain.len() < SPECULATION {
+            let next = self.sampler.sample(self.speculative.logits(), &recent);
+            let after = self.received + self.chain.len() as u64;
+            let token = self
+                .predictor
+                .network()
+                .vocab()
+                .token(next)
+                .expect("the sampler picks from the vocabulary");
+            let message = FromWorker::Prediction {
+                epoch: self.epoch,
+                generation: self.generation,
+                after,
+                token,
+            };
+            if self.outbox.push(message).is_err() {
+                return;
+            }
+            self.speculative.feed(next);
+            self.chain.push_back(next);
+            recent.push(next);
+        }
+    }
+
+    fn swap(&mut self, network: Arc<Network>) {
+        self.generation += 1;
+        let vocab = network.vocab();
+        let indices: Vec<usize> = self
+            .window
+            .iter()
+            .filter_map(|t| nearest_known(*t, vocab))
+            .collect();
+        self.sampler.set_settings(*self.sampler.settings(), vocab);
+        self.predictor = Predictor::new(network);
+        self.predictor.prime(&indices);
+        self.recent = indices.iter().rev().take(32).rev().copied().collect();
+        let _ = self.outbox.push(FromWorker::ModelChanged {
+            generation: self.generation,
+        });
+        let epoch = self.epoch;
+        self.void_speculation(epoch);
+    }
+}
+
+/// The vocabulary index of `token`, or of the closest token the model
+/// knows: a note moved by octaves toward the middle of the keyboard, a chord
+/// by its lowest pitch class as a note in octave 4.
+fn nearest_known(token: Token, vocab: &Vocab) -> Option<usize> {
+    if let Some(index) = vocab.index_of(token) {
+        return Some(index);
+    }
+    match token {
+        Token::Note(pitch) => {
+            let toward_middle = if pitch < 60 { 12 } else { -12 };
+            (1..=4)
+                .filter_map(|k| token.transposed(toward_middle * k))
+                .find_map(|t| vocab.index_of(t))
+        }
+        Token::Chord(set) => {
+            let lowest = set.normal_order().as_slice()[0];
+            nearest_known(Token::Note(60 + lowest), vocab)
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! The performer under a simulated host clock, with a synchronous worker.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Arc;
+
+use pianola_core::model::{Arch, ModelConfig, Params};
+use pianola_core::perform::{
+    AnswerLength, Division, Mode, NoteEvent, Performer, PerformerSettings, Transport, Velocity,
+    Worker,
+};
+use pianola_core::weights::{ModelFile, ModelInfo};
+use pianola_core::{Network, PitchClassSet, Token, Vocab};
+use proptest::prelude::*;
+
+// A counting allocator: the real-time calls must not allocate.
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if COUNTING.with(Cell::get) {
+            ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        }
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn network(seed: usize) -> Arc<Network> {
+    let notes = (36..=96).map(Token::Note);
+    let chords = [0b1001_0001u16, 0b0010_0010_0001, 0b1000_1001_0000]
+        .into_iter()
+        .map(|m| Token::Chord(PitchClassSet::from_mask(m).unwrap()));
+    let vocab = Vocab::from_tokens(notes.chain(chords));
+    let config = ModelConfig {
+        arch: Arch::Pianola,
+        vocab_size: vocab.len(),
+        embed: 8,
+        hidden: 16,
+        layers: 2,
+        dense: 8,
+        window: 16,
+    };
+    let mut params = Params::zeros(config);
+    for (t, values) in params.tensors.iter_mut().enumerate() {
+        for (i, v) in values.iter_mut().enumerate() {
+            *v = (((t * 31 + i * 7919 + seed * 104_729) % 1999) as f32 / 999.5 - 1.0) * 0.8;
+        }
+    }
+    let file = ModelFile {
+        vocab,
+        params,
+        info: ModelInfo::default(),
+    };
+    Arc::new(Network::new(&file).unwrap())
+}
+
+/// An output note event at an absolute sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Heard {
+    at: u64,
+    event: NoteEvent,
+}
+
+/// A host: a transport clock with a tempo map, blocks of given sizes.
+struct Host {
+    performer: Performer,
+    worker: Worker,
+    sample_rate: f64,
+    tempo: f64,
+    playing: bool,
+    /// Beat position at `clock`.
+    beat: f64,
+    clock: u64,
+    heard: Vec<Heard>,
+}
+
+impl Host {
+    fn new(settings: PerformerSettings, sample_rate: f64, tempo: f64) -> Self {
+        let (performer, worker) = Performer::new(network(0), settings, 42);
+        Self {
+            performer,
+            worker,
+            sample_rate,
+            tempo,
+            playing: true,
+            beat: 0.0,
+            clock: 0,
+            heard: Vec::new(),
+        }
+    }
+
+    fn samples_per_beat(&self) -> f64 {
+        self.sample_rate * 60.0 / self.tempo
+    }
+
+    /// One block, with player events at offsets; returns nothing, records
+    /// what was heard. Checks that `process` allocates nothing.
+    fn block(&mut self, frames: u32, input: &[NoteEvent]) {
+        let transport = Transport {
+            sample_rate: self.sample_rate,
+            tempo: Some(self.tempo),
+            playing: self.playing,
+            position_beats: Some(self.beat),
+        };
+        let clock = self.clock;
+        let heard = &mut self.heard;
+        heard.reserve(64);
+        ALLOCATIONS.with(|a| a.set(0));
+        COUNTING.with(|c| c.set(true));
+        self.performer
+            .process(&transport, frames, input, &mut |event| {
+                heard.push(Heard {
+                    at: clock + u64::from(event.offset()),
+                    event,
+                })
+            });
+        COUNTING.with(|c| c.set(false));
+        assert_eq!(ALLOCATIONS.with(Cell::get), 0, "process allocated");
+        self.clock += u64::from(frames);
+        if self.playing {
+            self.beat += f64::from(frames) / self.samples_per_beat();
+        }
+        self.worker.poll();
+    }
+
+    /// Runs `samples` in blocks of `size`, with no input.
+    fn run(&mut self, samples: u64, size: u32) {
+        let mut left = samples;
+        while left > 0 {
+            let frames = left.min(u64::from(size)) as u32;
+            self.block(frames, &[]);
+            left -= u64::from(frames);
+        }
+    }
+
+    /// The player strikes `keys` together now (first sample of a block).
+    fn strike(&mut self, keys: &[u8], size: u32) {
+        let input: Vec<NoteEvent> = keys
+            .iter()
+            .map(|&key| NoteEvent::On {
+                offset: 0,
+                channel: 0,
+                key,
+                velocity: 100,
+            })
+            .collect();
+        self.block(size.min(64), &input);
+        let release: Vec<NoteEvent> = keys
+            .iter()
+            .map(|&key| NoteEvent::Off {
+                offset: 0,
+                channel: 0,
+                key,
+            })
+            .collect();
+        self.block(size.min(64), &release);
+    }
+
+    fn note_ons(&self) -> Vec<u64> {
+        self.heard
+            .iter()
+            .filter(|h| matches!(h.event, NoteEvent::On { .. }))
+            .map(|h| h.at)
+            .collect()
+    }
+}
+
+/// Checks that every note-on has one note-off after it, none twice, and
+/// that nothing is left sounding.
+fn assert_paired(heard: &[Heard]) {
+    let mut sounding = std::collections::HashMap::new();
+    for h in heard {
+        match h.event {
+            NoteEvent::On { channel, key, .. } => {
+                let count = sounding.entry((channel, key)).or_insert(0);
+                assert_eq!(
+                    *count, 0,
+                    "note {key} struck twice without release at {}",
+                    h.at
+                );
+                *count += 1;
+            }
+            NoteEvent::Off { channel, key, .. } => {
+                let count = sounding.entry((channel, key)).or_insert(0);
+                assert_eq!(*count, 1, "note-off of {key} without note-on at {}", h.at);
+                *count -= 1;
+            }
+        }
+    }
+    assert!(
+        sounding.values().all(|&c| c == 0),
+        "left sounding: {sounding:?}"
+    );
+}
+
+fn settings(mode: Mode, division: Division) -> PerformerSettings {
+    PerformerSettings {
+        mode,
+        division,
+        gate: 0.5,
+        velocity: Velocity::Fixed(90),
+        ..PerformerSettings::default()
+    }
+}
+
+#[test]
+fn note_ons_land_on_the_grid_for_every_block_size_rate_and_tempo() {
+    for size in [1u32, 7, 64, 512, 4096] {
+        for sample_rate in [44_100.0, 48_000.0, 96_000.0] {
+            for tempo in [60.0, 137.0, 240.0] {
+                let division = Division::Sixteenth;
+                let mut host = Host::new(settings(Mode::Continue, division), sample_rate, tempo);
+                // Start mid-beat, so the grid must follow the host's position.
+                host.beat = 3.3;
+                host.strike(&[60, 64, 67], size);
+                let beats = if size == 1 { 2.0 } else { 6.0 };
+                // A tempo map: positions advance at the block's tempo.
+                let mut expected = Vec::new();
+                let mut left = (beats * host.samples_per_beat()) as u64;
+                let mut changed = false;
+                while left > 0 {
+                    if !changed && left < (beats * host.samples_per_beat() / 2.0) as u64 {
+                        host.tempo *= 1.25; // a tempo change mid-phrase
+                        changed = true;
+                    }
+                    let frames = left.min(u64::from(size)) as u32;
+                    // The grid steps inside this block, in absolute samples.
+                    let step = division.beats();
+                    let spb = host.samples_per_beat();
+                    let mut k = (host.beat / step - 1e-12).ceil();
+                    while k * step < host.beat + f64::from(frames) / spb {
+                        expected.push(host.clock as f64 + (k * step - host.beat) * spb);
+                        k += 1.0;
+                    }
+                    host.block(frames, &[]);
+                    left -= u64::from(frames);
+                }
+                let ons = host.note_ons();
+                assert!(
+                    ons.len() >= 8,
+                    "{size} {sample_rate} {tempo}: only {} notes: {ons:?}, late {}",
+                    ons.len(),
+                    host.performer.late_steps()
+                );
+                for on in ons {
+                    let nearest = expected
+                        .iter()
+                        .map(|e| (e - on as f64).abs())
+                        .fold(f64::INFINITY, f64::min);
+                    assert!(
+                        nearest <= 1.0,
+                        "{size} {sample_rate} {tempo}: note-on at {on} is {nearest} samples off the grid"
+                    );
+                }
+                // Note-offs at gate end: half a step after their note-on.
+                // Note-offs at gate end: half a step (at the tempo of the
+                // note-on, before or after the change) after their note-on.
+                let gate_at = |bpm: f64| 0.5 * 0.25 * sample_rate * 60.0 / bpm;
+                for h in &host.heard {
+                    if let NoteEvent::Off { key, .. } = h.event {
+                        let on = host
+                            .heard
+                            .iter()
+                            .rev()
+                            .find(|o| {
+                                o.at <= h.at
+                                    && matches!(o.event, NoteEvent::On { key: k, .. } if k == key)
+                            })
+                            .unwrap();
+                        let length = (h.at - on.at) as f64;
+                        let fits = [tempo, tempo * 1.25]
+                            .iter()
+                            .any(|&bpm| (length - gate_at(bpm)).abs() <= 1.0);
+                        assert!(
+                            fits,
+                            "{size} {sample_rate} {tempo}: a note of {length} samples"
+                        );
+                    }
+                }
+                host.performer.all_notes_off(0, &mut |_| {});
+            }
+        }
+    }
+}
+
+#[test]
+fn continue_plays_every_step_after_the_first_token() {
+    let mut host = Host::new(settings(Mode::Continue, Division::Eighth), 48_000.0, 120.0);
+    host.run(48_000, 256);
+    assert!(host.heard.is_empty(), "played before the player");
+    host.strike(&[62], 256);
+    host.run(48_000 * 2, 256); // 2 s = 4 beats = 8 eighths
+    let ons = host.note_ons();
+    let steps: std::collections::BTreeSet<u64> = ons.iter().copied().collect();
+    assert!(
+        (7..=9).contains(&steps.len()),
+        "{} steps played",
+        steps.len()
+    );
+    assert_eq!(host.performer.late_steps(), 0);
+    // Stopping the transport ends the notes and the playing.
+    host.playing = false;
+    host.block(256, &[]);
+    let before = host.note_ons().len();
+    host.run(48_000, 256);
+    assert_eq!(host.note_ons().len(), before, "kept playing after stop");
+    assert_paired(&host.heard);
+}
+
+#[test]
+fn echo_answers_each_token_once_on_the_next_step() {
+    let mut host = Host::new(settings(Mode::Echo, Division::Quarter), 48_000.0, 120.0);
+    host.strike(&[60], 128);
+    host.run(24_000 * 3, 128); // 3 beats
+    host.strike(&[64, 67], 128); // a chord: one token
+    host.run(24_000 * 3, 128);
+    let steps: std::collections::BTreeSet<u64> = host.note_ons().into_iter().collect();
+    assert_eq!(steps.len(), 2, "answers at {steps:?}");
+    // The first answer comes on the first beat after the note (beat 1).
+    assert_eq!(*steps.iter().next().unwrap(), 24_000);
+    assert_paired(&host.heard);
+}
+
+#[test]
+fn respond_answers_after_the_silence_and_stops_when_interrupted() {
+    let mut s = settings(Mode::Respond, Division::Eighth);
+    s.silence_beats = 1.0;
+    s.answer_length = AnswerLength::Steps(4);
+    let mut host = Host::new(s, 48_000.0, 120.0);
+    for key in [60, 62, 64] {
+        host.strike(&[key], 128);
+        host.run(6_000, 128); // a quarter of a beat apart
+    }
+    let call_end = host.clock;
+    host.run(24_000 * 4, 128); // 4 beats: silence, answer, silence
+    let ons = host.note_ons();
+    let steps: std::collections::BTreeSet<u64> = ons.iter().copied().collect();
+    assert_eq!(steps.len(), 4, "answer steps {steps:?}");
+    assert!(
+        *steps.iter().next().unwrap() >= call_end + 24_000 - 12_000,
+        "answered too early"
+    );
+    assert_paired(&host.heard);
+
+    // A new call, and a note during the answer ends it at once.
+    host.heard.clear();
+    host.strike(&[65], 128);
+    host.run(24_000 + 12_000 + 6_000, 128); // into the answer
+    let playing = host.note_ons().len();
+    assert!(playing >= 1, "no answer started");
+    host.strike(&[67], 64);
+    assert!(!host.performer.is_sounding() || host.note_ons().len() == playing);
+    host.run(6_000, 64);
+    assert_eq!(
+        host.note_ons().len(),
+        playing,
+        "answer went on after the interruption"
+    );
+    host.run(24_000 * 4, 128);
+    host.performer
+        .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));
+    assert_paired(&host.heard);
+}
+
+#[test]
+fn the_same_input_gives_the_same_output() {
+    let play = || {
+        let mut host = Host::new(
+            settings(Mode::Continue, Division::Sixteenth),
+            44_100.0,
+            133.0,
+        );
+        host.strike(&[60, 63], 100);
+        host.run(44_100 * 3, 100);
+        host.strike(&[70], 100);
+        host.run(44_100 * 3, 100);
+        host.heard
+    };
+    let a = play();
+    assert!(a.len() > 20);
+    assert_eq!(a, play());
+}
+
+#[test]
+fn a_model_swap_ends_notes_in_flight_and_keeps_playing() {
+    let mut s = settings(Mode::Continue, Division::Quarter);
+    s.gate = 1.0;
+    let mut host = Host::new(s, 48_000.0, 120.0);
+    host.strike(&[60], 64);
+    host.run(24_000 * 2 + 1_000, 64); // a note is sounding
+    assert!(host.performer.is_sounding());
+    assert!(host.worker.control().swap_network(network(1)));
+    host.worker.poll();
+    host.block(64, &[]);
+    assert!(
+        !host.performer.is_sounding(),
+        "notes in flight survived the swap"
+    );
+    let before = host.note_ons().len();
+    host.run(24_000 * 3, 64);
+    assert!(
+        host.note_ons().len() >= before + 2,
+        "stopped playing after the swap"
+    );
+    host.performer
+        .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));
+    assert_paired(&host.heard);
+}
+
+#[test]
+fn thru_passes_the_player_and_all_notes_off_ends_held_notes() {
+    let mut s = settings(Mode::Echo, Division::Eighth);
+    s.thru = true;
+    let mut host = Host::new(s, 48_000.0, 120.0);
+    let on = NoteEvent::On {
+        offset: 5,
+        channel: 3,
+        key: 50,
+        velocity: 70,
+    };
+    host.block(64, &[on]);
+    assert_eq!(host.heard[0].event, on);
+    host.run(30_000, 64);
+    let mut out = Vec::new();
+    host.performer.all_notes_off(0, &mut |e| out.push(e));
+    assert!(out.contains(&NoteEvent::Off {
+        offset: 0,
+        channel: 3,
+        key: 50
+    }));
+    assert!(!host.performer.is_sounding());
+}
+
+/// A random action of the player, the host or the user.
+#[derive(Clone, Debug)]
+enum Action {
+    Play { keys: Vec<u8>, at: u32 },
+    Release { key: u8, at: u32 },
+    Run { samples: u32, size: u32 },
+    Stop,
+    Start,
+    Jump { beat: f64 },
+    Tempo { bpm: f64 },
+    Mode(u8),
+    Division(u8),
+    Channel(u8),
+    Swap,
+    Reset,
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (proptest::collection::vec(40u8..90, 1..4), 0u32..64)
+            .prop_map(|(keys, at)| Action::Play { keys, at }),
+        (40u8..90, 0u32..64).prop_map(|(key, at)| Action::Release { key, at }),
+        (1u32..20_000, 1u32..4096).prop_map(|(samples, size)| Action::Run { samples, size }),
+        Just(Action::Stop),
+        Just(Action::Start),
+        (0.0f64..64.0).prop_map(|beat| Action::Jump { beat }),
+        (40.0f64..250.0).prop_map(|bpm| Action::Tempo { bpm }),
+        (0u8..3).prop_map(Action::Mode),
+        (0u8..5).prop_map(Action::Division),
+        (0u8..3).prop_map(Action::Channel),
+        Just(Action::Swap),
+        Just(Action::Reset),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn no_note_is_left_hanging_whatever_happens(actions in proptest::collection::vec(action(), 1..40), thru in any::<bool>()) {
+        let mut s = settings(Mode::Continue, Division::Sixteenth);
+        s.thru = thru;
+        let mut host = Host::new(s, 48_000.0, 120.0);
+        for action in actions {
+            match action {
+                Action::Play { keys, at } => {
+                    let input: Vec<NoteEvent> = keys.iter().map(|&key| NoteEvent::On { offset: at, channel: 0, key, velocity: 80 }).collect();
+                    host.block(64, &input);
+                }
+                Action::Release { key, at } => host.block(64, &[NoteEvent::Off { offset: at, channel: 0, key }]),
+                Action::Run { samples, size } => host.run(u64::from(samples), size),
+                Action::Stop => {
+                    host.playing = false;
+                    host.block(32, &[]);
+                    // After a stop, the performer's own notes are all ended.
+                    let mut own = std::collections::HashMap::new();
+                    for h in &host.heard {
+                        if let NoteEvent::On { channel, key, .. } = h.event { *own.entry((channel, key)).or_insert(0) += 1; }
+                        if let NoteEvent::Off { channel, key, .. } = h.event { *own.entry((channel, key)).or_insert(0) -= 1; }
+                    }
+                    if !thru {
+                        prop_assert!(own.values().all(|&c| c == 0), "sounding after stop: {:?}", own);
+                    }
+                }
+                Action::Start => host.playing = true,
+                Action::Jump { beat } => host.beat = beat,
+                Action::Tempo { bpm } => host.tempo = bpm,
+                Action::Mode(m) | Action::Division(m) | Action::Channel(m) => {
+                    let mut next = *host.performer.settings();
+                    match action {
+                        Action::Mode(_) => next.mode = [Mode::Continue, Mode::Respond, Mode::Echo][usize::from(m)],
+                        Action::Division(_) => next.division = Division::ALL[usize::from(m)],
+                        _ => next.channel = m,
+                    }
+                    let clock = host.clock;
+                    let heard = &mut host.heard;
+                    host.performer.set_settings(next, &mut |event| heard.push(Heard { at: clock, event }));
+                }
+                Action::Swap => {
+                    host.worker.control().swap_network(network(host.clock as usize % 5));
+                    host.worker.poll();
+                }
+                Action::Reset => {
+                    let clock = host.clock;
+                    let heard = &mut host.heard;
+                    host.performer.reset(&mut |event| heard.push(Heard { at: clock, event }));
+                }
+            }
+        }
+        // Release what the player still holds, then everything off.
+        let clock = host.clock;
+        let heard = &mut host.heard;
+        host.performer.all_notes_off(0, &mut |event| heard.push(Heard { at: clock, event }));
+        prop_assert!(!host.performer.is_sounding());
+        assert_paired(&host.heard);
+    }
+}
