@@ -425,6 +425,7 @@ impl Performer {
         if self.was_playing && !transport.playing {
             self.all_notes_off(0, out);
             self.restart_mode();
+            self.pending_len = 0;
             self.expected_host_beat = None;
             self.last_step_beat = None;
             self.free_beat = 0.0;

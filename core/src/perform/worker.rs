@@ -133,8 +133,9 @@ impl Worker {
         }
     }
 
-    /// Handles every waiting message and model swap, then tops up the
-    /// predictions. Returns whether there was anything to do.
+    /// Handles every waiting message and model swap, then sends at most one
+    /// more prediction. Returns whether there was anything to do (call again
+    /// while it returns true to fill the speculation).
     pub fn poll(&mut self) -> bool {
         let mut busy = false;
         while let Ok(network) = self.models.try_recv() {
@@ -159,10 +160,14 @@ impl Worker {
             }
         }
         if !self.window.is_empty() && self.chain.len() < SPECULATION {
-            self.speculate();
-            busy = true;
+            busy |= self.speculate_one();
         }
         busy
+    }
+
+    /// Polls until there is nothing left to do.
+    pub fn poll_all(&mut self) {
+        while self.poll() {}
     }
 
     fn void_speculation(&mut self, epoch: u64) {
@@ -198,35 +203,29 @@ impl Worker {
         }
     }
 
-    fn speculate(&mut self) {
-        let mut recent: Vec<usize> = self
-            .recent
-            .iter()
-            .copied()
-            .chain(self.chain.iter().copied())
-            .collect();
-        while self.chain.len() < SPECULATION {
-            let next = self.sampler.sample(self.speculative.logits(), &recent);
-            let after = self.received + self.chain.len() as u64;
-            let token = self
-                .predictor
-                .network()
-                .vocab()
-                .token(next)
-                .expect("the sampler picks from the vocabulary");
-            let message = FromWorker::Prediction {
-                epoch: self.epoch,
-                generation: self.generation,
-                after,
-                token,
-            };
-            if self.outbox.push(message).is_err() {
-                return;
-            }
-            self.speculative.feed(next);
-            self.chain.push_back(next);
-            recent.push(next);
+    /// Predicts the token after the speculation so far and sends it;
+    /// false if the queue to the real-time side is full.
+    fn speculate_one(&mut self) -> bool {
+        let recent: Vec<usize> = self.recent.iter().chain(&self.chain).copied().collect();
+        let next = self.sampler.sample(self.speculative.logits(), &recent);
+        let token = self
+            .predictor
+            .network()
+            .vocab()
+            .token(next)
+            .expect("the sampler picks from the vocabulary");
+        let message = FromWorker::Prediction {
+            epoch: self.epoch,
+            generation: self.generation,
+            after: self.received + self.chain.len() as u64,
+            token,
+        };
+        if self.outbox.push(message).is_err() {
+            return false;
         }
+        self.speculative.feed(next);
+        self.chain.push_back(next);
+        true
     }
 
     fn swap(&mut self, network: Arc<Network>) {
