@@ -191,12 +191,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let report = train(&options, stop, &mut progress)
         .with_context(|| format!("training on {}", options.corpus.display()))?;
     progress.bar.finish_and_clear();
+    if !report.history.is_empty() {
+        let png = options.out.with_file_name("loss.png");
+        crate::loss_plot::draw(&report.history, &png)?;
+    }
     if report.interrupted {
         println!("stopped by Ctrl-C after {} epochs", report.history.len());
     }
     match report.best {
         Some(best) => println!(
-            "best validation loss {:.4} nats/token (top-1 {:.1} %) saved to {}; curve in {}",
+            "best validation loss {:.4} nats/token (top-1 {:.1} %) saved to {}; curves in {} and loss.png",
             best.loss(),
             100.0 * best.accuracy(),
             options.out.display(),

@@ -69,6 +69,8 @@ fn train_then_info_then_eval() {
     let text = String::from_utf8_lossy(&train.stdout);
     assert!(text.contains("best validation loss"), "{text}");
     assert!(dir.join("loss.csv").exists());
+    let png = std::fs::read(dir.join("loss.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
 
     let info = json(&pianola(
         &["info", "--model", "small.safetensors", "--json"],
