@@ -48,7 +48,7 @@ pub const CORPUS_ENV: &str = "PIANOLA_CORPUS";
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     /// The file or folder could not be read from disk.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -56,7 +56,7 @@ pub enum CorpusError {
         source: io::Error,
     },
     /// The bytes are not a valid standard MIDI file.
-    #[error("not a valid MIDI file: {0}")]
+    #[error("not a valid MIDI file")]
     Midi(#[from] midly::Error),
     /// The file counts time in SMPTE frames, not in beats.
     #[error("SMPTE (timecode) time division is not supported, only ticks per quarter note")]
@@ -82,6 +82,20 @@ pub struct SkippedFile {
     pub name: String,
     /// Why it was skipped.
     pub reason: CorpusError,
+}
+
+impl SkippedFile {
+    /// The reason with its causes, `: `-separated.
+    pub fn reason_text(&self) -> String {
+        let mut text = self.reason.to_string();
+        let mut cause = std::error::Error::source(&self.reason);
+        while let Some(error) = cause {
+            text.push_str(": ");
+            text.push_str(&error.to_string());
+            cause = error.source();
+        }
+        text
+    }
 }
 
 /// Every MIDI file of a folder, read into tokens.

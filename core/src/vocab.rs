@@ -23,7 +23,7 @@ pub struct Vocab {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VocabError {
     /// A text that is not a token.
-    #[error("vocabulary entry {position}: {source}")]
+    #[error("vocabulary entry {position} is not a token")]
     BadToken {
         /// Index of the entry.
         position: usize,

@@ -26,7 +26,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 500)]
     notes: usize,
     /// Prime with a random window of the corpus (the default when no other
-    /// primer is given).
+    /// primer is given; without a corpus, a C major arpeggio).
     #[arg(long, conflicts_with_all = ["prime", "prime_tokens"])]
     prime_random: bool,
     /// Prime with the last tokens of a MIDI file.
@@ -160,6 +160,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The primer when no corpus is at hand.
+const FALLBACK_PRIMER: &str = "C4 E4 G4 C5 E5 G5 C5 G4 E4 0.4.7";
+
 /// The primer as vocabulary indices (at most one window).
 fn primer(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<Vec<usize>> {
     let tokens: Vec<Token> = if let Some(text) = &args.prime_tokens {
@@ -173,8 +176,19 @@ fn primer(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<V
         tokens
     } else if let Some(path) = &args.prime {
         read_file(path).with_context(|| format!("reading the primer {}", path.display()))?
-    } else {
+    } else if args.prime_random {
         return random_window(args, vocab, window);
+    } else {
+        match random_window(args, vocab, window) {
+            Ok(primer) => return Ok(primer),
+            Err(error) => {
+                eprintln!("{error:#}; priming with a C major arpeggio instead");
+                FALLBACK_PRIMER
+                    .split_whitespace()
+                    .filter_map(|t| t.parse().ok())
+                    .collect()
+            }
+        }
     };
     if tokens.is_empty() {
         bail!("the primer holds no notes");

@@ -66,7 +66,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
             .iter()
             .map(|skipped| SkippedReport {
                 name: skipped.name.clone(),
-                reason: skipped.reason.to_string(),
+                reason: skipped.reason_text(),
             })
             .collect(),
     };

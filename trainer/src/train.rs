@@ -92,7 +92,7 @@ pub enum TrainError {
     #[error("{0}")]
     Invalid(String),
     /// Writing the loss curve failed.
-    #[error("{path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         /// The file.
         path: PathBuf,
