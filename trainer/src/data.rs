@@ -57,6 +57,17 @@ pub fn transposed_vocab(tokens: impl IntoIterator<Item = Token>, range: i32) -> 
     )
 }
 
+/// A song's tokens as vocabulary indices, and how many tokens were left out
+/// because the vocabulary lacks them (a resumed model on a changed corpus).
+pub fn encode_song(tokens: &[Token], vocab: &Vocab) -> (Vec<u32>, usize) {
+    let indices: Vec<u32> = tokens
+        .iter()
+        .filter_map(|t| vocab.index_of(*t).map(|i| i as u32))
+        .collect();
+    let missing = tokens.len() - indices.len();
+    (indices, missing)
+}
+
 /// Which songs train and which are held out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SongSplit {

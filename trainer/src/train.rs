@@ -17,7 +17,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{
-    Transposer, Window, evaluation_windows, fill_batch, split_songs, training_windows,
+    Transposer, Window, encode_song, evaluation_windows, fill_batch, split_songs, training_windows,
     transposed_vocab,
 };
 use crate::init::initialise;
@@ -210,7 +210,11 @@ pub fn train(
         }
     };
     let config = params.config.clone();
-    let encoded = encode_known(&corpus, &vocab);
+    let encoded: Vec<Vec<u32>> = corpus
+        .songs
+        .iter()
+        .map(|song| encode_song(&song.tokens, &vocab).0)
+        .collect();
     let (mut train_songs, mut validation_songs) = (Vec::new(), Vec::new());
     for (song, tokens) in corpus.songs.iter().zip(&encoded) {
         if validation_names.contains(&song.name) {
@@ -349,21 +353,6 @@ pub fn train(
         best,
         interrupted,
     })
-}
-
-/// Every song as vocabulary indices; tokens the vocabulary lacks (a resumed
-/// model on a changed corpus) are left out.
-fn encode_known(corpus: &Corpus, vocab: &Vocab) -> Vec<Vec<u32>> {
-    corpus
-        .songs
-        .iter()
-        .map(|song| {
-            song.tokens
-                .iter()
-                .filter_map(|t| vocab.index_of(*t).map(|i| i as u32))
-                .collect()
-        })
-        .collect()
 }
 
 /// Validation figures: for windows of `window` tokens starting every
