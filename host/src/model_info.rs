@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::weights::ModelFile;
+use pianola_trainer::data::encode_song;
 use pianola_trainer::train::evaluate;
 use serde_json::json;
 
@@ -104,12 +105,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         let Some(song) = corpus.songs.iter().find(|s| &s.name == name) else {
             bail!("held-out song {name} is not in {}", dir.display());
         };
-        let indices: Vec<u32> = song
-            .tokens
-            .iter()
-            .filter_map(|t| file.vocab.index_of(*t).map(|i| i as u32))
-            .collect();
-        songs.push(indices);
+        songs.push(encode_song(&song.tokens, &file.vocab).0);
     }
     if songs.is_empty() {
         bail!("the model records no held-out songs");
