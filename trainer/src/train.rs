@@ -408,9 +408,9 @@ fn model_file(
                 epochs: record.epoch,
                 steps: record.steps,
                 optimizer: options.optimizer.name().to_string(),
-                learning_rate: f64::from(options.learning_rate),
+                learning_rate: shortest(options.learning_rate),
                 batch: options.batch,
-                dropout: f64::from(options.dropout),
+                dropout: shortest(options.dropout),
                 transpose: options.transpose,
                 wall_seconds: record.seconds,
                 validation_loss: Some(record.validation.loss()),
@@ -421,6 +421,12 @@ fn model_file(
             },
         },
     }
+}
+
+/// An `f32` setting as the `f64` with the same shortest decimal form
+/// (`2e-3`, not `0.0020000000949949026`).
+fn shortest(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
 }
 
 /// `loss.csv` beside the weights file.
