@@ -162,7 +162,7 @@ pub fn train(
             corpus.songs.len()
         )));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x7261_696e);
 
     // Sizes, vocabulary, split and weights: fresh, or from the resumed file.
     let (vocab, mut params, validation_names, done_epochs, done_steps) = match &options.resume {
@@ -200,7 +200,10 @@ pub fn train(
             };
             config.validate().map_err(TrainError::Invalid)?;
             let params = initialise(config, &mut rng);
-            let split = split_songs(corpus.songs.len(), options.validation_share, &mut rng);
+            // The split has a generator of its own: the same seed holds out
+            // the same songs whatever the network, so runs compare fairly.
+            let mut split_rng = ChaCha8Rng::seed_from_u64(options.seed);
+            let split = split_songs(corpus.songs.len(), options.validation_share, &mut split_rng);
             let names = split
                 .validation
                 .iter()

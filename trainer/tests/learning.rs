@@ -128,6 +128,20 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
     assert!(report.history[0].epoch > file.info.training.epochs);
     assert!(report.history[0].steps > file.info.training.steps);
 
+    // Another network with the same seed holds out the same songs.
+    let seed_arch = TrainOptions {
+        arch: Arch::Seed,
+        epochs: 1,
+        out: dir.join("seed.safetensors"),
+        ..options.clone()
+    };
+    train(&seed_arch, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
+    let seed_file = ModelFile::load(&seed_arch.out).unwrap();
+    assert_eq!(
+        seed_file.info.corpus.validation_songs,
+        file.info.corpus.validation_songs
+    );
+
     // A stop request ends the run before any batch.
     let stopped = train(&options, Arc::new(AtomicBool::new(true)), &mut progress).unwrap();
     assert!(stopped.interrupted && stopped.history.is_empty());
