@@ -80,6 +80,18 @@ fn main() {
             .collect();
         corpus_grams.extend(indices.windows(GRAM).map(<[usize]>::to_vec));
     }
+    // The metric's own check: a corpus song is copied from the corpus throughout.
+    let song: Vec<usize> = corpus.songs[0]
+        .tokens
+        .iter()
+        .filter_map(|t| vocab.index_of(*t))
+        .collect();
+    let check = figures(&song, vocab, &corpus_grams);
+    println!(
+        "check: {} against the corpus: {:.1} % copied 8-grams",
+        corpus.songs[0].name,
+        100.0 * check.copied_share
+    );
     let network = Arc::new(Network::new(&model).unwrap());
     let mut predictor = Predictor::new(network);
     let argmax = SamplerSettings {
