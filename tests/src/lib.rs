@@ -10,3 +10,5 @@ pub fn reference_corpus() -> PathBuf {
         _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
     }
 }
+
+pub mod clap_host;

@@ -1,7 +1,17 @@
-//! `cargo xtask …`: project tasks. Bundling the plugin
-//! (`cargo xtask bundle pianola --release`) arrives with the plugin.
+//! `cargo xtask …`: project tasks.
+//!
+//! `cargo xtask bundle pianola [--release]` builds the plugin and writes
+//! `target/bundled/pianola.clap` and `target/bundled/pianola.vst3`
+//! (nice-plug-xtask does the bundling; `pianola` is short for the
+//! `pianola-plugin` package).
 
-fn main() {
-    eprintln!("no xtask commands yet: `bundle` arrives with the plugin");
-    std::process::exit(2);
+fn main() -> nice_plug_xtask::Result<()> {
+    let args = std::env::args().skip(1).map(|arg| {
+        if arg == "pianola" {
+            "pianola-plugin".to_string()
+        } else {
+            arg
+        }
+    });
+    nice_plug_xtask::main_with_args("cargo xtask", args)
 }

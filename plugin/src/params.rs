@@ -1,0 +1,276 @@
+//! The plugin's parameters and how they become the performer's settings.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use pianola_core::perform::{AnswerLength, Division, Mode, PerformerSettings, Velocity};
+use pianola_core::sample::SamplerSettings;
+
+use crate::model_slot::ModelSlot;
+
+/// How the performer answers (the *mode* parameter).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeChoice {
+    /// Keep playing after the player's first note.
+    #[id = "continue"]
+    #[name = "Continue"]
+    Continue,
+    /// Answer after a silence.
+    #[id = "respond"]
+    #[name = "Respond"]
+    Respond,
+    /// Answer each played note on the next step.
+    #[id = "echo"]
+    #[name = "Echo"]
+    Echo,
+}
+
+/// The grid the performer plays on (the *division* parameter).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DivisionChoice {
+    /// Quarter notes.
+    #[id = "1/4"]
+    #[name = "1/4"]
+    Quarter,
+    /// Eighth notes.
+    #[id = "1/8"]
+    #[name = "1/8"]
+    Eighth,
+    /// Eighth-note triplets.
+    #[id = "1/8t"]
+    #[name = "1/8T"]
+    EighthTriplet,
+    /// Sixteenth notes.
+    #[id = "1/16"]
+    #[name = "1/16"]
+    Sixteenth,
+    /// Sixteenth-note triplets.
+    #[id = "1/16t"]
+    #[name = "1/16T"]
+    SixteenthTriplet,
+}
+
+/// Every parameter, plus the persisted model choice. A user weights file
+/// comes from the saved state, or at first from the `PIANOLA_MODEL`
+/// environment variable.
+#[derive(Params)]
+pub struct PianolaParams {
+    /// The weights file the user chose, and what became of it.
+    #[persist = "model"]
+    pub model: ModelSlot,
+
+    /// The host's bypass: the input passes through, the performer is silent.
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+    /// How the performer answers.
+    #[id = "mode"]
+    pub mode: EnumParam<ModeChoice>,
+    /// The grid.
+    #[id = "division"]
+    pub division: EnumParam<DivisionChoice>,
+    /// The share of a step a note sounds.
+    #[id = "gate"]
+    pub gate: FloatParam,
+    /// Softmax temperature (0: always the most likely token).
+    #[id = "temperature"]
+    pub temperature: FloatParam,
+    /// Keep only the k most likely tokens (0: off).
+    #[id = "top-k"]
+    pub top_k: IntParam,
+    /// *Respond*: steps per answer (0: as many as the call had).
+    #[id = "response-length"]
+    pub response_length: IntParam,
+    /// *Respond*: beats of silence before answering.
+    #[id = "silence"]
+    pub silence: FloatParam,
+    /// Output velocity (0: follow the player).
+    #[id = "velocity"]
+    pub velocity: IntParam,
+    /// Output MIDI channel, 1..=16.
+    #[id = "channel"]
+    pub channel: IntParam,
+    /// Pass the player's notes through.
+    #[id = "thru"]
+    pub thru: BoolParam,
+    /// The octave chord tokens are voiced in.
+    #[id = "chord-octave"]
+    pub chord_octave: IntParam,
+    /// Ends every sounding note when it turns on.
+    #[id = "all-notes-off"]
+    pub all_notes_off: BoolParam,
+}
+
+/// Text for an integer parameter whose 0 means something else.
+fn zero_means(zero: &'static str) -> Arc<dyn Fn(i32) -> String + Send + Sync> {
+    Arc::new(move |value| {
+        if value == 0 {
+            zero.to_string()
+        } else {
+            value.to_string()
+        }
+    })
+}
+
+/// Parses what [`zero_means`] writes.
+fn zero_means_parse(zero: &'static str) -> Arc<dyn Fn(&str) -> Option<i32> + Send + Sync> {
+    Arc::new(move |text| {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case(zero) {
+            Some(0)
+        } else {
+            text.parse().ok()
+        }
+    })
+}
+
+/// Text for a float with `digits` decimals and a unit.
+fn decimals(digits: usize, unit: &'static str) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
+    Arc::new(move |value| format!("{value:.digits$}{unit}"))
+}
+
+/// Parses what [`decimals`] writes (the unit may be left out).
+fn decimals_parse(unit: &'static str) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+    Arc::new(move |text| {
+        let text = text.trim();
+        let text = text.strip_suffix(unit.trim()).unwrap_or(text);
+        text.trim().parse().ok()
+    })
+}
+
+impl Default for PianolaParams {
+    fn default() -> Self {
+        let performer = PerformerSettings::default();
+        let sampler = SamplerSettings::default();
+        let default_model = std::env::var_os("PIANOLA_MODEL").map(PathBuf::from);
+        Self {
+            model: ModelSlot::new(default_model),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            mode: EnumParam::new("Mode", ModeChoice::Continue),
+            division: EnumParam::new("Division", DivisionChoice::Eighth),
+            gate: FloatParam::new(
+                "Gate",
+                performer.gate as f32,
+                FloatRange::Linear { min: 0.05, max: 1.0 },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
+            temperature: FloatParam::new(
+                "Temperature",
+                sampler.temperature,
+                FloatRange::Linear { min: 0.0, max: 2.0 },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(decimals(2, ""))
+            .with_string_to_value(decimals_parse("")),
+            top_k: IntParam::new(
+                "Top-k",
+                sampler.top_k as i32,
+                IntRange::Linear { min: 0, max: 100 },
+            )
+            .with_value_to_string(zero_means("Off"))
+            .with_string_to_value(zero_means_parse("Off")),
+            response_length: IntParam::new(
+                "Response length",
+                8,
+                IntRange::Linear { min: 0, max: 64 },
+            )
+            .with_value_to_string(zero_means("As call"))
+            .with_string_to_value(zero_means_parse("As call")),
+            silence: FloatParam::new(
+                "Silence before answering",
+                performer.silence_beats as f32,
+                FloatRange::Linear { min: 0.25, max: 8.0 },
+            )
+            .with_step_size(0.25)
+            .with_value_to_string(decimals(2, " beats"))
+            .with_string_to_value(decimals_parse(" beats")),
+            velocity: IntParam::new("Velocity", 90, IntRange::Linear { min: 0, max: 127 })
+                .with_value_to_string(zero_means("Player"))
+                .with_string_to_value(zero_means_parse("Player")),
+            channel: IntParam::new("Output channel", 1, IntRange::Linear { min: 1, max: 16 }),
+            thru: BoolParam::new("MIDI thru", performer.thru),
+            chord_octave: IntParam::new(
+                "Chord octave",
+                i32::from(performer.chord_octave),
+                IntRange::Linear { min: 1, max: 7 },
+            ),
+            all_notes_off: BoolParam::new("All notes off", false),
+        }
+    }
+}
+
+impl PianolaParams {
+    /// The performer's settings for the current parameter values.
+    /// Real-time safe.
+    pub fn performer_settings(&self) -> PerformerSettings {
+        let defaults = PerformerSettings::default();
+        let velocity = match self.velocity.value() {
+            0 => Velocity::FollowPlayer,
+            v => Velocity::Fixed(v.clamp(1, 127) as u8),
+        };
+        let answer_length = match self.response_length.value() {
+            0 => AnswerLength::AsLongAsCall,
+            n => AnswerLength::Steps(n as u32),
+        };
+        PerformerSettings {
+            mode: match self.mode.value() {
+                ModeChoice::Continue => Mode::Continue,
+                ModeChoice::Respond => Mode::Respond,
+                ModeChoice::Echo => Mode::Echo,
+            },
+            division: match self.division.value() {
+                DivisionChoice::Quarter => Division::Quarter,
+                DivisionChoice::Eighth => Division::Eighth,
+                DivisionChoice::EighthTriplet => Division::EighthTriplet,
+                DivisionChoice::Sixteenth => Division::Sixteenth,
+                DivisionChoice::SixteenthTriplet => Division::SixteenthTriplet,
+            },
+            // f32 parameters read as the decimals a user typed.
+            gate: (f64::from(self.gate.value()) * 1e4).round() / 1e4,
+            velocity,
+            channel: (self.channel.value() - 1).clamp(0, 15) as u8,
+            thru: self.thru.value(),
+            chord_octave: self.chord_octave.value() as i8,
+            chord_tolerance_beats: defaults.chord_tolerance_beats,
+            silence_beats: (f64::from(self.silence.value()) * 1e4).round() / 1e4,
+            answer_length,
+            sampler: SamplerSettings {
+                temperature: self.temperature.value(),
+                top_k: self.top_k.value().max(0) as usize,
+                ..SamplerSettings::default()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_parameter_text_round_trips() {
+        let params = PianolaParams::default();
+        for (id, ptr, _) in params.param_map() {
+            for step in 0..=20 {
+                let normalized = step as f32 / 20.0;
+                // SAFETY: the pointers come from `params`, which outlives them.
+                unsafe {
+                    let text = ptr.normalized_value_to_string(normalized, true);
+                    let back = ptr
+                        .string_to_normalized_value(&text)
+                        .unwrap_or_else(|| panic!("{id}: {text:?} does not parse"));
+                    let again = ptr.normalized_value_to_string(back, true);
+                    assert_eq!(text, again, "{id}: {normalized} -> {text:?} -> {back}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_performers_defaults() {
+        let settings = PianolaParams::default().performer_settings();
+        assert_eq!(settings, PerformerSettings::default());
+    }
+}

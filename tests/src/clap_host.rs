@@ -1,0 +1,450 @@
+//! A small in-process CLAP host (clack-host) that loads the bundled
+//! `pianola.clap`, plays it a transport and notes, and records what it sends.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::{
+    NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
+};
+use clack_host::events::{EventFlags, Match};
+use clack_host::prelude::*;
+use clack_host::utils::BeatTime;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// Builds the plugin bundles (`cargo xtask bundle pianola`, the debug
+/// build, where nice-plug's `assert_process_allocs` is active) once per
+/// test process, and returns the folder that holds them.
+pub fn bundled_dir() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args(["xtask", "bundle", "pianola"])
+            .current_dir(&root)
+            .status()
+            .expect("running cargo xtask bundle pianola");
+        assert!(status.success(), "cargo xtask bundle pianola failed");
+        root.join("target/bundled")
+    })
+}
+
+/// The bundled `pianola.clap`.
+pub fn bundled_clap() -> PathBuf {
+    bundled_dir().join("pianola.clap")
+}
+
+/// The test host: it answers the plugin's requests by ignoring them.
+pub struct TestHost;
+
+/// The test host's shared handler.
+pub struct TestHostShared;
+
+impl SharedHandler<'_> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// A note the plugin sent, at an absolute sample since activation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SentNote {
+    /// Samples since the plugin was activated.
+    pub sample: u64,
+    /// Note-on (true) or note-off.
+    pub on: bool,
+    /// MIDI channel.
+    pub channel: u8,
+    /// MIDI key.
+    pub key: u8,
+}
+
+/// An event for the plugin inside a block.
+#[derive(Clone, Copy, Debug)]
+pub enum Input {
+    /// A key goes down (velocity 0..1).
+    NoteOn { key: u8, velocity: f64 },
+    /// A key comes up.
+    NoteOff { key: u8 },
+    /// A parameter takes a plain value.
+    Param { id: ClapId, value: f64 },
+}
+
+/// The host's transport.
+#[derive(Clone, Copy, Debug)]
+pub struct HostTransport {
+    /// Whether it plays.
+    pub playing: bool,
+    /// Beats per minute.
+    pub tempo: f64,
+    /// The beat at the next block's first sample.
+    pub beat: f64,
+}
+
+/// How much faster than real time the host runs blocks; the plugin's
+/// worker thread still has ample time to predict between grid steps.
+const SPEED: f64 = 8.0;
+
+/// The plugin, loaded and instantiated.
+pub struct PluginUnderTest {
+    instance: PluginInstance<TestHost>,
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    params: PluginParams,
+    state: PluginState,
+    sample_rate: f64,
+    outputs: [Vec<f32>; 2],
+    ports: AudioPorts,
+    in_events: EventBuffer,
+    out_events: EventBuffer,
+    /// Samples processed since activation.
+    pub clock: u64,
+    /// The transport the next block gets.
+    pub transport: HostTransport,
+    /// Every note the plugin sent since activation.
+    pub sent: Vec<SentNote>,
+    started: Instant,
+}
+
+impl PluginUnderTest {
+    /// Loads the bundle and creates an instance.
+    pub fn new() -> Self {
+        // SAFETY: the bundle is this workspace's own plugin, built just now.
+        let entry = unsafe { PluginEntry::load(bundled_clap()) }.expect("loading pianola.clap");
+        let factory = entry.get_plugin_factory().expect("a plugin factory");
+        let descriptor = factory
+            .plugin_descriptors()
+            .next()
+            .expect("one plugin in the bundle");
+        let id = descriptor.id().expect("a plugin id").to_owned();
+        let info = HostInfo::new("pianola-tests", "Pianola", "https://example.invalid", "0")
+            .expect("host info");
+        let mut instance =
+            PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &entry, &id, &info)
+                .expect("instantiating Pianola");
+        let handle = instance.plugin_handle();
+        let params = handle.get_extension().expect("the params extension");
+        let state = handle.get_extension().expect("the state extension");
+        Self {
+            instance,
+            processor: None,
+            params,
+            state,
+            sample_rate: 48_000.0,
+            outputs: [Vec::new(), Vec::new()],
+            ports: AudioPorts::with_capacity(2, 1),
+            in_events: EventBuffer::with_capacity(64),
+            out_events: EventBuffer::with_capacity(1024),
+            clock: 0,
+            transport: HostTransport {
+                playing: true,
+                tempo: 120.0,
+                beat: 0.0,
+            },
+            sent: Vec::new(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Every parameter: (name, id, min, max, default).
+    pub fn param_infos(&mut self) -> Vec<(String, ClapId, f64, f64, f64)> {
+        let handle = self.instance.plugin_handle();
+        let mut infos = Vec::new();
+        for index in 0..self.params.count(&handle) {
+            let mut buffer = ParamInfoBuffer::new();
+            let info = self
+                .params
+                .get_info(&handle, index, &mut buffer)
+                .expect("parameter info");
+            infos.push((
+                String::from_utf8_lossy(info.name).into_owned(),
+                info.id,
+                info.min_value,
+                info.max_value,
+                info.default_value,
+            ));
+        }
+        infos
+    }
+
+    /// The id of the parameter shown as `name`.
+    pub fn param_id(&mut self, name: &str) -> ClapId {
+        self.param_infos()
+            .into_iter()
+            .find(|(n, ..)| n == name)
+            .unwrap_or_else(|| panic!("no parameter named {name}"))
+            .1
+    }
+
+    /// A parameter's current plain value.
+    pub fn param_value(&mut self, id: ClapId) -> f64 {
+        let handle = self.instance.plugin_handle();
+        self.params.get_value(&handle, id).expect("a value")
+    }
+
+    /// The plugin's text for a plain value.
+    pub fn value_to_text(&mut self, id: ClapId, value: f64) -> String {
+        let handle = self.instance.plugin_handle();
+        let mut buffer = [0u8; 256];
+        let text = self
+            .params
+            .value_to_text(&handle, id, value, &mut buffer)
+            .expect("value to text");
+        String::from_utf8_lossy(text).into_owned()
+    }
+
+    /// The plain value the plugin reads from `text`.
+    pub fn text_to_value(&mut self, id: ClapId, text: &str) -> Option<f64> {
+        let handle = self.instance.plugin_handle();
+        let text = std::ffi::CString::new(text).expect("text without NUL");
+        self.params.text_to_value(&handle, id, &text)
+    }
+
+    /// The plugin's saved state.
+    pub fn save_state(&mut self) -> Vec<u8> {
+        let handle = self.instance.plugin_handle();
+        let mut bytes = Vec::new();
+        self.state.save(&handle, &mut bytes).expect("saving state");
+        bytes
+    }
+
+    /// Loads a saved state; false if the plugin refused it.
+    pub fn load_state(&mut self, bytes: &[u8]) -> bool {
+        let handle = self.instance.plugin_handle();
+        self.state.load(&handle, &mut &bytes[..]).is_ok()
+    }
+
+    /// Activates at `sample_rate` for blocks of up to `max_frames`, and
+    /// starts processing. The clock and the log start again.
+    pub fn activate(&mut self, sample_rate: f64, max_frames: u32) {
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: max_frames,
+        };
+        let stopped = self
+            .instance
+            .activate(|_, _| (), config)
+            .expect("activating Pianola");
+        self.processor = Some(stopped.start_processing().expect("starting processing"));
+        self.sample_rate = sample_rate;
+        self.outputs = [
+            vec![1.0; max_frames as usize],
+            vec![1.0; max_frames as usize],
+        ];
+        self.clock = 0;
+        self.sent.clear();
+        self.started = Instant::now();
+    }
+
+    /// Stops processing and deactivates.
+    pub fn deactivate(&mut self) {
+        if let Some(processor) = self.processor.take() {
+            let stopped = processor.stop_processing();
+            self.instance.deactivate(stopped);
+        }
+    }
+
+    /// Samples per beat at the current tempo.
+    pub fn samples_per_beat(&self) -> f64 {
+        self.sample_rate * 60.0 / self.transport.tempo
+    }
+
+    /// Processes one block of `frames` with `inputs` at offsets inside it,
+    /// then advances the transport. Returns the notes sent in this block.
+    pub fn process(&mut self, frames: u32, inputs: &[(u32, Input)]) -> Vec<SentNote> {
+        let transport = self.transport_event();
+        self.in_events.clear();
+        for &(offset, input) in inputs {
+            match input {
+                Input::NoteOn { key, velocity } => self.in_events.push(&NoteOnEvent::new(
+                    offset,
+                    Pckn::new(0u16, 0u16, u16::from(key), Match::All),
+                    velocity,
+                )),
+                Input::NoteOff { key } => self.in_events.push(&NoteOffEvent::new(
+                    offset,
+                    Pckn::new(0u16, 0u16, u16::from(key), Match::All),
+                    0.0,
+                )),
+                Input::Param { id, value } => {
+                    self.in_events
+                        .push(&ParamValueEvent::new(offset, id, Pckn::match_all(), value))
+                }
+            }
+        }
+        self.in_events.sort();
+        self.out_events.clear();
+        let processor = self.processor.as_mut().expect("the plugin is active");
+        let [left, right] = &mut self.outputs;
+        let mut outputs = self.ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only(
+                [&mut left[..frames as usize], &mut right[..frames as usize]].into_iter(),
+            ),
+        }]);
+        processor
+            .process(
+                &InputAudioBuffers::empty(),
+                &mut outputs,
+                &self.in_events.as_input(),
+                &mut self.out_events.as_output(),
+                Some(self.clock),
+                Some(&transport),
+            )
+            .expect("process");
+        assert!(
+            self.outputs
+                .iter()
+                .all(|c| c[..frames as usize].iter().all(|&s| s == 0.0)),
+            "the audio output is silent"
+        );
+
+        let mut block = Vec::new();
+        for event in self.out_events.iter() {
+            let time = u64::from(event.header().time());
+            assert!(time < u64::from(frames.max(1)), "event inside the block");
+            let (on, raw) = if let Some(on) = event.as_event::<NoteOnEvent>() {
+                (true, *on.as_raw())
+            } else if let Some(off) = event.as_event::<NoteOffEvent>() {
+                (false, *off.as_raw())
+            } else {
+                continue;
+            };
+            block.push(SentNote {
+                sample: self.clock + time,
+                on,
+                channel: raw.channel as u8,
+                key: raw.key as u8,
+            });
+        }
+        self.sent.extend_from_slice(&block);
+        self.clock += u64::from(frames);
+        if self.transport.playing {
+            self.transport.beat += f64::from(frames) / self.samples_per_beat();
+        }
+        self.pace();
+        block
+    }
+
+    /// Sleeps so that blocks run at most [`SPEED`] times real time.
+    fn pace(&self) {
+        let due = Duration::from_secs_f64(self.clock as f64 / self.sample_rate / SPEED);
+        if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
+            std::thread::sleep(ahead);
+        }
+    }
+
+    fn transport_event(&self) -> TransportEvent {
+        let mut flags = TransportFlags::HAS_TEMPO
+            | TransportFlags::HAS_BEATS_TIMELINE
+            | TransportFlags::HAS_TIME_SIGNATURE;
+        if self.transport.playing {
+            flags |= TransportFlags::IS_PLAYING;
+        }
+        let beat = BeatTime::from_float(self.transport.beat);
+        TransportEvent {
+            header: EventHeader::new_core(0, EventFlags::empty()),
+            flags,
+            song_pos_beats: beat,
+            song_pos_seconds: Default::default(),
+            tempo: self.transport.tempo,
+            tempo_inc: 0.0,
+            loop_start_beats: Default::default(),
+            loop_end_beats: Default::default(),
+            loop_start_seconds: Default::default(),
+            loop_end_seconds: Default::default(),
+            bar_start: BeatTime::from_float((self.transport.beat / 4.0).floor() * 4.0),
+            bar_number: (self.transport.beat / 4.0).floor() as i32,
+            time_signature_numerator: 4,
+            time_signature_denominator: 4,
+        }
+    }
+
+    /// Runs blocks until `clock` reaches `until` samples, choosing each
+    /// block's size with `block_size`; `inputs` are (absolute sample, input),
+    /// sorted. Returns the notes sent.
+    pub fn run_until(
+        &mut self,
+        until: u64,
+        mut block_size: impl FnMut() -> u32,
+        inputs: &[(u64, Input)],
+    ) -> Vec<SentNote> {
+        let mut sent = Vec::new();
+        let mut next = inputs.partition_point(|(at, _)| *at < self.clock);
+        while self.clock < until {
+            let frames = block_size().min((until - self.clock) as u32).max(1);
+            let end = self.clock + u64::from(frames);
+            let mut block_inputs = Vec::new();
+            while next < inputs.len() && inputs[next].0 < end {
+                block_inputs.push(((inputs[next].0 - self.clock) as u32, inputs[next].1));
+                next += 1;
+            }
+            sent.extend(self.process(frames, &block_inputs));
+        }
+        sent
+    }
+}
+
+impl Default for PluginUnderTest {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for PluginUnderTest {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}
+
+/// The (channel, key) voices still sounding after `notes`. Panics on a
+/// note-on for a voice that already sounds.
+pub fn sounding_after(notes: &[SentNote]) -> Vec<(u8, u8)> {
+    let mut sounding: Vec<(u8, u8)> = Vec::new();
+    for note in notes {
+        let voice = (note.channel, note.key);
+        if note.on {
+            assert!(
+                !sounding.contains(&voice),
+                "note-on for a sounding note {voice:?} at {}",
+                note.sample
+            );
+            sounding.push(voice);
+        } else {
+            sounding.retain(|v| *v != voice);
+        }
+    }
+    sounding
+}
+
+/// The distinct onset samples of the note-ons in `notes`.
+pub fn onsets(notes: &[SentNote]) -> Vec<u64> {
+    let mut onsets: Vec<u64> = notes.iter().filter(|n| n.on).map(|n| n.sample).collect();
+    onsets.dedup();
+    onsets
+}
+
+/// Whether `sample` lies on a grid step of `step_beats` at `samples_per_beat`
+/// (within one sample, since steps fall between samples).
+pub fn on_grid(sample: u64, samples_per_beat: f64, step_beats: f64) -> bool {
+    let steps = sample as f64 / (samples_per_beat * step_beats);
+    let nearest = steps.round() * samples_per_beat * step_beats;
+    (nearest - sample as f64).abs() <= 1.0
+}
