@@ -1,4 +1,275 @@
-//! Pianola as a CLAP/VST3 plugin (nice-plug).
+//! Pianola as a CLAP/VST3 plugin: the player's notes go into the LSTM's
+//! window, predicted notes come out on the host's beat grid.
 //!
-//! The plugin is built in the plugin issue, on top of `pianola_core`'s
-//! performer; until then this crate only anchors the workspace member.
+//! All musical work is `pianola_core`'s [`Performer`]; this crate maps the
+//! host's note events, transport and parameters into it, and its notes back
+//! out. The performer's worker thread runs the network; the audio thread
+//! only moves events.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::midi::{Channel, Key, VoiceID};
+use nice_plug::prelude::*;
+use pianola_core::perform::{self, Performer, Transport as CoreTransport, WorkerThread};
+
+mod model_slot;
+pub mod params;
+
+pub use model_slot::{ModelChoice, ModelSlot};
+pub use params::PianolaParams;
+
+/// The most player notes one block may bring; more are dropped.
+const INPUT_CAPACITY: usize = 1024;
+
+/// The plugin.
+pub struct Pianola {
+    params: Arc<PianolaParams>,
+    performer: Option<Performer>,
+    /// Keeps the worker running; dropping it stops the thread.
+    worker: Option<WorkerThread>,
+    sample_rate: f64,
+    /// The block's player notes, in the performer's terms.
+    input: Vec<perform::NoteEvent>,
+    /// Set by reset and deactivate: end every note in the next block.
+    end_notes: bool,
+    bypassed: bool,
+    all_notes_off_held: bool,
+}
+
+impl Default for Pianola {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(PianolaParams::default()),
+            performer: None,
+            worker: None,
+            sample_rate: 48_000.0,
+            input: Vec::with_capacity(INPUT_CAPACITY),
+            end_notes: false,
+            bypassed: false,
+            all_notes_off_held: false,
+        }
+    }
+}
+
+/// The performer's note as a host event.
+fn to_host(event: perform::NoteEvent) -> PluginNoteEvent<Pianola> {
+    match event {
+        perform::NoteEvent::On {
+            offset,
+            channel,
+            key,
+            velocity,
+        } => NoteEvent::NoteOn {
+            timing: offset,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(channel),
+            key: Key::Number(key),
+            velocity: f32::from(velocity) / 127.0,
+        },
+        perform::NoteEvent::Off {
+            offset,
+            channel,
+            key,
+        } => NoteEvent::NoteOff {
+            timing: offset,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(channel),
+            key: Key::Number(key),
+            velocity: 0.0,
+        },
+    }
+}
+
+/// A host note event in the performer's terms (`None`: not a note, or a
+/// wildcard key).
+fn from_host(event: &PluginNoteEvent<Pianola>) -> Option<perform::NoteEvent> {
+    match *event {
+        NoteEvent::NoteOn {
+            timing,
+            channel,
+            key: Key::Number(key),
+            velocity,
+            ..
+        } => {
+            let channel = channel.number().unwrap_or(0);
+            let velocity = (velocity * 127.0).round().clamp(0.0, 127.0) as u8;
+            Some(if velocity == 0 {
+                perform::NoteEvent::Off {
+                    offset: timing,
+                    channel,
+                    key,
+                }
+            } else {
+                perform::NoteEvent::On {
+                    offset: timing,
+                    channel,
+                    key,
+                    velocity,
+                }
+            })
+        }
+        NoteEvent::NoteOff {
+            timing,
+            channel,
+            key: Key::Number(key),
+            ..
+        }
+        | NoteEvent::Choke {
+            timing,
+            channel,
+            key: Key::Number(key),
+            ..
+        } => Some(perform::NoteEvent::Off {
+            offset: timing,
+            channel: channel.number().unwrap_or(0),
+            key,
+        }),
+        _ => None,
+    }
+}
+
+/// A sampler seed that differs between plugin instances.
+fn instance_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Plugin for Pianola {
+    const NAME: &'static str = "Pianola";
+    const VENDOR: &'static str = "Pianola";
+    const URL: &'static str = "https://example.invalid/pianola";
+    const EMAIL: &'static str = "pianola@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    /// A silent stereo output, so that hosts which want audio from every
+    /// plugin (Ableton Live) load it.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    }];
+    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
+    const INPUT_EVENT_CAPACITY: usize = INPUT_CAPACITY;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.sample_rate = f64::from(buffer_config.sample_rate);
+        if self.performer.is_none() {
+            let network = model_slot::built_in_network();
+            let settings = self.params.performer_settings();
+            let (performer, worker) = Performer::new(network, settings, instance_seed());
+            self.params.model.attach(worker.control());
+            self.worker = Some(worker.spawn());
+            self.performer = Some(performer);
+        }
+        self.end_notes = true;
+        true
+    }
+
+    fn reset(&mut self) {
+        self.end_notes = true;
+    }
+
+    fn deactivate(&mut self) {
+        // The host takes no events now; the notes still sounding end at the
+        // start of the next block after reactivation.
+        self.end_notes = true;
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        for channel in buffer.as_slice() {
+            channel.fill(0.0);
+        }
+        let frames = buffer.samples() as u32;
+        let Some(performer) = self.performer.as_mut() else {
+            return ProcessStatus::Normal;
+        };
+
+        let bypass = self.params.bypass.value();
+        self.input.clear();
+        while let Some(event) = context.next_event() {
+            if bypass {
+                let _ = context.try_send_event(event);
+            } else if let Some(event) = from_host(&event)
+                && self.input.len() < self.input.capacity()
+            {
+                self.input.push(event);
+            }
+        }
+
+        let host = context.transport();
+        let transport = CoreTransport {
+            sample_rate: self.sample_rate,
+            tempo: host.tempo,
+            playing: host.playing,
+            position_beats: host.pos_beats(),
+        };
+        let mut send = |event| {
+            let _ = context.try_send_event(to_host(event));
+        };
+
+        if self.end_notes {
+            self.end_notes = false;
+            performer.reset(&mut send);
+        }
+        if bypass {
+            if !self.bypassed {
+                performer.reset(&mut send);
+            }
+            self.bypassed = true;
+            return ProcessStatus::KeepAlive;
+        }
+        self.bypassed = false;
+
+        let all_notes_off = self.params.all_notes_off.value();
+        if all_notes_off && !self.all_notes_off_held {
+            performer.all_notes_off(0, &mut send);
+        }
+        self.all_notes_off_held = all_notes_off;
+
+        let settings = self.params.performer_settings();
+        if settings != *performer.settings() {
+            performer.set_settings(settings, &mut send);
+        }
+        performer.process(&transport, frames, &self.input, &mut send);
+        ProcessStatus::KeepAlive
+    }
+}
+
+impl ClapPlugin for Pianola {
+    const CLAP_ID: &'static str = "dev.pianola.pianola";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("An LSTM that listens to your playing and plays along on the beat");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::NoteEffect, ClapFeature::Utility];
+}
+
+impl Vst3Plugin for Pianola {
+    const VST3_CLASS_ID: [u8; 16] = *b"PianolaLstmPlay!";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Instrument, Vst3SubCategory::Generator];
+}
+
+nice_export_clap!(Pianola);
+nice_export_vst3!(Pianola);

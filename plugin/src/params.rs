@@ -151,7 +151,10 @@ impl Default for PianolaParams {
             gate: FloatParam::new(
                 "Gate",
                 performer.gate as f32,
-                FloatRange::Linear { min: 0.05, max: 1.0 },
+                FloatRange::Linear {
+                    min: 0.05,
+                    max: 1.0,
+                },
             )
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_percentage(0))
@@ -181,7 +184,10 @@ impl Default for PianolaParams {
             silence: FloatParam::new(
                 "Silence before answering",
                 performer.silence_beats as f32,
-                FloatRange::Linear { min: 0.25, max: 8.0 },
+                FloatRange::Linear {
+                    min: 0.25,
+                    max: 8.0,
+                },
             )
             .with_step_size(0.25)
             .with_value_to_string(decimals(2, " beats"))
