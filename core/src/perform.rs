@@ -345,15 +345,18 @@ impl Performer {
             || self.thru_held.iter().any(|&held| held != 0)
     }
 
-    /// Changes the settings. A change of mode or channel ends every note
-    /// (at offset 0 of the next events) and restarts the mode; new sampling
-    /// settings reach the worker. Real-time safe.
+    /// Changes the settings. A change of mode ends every note (at offset 0
+    /// of the next events) and restarts the mode; a change of channel ends
+    /// every note and plays on; new sampling settings reach the worker.
+    /// Real-time safe.
     pub fn set_settings(&mut self, settings: PerformerSettings, out: &mut impl FnMut(NoteEvent)) {
         let old = self.settings;
         self.settings = settings;
-        if old.mode != settings.mode || old.channel != settings.channel {
+        if old.mode != settings.mode {
             self.all_notes_off(0, out);
             self.restart_mode();
+        } else if old.channel != settings.channel {
+            self.all_notes_off(0, out);
         }
         if old.sampler != settings.sampler {
             self.epoch += 1;

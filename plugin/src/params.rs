@@ -101,6 +101,9 @@ pub struct PianolaParams {
     pub all_notes_off: BoolParam,
 }
 
+/// Reads a parameter's value from text (nice-plug's formatter type).
+type Parse<T> = Arc<dyn Fn(&str) -> Option<T> + Send + Sync>;
+
 /// Text for an integer parameter whose 0 means something else.
 fn zero_means(zero: &'static str) -> Arc<dyn Fn(i32) -> String + Send + Sync> {
     Arc::new(move |value| {
@@ -113,7 +116,7 @@ fn zero_means(zero: &'static str) -> Arc<dyn Fn(i32) -> String + Send + Sync> {
 }
 
 /// Parses what [`zero_means`] writes.
-fn zero_means_parse(zero: &'static str) -> Arc<dyn Fn(&str) -> Option<i32> + Send + Sync> {
+fn zero_means_parse(zero: &'static str) -> Parse<i32> {
     Arc::new(move |text| {
         let text = text.trim();
         if text.eq_ignore_ascii_case(zero) {
@@ -130,7 +133,7 @@ fn decimals(digits: usize, unit: &'static str) -> Arc<dyn Fn(f32) -> String + Se
 }
 
 /// Parses what [`decimals`] writes (the unit may be left out).
-fn decimals_parse(unit: &'static str) -> Arc<dyn Fn(&str) -> Option<f32> + Send + Sync> {
+fn decimals_parse(unit: &'static str) -> Parse<f32> {
     Arc::new(move |text| {
         let text = text.trim();
         let text = text.strip_suffix(unit.trim()).unwrap_or(text);
