@@ -98,8 +98,9 @@ pub struct HostTransport {
     pub beat: f64,
 }
 
-/// How much faster than real time the host runs blocks; the plugin's
-/// worker thread still has ample time to predict between grid steps.
+/// How much faster than real time the host runs blocks by default; the
+/// plugin's worker thread still has ample time to predict between grid
+/// steps.
 const SPEED: f64 = 8.0;
 
 /// The plugin, loaded and instantiated.
@@ -119,14 +120,23 @@ pub struct PluginUnderTest {
     pub transport: HostTransport,
     /// Every note the plugin sent since activation.
     pub sent: Vec<SentNote>,
+    /// How much faster than real time blocks run.
+    pub speed: f64,
+    /// How long the last `process` call into the plugin took.
+    pub last_process_time: Duration,
     started: Instant,
 }
 
 impl PluginUnderTest {
-    /// Loads the bundle and creates an instance.
+    /// Loads the debug bundle ([`bundled_clap`]) and creates an instance.
     pub fn new() -> Self {
-        // SAFETY: the bundle is this workspace's own plugin, built just now.
-        let entry = unsafe { PluginEntry::load(bundled_clap()) }.expect("loading pianola.clap");
+        Self::load(&bundled_clap())
+    }
+
+    /// Loads the CLAP bundle at `path` and creates an instance.
+    pub fn load(path: &Path) -> Self {
+        // SAFETY: the bundle is this workspace's own plugin, built by cargo.
+        let entry = unsafe { PluginEntry::load(path) }.expect("loading pianola.clap");
         let factory = entry.get_plugin_factory().expect("a plugin factory");
         let descriptor = factory
             .plugin_descriptors()
@@ -158,6 +168,8 @@ impl PluginUnderTest {
                 beat: 0.0,
             },
             sent: Vec::new(),
+            speed: SPEED,
+            last_process_time: Duration::ZERO,
             started: Instant::now(),
         }
     }
@@ -299,6 +311,7 @@ impl PluginUnderTest {
                 [&mut left[..frames as usize], &mut right[..frames as usize]].into_iter(),
             ),
         }]);
+        let call = Instant::now();
         processor
             .process(
                 &InputAudioBuffers::empty(),
@@ -309,6 +322,7 @@ impl PluginUnderTest {
                 Some(&transport),
             )
             .expect("process");
+        self.last_process_time = call.elapsed();
         assert!(
             self.outputs
                 .iter()
@@ -343,9 +357,9 @@ impl PluginUnderTest {
         block
     }
 
-    /// Sleeps so that blocks run at most [`SPEED`] times real time.
+    /// Sleeps so that blocks run at most `speed` times real time.
     fn pace(&self) {
-        let due = Duration::from_secs_f64(self.clock as f64 / self.sample_rate / SPEED);
+        let due = Duration::from_secs_f64(self.clock as f64 / self.sample_rate / self.speed);
         if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
             std::thread::sleep(ahead);
         }
