@@ -52,6 +52,20 @@ pub enum Mode {
     Echo,
 }
 
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 3] = [Mode::Continue, Mode::Respond, Mode::Echo];
+
+    /// The mode's name: `continue`, `respond` or `echo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Continue => "continue",
+            Mode::Respond => "respond",
+            Mode::Echo => "echo",
+        }
+    }
+}
+
 /// The grid the performer plays on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Division {
@@ -76,6 +90,24 @@ impl Division {
         Division::Sixteenth,
         Division::SixteenthTriplet,
     ];
+
+    /// The division's name: `1/4`, `1/8`, `1/8t`, `1/16`, `1/16t`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Division::Quarter => "1/4",
+            Division::Eighth => "1/8",
+            Division::Sixteenth => "1/16",
+            Division::EighthTriplet => "1/8t",
+            Division::SixteenthTriplet => "1/16t",
+        }
+    }
+
+    /// The division called `name` (as [`Division::name`] writes it; `T`
+    /// for triplets in either case).
+    pub fn from_name(name: &str) -> Option<Division> {
+        let name = name.trim().to_lowercase();
+        Division::ALL.into_iter().find(|d| d.name() == name)
+    }
 
     /// The length of one step in beats (quarter notes).
     pub fn beats(self) -> f64 {
@@ -337,6 +369,12 @@ impl Performer {
     /// Messages to the worker lost because its queue was full.
     pub fn dropped_messages(&self) -> u64 {
         self.dropped_messages
+    }
+
+    /// How many tokens have entered the window since the performer was
+    /// made (the network sees the last `window` of them).
+    pub fn tokens_in(&self) -> u64 {
+        self.sent
     }
 
     /// Whether any note the performer started is still sounding.

@@ -543,3 +543,18 @@ proptest! {
         assert_paired(&host.heard);
     }
 }
+
+#[test]
+fn divisions_and_modes_have_names_that_parse_back() {
+    use pianola_core::perform::{Division, Mode};
+    for division in Division::ALL {
+        assert_eq!(Division::from_name(division.name()), Some(division));
+    }
+    assert_eq!(
+        Division::from_name("1/16T"),
+        Some(Division::SixteenthTriplet)
+    );
+    assert_eq!(Division::from_name("1/3"), None);
+    let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
+    assert_eq!(names, ["continue", "respond", "echo"]);
+}

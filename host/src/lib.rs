@@ -2,6 +2,7 @@
 //! parses the command line and dispatches.
 
 pub mod generate;
+pub mod live;
 pub mod loss_plot;
 pub mod model_info;
 pub mod piano_roll;

@@ -1,7 +1,7 @@
 //! `pianola`: Pianola's standalone command.
 
 use clap::{Parser, Subcommand};
-use pianola_host::{generate, model_info, render, stats, train};
+use pianola_host::{generate, live, model_info, render, stats, train};
 
 /// Pianola: a live LSTM piano performer.
 #[derive(Parser)]
@@ -25,6 +25,10 @@ enum Command {
     Eval(model_info::EvalArgs),
     /// Show what a weights file holds.
     Info(model_info::InfoArgs),
+    /// List the MIDI input and output ports, numbered.
+    Ports(live::PortsArgs),
+    /// Jam with the model through real MIDI ports.
+    Live(live::LiveArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,5 +39,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => model_info::eval(&args),
         Command::Info(args) => model_info::info(&args),
+        Command::Ports(args) => live::ports(&args),
+        Command::Live(args) => live::run(&args),
     }
 }

@@ -38,7 +38,16 @@ fn main() {
     plugin.speed = 4.0;
     plugin.activate(RATE, FRAMES);
     let division = plugin.param_id("Division");
-    plugin.process(FRAMES, &[(0, Input::Param { id: division, value: 3.0 })]);
+    plugin.process(
+        FRAMES,
+        &[(
+            0,
+            Input::Param {
+                id: division,
+                value: 3.0,
+            },
+        )],
+    );
     let spb = plugin.samples_per_beat();
     let mut phrase = Vec::new();
     for (i, key) in [60u8, 64, 67, 72].into_iter().enumerate() {
@@ -57,7 +66,10 @@ fn main() {
             plugin.last_process_time.as_secs_f64() * 1e6
         })
         .collect();
-    let played = onsets(&plugin.sent).into_iter().filter(|&s| s >= from).count();
+    let played = onsets(&plugin.sent)
+        .into_iter()
+        .filter(|&s| s >= from)
+        .count();
     times.sort_by(f64::total_cmp);
     let block_us = f64::from(FRAMES) / RATE * 1e6;
     let median = times[times.len() / 2];

@@ -101,7 +101,7 @@ pub struct HostTransport {
 /// How much faster than real time the host runs blocks by default; the
 /// plugin's worker thread still has ample time to predict between grid
 /// steps.
-const SPEED: f64 = 8.0;
+const SPEED: f64 = 4.0;
 
 /// The plugin, loaded and instantiated.
 pub struct PluginUnderTest {

@@ -1,0 +1,340 @@
+//! The live host's block: raw MIDI in, the performer, raw MIDI out.
+//!
+//! [`Engine::block`] runs on the timing thread (JACK's process callback, or
+//! the ALSA timing thread); it never allocates, locks or blocks. It reads
+//! the player's notes and the MIDI clock, runs the performer on the block,
+//! writes its notes (and clock, when sending it) in time order, copies
+//! everything to the recorder's queue and updates the status line's
+//! figures.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use pianola_core::perform::{NoteEvent, Performer};
+use rtrb::Producer;
+
+use super::clock::{Clock, TICKS_PER_BEAT};
+
+/// Player notes one block may carry; more are dropped.
+const INPUT_CAPACITY: usize = 512;
+/// Clock ticks one block may send.
+const TICK_CAPACITY: usize = 256;
+
+/// MIDI status bytes the engine reads and writes.
+mod status {
+    pub const NOTE_OFF: u8 = 0x80;
+    pub const NOTE_ON: u8 = 0x90;
+    pub const CLOCK: u8 = 0xF8;
+    pub const START: u8 = 0xFA;
+    pub const CONTINUE: u8 = 0xFB;
+    pub const STOP: u8 = 0xFC;
+}
+
+/// A note on its way to the recorder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// Samples since the engine started.
+    pub frame: u64,
+    /// 0: the player's, 1: Pianola's.
+    pub track: u8,
+    /// The MIDI message.
+    pub message: [u8; 3],
+}
+
+/// Figures the status line shows, written by the engine.
+#[derive(Default)]
+pub struct LiveStatus {
+    /// Tempo in BPM (f64 bits).
+    pub tempo_bits: AtomicU64,
+    /// Tokens that have entered the window.
+    pub tokens: AtomicU64,
+    /// The last key the player pressed, plus one (0: none yet).
+    pub last_in: AtomicU64,
+    /// The last key Pianola played, plus one (0: none yet).
+    pub last_out: AtomicU64,
+    /// Grid steps that found no prediction ready.
+    pub late_steps: AtomicU64,
+    /// Whether the beat runs (an external clock may be stopped).
+    pub running: AtomicBool,
+    /// Asks the engine to end every note and go quiet.
+    pub stop_requested: AtomicBool,
+    /// Set by the engine once every note has ended after a stop request.
+    pub stopped: AtomicBool,
+    /// Recorder messages dropped because its queue was full.
+    pub dropped_records: AtomicU64,
+}
+
+impl LiveStatus {
+    /// The tempo in BPM.
+    pub fn tempo(&self) -> f64 {
+        f64::from_bits(self.tempo_bits.load(Ordering::Relaxed))
+    }
+}
+
+/// The player's MIDI message as the performer's note, if it is one.
+fn note_event(offset: u32, bytes: &[u8]) -> Option<NoteEvent> {
+    let (&status_byte, data) = bytes.split_first()?;
+    let channel = status_byte & 0x0F;
+    match (status_byte & 0xF0, data) {
+        (status::NOTE_ON, &[key, velocity, ..]) if velocity > 0 => Some(NoteEvent::On {
+            offset,
+            channel,
+            key: key & 0x7F,
+            velocity: velocity & 0x7F,
+        }),
+        (status::NOTE_ON, &[key, ..]) | (status::NOTE_OFF, &[key, ..]) => Some(NoteEvent::Off {
+            offset,
+            channel,
+            key: key & 0x7F,
+        }),
+        _ => None,
+    }
+}
+
+/// The performer's note as a MIDI message.
+fn message(event: NoteEvent) -> [u8; 3] {
+    match event {
+        NoteEvent::On {
+            channel,
+            key,
+            velocity,
+            ..
+        } => [status::NOTE_ON | channel, key, velocity],
+        NoteEvent::Off { channel, key, .. } => [status::NOTE_OFF | channel, key, 0],
+    }
+}
+
+/// The performer, its clock and the figures around them.
+pub struct Engine {
+    performer: Performer,
+    clock: Clock,
+    status: Arc<LiveStatus>,
+    record: Option<Producer<Recorded>>,
+    send_clock: bool,
+    /// Samples since the engine started.
+    frame: u64,
+    /// The own clock's next tick to send, in ticks since the start.
+    next_tick: u64,
+    input: Vec<NoteEvent>,
+    ticks: Vec<u32>,
+    stopped: bool,
+}
+
+impl Engine {
+    /// An engine around `performer`; `record` receives every note in and
+    /// out; `send_clock` sends MIDI clock at the own tempo.
+    pub fn new(
+        performer: Performer,
+        clock: Clock,
+        status: Arc<LiveStatus>,
+        record: Option<Producer<Recorded>>,
+        send_clock: bool,
+    ) -> Self {
+        status
+            .tempo_bits
+            .store(clock.tempo().to_bits(), Ordering::Relaxed);
+        Self {
+            performer,
+            clock,
+            status,
+            record,
+            send_clock,
+            frame: 0,
+            next_tick: 0,
+            input: Vec::with_capacity(INPUT_CAPACITY),
+            ticks: Vec::with_capacity(TICK_CAPACITY),
+            stopped: false,
+        }
+    }
+
+    fn record(&mut self, offset: u32, track: u8, message: [u8; 3]) {
+        if let Some(record) = &mut self.record {
+            let frame = self.frame + u64::from(offset);
+            if record
+                .push(Recorded {
+                    frame,
+                    track,
+                    message,
+                })
+                .is_err()
+            {
+                self.status.dropped_records.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Runs one block of `frames` samples: `input` is the block's MIDI
+    /// messages with their offsets, in time order; `out` receives Pianola's
+    /// messages with their offsets, in time order. Real-time safe.
+    pub fn block<'a>(
+        &mut self,
+        frames: u32,
+        input: impl Iterator<Item = (u32, &'a [u8])>,
+        out: &mut impl FnMut(u32, &[u8]),
+    ) {
+        self.input.clear();
+        let mut last_in = None;
+        for (offset, bytes) in input {
+            let offset = offset.min(frames.saturating_sub(1));
+            match bytes.first().copied() {
+                Some(status::CLOCK) => self.clock.tick(offset),
+                Some(status::START) => self.clock.start(),
+                Some(status::CONTINUE) => self.clock.resume(),
+                Some(status::STOP) => self.clock.stop(),
+                _ => {
+                    if let Some(event) = note_event(offset, bytes) {
+                        if let NoteEvent::On { key, .. } = event {
+                            last_in = Some(key);
+                        }
+                        if self.input.len() < self.input.capacity() {
+                            self.input.push(event);
+                            self.record(offset, 0, message(event));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(key) = last_in {
+            self.status
+                .last_in
+                .store(u64::from(key) + 1, Ordering::Relaxed);
+        }
+
+        let transport = self.clock.next_block(frames);
+        self.plan_clock_ticks(frames, &transport);
+        if self.frame == 0 && self.sends_clock() {
+            out(0, &[status::START]);
+        }
+
+        let Self {
+            performer,
+            record,
+            status,
+            ticks,
+            frame,
+            ..
+        } = self;
+        let mut pending_ticks = ticks.iter().copied().peekable();
+        let mut last_out = None;
+        let mut emit = |event: NoteEvent| {
+            let offset = event.offset();
+            while let Some(tick) = pending_ticks.next_if(|&t| t <= offset) {
+                out(tick, &[status::CLOCK]);
+            }
+            let bytes = message(event);
+            if let NoteEvent::On { key, .. } = event {
+                last_out = Some(key);
+            }
+            out(offset, &bytes);
+            if let Some(record) = record {
+                let at = *frame + u64::from(offset);
+                if record
+                    .push(Recorded {
+                        frame: at,
+                        track: 1,
+                        message: bytes,
+                    })
+                    .is_err()
+                {
+                    status.dropped_records.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        };
+        if status.stop_requested.load(Ordering::Relaxed) {
+            if !self.stopped {
+                performer.all_notes_off(0, &mut emit);
+            }
+        } else {
+            performer.process(&transport, frames, &self.input, &mut emit);
+        }
+        for tick in pending_ticks {
+            out(tick, &[status::CLOCK]);
+        }
+        if let Some(key) = last_out {
+            status.last_out.store(u64::from(key) + 1, Ordering::Relaxed);
+        }
+        if status.stop_requested.load(Ordering::Relaxed) && !self.stopped {
+            if self.send_clock {
+                out(0, &[status::STOP]);
+            }
+            self.stopped = true;
+            status.stopped.store(true, Ordering::Release);
+        }
+        status
+            .tempo_bits
+            .store(self.clock.tempo().to_bits(), Ordering::Relaxed);
+        status
+            .tokens
+            .store(performer.tokens_in(), Ordering::Relaxed);
+        status
+            .late_steps
+            .store(performer.late_steps(), Ordering::Relaxed);
+        status
+            .running
+            .store(self.clock.running(), Ordering::Relaxed);
+        self.frame += u64::from(frames);
+    }
+
+    /// The offsets of the clock ticks to send in this block (own clock,
+    /// `--send-clock`): one every 1/24 beat, a start message first.
+    fn plan_clock_ticks(&mut self, frames: u32, transport: &pianola_core::perform::Transport) {
+        self.ticks.clear();
+        if !self.send_clock || self.clock.follows_midi() || self.stopped {
+            return;
+        }
+        let beat = transport.position_beats.unwrap_or(0.0);
+        let tempo = transport.tempo.unwrap_or(120.0);
+        let per_beat = transport.sample_rate * 60.0 / tempo;
+        loop {
+            let tick_beat = self.next_tick as f64 / f64::from(TICKS_PER_BEAT);
+            let offset = ((tick_beat - beat) * per_beat).round().max(0.0);
+            if offset >= f64::from(frames) || self.ticks.len() == self.ticks.capacity() {
+                break;
+            }
+            self.ticks.push(offset as u32);
+            self.next_tick += 1;
+        }
+    }
+
+    /// Whether the engine sends MIDI clock (start, ticks, stop).
+    pub fn sends_clock(&self) -> bool {
+        self.send_clock && !self.clock.follows_midi()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn midi_bytes_become_notes_and_back() {
+        assert_eq!(
+            note_event(5, &[0x93, 60, 100]),
+            Some(NoteEvent::On {
+                offset: 5,
+                channel: 3,
+                key: 60,
+                velocity: 100
+            })
+        );
+        assert_eq!(
+            note_event(1, &[0x90, 60, 0]),
+            Some(NoteEvent::Off {
+                offset: 1,
+                channel: 0,
+                key: 60
+            })
+        );
+        assert_eq!(note_event(0, &[0xB0, 64, 127]), None);
+        assert_eq!(note_event(0, &[0x90]), None);
+        assert_eq!(
+            message(NoteEvent::On {
+                offset: 0,
+                channel: 2,
+                key: 61,
+                velocity: 90
+            }),
+            [0x92, 61, 90]
+        );
+    }
+}

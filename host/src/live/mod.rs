@@ -1,0 +1,365 @@
+//! `pianola ports` and `pianola live`: jam with the model through real MIDI
+//! ports, no DAW needed.
+//!
+//! The performer from `pianola_core` runs in an [`engine::Engine`] on a
+//! timing thread: JACK's process callback (`--backend jack`, sample-accurate
+//! per period) or a 1 ms steady-clock thread (ALSA, via midir, whose input
+//! callback only queues messages). The main thread shows the status line,
+//! collects the recording and handles Ctrl-C: every sounding note ends, the
+//! recording is written, and the command exits cleanly.
+//!
+//! If a connected port goes away mid-session (or the JACK server stops),
+//! Pianola ends its notes, says which, writes the recording and exits with
+//! an error: a session that lost its keyboard or synth should not go on
+//! silently.
+
+pub mod alsa_backend;
+pub mod clock;
+pub mod engine;
+pub mod jack_backend;
+pub mod ports;
+pub mod record;
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use pianola_core::perform::{AnswerLength, Division, Mode, Performer, PerformerSettings};
+use pianola_core::predictor::Network;
+use pianola_core::sample::SamplerSettings;
+use pianola_core::token::Token;
+use rtrb::{Consumer, RingBuffer};
+
+use self::clock::{Clock, ClockSource};
+use self::engine::{Engine, LiveStatus, Recorded};
+
+/// Where the MIDI ports live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// The ALSA sequencer (hardware and software MIDI ports on Linux).
+    Alsa,
+    /// A running JACK server.
+    Jack,
+}
+
+/// How the performer answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Keep playing after your first note, steered by what you play.
+    Continue,
+    /// Answer after a silence.
+    Respond,
+    /// Answer each note you play on the next step.
+    Echo,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(mode: ModeArg) -> Mode {
+        match mode {
+            ModeArg::Continue => Mode::Continue,
+            ModeArg::Respond => Mode::Respond,
+            ModeArg::Echo => Mode::Echo,
+        }
+    }
+}
+
+/// `pianola ports`.
+#[derive(Args, Debug)]
+pub struct PortsArgs {
+    /// Where to look for ports.
+    #[arg(long, value_enum, default_value = "alsa")]
+    backend: Backend,
+}
+
+/// `pianola live`.
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    /// The port to listen to: its number in `pianola ports`, or part of its name.
+    #[arg(long)]
+    input: String,
+    /// The port to play into: its number in `pianola ports`, or part of its name.
+    #[arg(long)]
+    output: String,
+    /// Where the ports live.
+    #[arg(long, value_enum, default_value = "alsa")]
+    backend: Backend,
+    /// Pianola's own tempo (with --clock: the tempo until the clock ticks).
+    #[arg(long, default_value_t = 120.0)]
+    bpm: f64,
+    /// Follow MIDI clock on the input (24 ticks per beat, start/stop/continue).
+    #[arg(long)]
+    clock: bool,
+    /// Send MIDI clock at Pianola's own tempo on the output.
+    #[arg(long, conflicts_with = "clock")]
+    send_clock: bool,
+    /// How to answer.
+    #[arg(long, value_enum, default_value = "continue")]
+    mode: ModeArg,
+    /// The grid: 1/4, 1/8, 1/8t, 1/16 or 1/16t.
+    #[arg(long, default_value = "1/8", value_parser = parse_division)]
+    division: Division,
+    /// Softmax temperature (0: always the most likely token).
+    #[arg(long, default_value_t = 0.9)]
+    temperature: f32,
+    /// *respond*: beats of silence before answering.
+    #[arg(long, default_value_t = 2.0)]
+    silence: f64,
+    /// *respond*: steps per answer (0: as many as you played).
+    #[arg(long, default_value_t = 8)]
+    answer_length: u32,
+    /// A weights file [default: the model built into pianola].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Pass your notes through to the output too.
+    #[arg(long)]
+    thru: bool,
+    /// Write the session (your notes and Pianola's, two tracks) to this MIDI file.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Sampler seed [default: from the clock].
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn parse_division(text: &str) -> Result<Division, String> {
+    Division::from_name(text).ok_or_else(|| {
+        let names: Vec<_> = Division::ALL.iter().map(|d| d.name()).collect();
+        format!("not a division; one of {}", names.join(", "))
+    })
+}
+
+/// `pianola ports`: the numbered input and output ports.
+pub fn ports(args: &PortsArgs) -> anyhow::Result<()> {
+    let (inputs, outputs) = match args.backend {
+        Backend::Alsa => alsa_backend::port_names()?,
+        Backend::Jack => jack_backend::port_names(&jack_backend::connect()?),
+    };
+    print!(
+        "inputs (Pianola listens to one):\n{}outputs (Pianola plays into one):\n{}",
+        ports::listing(&inputs),
+        ports::listing(&outputs)
+    );
+    Ok(())
+}
+
+/// Either backend's running session.
+enum Session {
+    Alsa(alsa_backend::Session),
+    Jack(jack_backend::Session),
+}
+
+impl Session {
+    fn connected(&self) -> &(String, String) {
+        match self {
+            Session::Alsa(s) => &s.connected,
+            Session::Jack(s) => &s.connected,
+        }
+    }
+
+    fn lost(&self) -> Option<String> {
+        match self {
+            Session::Alsa(_) => None,
+            Session::Jack(s) => s.lost(),
+        }
+    }
+
+    fn close(self) {
+        match self {
+            Session::Alsa(s) => s.close(),
+            Session::Jack(s) => s.close(),
+        }
+    }
+}
+
+/// A key's name for the status line.
+fn key_name(key_plus_one: u64) -> String {
+    match key_plus_one
+        .checked_sub(1)
+        .and_then(|k| u8::try_from(k).ok())
+    {
+        Some(key) => Token::Note(key).to_string(),
+        None => "-".to_string(),
+    }
+}
+
+/// `pianola live`.
+pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
+    if !(args.bpm.is_finite() && (20.0..=400.0).contains(&args.bpm)) {
+        bail!("--bpm must be between 20 and 400");
+    }
+    let model = crate::generate::load_model(args.model.as_deref())?;
+    let window = model.params.config.window;
+    let network = Arc::new(Network::new(&model).context("preparing the network")?);
+    let settings = PerformerSettings {
+        mode: args.mode.into(),
+        division: args.division,
+        thru: args.thru,
+        silence_beats: args.silence,
+        answer_length: match args.answer_length {
+            0 => AnswerLength::AsLongAsCall,
+            n => AnswerLength::Steps(n),
+        },
+        sampler: SamplerSettings {
+            temperature: args.temperature.max(0.0),
+            ..SamplerSettings::default()
+        },
+        ..PerformerSettings::default()
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let (performer, worker) = Performer::new(network, settings, seed);
+    let _worker = worker.spawn();
+
+    let status = Arc::new(LiveStatus::default());
+    let (record_in, mut record_out) = match args.record {
+        Some(_) => {
+            let (producer, consumer) = RingBuffer::<Recorded>::new(1 << 16);
+            (Some(producer), Some(consumer))
+        }
+        None => (None, None),
+    };
+    let source = if args.clock {
+        ClockSource::Midi(args.bpm)
+    } else {
+        ClockSource::Own(args.bpm)
+    };
+    let engine_status = status.clone();
+    let send_clock = args.send_clock;
+    let make_engine = move |sample_rate| {
+        Engine::new(
+            performer,
+            Clock::new(source, sample_rate),
+            engine_status,
+            record_in,
+            send_clock,
+        )
+    };
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
+
+    let (session, sample_rate) = match args.backend {
+        Backend::Alsa => {
+            let session = alsa_backend::Session::start(make_engine, &args.input, &args.output)?;
+            (Session::Alsa(session), alsa_backend::SAMPLE_RATE)
+        }
+        Backend::Jack => {
+            let client = jack_backend::connect()?;
+            let session =
+                jack_backend::Session::start(client, make_engine, &args.input, &args.output)?;
+            let rate = session.sample_rate();
+            (Session::Jack(session), rate)
+        }
+    };
+    let (input, output) = session.connected().clone();
+    eprintln!(
+        "pianola live: listening to {input}, playing into {output} ({:?}, {} Hz, {}); Ctrl-C stops",
+        args.backend,
+        sample_rate,
+        if args.clock {
+            "following MIDI clock".to_string()
+        } else {
+            format!("{} BPM", args.bpm)
+        }
+    );
+
+    let mut recorded: Vec<Recorded> = Vec::new();
+    let show_status = std::io::stderr().is_terminal();
+    let mut last_line = String::new();
+    let lost = loop {
+        std::thread::sleep(Duration::from_millis(50));
+        drain(&mut record_out, &mut recorded);
+        if show_status {
+            let tokens = status.tokens.load(Ordering::Relaxed);
+            let line = format!(
+                "{} · {:.1} BPM{} · window {}/{} · in {} · out {} · late {}",
+                args.mode
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_string()),
+                status.tempo(),
+                if status.running.load(Ordering::Relaxed) {
+                    ""
+                } else {
+                    " (stopped)"
+                },
+                tokens.min(window as u64),
+                window,
+                key_name(status.last_in.load(Ordering::Relaxed)),
+                key_name(status.last_out.load(Ordering::Relaxed)),
+                status.late_steps.load(Ordering::Relaxed),
+            );
+            if line != last_line {
+                eprint!("\r{line}\x1b[K");
+                let _ = std::io::stderr().flush();
+                last_line = line;
+            }
+        }
+        if interrupted.load(Ordering::SeqCst) {
+            break None;
+        }
+        if let Some(reason) = session.lost() {
+            break Some(reason);
+        }
+    };
+    if show_status {
+        eprintln!();
+    }
+
+    // Every note ends before the ports close.
+    status.stop_requested.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !status.stopped.load(Ordering::Acquire) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let ended = status.stopped.load(Ordering::Acquire);
+    // The notes-off are in the last period's output buffer: let the
+    // next few periods carry them to the other side before closing.
+    std::thread::sleep(Duration::from_millis(50));
+    session.close();
+    drain(&mut record_out, &mut recorded);
+
+    if let Some(path) = &args.record {
+        record::write(path, &recorded, sample_rate)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let played = recorded
+            .iter()
+            .filter(|r| r.track == 1 && r.message[0] & 0xF0 == 0x90)
+            .count();
+        eprintln!(
+            "recorded {} ({} of Pianola's notes)",
+            path.display(),
+            played
+        );
+    }
+    let dropped = status.dropped_records.load(Ordering::Relaxed);
+    if dropped > 0 {
+        eprintln!("warning: the recording lost {dropped} messages (its queue was full)");
+    }
+    if !ended {
+        eprintln!("warning: the timing thread did not confirm the notes-off in time");
+    }
+    match lost {
+        Some(reason) => bail!("{reason}: every note was ended; the session is over"),
+        None => {
+            eprintln!("stopped: every note ended");
+            Ok(())
+        }
+    }
+}
+
+fn drain(queue: &mut Option<Consumer<Recorded>>, into: &mut Vec<Recorded>) {
+    if let Some(queue) = queue {
+        while let Ok(note) = queue.pop() {
+            into.push(note);
+        }
+    }
+}

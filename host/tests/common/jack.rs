@@ -1,0 +1,331 @@
+//! A JACK server with its dummy driver, and a small JACK client that plays
+//! a scheduled phrase into `pianola live` and records what comes back, for
+//! the live host's tests and latency benchmark.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use jack::{
+    AsyncClient, Client, ClientOptions, Control, MidiIn, MidiOut, Port, ProcessHandler,
+    ProcessScope, RawMidi,
+};
+
+/// Sample rate and period of the test server.
+pub const RATE: u32 = 48_000;
+pub const PERIOD: u32 = 256;
+
+/// Tests that use JACK run one at a time: the server is named in the
+/// process environment.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A running `jackd --no-realtime -d dummy`, stopped on drop.
+pub struct JackServer {
+    child: Child,
+    pub name: String,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl JackServer {
+    /// Starts a server with a name of its own and makes it this process's
+    /// default (`JACK_DEFAULT_SERVER`).
+    pub fn start(tag: &str) -> JackServer {
+        let serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let name = format!("pianola-test-{tag}-{}", std::process::id());
+        let child = Command::new("jackd")
+            .args(["-n", &name, "--no-realtime", "-d", "dummy"])
+            .args(["-r", &RATE.to_string(), "-p", &PERIOD.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting jackd (Debian package jackd2; scripts/setup installs it)");
+        // SAFETY: JACK tests hold SERIAL, so no other test thread reads the
+        // environment while it changes.
+        unsafe { std::env::set_var("JACK_DEFAULT_SERVER", &name) };
+        let server = JackServer {
+            child,
+            name,
+            _serial: serial,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Client::new("probe", ClientOptions::NO_START_SERVER).is_err() {
+            assert!(Instant::now() < deadline, "jackd did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+}
+
+impl Drop for JackServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A MIDI message seen by the test client, at an absolute JACK frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heard {
+    pub frame: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// What the process callback shares with the test.
+#[derive(Default)]
+struct Shared {
+    /// (frame relative to the start, message), sorted.
+    schedule: Vec<(u64, Vec<u8>)>,
+    next: usize,
+    /// The absolute frame the schedule starts at (None: not started).
+    start: Option<u64>,
+    heard: Vec<Heard>,
+    /// Absolute frames the scheduled messages went out at.
+    sent: Vec<Heard>,
+    /// Frames counted so far (extends JACK's 32-bit frame time).
+    frames: u64,
+}
+
+/// The test client's process callback.
+pub struct PlayerProcess {
+    keys: Port<MidiOut>,
+    synth: Port<MidiIn>,
+    shared: Arc<Mutex<Shared>>,
+    period: Arc<AtomicU32>,
+}
+
+impl ProcessHandler for PlayerProcess {
+    fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        let frames = scope.n_frames();
+        self.period.store(frames, Ordering::Relaxed);
+        let mut shared = lock(&self.shared);
+        let now = shared.frames;
+        for midi in self.synth.iter(scope) {
+            shared.heard.push(Heard {
+                frame: now + u64::from(midi.time),
+                bytes: midi.bytes.to_vec(),
+            });
+        }
+        let mut writer = self.keys.writer(scope);
+        if let Some(start) = shared.start {
+            while shared.next < shared.schedule.len() {
+                let (at, bytes) = shared.schedule[shared.next].clone();
+                let frame = start + at;
+                if frame >= now + u64::from(frames) {
+                    break;
+                }
+                let time = frame.saturating_sub(now) as u32;
+                let _ = writer.write(&RawMidi {
+                    time,
+                    bytes: &bytes,
+                });
+                shared.sent.push(Heard {
+                    frame: now + u64::from(time),
+                    bytes,
+                });
+                shared.next += 1;
+            }
+        }
+        shared.frames += u64::from(frames);
+        Control::Continue
+    }
+}
+
+/// The test's JACK client: `player:keys` plays into Pianola,
+/// `player:synth` listens to it.
+pub struct TestClient {
+    client: Option<AsyncClient<(), PlayerProcess>>,
+    shared: Arc<Mutex<Shared>>,
+    period: Arc<AtomicU32>,
+    pub keys: String,
+    pub synth: String,
+}
+
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl TestClient {
+    /// Registers the ports and starts the client.
+    pub fn start() -> TestClient {
+        let (client, _) =
+            Client::new("player", ClientOptions::NO_START_SERVER).expect("a JACK test client");
+        let keys = client
+            .register_port("keys", MidiOut::default())
+            .expect("keys");
+        let synth = client
+            .register_port("synth", MidiIn::default())
+            .expect("synth");
+        let keys_name = keys.name().expect("name");
+        let synth_name = synth.name().expect("name");
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let period = Arc::new(AtomicU32::new(PERIOD));
+        let process = PlayerProcess {
+            keys,
+            synth,
+            shared: shared.clone(),
+            period: period.clone(),
+        };
+        let client = client
+            .activate_async((), process)
+            .expect("activating the test client");
+        TestClient {
+            client: Some(client),
+            shared,
+            period,
+            keys: keys_name,
+            synth: synth_name,
+        }
+    }
+
+    /// Waits until something is connected to both ports.
+    pub fn wait_connected(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let client = self.client.as_ref().expect("running").as_client();
+        loop {
+            let connected = |name: &str| {
+                client
+                    .port_by_name(name)
+                    .and_then(|p| p.connected_count().ok())
+                    .unwrap_or(0)
+                    > 0
+            };
+            if connected(&self.keys) && connected(&self.synth) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Plays `schedule` ((frame from now, message), sorted), starting two
+    /// periods from now. Returns the absolute start frame.
+    pub fn play(&self, schedule: Vec<(u64, Vec<u8>)>) -> u64 {
+        let mut shared = lock(&self.shared);
+        let start = shared.frames + 2 * u64::from(self.period.load(Ordering::Relaxed));
+        shared.schedule = schedule;
+        shared.next = 0;
+        shared.start = Some(start);
+        start
+    }
+
+    /// Whether everything scheduled has been sent.
+    pub fn done(&self) -> bool {
+        let shared = lock(&self.shared);
+        shared.next >= shared.schedule.len()
+    }
+
+    /// The frames counted so far.
+    pub fn now(&self) -> u64 {
+        lock(&self.shared).frames
+    }
+
+    /// Waits until `frames` more frames have passed.
+    pub fn wait_frames(&self, frames: u64) {
+        let until = self.now() + frames;
+        while self.now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// What Pianola sent so far.
+    pub fn heard(&self) -> Vec<Heard> {
+        lock(&self.shared).heard.clone()
+    }
+
+    /// The scheduled messages as they went out.
+    pub fn sent(&self) -> Vec<Heard> {
+        lock(&self.shared).sent.clone()
+    }
+
+    /// Stops the client (its ports go away).
+    pub fn stop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.deactivate();
+        }
+    }
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Note-ons (status 0x9n, velocity > 0) among `heard`: (frame, key).
+pub fn note_ons(heard: &[Heard]) -> Vec<(u64, u8)> {
+    heard
+        .iter()
+        .filter(|h| h.bytes.len() == 3 && h.bytes[0] & 0xF0 == 0x90 && h.bytes[2] > 0)
+        .map(|h| (h.frame, h.bytes[1]))
+        .collect()
+}
+
+/// The (channel, key) voices still sounding after `heard`.
+pub fn sounding(heard: &[Heard]) -> Vec<(u8, u8)> {
+    let mut voices = Vec::new();
+    for h in heard.iter().filter(|h| h.bytes.len() == 3) {
+        let voice = (h.bytes[0] & 0x0F, h.bytes[1]);
+        match h.bytes[0] & 0xF0 {
+            0x90 if h.bytes[2] > 0 => voices.push(voice),
+            0x80 | 0x90 => voices.retain(|v| *v != voice),
+            _ => {}
+        }
+    }
+    voices
+}
+
+/// `pianola live` on the JACK backend between the test client's ports.
+pub fn spawn_live(pianola: &Path, client: &TestClient, extra: &[&str]) -> Child {
+    Command::new(pianola)
+        .args([
+            "live",
+            "--backend",
+            "jack",
+            "--input",
+            &client.keys,
+            "--output",
+            &client.synth,
+        ])
+        .args(extra)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting pianola live")
+}
+
+/// Sends SIGINT to `child` (what Ctrl-C does).
+pub fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// Waits for `child` to exit (at most `timeout`), returning its exit code
+/// and standard error.
+pub fn finish(mut child: Child, timeout: Duration) -> (Option<i32>, String) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use std::io::Read;
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            return (status.code(), stderr);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("pianola live did not exit in {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,3 @@
+//! Helpers shared by the host's tests and benchmarks.
+
+pub mod jack;
