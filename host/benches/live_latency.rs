@@ -1,0 +1,110 @@
+//! Input-to-output latency of `pianola live` through a real JACK server
+//! (dummy driver, 48 kHz, 256-frame periods), echo mode at the finest
+//! division (1/16 triplets at 120 BPM: a step every 4,000 frames), over
+//! 200 notes. Prints, in milliseconds, median and worst of:
+//! - thru: a played note until it comes back out (`--thru`), the pipeline;
+//! - answer: a played note until Pianola's answer, which waits for the
+//!   next grid step after the chord tolerance (1/32 beat) by design;
+//! - answer after its step: how late the answer is against the grid step
+//!   it was due on (0 when the prediction was ready in time).
+//!
+//! `cargo bench -p pianola-host --bench live_latency`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::jack::{JackServer, RATE, TestClient, finish, interrupt, spawn_live};
+
+const NOTES: u64 = 200;
+const STEP: u64 = 4_000;
+const TOLERANCE: u64 = 375;
+
+fn ms(frames: u64) -> f64 {
+    frames as f64 * 1000.0 / f64::from(RATE)
+}
+
+fn summary(name: &str, mut frames: Vec<u64>) {
+    frames.sort_unstable();
+    println!(
+        "live latency, {name}: median {:.2} ms, worst {:.2} ms over {} notes",
+        ms(frames[frames.len() / 2]),
+        ms(frames[frames.len() - 1]),
+        frames.len()
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("live_latency: benchmark");
+        return;
+    }
+    let _server = JackServer::start("latency");
+    let client = TestClient::start();
+    let child = spawn_live(
+        Path::new(env!("CARGO_BIN_EXE_pianola")),
+        &client,
+        &["--bpm", "120", "--mode", "echo", "--division", "1/16t", "--thru", "--seed", "5"],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    // The player is on channel 2, Pianola answers on channel 1; notes 0.55
+    // beats apart, so they fall on every phase of the grid.
+    let mut schedule = Vec::new();
+    for i in 0..NOTES {
+        let at = i * 13_200 + (i * 317) % 4_000;
+        let key = 55 + (i % 12) as u8;
+        schedule.push((at, vec![0x91, key, 100]));
+        schedule.push((at + 3_000, vec![0x81, key, 0]));
+    }
+    schedule.sort_by_key(|(at, _)| *at);
+    let last = schedule.last().map_or(0, |(at, _)| *at);
+    client.play(schedule);
+    client.wait_frames(last + 24_000);
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let heard = client.heard();
+    let played: Vec<u64> = client
+        .sent()
+        .iter()
+        .filter(|h| h.bytes[0] == 0x91)
+        .map(|h| h.frame)
+        .collect();
+    let ons = |channel: u8| -> Vec<u64> {
+        heard
+            .iter()
+            .filter(|h| h.bytes.len() == 3 && h.bytes[0] == 0x90 | channel && h.bytes[2] > 0)
+            .map(|h| h.frame)
+            .collect()
+    };
+    let (thru, answers) = (ons(1), ons(0));
+    let first_after = |list: &[u64], t: u64| list.iter().copied().find(|&f| f >= t);
+    let thru_latency: Vec<u64> = played
+        .iter()
+        .filter_map(|&t| first_after(&thru, t).map(|f| f - t))
+        .collect();
+    let answer_latency: Vec<u64> = played
+        .iter()
+        .filter_map(|&t| first_after(&answers, t).map(|f| f - t))
+        .collect();
+    // The grid's phase as the answers show it (the most common remainder).
+    let mut phases: Vec<u64> = answers.iter().map(|f| f % STEP).collect();
+    phases.sort_unstable();
+    let phase = phases[phases.len() / 2];
+    let after_step: Vec<u64> = played
+        .iter()
+        .filter_map(|&t| {
+            let ready = t + TOLERANCE;
+            let due = ready + (phase + STEP - ready % STEP) % STEP;
+            first_after(&answers, t).map(|f| f.saturating_sub(due))
+        })
+        .collect();
+    summary("thru", thru_latency);
+    summary("answer (echo, 1/16t at 120 BPM)", answer_latency);
+    let late = after_step.iter().filter(|&&f| f > 0).count();
+    summary("answer after its grid step", after_step);
+    println!("live latency: {late} of {NOTES} answers came after the step they were due on");
+}
