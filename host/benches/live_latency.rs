@@ -90,14 +90,19 @@ fn main() {
         .iter()
         .filter_map(|&t| first_after(&answers, t).map(|f| f - t))
         .collect();
-    // The grid's phase as the answers show it (the most common remainder).
+    // The grid's phase as the answers show it (the median remainder); the
+    // answers reach the test client `pipeline` frames (the thru latency)
+    // after Pianola played them, so a step is due `pipeline` later here.
     let mut phases: Vec<u64> = answers.iter().map(|f| f % STEP).collect();
     phases.sort_unstable();
     let phase = phases[phases.len() / 2];
+    let mut pipelines = thru_latency.clone();
+    pipelines.sort_unstable();
+    let pipeline = pipelines[pipelines.len() / 2];
     let after_step: Vec<u64> = played
         .iter()
         .filter_map(|&t| {
-            let ready = t + TOLERANCE;
+            let ready = t + TOLERANCE + pipeline;
             let due = ready + (phase + STEP - ready % STEP) % STEP;
             first_after(&answers, t).map(|f| f.saturating_sub(due))
         })

@@ -52,7 +52,11 @@ impl JackServer {
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Client::new("probe", ClientOptions::NO_START_SERVER).is_err() {
-            assert!(Instant::now() < deadline, "jackd did not come up");
+            assert!(
+                Instant::now() < deadline,
+                "jackd did not come up (`jackd -n NAME --no-realtime -d dummy` says why; \
+                 servers killed with SIGKILL leave their slot in /dev/shm/jack-shm-registry)"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         server
@@ -60,7 +64,19 @@ impl JackServer {
 }
 
 impl Drop for JackServer {
+    /// SIGTERM, so that jackd frees its slot in JACK's shared registry
+    /// (a killed server leaves it taken, and only a few servers fit).
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
