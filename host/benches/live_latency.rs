@@ -46,7 +46,17 @@ fn main() {
     let child = spawn_live(
         Path::new(env!("CARGO_BIN_EXE_pianola")),
         &client,
-        &["--bpm", "120", "--mode", "echo", "--division", "1/16t", "--thru", "--seed", "5"],
+        &[
+            "--bpm",
+            "120",
+            "--mode",
+            "echo",
+            "--division",
+            "1/16t",
+            "--thru",
+            "--seed",
+            "5",
+        ],
     );
     assert!(client.wait_connected(Duration::from_secs(30)));
     // The player is on channel 2, Pianola answers on channel 1; notes 0.55
