@@ -4,11 +4,12 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` through a temporary file beside it that is
-/// renamed into place: a failure never leaves a half-written `path`.
+/// Writes `bytes` to `path` through a temporary file beside it (named for
+/// this process, so two processes writing the same path do not collide)
+/// that is renamed into place: a failure never leaves a half-written `path`.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut temp = path.as_os_str().to_owned();
-    temp.push(".partial");
+    temp.push(format!(".{}.partial", std::process::id()));
     let temp = PathBuf::from(temp);
     let result = fs::File::create(&temp)
         .and_then(|mut file| {

@@ -282,9 +282,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
             let tokens = status.tokens.load(Ordering::Relaxed);
             let line = format!(
                 "{} · {:.1} BPM{} · window {}/{} · in {} · out {} · late {}",
-                args.mode
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_string()),
+                Mode::from(args.mode).name(),
                 status.tempo(),
                 if status.running.load(Ordering::Relaxed) {
                     ""
