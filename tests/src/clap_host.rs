@@ -228,6 +228,20 @@ impl PluginUnderTest {
         self.params.text_to_value(&handle, id, &text)
     }
 
+    /// Sets a parameter through the params extension's `flush`, as hosts
+    /// do while the plugin is not processing (here: before activation).
+    pub fn flush_param(&mut self, id: ClapId, value: f64) {
+        let mut events = EventBuffer::new();
+        events.push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
+        let mut out = EventBuffer::new();
+        let mut handle = self
+            .instance
+            .inactive_plugin_handle()
+            .expect("flush_param is for an inactive plugin");
+        self.params
+            .flush(&mut handle, &events.as_input(), &mut out.as_output());
+    }
+
     /// The plugin's saved state.
     pub fn save_state(&mut self) -> Vec<u8> {
         let handle = self.instance.plugin_handle();

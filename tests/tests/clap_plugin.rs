@@ -89,19 +89,13 @@ impl BlockSizes {
 #[test]
 fn echo_answers_each_played_note_once_on_the_next_step() {
     let mut plugin = PluginUnderTest::new();
-    plugin.activate(48_000.0, 512);
+    // Echo is chosen through the params extension's flush, before activation.
     let mode = plugin.param_id("Mode");
+    plugin.flush_param(mode, 2.0);
+    assert_eq!(plugin.param_value(mode), 2.0);
+    plugin.activate(48_000.0, 512);
     let spb = plugin.samples_per_beat();
-    plugin.process(
-        512,
-        &[(
-            0,
-            Input::Param {
-                id: mode,
-                value: 2.0,
-            },
-        )],
-    );
+    plugin.process(512, &[]);
     let mut inputs = Vec::new();
     for (i, key) in [60u8, 62, 65, 67].into_iter().enumerate() {
         let beat = 2.0 + 2.0 * i as f64;
