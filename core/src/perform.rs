@@ -665,6 +665,13 @@ impl Performer {
             } => {
                 let (channel, key) = (channel & 15, key & 127);
                 if self.settings.thru {
+                    // A voice sounds once: the performer's note on the same
+                    // key and channel ends before the player's starts.
+                    if self.sounding_until[usize::from(key)] != u64::MAX
+                        && self.sounding_channel[usize::from(key)] == channel
+                    {
+                        self.end_note(key, offset, out);
+                    }
                     if self.thru_held[usize::from(key)] & (1 << channel) != 0 {
                         // A key struck again while held: end it first.
                         out(NoteEvent::Off {
@@ -783,16 +790,27 @@ impl Performer {
         let length = (settings.gate.clamp(0.01, 1.0) * settings.division.beats() * samples_per_beat)
             .round()
             .max(1.0) as u64;
+        let channel = settings.channel & 15;
         for key in token.pitches(settings.chord_octave).iter() {
             self.end_note(key, offset, out);
+            // A voice sounds once: a thru note on the same key and channel
+            // ends here, and the player's release of it will send nothing.
+            if self.thru_held[usize::from(key)] & (1 << channel) != 0 {
+                self.thru_held[usize::from(key)] &= !(1 << channel);
+                out(NoteEvent::Off {
+                    offset,
+                    channel,
+                    key,
+                });
+            }
             out(NoteEvent::On {
                 offset,
-                channel: settings.channel & 15,
+                channel,
                 key,
                 velocity,
             });
             self.sounding_until[usize::from(key)] = now_abs + length;
-            self.sounding_channel[usize::from(key)] = settings.channel & 15;
+            self.sounding_channel[usize::from(key)] = channel;
         }
         self.feed(token);
         if let State::Playing {
