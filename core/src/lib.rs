@@ -11,6 +11,7 @@
 //! - [`perform`]: the live performer (real-time side and worker).
 //! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
 
+pub mod alloc_counter;
 pub mod atomic_file;
 pub mod corpus;
 pub mod default_model;

@@ -1,9 +1,8 @@
 //! The performer under a simulated host clock, with a synchronous worker.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
 
+use pianola_core::alloc_counter::{AllocCounter, allocations_in};
 use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_core::perform::{
     AnswerLength, Division, Mode, NoteEvent, Performer, PerformerSettings, Transport, Velocity,
@@ -13,31 +12,9 @@ use pianola_core::weights::{ModelFile, ModelInfo};
 use pianola_core::{Network, PitchClassSet, Token, Vocab};
 use proptest::prelude::*;
 
-// A counting allocator: the real-time calls must not allocate.
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+// The real-time calls must not allocate.
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: AllocCounter = AllocCounter;
 
 fn network(seed: usize) -> Arc<Network> {
     let notes = (36..=96).map(Token::Note);
@@ -119,17 +96,16 @@ impl Host {
         let clock = self.clock;
         let heard = &mut self.heard;
         heard.reserve(64);
-        ALLOCATIONS.with(|a| a.set(0));
-        COUNTING.with(|c| c.set(true));
-        self.performer
-            .process(&transport, frames, input, &mut |event| {
+        let performer = &mut self.performer;
+        let ((), allocations) = allocations_in(|| {
+            performer.process(&transport, frames, input, &mut |event| {
                 heard.push(Heard {
                     at: clock + u64::from(event.offset()),
                     event,
                 })
-            });
-        COUNTING.with(|c| c.set(false));
-        assert_eq!(ALLOCATIONS.with(Cell::get), 0, "process allocated");
+            })
+        });
+        assert_eq!(allocations, 0, "process allocated");
         self.clock += u64::from(frames);
         if self.playing {
             self.beat += f64::from(frames) / self.samples_per_beat();
@@ -641,4 +617,16 @@ fn divisions_and_modes_have_names_that_parse_back() {
     assert_eq!(Division::from_name("1/3"), None);
     let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
     assert_eq!(names, ["continue", "respond", "echo"]);
+}
+
+#[test]
+fn the_allocation_counter_sees_an_allocation() {
+    let (v, allocations) = allocations_in(|| std::hint::black_box(vec![1u8; 16]));
+    assert_eq!(v.len(), 16);
+    assert!(
+        allocations >= 1,
+        "the check that process does not allocate can fail"
+    );
+    let ((), none) = allocations_in(|| ());
+    assert_eq!(none, 0);
 }

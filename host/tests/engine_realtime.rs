@@ -2,42 +2,18 @@
 //! allocates, with the own clock sending MIDI clock and with an external
 //! clock followed, while the performer plays and the recorder listens.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use pianola_core::alloc_counter::{AllocCounter, allocations_in};
 use pianola_core::perform::{Performer, PerformerSettings};
 use pianola_core::predictor::Network;
 use pianola_host::live::clock::{Clock, ClockSource};
 use pianola_host::live::engine::{Engine, LiveStatus, Recorded};
 use rtrb::RingBuffer;
 
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if COUNTING.with(Cell::get) {
-            ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        }
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: AllocCounter = AllocCounter;
 
 const FRAMES: u32 = 256;
 
@@ -85,18 +61,18 @@ fn run(source: ClockSource, send_clock: bool, blocks: u64) -> (Vec<(u64, Vec<u8>
         }
 
         block_out.clear();
-        COUNTING.with(|c| c.set(true));
-        engine.block(
-            FRAMES,
-            input.iter().map(|(o, b)| (*o, b.as_slice())),
-            &mut |offset, bytes| {
-                let mut message = [0; 3];
-                message[..bytes.len()].copy_from_slice(bytes);
-                block_out.push((offset, message, bytes.len()));
-            },
-        );
-        COUNTING.with(|c| c.set(false));
-        assert_eq!(ALLOCATIONS.with(Cell::get), 0, "block {block} allocated");
+        let ((), allocations) = allocations_in(|| {
+            engine.block(
+                FRAMES,
+                input.iter().map(|(o, b)| (*o, b.as_slice())),
+                &mut |offset, bytes| {
+                    let mut message = [0; 3];
+                    message[..bytes.len()].copy_from_slice(bytes);
+                    block_out.push((offset, message, bytes.len()));
+                },
+            )
+        });
+        assert_eq!(allocations, 0, "block {block} allocated");
         let mut last = 0;
         for &(offset, message, len) in &block_out {
             assert!(

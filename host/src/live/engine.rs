@@ -104,6 +104,28 @@ fn message(event: NoteEvent) -> [u8; 3] {
     }
 }
 
+/// Hands a note to the recorder, if there is one; counts it if its queue
+/// is full. Real-time safe.
+fn record(
+    recorder: &mut Option<Producer<Recorded>>,
+    status: &LiveStatus,
+    frame: u64,
+    track: u8,
+    message: [u8; 3],
+) {
+    if let Some(recorder) = recorder
+        && recorder
+            .push(Recorded {
+                frame,
+                track,
+                message,
+            })
+            .is_err()
+    {
+        status.dropped_records.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// The performer, its clock and the figures around them.
 pub struct Engine {
     performer: Performer,
@@ -147,22 +169,6 @@ impl Engine {
         }
     }
 
-    fn record(&mut self, offset: u32, track: u8, message: [u8; 3]) {
-        if let Some(record) = &mut self.record {
-            let frame = self.frame + u64::from(offset);
-            if record
-                .push(Recorded {
-                    frame,
-                    track,
-                    message,
-                })
-                .is_err()
-            {
-                self.status.dropped_records.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
     /// Runs one block of `frames` samples: `input` is the block's MIDI
     /// messages with their offsets, in time order; `out` receives Pianola's
     /// messages with their offsets, in time order. Real-time safe.
@@ -188,7 +194,8 @@ impl Engine {
                         }
                         if self.input.len() < self.input.capacity() {
                             self.input.push(event);
-                            self.record(offset, 0, message(event));
+                            let frame = self.frame + u64::from(offset);
+                            record(&mut self.record, &self.status, frame, 0, message(event));
                         }
                     }
                 }
@@ -208,7 +215,7 @@ impl Engine {
 
         let Self {
             performer,
-            record,
+            record: recorder,
             status,
             ticks,
             frame,
@@ -226,19 +233,7 @@ impl Engine {
                 last_out = Some(key);
             }
             out(offset, &bytes);
-            if let Some(record) = record {
-                let at = *frame + u64::from(offset);
-                if record
-                    .push(Recorded {
-                        frame: at,
-                        track: 1,
-                        message: bytes,
-                    })
-                    .is_err()
-                {
-                    status.dropped_records.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            record(recorder, status, *frame + u64::from(offset), 1, bytes);
         };
         if status.stop_requested.load(Ordering::Relaxed) {
             if !self.stopped {
