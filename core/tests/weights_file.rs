@@ -77,17 +77,11 @@ fn saving_is_atomic_and_loading_reports_the_path() {
     let path = dir.join("model.safetensors");
     tiny_file().save(&path, StoredDtype::F16).unwrap();
     assert!(ModelFile::load(&path).is_ok());
-    let leftovers = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".partial")
-        })
-        .count();
-    assert_eq!(leftovers, 0, "no temporary file is left");
+    assert_eq!(
+        pianola_core::atomic_file::temporary_files_in(&dir).unwrap(),
+        Vec::<std::path::PathBuf>::new(),
+        "no temporary file is left"
+    );
     let missing = ModelFile::load(&dir.join("missing.safetensors")).unwrap_err();
     assert!(
         missing.to_string().contains("missing.safetensors"),

@@ -217,16 +217,10 @@ fn bad_input_fails_clearly_and_leaves_no_file() {
         assert!(!dir.join("x.wav").exists(), "{args:?} left a WAV");
         assert!(!dir.join("x.mid").exists(), "{args:?} left a MIDI file");
     }
-    let leftovers = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".partial")
-        })
-        .count();
-    assert_eq!(leftovers, 0, "no temporary file is left");
+    assert_eq!(
+        pianola_core::atomic_file::temporary_files_in(&dir).unwrap(),
+        Vec::<std::path::PathBuf>::new(),
+        "no temporary file is left"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
