@@ -186,15 +186,9 @@ fn key_name(key_plus_one: u64) -> String {
     }
 }
 
-/// `pianola live`.
-pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
-    if !(args.bpm.is_finite() && (20.0..=400.0).contains(&args.bpm)) {
-        bail!("--bpm must be between 20 and 400");
-    }
-    let model = crate::generate::load_model(args.model.as_deref())?;
-    let window = model.params.config.window;
-    let network = Arc::new(Network::new(&model).context("preparing the network")?);
-    let settings = PerformerSettings {
+/// The performer's settings from the command line.
+fn performer_settings(args: &LiveArgs) -> PerformerSettings {
+    PerformerSettings {
         mode: args.mode.into(),
         division: args.division,
         thru: args.thru,
@@ -208,7 +202,38 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
             ..SamplerSettings::default()
         },
         ..PerformerSettings::default()
-    };
+    }
+}
+
+/// The status line: mode, tempo, window fill, last notes in and out.
+fn status_line(mode: Mode, status: &LiveStatus, window: usize) -> String {
+    let tokens = status.tokens.load(Ordering::Relaxed);
+    format!(
+        "{} · {:.1} BPM{} · window {}/{} · in {} · out {} · late {}",
+        mode.name(),
+        status.tempo(),
+        if status.running.load(Ordering::Relaxed) {
+            ""
+        } else {
+            " (stopped)"
+        },
+        tokens.min(window as u64),
+        window,
+        key_name(status.last_in.load(Ordering::Relaxed)),
+        key_name(status.last_out.load(Ordering::Relaxed)),
+        status.late_steps.load(Ordering::Relaxed),
+    )
+}
+
+/// `pianola live`.
+pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
+    if !(args.bpm.is_finite() && (20.0..=400.0).contains(&args.bpm)) {
+        bail!("--bpm must be between 20 and 400");
+    }
+    let model = crate::generate::load_model(args.model.as_deref())?;
+    let window = model.params.config.window;
+    let network = Arc::new(Network::new(&model).context("preparing the network")?);
+    let settings = performer_settings(args);
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -279,22 +304,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(50));
         drain(&mut record_out, &mut recorded);
         if show_status {
-            let tokens = status.tokens.load(Ordering::Relaxed);
-            let line = format!(
-                "{} · {:.1} BPM{} · window {}/{} · in {} · out {} · late {}",
-                Mode::from(args.mode).name(),
-                status.tempo(),
-                if status.running.load(Ordering::Relaxed) {
-                    ""
-                } else {
-                    " (stopped)"
-                },
-                tokens.min(window as u64),
-                window,
-                key_name(status.last_in.load(Ordering::Relaxed)),
-                key_name(status.last_out.load(Ordering::Relaxed)),
-                status.late_steps.load(Ordering::Relaxed),
-            );
+            let line = status_line(Mode::from(args.mode), &status, window);
             if line != last_line {
                 eprint!("\r{line}\x1b[K");
                 let _ = std::io::stderr().flush();
@@ -359,5 +369,28 @@ fn drain(queue: &mut Option<Consumer<Recorded>>, into: &mut Vec<Recorded>) {
         while let Ok(note) = queue.pop() {
             into.push(note);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_shows_mode_tempo_window_and_notes() {
+        let status = LiveStatus::default();
+        status
+            .tempo_bits
+            .store(96.5f64.to_bits(), Ordering::Relaxed);
+        status.tokens.store(140, Ordering::Relaxed);
+        status.last_in.store(61, Ordering::Relaxed);
+        status.running.store(true, Ordering::Relaxed);
+        let line = status_line(Mode::Respond, &status, 100);
+        assert_eq!(
+            line,
+            "respond · 96.5 BPM · window 100/100 · in C4 · out - · late 0"
+        );
+        status.running.store(false, Ordering::Relaxed);
+        assert!(status_line(Mode::Echo, &status, 100).contains("BPM (stopped)"));
     }
 }
