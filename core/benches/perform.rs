@@ -15,13 +15,15 @@ fn perform(c: &mut Criterion) {
     let (mut performer, mut worker) = Performer::new(network, PerformerSettings::default(), 1);
     let mut position = 0.0;
     let frames = 512u32;
-    let beats_per_block = f64::from(frames) / (48_000.0 * 60.0 / 120.0);
+    let beats_per_block =
+        f64::from(frames) / pianola_core::tempo::samples_per_beat(48_000.0, 120.0);
     let mut block = |performer: &mut Performer, input: &[NoteEvent]| {
         let transport = Transport {
             sample_rate: 48_000.0,
             tempo: Some(120.0),
             playing: true,
             position_beats: Some(position),
+            position_samples: None,
         };
         position += beats_per_block;
         let mut count = 0u32;

@@ -8,7 +8,8 @@
 //! - [`model`]: the network's sizes and parameters.
 //! - [`weights`]: the self-describing weights file.
 //! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards).
-//! - [`perform`]: the live performer (real-time side and worker).
+//! - [`perform`]: the live performer (real-time side and worker);
+//!   [`tempo`]: the tempo rule it and every host share.
 //! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
 
 pub mod alloc_counter;
@@ -21,6 +22,7 @@ pub mod model;
 pub mod perform;
 pub mod predictor;
 pub mod sample;
+pub mod tempo;
 pub mod token;
 pub mod vocab;
 pub mod weights;

@@ -32,8 +32,10 @@
 //! transport stop or jump, mode or channel change, model change, reset and
 //! [`Performer::all_notes_off`].
 
+mod timeline;
 mod worker;
 
+pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
 pub use worker::{Worker, WorkerControl, WorkerThread};
 
 use rtrb::{Consumer, Producer, RingBuffer};
@@ -195,6 +197,9 @@ pub struct Transport {
     pub playing: bool,
     /// The beat position at the block's first sample, if known.
     pub position_beats: Option<f64>,
+    /// The host's sample position at the block's first sample, if it gives
+    /// one (it tells drift from a relocation; see [`Timeline`]).
+    pub position_samples: Option<i64>,
 }
 
 /// A note event at a sample offset inside a block.
@@ -264,8 +269,6 @@ enum FromWorker {
 const QUEUE: usize = 256;
 /// Predictions the real-time side keeps.
 const KEPT_PREDICTIONS: usize = 8;
-/// Tempo when the host gives none.
-const DEFAULT_TEMPO: f64 = 120.0;
 
 /// Where the performer is in its mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -300,8 +303,7 @@ pub struct Performer {
     pending_since: u64,
     /// Absolute samples since start.
     clock: u64,
-    free_beat: f64,
-    expected_host_beat: Option<f64>,
+    timeline: Timeline,
     /// The beat of the last grid step handled, in the current timeline.
     last_step_beat: Option<f64>,
     was_playing: bool,
@@ -341,8 +343,7 @@ impl Performer {
             pending_len: 0,
             pending_since: 0,
             clock: 0,
-            free_beat: 0.0,
-            expected_host_beat: None,
+            timeline: Timeline::new(),
             last_step_beat: None,
             was_playing: false,
             state: State::Idle,
@@ -450,56 +451,32 @@ impl Performer {
         if frames == 0 {
             return;
         }
-        let tempo = transport
-            .tempo
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .unwrap_or(DEFAULT_TEMPO)
-            .clamp(10.0, 1000.0);
-        let sample_rate = if transport.sample_rate.is_finite() && transport.sample_rate > 0.0 {
-            transport.sample_rate
-        } else {
-            48_000.0
-        };
-        let samples_per_beat = sample_rate * 60.0 / tempo;
+        let samples_per_beat = crate::tempo::samples_per_beat(
+            transport.sample_rate,
+            crate::tempo::host_bpm(transport.tempo),
+        );
 
-        // Transport stop, or a jump in the host's timeline: end everything.
+        // Transport stop, or a relocation in the host's timeline: end everything.
         if self.was_playing && !transport.playing {
             self.all_notes_off(0, out);
             self.restart_mode();
             self.pending_len = 0;
-            self.expected_host_beat = None;
             self.last_step_beat = None;
-            self.free_beat = 0.0;
+            self.timeline.stop();
         }
-        let host_position = transport
-            .position_beats
-            .filter(|b| transport.playing && b.is_finite());
-        let block_beats = f64::from(frames) / samples_per_beat;
-        let start_beat = match host_position {
-            Some(position) => {
-                let jumped = self.expected_host_beat.is_none_or(|expected| {
-                    (position - expected).abs() > 1e-6 * position.abs().max(1.0) + 1e-9
-                });
-                if jumped {
-                    // A new timeline (start, loop or seek): earlier steps do not count.
-                    self.last_step_beat = None;
-                    if self.expected_host_beat.is_some() {
-                        self.end_performer_notes(0, out);
-                    }
-                }
-                self.expected_host_beat = Some(position + block_beats);
-                position
-            }
-            None => {
-                if self.expected_host_beat.take().is_some() {
-                    self.last_step_beat = None;
-                }
-                let start = self.free_beat;
-                self.free_beat += block_beats;
-                start
-            }
-        };
         self.was_playing = transport.playing;
+        let BlockStart {
+            beat: start_beat,
+            continuity,
+        } = self.timeline.block(transport, frames, samples_per_beat);
+        match continuity {
+            Continuity::Continues | Continuity::Drifted => {}
+            Continuity::Starts => self.last_step_beat = None,
+            Continuity::Relocated => {
+                self.last_step_beat = None;
+                self.end_performer_notes(0, out);
+            }
+        }
 
         // A step belongs to the block holding its rounded sample: one less
         // than half a sample before the block's start still plays at offset
@@ -507,6 +484,12 @@ impl Performer {
         let step = self.settings.division.beats();
         let mut next_step = ((start_beat - 0.5 / samples_per_beat) / step - 1e-9).ceil();
         if let Some(last) = self.last_step_beat {
+            if continuity == Continuity::Drifted {
+                // The step after the last one handled comes next, even if
+                // the drift moved the block's start past it (it then plays
+                // at offset 0).
+                next_step = next_step.min((last / step).round() + 1.0);
+            }
             while next_step * step <= last + 1e-9 {
                 next_step += 1.0;
             }
@@ -518,6 +501,8 @@ impl Performer {
         };
         let tolerance = (self.settings.chord_tolerance_beats * samples_per_beat).round() as u64;
         let mut events = input.iter().peekable();
+        // Output goes out in time order even if the input is not sorted.
+        let mut earliest = 0u32;
         loop {
             let event_at = events.peek().map(|e| e.offset().min(frames - 1));
             let step_at = Some(step_offset(next_step))
@@ -536,6 +521,8 @@ impl Performer {
             else {
                 break;
             };
+            let now = now.max(earliest);
+            earliest = now;
             let now_abs = self.clock + u64::from(now);
             // Note-offs due, a chord whose tolerance has passed, the
             // player's events, then the grid step.
@@ -543,10 +530,10 @@ impl Performer {
             if self.pending_len > 0 && self.pending_since + tolerance <= now_abs {
                 self.commit_chord();
             }
-            while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) == now) {
+            while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) <= now) {
                 self.player_event(*event, now, now_abs, out);
             }
-            if step_at == Some(now) {
+            if step_at.is_some_and(|at| at <= now) {
                 self.grid_step(now, now_abs, samples_per_beat, out);
                 self.last_step_beat = Some(next_step * step);
                 next_step += 1.0;

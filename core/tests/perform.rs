@@ -81,7 +81,7 @@ impl Host {
     }
 
     fn samples_per_beat(&self) -> f64 {
-        self.sample_rate * 60.0 / self.tempo
+        pianola_core::tempo::samples_per_beat(self.sample_rate, self.tempo)
     }
 
     /// One block, with player events at offsets; returns nothing, records
@@ -92,6 +92,7 @@ impl Host {
             tempo: Some(self.tempo),
             playing: self.playing,
             position_beats: Some(self.beat),
+            position_samples: None,
         };
         let clock = self.clock;
         let heard = &mut self.heard;
@@ -245,7 +246,8 @@ fn note_ons_land_on_the_grid_for_every_block_size_rate_and_tempo() {
                 // Note-offs at gate end: half a step after their note-on.
                 // Note-offs at gate end: half a step (at the tempo of the
                 // note-on, before or after the change) after their note-on.
-                let gate_at = |bpm: f64| 0.5 * 0.25 * sample_rate * 60.0 / bpm;
+                let gate_at =
+                    |bpm: f64| 0.5 * 0.25 * pianola_core::tempo::samples_per_beat(sample_rate, bpm);
                 for h in &host.heard {
                     if let NoteEvent::Off { key, .. } = h.event {
                         let on = host

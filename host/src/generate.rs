@@ -62,7 +62,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0.5)]
     step: f64,
     /// Tempo.
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = pianola_core::tempo::DEFAULT_BPM)]
     bpm: f64,
     /// Note velocity (1..127).
     #[arg(long, default_value_t = 80)]
@@ -100,9 +100,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if !(args.step >= 1.0 / 8.0 && args.step <= 16.0) {
         bail!("--step must be within 1/8 and 16 beats");
     }
-    if !(args.bpm >= 10.0 && args.bpm <= 400.0) {
-        bail!("--bpm must be within 10 and 400");
-    }
+    pianola_core::tempo::checked_bpm(args.bpm).context("--bpm")?;
     if !(args.temperature >= 0.0 && args.temperature.is_finite()) {
         bail!("--temperature must be 0 or more");
     }

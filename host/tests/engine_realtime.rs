@@ -34,7 +34,7 @@ fn run(source: ClockSource, send_clock: bool, blocks: u64) -> (Vec<(u64, Vec<u8>
     );
     let mut sent = Vec::new();
     let mut block_out: Vec<(u32, [u8; 3], usize)> = Vec::with_capacity(1024);
-    let per_tick = 48_000.0 * 60.0 / 100.0 / 24.0;
+    let per_tick = pianola_core::tempo::samples_per_beat(48_000.0, 100.0) / 24.0;
     let mut next_tick = 10.0;
     for block in 0..blocks {
         let start = block * u64::from(FRAMES);

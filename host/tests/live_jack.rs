@@ -10,6 +10,7 @@ use common::jack::{
     Heard, JackServer, PERIOD, RATE, TestClient, finish, interrupt, note_ons, sounding, spawn_live,
 };
 use midly::{MidiMessage, Smf, TrackEventKind};
+use pianola_core::tempo::samples_per_beat;
 
 const PIANOLA: &str = env!("CARGO_BIN_EXE_pianola");
 /// Frames per beat at 120 BPM.
@@ -144,7 +145,7 @@ fn follows_midi_clock_at_two_tempos() {
     let mut at: f64 = 0.0;
     let mut segments = Vec::new();
     for bpm in [120.0, 90.0] {
-        let per_tick = f64::from(RATE) * 60.0 / bpm / 24.0;
+        let per_tick = samples_per_beat(f64::from(RATE), bpm) / 24.0;
         segments.push((at as u64, bpm));
         for _ in 0..12 * 24 {
             schedule.push((at.round() as u64 + 1, vec![0xF8]));
@@ -163,7 +164,7 @@ fn follows_midi_clock_at_two_tempos() {
 
     let onsets = distinct_onsets(&client.heard());
     for (i, &(from, bpm)) in segments.iter().enumerate() {
-        let step = (f64::from(RATE) * 60.0 / bpm / 2.0).round() as u64;
+        let step = (samples_per_beat(f64::from(RATE), bpm) / 2.0).round() as u64;
         let to = segments.get(i + 1).map_or(end, |s| s.0);
         // Give the clock follower 6 beats to settle on the new tempo.
         let settle = from + 6 * (2 * step);

@@ -139,8 +139,8 @@ fn instance_seed() -> u64 {
 impl Plugin for Pianola {
     const NAME: &'static str = "Pianola";
     const VENDOR: &'static str = "Pianola";
-    const URL: &'static str = "https://example.invalid/pianola";
-    const EMAIL: &'static str = "pianola@example.invalid";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     /// A silent stereo output, so that hosts which want audio from every
@@ -206,6 +206,30 @@ impl Plugin for Pianola {
         };
 
         let bypass = self.params.bypass.value();
+        let host = context.transport();
+        let transport = CoreTransport {
+            sample_rate: self.sample_rate,
+            tempo: host.tempo,
+            playing: host.playing,
+            position_beats: host.pos_beats(),
+            position_samples: host.pos_samples.or_else(|| {
+                host.pos_seconds
+                    .map(|s| (s * self.sample_rate).round() as i64)
+            }),
+        };
+
+        // Output goes to the host in time order. Note-offs owed from before
+        // this block (a reset or deactivation, bypass switching on) go out
+        // at offset 0, before anything else.
+        let mut send = |event| {
+            let _ = context.try_send_event(to_host(event));
+        };
+        if self.end_notes || (bypass && !self.bypassed) {
+            self.end_notes = false;
+            performer.reset(&mut send);
+        }
+        self.bypassed = bypass;
+
         self.input.clear();
         while let Some(event) = context.next_event() {
             if bypass {
@@ -216,30 +240,12 @@ impl Plugin for Pianola {
                 self.input.push(event);
             }
         }
-
-        let host = context.transport();
-        let transport = CoreTransport {
-            sample_rate: self.sample_rate,
-            tempo: host.tempo,
-            playing: host.playing,
-            position_beats: host.pos_beats(),
-        };
+        if bypass {
+            return ProcessStatus::KeepAlive;
+        }
         let mut send = |event| {
             let _ = context.try_send_event(to_host(event));
         };
-
-        if self.end_notes {
-            self.end_notes = false;
-            performer.reset(&mut send);
-        }
-        if bypass {
-            if !self.bypassed {
-                performer.reset(&mut send);
-            }
-            self.bypassed = true;
-            return ProcessStatus::KeepAlive;
-        }
-        self.bypassed = false;
 
         let all_notes_off = self.params.all_notes_off.value();
         if all_notes_off && !self.all_notes_off_held {

@@ -98,6 +98,17 @@ pub struct HostTransport {
     pub beat: f64,
 }
 
+/// How the host reports its beat position, as hosts in the wild do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PositionReport {
+    /// The exact beat.
+    Exact,
+    /// Rounded to whole ticks of 1/N beat (JACK position data: N = 1920).
+    RoundedToTicks(u32),
+    /// A valid position that stays 0 while the transport rolls.
+    StuckAtZero,
+}
+
 /// How much faster than real time the host runs blocks by default; the
 /// plugin's worker thread still has ample time to predict between grid
 /// steps.
@@ -122,6 +133,11 @@ pub struct PluginUnderTest {
     pub sent: Vec<SentNote>,
     /// How much faster than real time blocks run.
     pub speed: f64,
+    /// How the beat position is reported.
+    pub position_report: PositionReport,
+    /// Split each block at every incoming event, handing every piece the
+    /// block's start position (as Carla does).
+    pub split_at_events: bool,
     /// How long the last `process` call into the plugin took.
     pub last_process_time: Duration,
     started: Instant,
@@ -169,6 +185,8 @@ impl PluginUnderTest {
             },
             sent: Vec::new(),
             speed: SPEED,
+            position_report: PositionReport::Exact,
+            split_at_events: false,
             last_process_time: Duration::ZERO,
             started: Instant::now(),
         }
@@ -289,13 +307,68 @@ impl PluginUnderTest {
 
     /// Samples per beat at the current tempo.
     pub fn samples_per_beat(&self) -> f64 {
-        self.sample_rate * 60.0 / self.transport.tempo
+        pianola_core::tempo::samples_per_beat(self.sample_rate, self.transport.tempo)
+    }
+
+    /// Resets the plugin (clears its state without deactivating, as hosts
+    /// do on a transport jump).
+    pub fn reset(&mut self) {
+        self.processor
+            .as_mut()
+            .expect("the plugin is active")
+            .reset();
     }
 
     /// Processes one block of `frames` with `inputs` at offsets inside it,
     /// then advances the transport. Returns the notes sent in this block.
+    /// With [`split_at_events`](Self::split_at_events), the block is handed
+    /// to the plugin in pieces cut at the inputs' offsets, each with the
+    /// block's start position.
     pub fn process(&mut self, frames: u32, inputs: &[(u32, Input)]) -> Vec<SentNote> {
-        let transport = self.transport_event();
+        let reported = self.reported_beat();
+        if !self.split_at_events {
+            return self.process_piece(frames, inputs, reported);
+        }
+        let mut sent = Vec::new();
+        let mut start = 0u32;
+        let mut next = 0usize;
+        while start < frames {
+            let cut = inputs[next..]
+                .iter()
+                .map(|(at, _)| *at)
+                .find(|&at| at > start)
+                .unwrap_or(frames)
+                .min(frames);
+            let mut piece = Vec::new();
+            while next < inputs.len() && inputs[next].0 < cut {
+                piece.push((inputs[next].0.max(start) - start, inputs[next].1));
+                next += 1;
+            }
+            sent.extend(self.process_piece(cut - start, &piece, reported));
+            start = cut;
+        }
+        sent
+    }
+
+    /// The beat position the host reports for the next block.
+    fn reported_beat(&self) -> f64 {
+        match self.position_report {
+            PositionReport::Exact => self.transport.beat,
+            PositionReport::RoundedToTicks(per_beat) => {
+                (self.transport.beat * f64::from(per_beat)).round() / f64::from(per_beat)
+            }
+            PositionReport::StuckAtZero => 0.0,
+        }
+    }
+
+    /// Processes one piece of a block with the beat position `reported`.
+    fn process_piece(
+        &mut self,
+        frames: u32,
+        inputs: &[(u32, Input)],
+        reported: f64,
+    ) -> Vec<SentNote> {
+        let transport = self.transport_event(reported);
         self.in_events.clear();
         for &(offset, input) in inputs {
             match input {
@@ -345,9 +418,16 @@ impl PluginUnderTest {
         );
 
         let mut block = Vec::new();
+        let mut previous_time = 0;
         for event in self.out_events.iter() {
             let time = u64::from(event.header().time());
             assert!(time < u64::from(frames.max(1)), "event inside the block");
+            assert!(
+                time >= previous_time,
+                "output events in time order: {time} after {previous_time} (block at {})",
+                self.clock
+            );
+            previous_time = time;
             let (on, raw) = if let Some(on) = event.as_event::<NoteOnEvent>() {
                 (true, *on.as_raw())
             } else if let Some(off) = event.as_event::<NoteOffEvent>() {
@@ -379,14 +459,14 @@ impl PluginUnderTest {
         }
     }
 
-    fn transport_event(&self) -> TransportEvent {
+    fn transport_event(&self, reported_beat: f64) -> TransportEvent {
         let mut flags = TransportFlags::HAS_TEMPO
             | TransportFlags::HAS_BEATS_TIMELINE
             | TransportFlags::HAS_TIME_SIGNATURE;
         if self.transport.playing {
             flags |= TransportFlags::IS_PLAYING;
         }
-        let beat = BeatTime::from_float(self.transport.beat);
+        let beat = BeatTime::from_float(reported_beat);
         TransportEvent {
             header: EventHeader::new_core(0, EventFlags::empty()),
             flags,
@@ -398,8 +478,8 @@ impl PluginUnderTest {
             loop_end_beats: Default::default(),
             loop_start_seconds: Default::default(),
             loop_end_seconds: Default::default(),
-            bar_start: BeatTime::from_float((self.transport.beat / 4.0).floor() * 4.0),
-            bar_number: (self.transport.beat / 4.0).floor() as i32,
+            bar_start: BeatTime::from_float((reported_beat / 4.0).floor() * 4.0),
+            bar_number: (reported_beat / 4.0).floor() as i32,
             time_signature_numerator: 4,
             time_signature_denominator: 4,
         }
@@ -460,6 +540,44 @@ pub fn sounding_after(notes: &[SentNote]) -> Vec<(u8, u8)> {
         }
     }
     sounding
+}
+
+/// A note the plugin played: onset and end samples, channel and key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlayedNote {
+    /// The note-on's sample.
+    pub on: u64,
+    /// The note-off's sample.
+    pub off: u64,
+    /// MIDI channel.
+    pub channel: u8,
+    /// MIDI key.
+    pub key: u8,
+}
+
+/// The notes in `sent` with their lengths (note-ons without a note-off are
+/// left out).
+pub fn played_notes(sent: &[SentNote]) -> Vec<PlayedNote> {
+    let mut open: Vec<(u8, u8, u64)> = Vec::new();
+    let mut notes = Vec::new();
+    for note in sent {
+        if note.on {
+            open.push((note.channel, note.key, note.sample));
+        } else if let Some(i) = open
+            .iter()
+            .position(|&(c, k, _)| (c, k) == (note.channel, note.key))
+        {
+            let (channel, key, on) = open.remove(i);
+            notes.push(PlayedNote {
+                on,
+                off: note.sample,
+                channel,
+                key,
+            });
+        }
+    }
+    notes.sort_by_key(|n| (n.on, n.key));
+    notes
 }
 
 /// The distinct onset samples of the note-ons in `notes`.

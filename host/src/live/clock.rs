@@ -9,6 +9,7 @@
 //! moves the position at once.
 
 use pianola_core::perform::Transport;
+use pianola_core::tempo::{BPM_RANGE, samples_per_beat};
 
 /// MIDI clock ticks per quarter note.
 pub const TICKS_PER_BEAT: u32 = 24;
@@ -45,11 +46,6 @@ pub struct Clock {
     tick_count: usize,
     /// The tempo handed to the performer in the last block.
     last_tempo: f64,
-}
-
-/// Samples per beat, computed exactly as the performer does.
-fn samples_per_beat(sample_rate: f64, tempo: f64) -> f64 {
-    sample_rate * 60.0 / tempo
 }
 
 impl Clock {
@@ -104,7 +100,7 @@ impl Clock {
             let per_tick = (at - oldest) as f64 / (span - 1) as f64;
             if per_tick > 0.0 {
                 self.estimate = (60.0 * self.sample_rate / (per_tick * f64::from(TICKS_PER_BEAT)))
-                    .clamp(20.0, 400.0);
+                    .clamp(*BPM_RANGE.start(), *BPM_RANGE.end());
             }
         }
     }
@@ -157,11 +153,11 @@ impl Clock {
             tempo: Some(tempo),
             playing: self.running,
             position_beats: Some(self.beat),
+            position_samples: None,
         };
         self.last_tempo = tempo;
         if self.running && !(self.follows_midi() && self.tick_count == 0) {
-            self.beat +=
-                f64::from(frames) / samples_per_beat(self.sample_rate, tempo.clamp(10.0, 1000.0));
+            self.beat += f64::from(frames) / samples_per_beat(self.sample_rate, tempo);
         }
         self.frame += u64::from(frames);
         transport
@@ -193,8 +189,8 @@ mod tests {
     /// Feeds ticks at `bpm` for `beats`, in blocks of 256, and returns the
     /// (beat the ticks say, beat the clock says) at the end.
     fn follow(clock: &mut Clock, bpm: f64, beats: f64, next_tick: &mut f64) -> (f64, f64) {
-        let per_tick = 48_000.0 * 60.0 / bpm / 24.0;
-        let end = clock.frame as f64 + beats * 48_000.0 * 60.0 / bpm;
+        let per_tick = samples_per_beat(48_000.0, bpm) / 24.0;
+        let end = clock.frame as f64 + beats * samples_per_beat(48_000.0, bpm);
         let mut last = None;
         while (clock.frame as f64) < end {
             let block_end = clock.frame as f64 + 256.0;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use pianola_core::perform::{NoteEvent, Performer};
+use pianola_core::tempo::{host_bpm, samples_per_beat};
 use rtrb::Producer;
 
 use super::clock::{Clock, TICKS_PER_BEAT};
@@ -278,8 +279,7 @@ impl Engine {
             return;
         }
         let beat = transport.position_beats.unwrap_or(0.0);
-        let tempo = transport.tempo.unwrap_or(120.0);
-        let per_beat = transport.sample_rate * 60.0 / tempo;
+        let per_beat = samples_per_beat(transport.sample_rate, host_bpm(transport.tempo));
         loop {
             let tick_beat = self.next_tick as f64 / f64::from(TICKS_PER_BEAT);
             let offset = ((tick_beat - beat) * per_beat).round().max(0.0);

@@ -88,7 +88,7 @@ pub struct LiveArgs {
     #[arg(long, value_enum, default_value = "alsa")]
     backend: Backend,
     /// Pianola's own tempo (with --clock: the tempo until the clock ticks).
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = pianola_core::tempo::DEFAULT_BPM)]
     bpm: f64,
     /// Follow MIDI clock on the input (24 ticks per beat, start/stop/continue).
     #[arg(long)]
@@ -227,9 +227,7 @@ fn status_line(mode: Mode, status: &LiveStatus, window: usize) -> String {
 
 /// `pianola live`.
 pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
-    if !(args.bpm.is_finite() && (20.0..=400.0).contains(&args.bpm)) {
-        bail!("--bpm must be between 20 and 400");
-    }
+    pianola_core::tempo::checked_bpm(args.bpm).context("--bpm")?;
     let model = crate::generate::load_model(args.model.as_deref())?;
     let window = model.params.config.window;
     let network = Arc::new(Network::new(&model).context("preparing the network")?);
