@@ -8,6 +8,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
@@ -35,6 +36,9 @@ pub struct Pianola {
     end_notes: bool,
     bypassed: bool,
     all_notes_off_held: bool,
+    /// Note events the host refused (counted on the audio thread, reported
+    /// once by the worker thread).
+    refused_events: Arc<AtomicU64>,
 }
 
 impl Default for Pianola {
@@ -48,6 +52,7 @@ impl Default for Pianola {
             end_notes: false,
             bypassed: false,
             all_notes_off_held: false,
+            refused_events: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -174,7 +179,19 @@ impl Plugin for Pianola {
             let settings = self.params.performer_settings();
             let (performer, worker) = Performer::new(network, settings, instance_seed());
             self.params.model.attach(worker.control());
-            self.worker = Some(worker.spawn());
+            let refused = self.refused_events.clone();
+            let mut reported = false;
+            self.worker = Some(worker.spawn_with_idle_chore(move || {
+                let count = refused.load(Ordering::Relaxed);
+                if count > 0 && !reported {
+                    reported = true;
+                    nice_warn!(
+                        "the host refused {count} of Pianola's note events. Pianola sends CLAP \
+                         note events; a host whose note input takes only MIDI events (Carla \
+                         2.6) drops them: host Pianola as VST3 there."
+                    );
+                }
+            }));
             self.performer = Some(performer);
         }
         self.end_notes = true;
@@ -221,8 +238,11 @@ impl Plugin for Pianola {
         // Output goes to the host in time order. Note-offs owed from before
         // this block (a reset or deactivation, bypass switching on) go out
         // at offset 0, before anything else.
+        let refused = &self.refused_events;
         let mut send = |event| {
-            let _ = context.try_send_event(to_host(event));
+            if context.try_send_event(to_host(event)).is_err() {
+                refused.fetch_add(1, Ordering::Relaxed);
+            }
         };
         if self.end_notes || (bypass && !self.bypassed) {
             self.end_notes = false;
@@ -233,7 +253,9 @@ impl Plugin for Pianola {
         self.input.clear();
         while let Some(event) = context.next_event() {
             if bypass {
-                let _ = context.try_send_event(event);
+                if context.try_send_event(event).is_err() {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
             } else if let Some(event) = from_host(&event)
                 && self.input.len() < self.input.capacity()
             {
@@ -244,7 +266,9 @@ impl Plugin for Pianola {
             return ProcessStatus::KeepAlive;
         }
         let mut send = |event| {
-            let _ = context.try_send_event(to_host(event));
+            if context.try_send_event(to_host(event)).is_err() {
+                refused.fetch_add(1, Ordering::Relaxed);
+            }
         };
 
         let all_notes_off = self.params.all_notes_off.value();

@@ -11,7 +11,8 @@ use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
     NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
 };
-use clack_host::events::{EventFlags, Match};
+use clack_host::events::io::{OutputEventBuffer, TryPushError};
+use clack_host::events::{EventFlags, Match, UnknownEvent};
 use clack_host::prelude::*;
 use clack_host::utils::BeatTime;
 
@@ -109,6 +110,24 @@ pub enum PositionReport {
     StuckAtZero,
 }
 
+/// An output event list that takes only MIDI events (CLAP's MIDI dialect)
+/// and refuses CLAP note events, as Carla 2.6 does.
+struct MidiOnly<'a> {
+    events: &'a mut EventBuffer,
+    refused: &'a mut u64,
+}
+
+impl OutputEventBuffer for MidiOnly<'_> {
+    fn try_push(&mut self, event: &UnknownEvent) -> Result<(), TryPushError> {
+        if event.as_event::<NoteOnEvent>().is_some() || event.as_event::<NoteOffEvent>().is_some() {
+            *self.refused += 1;
+            return Err(TryPushError::new());
+        }
+        self.events.push(event);
+        Ok(())
+    }
+}
+
 /// How much faster than real time the host runs blocks by default; the
 /// plugin's worker thread still has ample time to predict between grid
 /// steps.
@@ -138,6 +157,10 @@ pub struct PluginUnderTest {
     /// Split each block at every incoming event, handing every piece the
     /// block's start position (as Carla does).
     pub split_at_events: bool,
+    /// Take only MIDI events from the plugin, refusing note events.
+    pub midi_only_output: bool,
+    /// Events the host refused.
+    pub refused_events: u64,
     /// How long the last `process` call into the plugin took.
     pub last_process_time: Duration,
     started: Instant,
@@ -187,6 +210,8 @@ impl PluginUnderTest {
             speed: SPEED,
             position_report: PositionReport::Exact,
             split_at_events: false,
+            midi_only_output: false,
+            refused_events: 0,
             last_process_time: Duration::ZERO,
             started: Instant::now(),
         }
@@ -398,13 +423,22 @@ impl PluginUnderTest {
                 [&mut left[..frames as usize], &mut right[..frames as usize]].into_iter(),
             ),
         }]);
+        let mut midi_only = MidiOnly {
+            events: &mut self.out_events,
+            refused: &mut self.refused_events,
+        };
+        let mut out_events = if self.midi_only_output {
+            OutputEvents::from_buffer(&mut midi_only)
+        } else {
+            midi_only.events.as_output()
+        };
         let call = Instant::now();
         processor
             .process(
                 &InputAudioBuffers::empty(),
                 &mut outputs,
                 &self.in_events.as_input(),
-                &mut self.out_events.as_output(),
+                &mut out_events,
                 Some(self.clock),
                 Some(&transport),
             )

@@ -114,7 +114,18 @@ impl Worker {
     }
 
     /// Runs the worker on its own thread until the returned handle drops.
-    pub fn spawn(mut self) -> WorkerThread {
+    pub fn spawn(self) -> WorkerThread {
+        self.spawn_with_idle_chore(|| {})
+    }
+
+    /// Like [`Worker::spawn`], and runs `chore` whenever the worker has
+    /// nothing to do (a few times a second at least): the place for a
+    /// plugin's small off-audio-thread duties, such as reporting what the
+    /// audio thread counted.
+    pub fn spawn_with_idle_chore(
+        mut self,
+        mut chore: impl FnMut() + Send + 'static,
+    ) -> WorkerThread {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
@@ -122,6 +133,7 @@ impl Worker {
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
                     if !self.poll() {
+                        chore();
                         std::thread::sleep(IDLE_SLEEP);
                     }
                 }
