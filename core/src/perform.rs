@@ -6,8 +6,11 @@
 //! locks, blocks, logs or runs the network. The [`Worker`] owns the network,
 //! the sampler and the context window; the two talk only through bounded
 //! lock-free queues (rtrb). The worker keeps the next few predictions ready
-//! ahead of time, so a step finds its token waiting; if not, the step is a
-//! rest and [`Performer::late_steps`] counts it.
+//! ahead of time, so a step finds its token waiting. A player's token voids
+//! them (the window changed); if the step comes before the worker's fresh
+//! prediction, the step plays the one that was ready for it, so the player
+//! never silences a step by playing just before it. Only a step with no
+//! prediction at all is a rest, counted by [`Performer::late_steps`].
 //!
 //! ## Timing
 //!
@@ -291,6 +294,9 @@ pub struct Performer {
     epoch: u64,
     generation: u64,
     predictions: [Option<(u64, Token)>; KEPT_PREDICTIONS],
+    /// The prediction that was ready for the next step when a player's
+    /// token voided it: the step plays it if the fresh one is not ready.
+    fallback: Option<Token>,
     /// Per key: the absolute sample at which the performer's note ends
     /// (`u64::MAX`: not sounding).
     sounding_until: [u64; 128],
@@ -336,6 +342,7 @@ impl Performer {
             epoch: 0,
             generation: 0,
             predictions: [None; KEPT_PREDICTIONS],
+            fallback: None,
             sounding_until: [u64::MAX; 128],
             sounding_channel: [0; 128],
             thru_held: [0; 128],
@@ -590,6 +597,7 @@ impl Performer {
 
     fn clear_predictions(&mut self) {
         self.predictions = [None; KEPT_PREDICTIONS];
+        self.fallback = None;
     }
 
     fn send(&mut self, message: ToWorker) {
@@ -711,9 +719,12 @@ impl Performer {
         let token = Token::from_onset(&self.pending_keys[..self.pending_len]);
         self.pending_len = 0;
         let Some(token) = token else { return };
-        // The player's token: the worker's speculation no longer holds.
+        // The player's token: the worker's speculation no longer holds, but
+        // what was ready for the next step stands in until a fresh one is.
+        let ready = self.take_prediction().or(self.fallback);
         self.epoch += 1;
         self.clear_predictions();
+        self.fallback = ready;
         self.feed(token);
         match self.settings.mode {
             Mode::Continue => {
@@ -759,6 +770,8 @@ impl Performer {
                 self.last_player_on = None;
             }
         }
+        // A voided prediction stands in for this step only.
+        let fallback = self.fallback.take();
         let plays = match settings.mode {
             Mode::Continue | Mode::Respond => matches!(self.state, State::Playing { .. }),
             Mode::Echo => self.echo_pending > 0,
@@ -766,7 +779,7 @@ impl Performer {
         if !plays {
             return;
         }
-        let Some(token) = self.take_prediction() else {
+        let Some(token) = self.take_prediction().or(fallback) else {
             self.late_steps += 1;
             return;
         };

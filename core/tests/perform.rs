@@ -632,3 +632,49 @@ fn the_allocation_counter_sees_an_allocation() {
     let ((), none) = allocations_in(|| ());
     assert_eq!(none, 0);
 }
+
+#[test]
+fn a_player_note_just_before_a_step_does_not_silence_it() {
+    // Sixteenths at 120 BPM: a step every 6,000 samples. The player's note
+    // comes 900 samples before each step; its chord is committed 750
+    // samples later (1/32 beat), in the same block as the step, so the
+    // worker (polled between blocks) cannot have the fresh prediction ready.
+    let mut host = Host::new(
+        settings(Mode::Continue, Division::Sixteenth),
+        48_000.0,
+        120.0,
+    );
+    host.strike(&[60], 64);
+    host.run(24_000 - host.clock, 256);
+    let before = host.performer.late_steps();
+    let steps = 16;
+    for step in 0..steps {
+        let at = 30_000 + step * 6_000;
+        host.run(at - 900 - host.clock, 256);
+        let key = 62 + (step % 5) as u8;
+        let on = NoteEvent::On {
+            offset: 0,
+            channel: 0,
+            key,
+            velocity: 100,
+        };
+        host.block(1_000, &[on]);
+        let off = NoteEvent::Off {
+            offset: 0,
+            channel: 0,
+            key,
+        };
+        host.block(100, &[off]);
+    }
+    host.run(1_000, 256);
+    let played: Vec<u64> = host
+        .note_ons()
+        .into_iter()
+        .filter(|&at| (30_000..30_000 + steps * 6_000).contains(&at))
+        .collect();
+    let expected: Vec<u64> = (0..steps).map(|step| 30_000 + step * 6_000).collect();
+    let mut onsets = played.clone();
+    onsets.dedup();
+    assert_eq!(onsets, expected, "every step plays");
+    assert_eq!(host.performer.late_steps(), before, "no step was late");
+}
