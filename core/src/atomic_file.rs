@@ -7,13 +7,32 @@ use std::path::{Path, PathBuf};
 /// The suffix of the temporary files [`write`] makes.
 const TEMPORARY_SUFFIX: &str = ".partial";
 
+/// The temporary file [`write`] uses for `path` in this process.
+fn temporary_for(path: &Path) -> PathBuf {
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(format!(".{}{TEMPORARY_SUFFIX}", std::process::id()));
+    PathBuf::from(temp)
+}
+
+/// Whether [`write`] could write `path` now: makes its temporary file and
+/// removes it again, leaving `path` as it was.
+pub fn check_writable(path: &Path) -> io::Result<()> {
+    if path.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "it is a directory",
+        ));
+    }
+    let temp = temporary_for(path);
+    fs::File::create(&temp)?;
+    fs::remove_file(&temp)
+}
+
 /// Writes `bytes` to `path` through a temporary file beside it (named for
 /// this process, so two processes writing the same path do not collide)
 /// that is renamed into place: a failure never leaves a half-written `path`.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(format!(".{}{TEMPORARY_SUFFIX}", std::process::id()));
-    let temp = PathBuf::from(temp);
+    let temp = temporary_for(path);
     let result = fs::File::create(&temp)
         .and_then(|mut file| {
             file.write_all(bytes)?;

@@ -24,6 +24,8 @@ fn run(source: ClockSource, send_clock: bool, blocks: u64) -> (Vec<(u64, Vec<u8>
     let network = Arc::new(Network::new(&model).unwrap());
     let (performer, mut worker) = Performer::new(network, PerformerSettings::default(), 1);
     let status = Arc::new(LiveStatus::default());
+    // The session asks for Start once its output is connected.
+    status.start_wanted.store(true, Ordering::SeqCst);
     let (record_in, mut record_out) = RingBuffer::new(1 << 14);
     let mut engine = Engine::new(
         performer,
@@ -119,6 +121,11 @@ fn the_own_clock_block_plays_sends_clock_and_never_allocates() {
         sent.first().map(|(_, b)| b.clone()),
         Some(vec![0xFA]),
         "clock starts"
+    );
+    assert_eq!(
+        sent.iter().filter(|(_, b)| b[..] == [0xFA]).count(),
+        1,
+        "Start once, as asked"
     );
     assert_eq!(
         sent.last().map(|(_, b)| b.clone()),

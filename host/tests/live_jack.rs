@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::jack::{
-    Heard, JackServer, PERIOD, RATE, TestClient, finish, interrupt, note_ons, sounding, spawn_live,
+    Heard, JackServer, PERIOD, RATE, TestClient, finish, interrupt, note_ons, signal, sounding,
+    spawn_live,
 };
 use midly::{MidiMessage, Smf, TrackEventKind};
 use pianola_core::tempo::samples_per_beat;
@@ -269,4 +270,304 @@ fn errors_say_what_is_wrong_and_exit_non_zero() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("went away"), "{stderr}");
     assert!(stderr.contains("every note was ended"), "{stderr}");
+}
+
+/// A fresh folder for one test's files.
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pianola-live-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The note-ons and note-offs in each track of the MIDI file at `path`.
+fn recorded_notes(path: &Path) -> Vec<(usize, usize)> {
+    let bytes = std::fs::read(path).expect("the recording");
+    let smf = Smf::parse(&bytes).expect("a MIDI file");
+    smf.tracks
+        .iter()
+        .map(|track| {
+            let mut counts = (0, 0);
+            for event in track {
+                match event.kind {
+                    TrackEventKind::Midi {
+                        message: MidiMessage::NoteOn { vel, .. },
+                        ..
+                    } if vel > 0 => counts.0 += 1,
+                    TrackEventKind::Midi {
+                        message: MidiMessage::NoteOn { .. } | MidiMessage::NoteOff { .. },
+                        ..
+                    } => counts.1 += 1,
+                    _ => {}
+                }
+            }
+            counts
+        })
+        .collect()
+}
+
+/// Checks the recording holds both tracks, each note closed.
+fn assert_recording_closed(path: &Path) {
+    let tracks = recorded_notes(path);
+    assert_eq!(tracks.len(), 3, "tempo, player and pianola tracks");
+    for (i, (on, off)) in tracks.iter().enumerate() {
+        assert_eq!(on, off, "track {i}: every note-on has its note-off");
+    }
+    assert!(tracks[2].0 > 0, "Pianola's notes are recorded");
+}
+
+#[test]
+fn start_reaches_the_connected_port_and_every_port_connected_later() {
+    let _server = JackServer::start("start");
+    let client = TestClient::start();
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        &client,
+        &["--bpm", "120", "--send-clock", "--seed", "5"],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    client.wait_frames(2 * BEAT_120);
+    // A clock follower connected while Pianola runs.
+    let mut dump = std::process::Command::new("jack_midi_dump")
+        .arg("-a")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("jack_midi_dump (package jackd2)");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let connected = std::process::Command::new("jack_connect")
+            .args(["pianola:out", "midi-monitor:input"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if connected {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "jack_midi_dump comes up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    client.wait_frames(2 * BEAT_120);
+    signal(&dump, "TERM");
+    let _ = dump.wait();
+    let mut dumped = String::new();
+    std::io::Read::read_to_string(&mut dump.stdout.take().unwrap(), &mut dumped).unwrap();
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let heard = client.heard();
+    let start = heard
+        .iter()
+        .position(|h| h.bytes == [0xFA])
+        .expect("the connected port hears Start");
+    let ticks_after = heard[start..].iter().filter(|h| h.bytes == [0xF8]).count();
+    assert!(ticks_after >= 24, "clock ticks follow Start: {ticks_after}");
+    let lines: Vec<&str> = dumped.lines().collect();
+    let start_line = lines
+        .iter()
+        .position(|l| l.contains(": fa"))
+        .unwrap_or_else(|| panic!("the port connected later hears Start:\n{dumped}"));
+    assert!(
+        lines[start_line + 1..].iter().any(|l| l.contains(": f8")),
+        "ticks follow it"
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_end_every_note_and_write_the_recording() {
+    let _server = JackServer::start("signals");
+    let dir = scratch("signals");
+    for name in ["TERM", "HUP"] {
+        let client = TestClient::start();
+        let record = dir.join(format!("{name}.mid"));
+        let child = spawn_live(
+            Path::new(PIANOLA),
+            &client,
+            &[
+                "--bpm",
+                "120",
+                "--seed",
+                "9",
+                "--record",
+                record.to_str().unwrap(),
+            ],
+        );
+        assert!(client.wait_connected(Duration::from_secs(30)));
+        client.play(phrase(&[(0.0, 60), (0.5, 64), (1.0, 67)], BEAT_120));
+        // Stop while a note of Pianola's sounds.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        client.wait_frames(3 * BEAT_120);
+        while sounding(&client.heard()).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "Pianola plays");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        signal(&child, name);
+        let (code, stderr) = finish(child, Duration::from_secs(20));
+        assert_eq!(code, Some(0), "SIG{name}: clean exit: {stderr}");
+        assert!(stderr.contains("every note ended"), "SIG{name}: {stderr}");
+        client.wait_frames(4 * u64::from(PERIOD));
+        assert_eq!(
+            sounding(&client.heard()),
+            vec![],
+            "SIG{name}: no note hangs"
+        );
+        assert_recording_closed(&record);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_record_path_fails_at_once_and_a_failed_write_keeps_the_jam() {
+    let _server = JackServer::start("record");
+    let client = TestClient::start();
+    let output = std::process::Command::new(PIANOLA)
+        .args(["live", "--backend", "jack", "--input", &client.keys])
+        .args(["--output", &client.synth])
+        .args(["--record", "/no/such/folder/jam.mid"])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("--record /no/such/folder/jam.mid: cannot write there"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("listening to"),
+        "refused before the session: {stderr}"
+    );
+
+    // The folder disappears during the jam: the jam is kept elsewhere.
+    let dir = scratch("record");
+    let record = dir.join("jam.mid");
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        &client,
+        &["--bpm", "120", "--record", record.to_str().unwrap()],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    client.play(phrase(&[(0.0, 60), (0.5, 64)], BEAT_120));
+    client.wait_frames(3 * BEAT_120);
+    std::fs::remove_dir_all(&dir).unwrap();
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{stderr}");
+    let kept = stderr
+        .split("the jam is kept in ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("says where the jam went: {stderr}"))
+        .lines()
+        .next()
+        .unwrap()
+        .trim();
+    assert_recording_closed(Path::new(kept));
+    std::fs::remove_file(kept).unwrap();
+}
+
+#[test]
+fn when_the_jack_server_stops_the_message_says_so_and_the_recording_closes_its_notes() {
+    let server = JackServer::start("shutdown");
+    let client = TestClient::start();
+    let dir = scratch("shutdown");
+    let record = dir.join("jam.mid");
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        &client,
+        &[
+            "--bpm",
+            "120",
+            "--seed",
+            "4",
+            "--record",
+            record.to_str().unwrap(),
+        ],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    client.play(phrase(&[(0.0, 60), (0.5, 64), (1.0, 67)], BEAT_120));
+    client.wait_frames(3 * BEAT_120);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sounding(&client.heard()).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "Pianola plays");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    drop(server);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    std::mem::forget(client);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("the JACK server shut down"), "{stderr}");
+    assert!(
+        !stderr.contains("every note was ended"),
+        "says only what happened: {stderr}"
+    );
+    assert_recording_closed(&record);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_player_note_just_before_a_step_never_silences_it() {
+    let _server = JackServer::start("late");
+    let client = TestClient::start();
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        &client,
+        &[
+            "--bpm",
+            "120",
+            "--division",
+            "1/16",
+            "--mode",
+            "continue",
+            "--seed",
+            "2",
+        ],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    client.play(phrase(&[(0.0, 60)], BEAT_120));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        if let Some(&(frame, _)) = note_ons(&client.heard()).first() {
+            break frame;
+        }
+        assert!(std::time::Instant::now() < deadline, "Pianola plays");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    // Sixteenths are 6,000 frames apart. The player's notes sweep from 600
+    // to 1,200 frames before every other step: their chords are committed
+    // (1/32 beat = 750 frames later) just before or in the step's period.
+    let step = BEAT_120 / 4;
+    let begin = client.now() + 4 * u64::from(PERIOD);
+    let first_step = first + (begin - first).div_ceil(step) * step + 2 * step;
+    let mut schedule = Vec::new();
+    let notes = 25;
+    for i in 0..notes {
+        let at = first_step + (2 * i) * step - (600 + 25 * i);
+        let key = 62 + (i % 7) as u8;
+        schedule.push((at - begin, vec![0x90, key, 100]));
+        schedule.push((at - begin + 2_000, vec![0x80, key, 0]));
+    }
+    schedule.sort_by_key(|(at, _)| *at);
+    let start = client.play(schedule);
+    assert!(start <= begin, "the schedule starts in time");
+    client.wait_frames(begin - client.now().min(begin) + (2 * notes + 2) * step);
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(", 0 late steps"),
+        "no step was late: {stderr}"
+    );
+    // Every step from the first to the last of the sweep sounds.
+    let onsets: Vec<u64> = distinct_onsets(&client.heard())
+        .into_iter()
+        .filter(|&o| o + step / 2 >= first_step && o < first_step + 2 * notes * step)
+        .collect();
+    assert_eq!(
+        onsets.len() as u64,
+        2 * notes,
+        "a note on every step of the sweep: {onsets:?}"
+    );
 }

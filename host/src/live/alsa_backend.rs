@@ -2,6 +2,7 @@
 //! with their arrival time; a timing thread runs the engine every
 //! millisecond on a steady clock and sends its notes.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -22,6 +23,8 @@ const BLOCK: Duration = Duration::from_millis(1);
 const BLOCK_FRAMES: u32 = 48;
 /// Messages waiting between the input callback and the timing thread.
 const QUEUE: usize = 1024;
+/// How often the port list is looked at for vanished ports.
+const PORT_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A message from the input callback.
 #[derive(Clone, Copy)]
@@ -68,6 +71,8 @@ pub struct Session {
     timing: Option<JoinHandle<()>>,
     /// The ports Pianola is connected to: (input, output).
     pub connected: (String, String),
+    /// When the port list was last looked at for vanished ports.
+    last_check: Cell<Instant>,
 }
 
 impl Session {
@@ -149,7 +154,28 @@ impl Session {
             stop,
             timing: Some(timing),
             connected: (inputs[in_index].clone(), outputs[out_index].clone()),
+            last_check: Cell::new(Instant::now()),
         })
+    }
+
+    /// Why the session cannot go on, if a connected port has gone away.
+    /// ALSA does not tell a sender that its destination vanished, so this
+    /// looks at the port list, at most once a second (off the timing
+    /// thread). A list that cannot be read says nothing.
+    pub fn lost(&self) -> Option<String> {
+        if self.last_check.get().elapsed() < PORT_CHECK_INTERVAL {
+            return None;
+        }
+        self.last_check.set(Instant::now());
+        let (inputs, outputs) = port_names().ok()?;
+        let (input, output) = &self.connected;
+        if !inputs.contains(input) {
+            Some(format!("the connection to {input} went away"))
+        } else if !outputs.contains(output) {
+            Some(format!("the connection to {output} went away"))
+        } else {
+            None
+        }
     }
 
     /// Stops the timing thread and closes the ports.

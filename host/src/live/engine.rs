@@ -63,6 +63,15 @@ pub struct LiveStatus {
     pub stopped: AtomicBool,
     /// Recorder messages dropped because its queue was full.
     pub dropped_records: AtomicU64,
+    /// The player's note-ons so far.
+    pub notes_in: AtomicU64,
+    /// Pianola's note-ons so far.
+    pub notes_out: AtomicU64,
+    /// Asks the engine to send MIDI Start (with `--send-clock`) before the
+    /// next tick on a beat: set once the output is connected, and again
+    /// whenever another port connects to it, since clock followers start
+    /// on Start.
+    pub start_wanted: AtomicBool,
 }
 
 impl LiveStatus {
@@ -192,6 +201,7 @@ impl Engine {
                     if let Some(event) = note_event(offset, bytes) {
                         if let NoteEvent::On { key, .. } = event {
                             last_in = Some(key);
+                            self.status.notes_in.fetch_add(1, Ordering::Relaxed);
                         }
                         if self.input.len() < self.input.capacity() {
                             self.input.push(event);
@@ -209,10 +219,7 @@ impl Engine {
         }
 
         let transport = self.clock.next_block(frames);
-        self.plan_clock_ticks(frames, &transport);
-        if self.frame == 0 && self.sends_clock() {
-            out(0, &[status::START]);
-        }
+        let start_at = self.plan_clock_ticks(frames, &transport);
 
         let Self {
             performer,
@@ -224,14 +231,21 @@ impl Engine {
         } = self;
         let mut pending_ticks = ticks.iter().copied().peekable();
         let mut last_out = None;
+        let send_tick = |tick: u32, out: &mut dyn FnMut(u32, &[u8])| {
+            if start_at == Some(tick) {
+                out(tick, &[status::START]);
+            }
+            out(tick, &[status::CLOCK]);
+        };
         let mut emit = |event: NoteEvent| {
             let offset = event.offset();
             while let Some(tick) = pending_ticks.next_if(|&t| t <= offset) {
-                out(tick, &[status::CLOCK]);
+                send_tick(tick, out);
             }
             let bytes = message(event);
             if let NoteEvent::On { key, .. } = event {
                 last_out = Some(key);
+                status.notes_out.fetch_add(1, Ordering::Relaxed);
             }
             out(offset, &bytes);
             record(recorder, status, *frame + u64::from(offset), 1, bytes);
@@ -244,7 +258,7 @@ impl Engine {
             performer.process(&transport, frames, &self.input, &mut emit);
         }
         for tick in pending_ticks {
-            out(tick, &[status::CLOCK]);
+            send_tick(tick, out);
         }
         if let Some(key) = last_out {
             status.last_out.store(u64::from(key) + 1, Ordering::Relaxed);
@@ -271,13 +285,19 @@ impl Engine {
         self.frame += u64::from(frames);
     }
 
-    /// The offsets of the clock ticks to send in this block (own clock,
-    /// `--send-clock`): one every 1/24 beat, a start message first.
-    fn plan_clock_ticks(&mut self, frames: u32, transport: &pianola_core::perform::Transport) {
+    /// Plans the offsets of the clock ticks to send in this block (own
+    /// clock, `--send-clock`): one every 1/24 beat. Returns the offset of the
+    /// tick that a wanted Start goes before: the first on a beat.
+    fn plan_clock_ticks(
+        &mut self,
+        frames: u32,
+        transport: &pianola_core::perform::Transport,
+    ) -> Option<u32> {
         self.ticks.clear();
         if !self.send_clock || self.clock.follows_midi() || self.stopped {
-            return;
+            return None;
         }
+        let mut start_at = None;
         let beat = transport.position_beats.unwrap_or(0.0);
         let per_beat = samples_per_beat(transport.sample_rate, host_bpm(transport.tempo));
         loop {
@@ -286,9 +306,16 @@ impl Engine {
             if offset >= f64::from(frames) || self.ticks.len() == self.ticks.capacity() {
                 break;
             }
+            if start_at.is_none()
+                && self.next_tick.is_multiple_of(u64::from(TICKS_PER_BEAT))
+                && self.status.start_wanted.swap(false, Ordering::Relaxed)
+            {
+                start_at = Some(offset as u32);
+            }
             self.ticks.push(offset as u32);
             self.next_tick += 1;
         }
+        start_at
     }
 
     /// Whether the engine sends MIDI clock (start, ticks, stop).

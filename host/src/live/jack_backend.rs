@@ -16,8 +16,29 @@ use super::ports::{Direction, choose};
 /// The client name Pianola asks JACK for.
 pub const CLIENT_NAME: &str = "pianola";
 
+/// JACK's informational messages are dropped.
+unsafe extern "C" fn ignore_jack_info(_message: *const std::ffi::c_char) {}
+
+/// JACK's error messages go to standard error, one line each, but for the
+/// "JackMessageBuffer::SetInitCallback" line libjack prints when a client
+/// closes, which says nothing to a user.
+unsafe extern "C" fn print_jack_error(message: *const std::ffi::c_char) {
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: JACK passes a NUL-terminated string that lives for the call.
+    let text = unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy();
+    if !text.starts_with("JackMessageBuffer::SetInitCallback") {
+        eprintln!("JACK: {text}");
+    }
+}
+
 /// Connects to the running JACK server (never starts one).
 pub fn connect() -> anyhow::Result<Client> {
+    jack::set_logger(jack::LoggerType::Custom {
+        info: ignore_jack_info,
+        error: print_jack_error,
+    });
     let server = std::env::var("JACK_DEFAULT_SERVER").unwrap_or_else(|_| "default".to_string());
     let (client, _status) =
         Client::new(CLIENT_NAME, ClientOptions::NO_START_SERVER).map_err(|e| {
@@ -53,10 +74,14 @@ struct Trouble {
     lost: Mutex<Option<String>>,
     /// The server shut down.
     shut_down: AtomicBool,
+    /// A port was connected to Pianola's output.
+    output_connected: AtomicBool,
 }
 
 struct Notifications {
     own_prefix: String,
+    /// The full name of Pianola's output port.
+    output: String,
     trouble: Arc<Trouble>,
 }
 
@@ -66,11 +91,14 @@ impl NotificationHandler for Notifications {
     }
 
     fn ports_connected(&mut self, client: &Client, a: PortId, b: PortId, are_connected: bool) {
-        if are_connected {
-            return;
-        }
         let name = |id| client.port_by_id(id).and_then(|p| p.name().ok());
         let (a, b) = (name(a), name(b));
+        if are_connected {
+            if [&a, &b].iter().any(|n| n.as_deref() == Some(&self.output)) {
+                self.trouble.output_connected.store(true, Ordering::SeqCst);
+            }
+            return;
+        }
         let ours = |n: &Option<String>| {
             n.as_deref()
                 .is_some_and(|n| n.starts_with(&self.own_prefix))
@@ -138,6 +166,7 @@ impl Session {
         let trouble = Arc::new(Trouble::default());
         let notifications = Notifications {
             own_prefix,
+            output: out_name.clone(),
             trouble: trouble.clone(),
         };
         let process = Process {
@@ -181,6 +210,13 @@ impl Session {
             .unwrap_or_else(PoisonError::into_inner);
         lost.as_ref()
             .map(|port| format!("the connection to {port} went away"))
+    }
+
+    /// Whether a port was connected to Pianola's output since the last
+    /// call (the first call after [`Session::start`] says true: its own
+    /// connection).
+    pub fn output_connected(&self) -> bool {
+        self.trouble.output_connected.swap(false, Ordering::SeqCst)
     }
 
     /// Stops the client.

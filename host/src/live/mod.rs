@@ -162,8 +162,17 @@ impl Session {
 
     fn lost(&self) -> Option<String> {
         match self {
-            Session::Alsa(_) => None,
+            Session::Alsa(s) => s.lost(),
             Session::Jack(s) => s.lost(),
+        }
+    }
+
+    /// Whether a port connected to Pianola's output since the last call
+    /// (JACK tells; ALSA does not).
+    fn output_connected(&self) -> bool {
+        match self {
+            Session::Alsa(_) => false,
+            Session::Jack(s) => s.output_connected(),
         }
     }
 
@@ -228,6 +237,11 @@ fn status_line(mode: Mode, status: &LiveStatus, window: usize) -> String {
 /// `pianola live`.
 pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     pianola_core::tempo::checked_bpm(args.bpm).context("--bpm")?;
+    if let Some(path) = &args.record {
+        // Found out now, not after the jam.
+        pianola_core::atomic_file::check_writable(path)
+            .with_context(|| format!("--record {}: cannot write there", path.display()))?;
+    }
     let model = crate::generate::load_model(args.model.as_deref())?;
     let window = model.params.config.window;
     let network = Arc::new(Network::new(&model).context("preparing the network")?);
@@ -267,8 +281,10 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
+    // Ctrl-C, SIGTERM and SIGHUP (a closed terminal) all end the session
+    // cleanly.
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .context("installing the Ctrl-C handler")?;
+        .context("installing the Ctrl-C, SIGTERM and SIGHUP handler")?;
 
     let (session, sample_rate) = match args.backend {
         Backend::Alsa => {
@@ -283,6 +299,8 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
             (Session::Jack(session), rate)
         }
     };
+    // The output is connected now: a clock follower on it hears Start.
+    status.start_wanted.store(true, Ordering::SeqCst);
     let (input, output) = session.connected().clone();
     eprintln!(
         "pianola live: listening to {input}, playing into {output} ({:?}, {} Hz, {}); Ctrl-C stops",
@@ -309,6 +327,9 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
                 last_line = line;
             }
         }
+        if session.output_connected() {
+            status.start_wanted.store(true, Ordering::SeqCst);
+        }
         if interrupted.load(Ordering::SeqCst) {
             break None;
         }
@@ -333,33 +354,84 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     session.close();
     drain(&mut record_out, &mut recorded);
 
-    if let Some(path) = &args.record {
-        record::write(path, &recorded, sample_rate)
-            .with_context(|| format!("writing {}", path.display()))?;
-        let played = recorded
-            .iter()
-            .filter(|r| r.track == 1 && r.message[0] & 0xF0 == 0x90)
-            .count();
-        eprintln!(
-            "recorded {} ({} of Pianola's notes)",
-            path.display(),
-            played
-        );
-    }
+    let recording = match &args.record {
+        Some(path) => Some(keep_recording(path, &recorded, sample_rate)?),
+        None => None,
+    };
     let dropped = status.dropped_records.load(Ordering::Relaxed);
     if dropped > 0 {
         eprintln!("warning: the recording lost {dropped} messages (its queue was full)");
     }
-    if !ended {
-        eprintln!("warning: the timing thread did not confirm the notes-off in time");
-    }
-    match lost {
-        Some(reason) => bail!("{reason}: every note was ended; the session is over"),
-        None => {
+    eprintln!("{}", summary(&status));
+    let notes_ended = if ended {
+        "every note was ended"
+    } else {
+        "Pianola's timing thread stopped before it could send its note-offs, so a synth \
+         still running may hold notes"
+    };
+    match (lost, recording) {
+        (Some(reason), _) => bail!("{reason}: {notes_ended}; the session is over"),
+        (None, Some(Err(kept))) => bail!("{kept}"),
+        (None, _) if !ended => bail!("stopped: {notes_ended}"),
+        (None, _) => {
             eprintln!("stopped: every note ended");
             Ok(())
         }
     }
+}
+
+/// The line printed at the end of a session.
+fn summary(status: &LiveStatus) -> String {
+    format!(
+        "pianola live: {} notes in, {} notes out, {} late steps",
+        status.notes_in.load(Ordering::Relaxed),
+        status.notes_out.load(Ordering::Relaxed),
+        status.late_steps.load(Ordering::Relaxed),
+    )
+}
+
+/// Writes the recording to `path`, saying so. If that fails, the jam is
+/// kept in the working directory (or the temporary one): the result is then
+/// an `Err` that says why and where it went. Fails only if it could be kept
+/// nowhere.
+fn keep_recording(
+    path: &std::path::Path,
+    recorded: &[Recorded],
+    sample_rate: f64,
+) -> anyhow::Result<Result<(), String>> {
+    let played = recorded
+        .iter()
+        .filter(|r| r.track == 1 && r.message[0] & 0xF0 == 0x90)
+        .count();
+    let error = match record::write(path, recorded, sample_rate) {
+        Ok(()) => {
+            eprintln!("recorded {} ({played} of Pianola's notes)", path.display());
+            return Ok(Ok(()));
+        }
+        Err(error) => error,
+    };
+    let name = format!(
+        "pianola-jam-{}.mid",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let places = [std::env::current_dir().ok(), Some(std::env::temp_dir())];
+    for dir in places.into_iter().flatten() {
+        let kept = dir.join(&name);
+        if record::write(&kept, recorded, sample_rate).is_ok() {
+            return Ok(Err(format!(
+                "could not write the recording to {}: {error}; the jam is kept in {}",
+                path.display(),
+                kept.display()
+            )));
+        }
+    }
+    bail!(
+        "could not write the recording to {} ({error}), nor keep it in the working or \
+         temporary directory",
+        path.display()
+    )
 }
 
 fn drain(queue: &mut Option<Consumer<Recorded>>, into: &mut Vec<Recorded>) {

@@ -308,6 +308,9 @@ pub fn spawn_live(pianola: &Path, client: &TestClient, extra: &[&str]) -> Child 
             &client.synth,
         ])
         .args(extra)
+        // A recording kept after a failed write lands here, not in the
+        // source tree.
+        .current_dir(std::env::temp_dir())
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -317,8 +320,13 @@ pub fn spawn_live(pianola: &Path, client: &TestClient, extra: &[&str]) -> Child 
 
 /// Sends SIGINT to `child` (what Ctrl-C does).
 pub fn interrupt(child: &Child) {
+    signal(child, "INT");
+}
+
+/// Sends the signal called `name` (`INT`, `TERM`, `HUP`) to `child`.
+pub fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
