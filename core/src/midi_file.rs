@@ -1,4 +1,6 @@
-//! Writing tokens into a standard MIDI file, one token per step.
+//! Writing standard MIDI files: the one writer behind `generate`'s pieces
+//! and `live`'s recordings. Tracks are lists of note messages at ticks;
+//! every file it writes has each note closed.
 
 use midly::num::{u4, u7, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
@@ -7,6 +9,154 @@ use crate::token::Token;
 
 /// Ticks per quarter note of written files.
 pub const TICKS_PER_QUARTER: u16 = 480;
+
+/// A note-on (velocity 1..=127) or note-off (velocity 0) at a tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoteMessage {
+    /// Ticks ([`TICKS_PER_QUARTER`] a beat) from the file's start.
+    pub tick: u64,
+    /// MIDI channel 0..=15.
+    pub channel: u8,
+    /// MIDI key.
+    pub key: u8,
+    /// The note-on's velocity; 0 for a note-off.
+    pub velocity: u8,
+}
+
+/// One track of a file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NoteTrack {
+    /// The track's name, if it has one.
+    pub name: Option<String>,
+    /// A General MIDI program to select first on channel 1, if any.
+    pub program: Option<u8>,
+    /// The notes, in time order (equal ticks keep their order).
+    pub notes: Vec<NoteMessage>,
+}
+
+/// A MIDI file at `bpm` holding `tracks`: format 0 for one track, format 1
+/// (a tempo track first) for more. Every note is closed: a note-off with no
+/// note-on before it is left out, and a note still sounding at the end ends
+/// at the last tick of any track.
+pub fn write_tracks(tracks: &[NoteTrack], bpm: f64) -> Vec<u8> {
+    let tempo = (60_000_000.0 / bpm.max(1.0))
+        .round()
+        .clamp(1.0, 16_777_215.0) as u32;
+    let tempo_event = TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(tempo))),
+    };
+    let end_tick = tracks
+        .iter()
+        .flat_map(|t| t.notes.iter().map(|n| n.tick))
+        .max()
+        .unwrap_or(0);
+    let single = tracks.len() == 1;
+    let mut smf_tracks = Vec::new();
+    if !single {
+        smf_tracks.push(vec![tempo_event, end_of_track(0)]);
+    }
+    for track in tracks {
+        let mut events = Vec::new();
+        if single {
+            events.push(tempo_event);
+        }
+        if let Some(name) = &track.name {
+            events.push(TrackEvent {
+                delta: u28::new(0),
+                kind: TrackEventKind::Meta(MetaMessage::TrackName(name.as_bytes())),
+            });
+        }
+        if let Some(program) = track.program {
+            events.push(TrackEvent {
+                delta: u28::new(0),
+                kind: TrackEventKind::Midi {
+                    channel: u4::new(0),
+                    message: MidiMessage::ProgramChange {
+                        program: u7::new(program.min(127)),
+                    },
+                },
+            });
+        }
+        let mut last_tick = 0;
+        for note in closed_notes(&track.notes, end_tick) {
+            let key = u7::new(note.key & 0x7F);
+            let message = match note.velocity {
+                0 => MidiMessage::NoteOff {
+                    key,
+                    vel: u7::new(0),
+                },
+                velocity => MidiMessage::NoteOn {
+                    key,
+                    vel: u7::new(velocity.min(127)),
+                },
+            };
+            events.push(TrackEvent {
+                delta: u28::new(note.tick.saturating_sub(last_tick).min(0x0FFF_FFFF) as u32),
+                kind: TrackEventKind::Midi {
+                    channel: u4::new(note.channel & 0x0F),
+                    message,
+                },
+            });
+            last_tick = last_tick.max(note.tick);
+        }
+        events.push(end_of_track(end_tick.saturating_sub(last_tick)));
+        smf_tracks.push(events);
+    }
+    let format = if single {
+        Format::SingleTrack
+    } else {
+        Format::Parallel
+    };
+    let smf = Smf {
+        header: Header::new(format, Timing::Metrical(u15::new(TICKS_PER_QUARTER))),
+        tracks: smf_tracks,
+    };
+    let mut bytes = Vec::new();
+    smf.write_std(&mut bytes)
+        .expect("writing to memory cannot fail");
+    bytes
+}
+
+fn end_of_track(delta: u64) -> TrackEvent<'static> {
+    TrackEvent {
+        delta: u28::new(delta.min(0x0FFF_FFFF) as u32),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    }
+}
+
+/// `notes` in tick order with every note closed by `end_tick` (see
+/// [`write_tracks`]).
+fn closed_notes(notes: &[NoteMessage], end_tick: u64) -> Vec<NoteMessage> {
+    let mut sorted = notes.to_vec();
+    sorted.sort_by_key(|n| n.tick);
+    let mut sounding = [[0u8; 128]; 16];
+    let mut closed = Vec::with_capacity(sorted.len());
+    for note in sorted {
+        let count = &mut sounding[usize::from(note.channel & 0x0F)][usize::from(note.key & 0x7F)];
+        if note.velocity > 0 {
+            *count = count.saturating_add(1);
+        } else if *count > 0 {
+            *count -= 1;
+        } else {
+            continue;
+        }
+        closed.push(note);
+    }
+    for (channel, keys) in sounding.iter().enumerate() {
+        for (key, &count) in keys.iter().enumerate() {
+            for _ in 0..count {
+                closed.push(NoteMessage {
+                    tick: end_tick,
+                    channel: channel as u8,
+                    key: key as u8,
+                    velocity: 0,
+                });
+            }
+        }
+    }
+    closed
+}
 
 /// How tokens become notes in a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,7 +177,7 @@ impl Default for MidiWriteSettings {
     fn default() -> Self {
         Self {
             step_beats: 0.5,
-            bpm: 120.0,
+            bpm: crate::tempo::DEFAULT_BPM,
             velocity: 80,
             chord_octave: crate::token::SEED_CHORD_OCTAVE,
             program: 0,
@@ -40,76 +190,31 @@ impl Default for MidiWriteSettings {
 pub fn write_tokens(tokens: &[Token], settings: &MidiWriteSettings) -> Vec<u8> {
     let step_ticks = (settings.step_beats * f64::from(TICKS_PER_QUARTER))
         .round()
-        .max(1.0) as u32;
-    let tempo = (60_000_000.0 / settings.bpm.max(1.0))
-        .round()
-        .clamp(1.0, 16_777_215.0) as u32;
-    let channel = u4::new(0);
-    let velocity = u7::new(settings.velocity.clamp(1, 127));
-    let mut events = vec![
-        TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(tempo))),
-        },
-        TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Midi {
-                channel,
-                message: MidiMessage::ProgramChange {
-                    program: u7::new(settings.program.min(127)),
-                },
-            },
-        },
-    ];
-    let mut delta = 0;
-    let mut sounding: Vec<u8> = Vec::new();
-    for token in tokens {
+        .max(1.0) as u64;
+    let velocity = settings.velocity.clamp(1, 127);
+    let mut notes = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let on = i as u64 * step_ticks;
         // Offs first, so a repeated key is released before it is struck again.
-        for key in sounding.drain(..) {
-            events.push(note(delta, channel, key, None));
-            delta = 0;
-        }
         for key in token.pitches(settings.chord_octave).iter() {
-            events.push(note(delta, channel, key, Some(velocity)));
-            delta = 0;
-            sounding.push(key);
+            let message = |tick, velocity| NoteMessage {
+                tick,
+                channel: 0,
+                key,
+                velocity,
+            };
+            notes.push(message(on, velocity));
+            notes.push(message(on + step_ticks, 0));
         }
-        delta = step_ticks;
     }
-    for key in sounding.drain(..) {
-        events.push(note(delta, channel, key, None));
-        delta = 0;
-    }
-    events.push(TrackEvent {
-        delta: u28::new(delta),
-        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-    });
-    let smf = Smf {
-        header: Header::new(
-            Format::SingleTrack,
-            Timing::Metrical(u15::new(TICKS_PER_QUARTER)),
-        ),
-        tracks: vec![events],
+    // Equal ticks keep their order: each step's note-offs before its note-ons.
+    notes.sort_by_key(|n| (n.tick, n.velocity > 0));
+    let track = NoteTrack {
+        name: None,
+        program: Some(settings.program),
+        notes,
     };
-    let mut bytes = Vec::new();
-    smf.write_std(&mut bytes)
-        .expect("writing to memory cannot fail");
-    bytes
-}
-
-fn note(delta: u32, channel: u4, key: u8, velocity: Option<u7>) -> TrackEvent<'static> {
-    let key = u7::new(key);
-    let message = match velocity {
-        Some(vel) => MidiMessage::NoteOn { key, vel },
-        None => MidiMessage::NoteOff {
-            key,
-            vel: u7::new(0),
-        },
-    };
-    TrackEvent {
-        delta: u28::new(delta),
-        kind: TrackEventKind::Midi { channel, message },
-    }
+    write_tracks(&[track], settings.bpm)
 }
 
 #[cfg(test)]
@@ -131,6 +236,55 @@ mod tests {
             let bytes = write_tokens(&tokens, &settings);
             assert_eq!(tokens_from_bytes(&bytes).unwrap(), tokens, "step {step}");
         }
+    }
+
+    #[test]
+    fn every_note_is_closed_and_a_lone_note_off_is_left_out() {
+        let at = |tick, key, velocity| NoteMessage {
+            tick,
+            channel: 1,
+            key,
+            velocity,
+        };
+        let track = NoteTrack {
+            name: Some("pianola".into()),
+            program: None,
+            notes: vec![at(0, 60, 0), at(10, 62, 80), at(480, 64, 80)],
+        };
+        let other = NoteTrack {
+            notes: vec![at(960, 50, 70), at(1_000, 50, 0)],
+            ..NoteTrack::default()
+        };
+        let bytes = write_tracks(&[track, other], 120.0);
+        let smf = Smf::parse(&bytes).unwrap();
+        assert_eq!(smf.tracks.len(), 3, "tempo track, then the two");
+        let mut tick = 0;
+        let notes: Vec<(u64, u8, bool)> = smf.tracks[1]
+            .iter()
+            .filter_map(|e| {
+                tick += u64::from(e.delta.as_int());
+                match e.kind {
+                    TrackEventKind::Midi {
+                        message: MidiMessage::NoteOn { key, .. },
+                        ..
+                    } => Some((tick, key.as_int(), true)),
+                    TrackEventKind::Midi {
+                        message: MidiMessage::NoteOff { key, .. },
+                        ..
+                    } => Some((tick, key.as_int(), false)),
+                    _ => None,
+                }
+            })
+            .collect();
+        assert_eq!(
+            notes,
+            vec![
+                (10, 62, true),
+                (480, 64, true),
+                (1_000, 62, false),
+                (1_000, 64, false)
+            ]
+        );
     }
 
     #[test]

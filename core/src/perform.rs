@@ -61,13 +61,29 @@ impl Mode {
     /// Every mode.
     pub const ALL: [Mode; 3] = [Mode::Continue, Mode::Respond, Mode::Echo];
 
-    /// The mode's name: `continue`, `respond` or `echo`.
-    pub fn name(self) -> &'static str {
+    /// The mode's name: `continue`, `respond` or `echo` (the command line's
+    /// spelling, and the plugin's saved id).
+    pub const fn name(self) -> &'static str {
         match self {
             Mode::Continue => "continue",
             Mode::Respond => "respond",
             Mode::Echo => "echo",
         }
+    }
+
+    /// The mode's name as a title: `Continue`, `Respond`, `Echo`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Mode::Continue => "Continue",
+            Mode::Respond => "Respond",
+            Mode::Echo => "Echo",
+        }
+    }
+
+    /// The mode called `name` (its name or title, in any case).
+    pub fn from_name(name: &str) -> Option<Mode> {
+        let name = name.trim().to_lowercase();
+        Mode::ALL.into_iter().find(|m| m.name() == name)
     }
 }
 
@@ -97,13 +113,24 @@ impl Division {
     ];
 
     /// The division's name: `1/4`, `1/8`, `1/8t`, `1/16`, `1/16t`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Division::Quarter => "1/4",
             Division::Eighth => "1/8",
             Division::Sixteenth => "1/16",
             Division::EighthTriplet => "1/8t",
             Division::SixteenthTriplet => "1/16t",
+        }
+    }
+
+    /// The division as a title, triplets with a capital `T`: `1/8T`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Division::Quarter => "1/4",
+            Division::Eighth => "1/8",
+            Division::Sixteenth => "1/16",
+            Division::EighthTriplet => "1/8T",
+            Division::SixteenthTriplet => "1/16T",
         }
     }
 

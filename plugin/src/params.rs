@@ -9,46 +9,79 @@ use pianola_core::sample::SamplerSettings;
 
 use crate::model_slot::ModelSlot;
 
-/// How the performer answers (the *mode* parameter).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModeChoice {
-    /// Keep playing after the player's first note.
-    #[id = "continue"]
-    #[name = "Continue"]
-    Continue,
-    /// Answer after a silence.
-    #[id = "respond"]
-    #[name = "Respond"]
-    Respond,
-    /// Answer each played note on the next step.
-    #[id = "echo"]
-    #[name = "Echo"]
-    Echo,
+/// The *mode* parameter's value: the performer's [`Mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModeChoice(pub Mode);
+
+const MODE_TITLES: [&str; 3] = [
+    Mode::ALL[0].title(),
+    Mode::ALL[1].title(),
+    Mode::ALL[2].title(),
+];
+const MODE_IDS: [&str; 3] = [
+    Mode::ALL[0].name(),
+    Mode::ALL[1].name(),
+    Mode::ALL[2].name(),
+];
+
+impl Enum for ModeChoice {
+    fn variants() -> &'static [&'static str] {
+        &MODE_TITLES
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        Some(&MODE_IDS)
+    }
+
+    fn to_index(self) -> usize {
+        Mode::ALL.iter().position(|&m| m == self.0).unwrap_or(0)
+    }
+
+    fn from_index(index: usize) -> Self {
+        ModeChoice(Mode::ALL.get(index).copied().unwrap_or(Mode::ALL[0]))
+    }
 }
 
-/// The grid the performer plays on (the *division* parameter).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DivisionChoice {
-    /// Quarter notes.
-    #[id = "1/4"]
-    #[name = "1/4"]
-    Quarter,
-    /// Eighth notes.
-    #[id = "1/8"]
-    #[name = "1/8"]
-    Eighth,
-    /// Eighth-note triplets.
-    #[id = "1/8t"]
-    #[name = "1/8T"]
-    EighthTriplet,
-    /// Sixteenth notes.
-    #[id = "1/16"]
-    #[name = "1/16"]
-    Sixteenth,
-    /// Sixteenth-note triplets.
-    #[id = "1/16t"]
-    #[name = "1/16T"]
-    SixteenthTriplet,
+/// The *division* parameter's value: the performer's [`Division`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DivisionChoice(pub Division);
+
+const DIVISION_TITLES: [&str; 5] = [
+    Division::ALL[0].title(),
+    Division::ALL[1].title(),
+    Division::ALL[2].title(),
+    Division::ALL[3].title(),
+    Division::ALL[4].title(),
+];
+const DIVISION_IDS: [&str; 5] = [
+    Division::ALL[0].name(),
+    Division::ALL[1].name(),
+    Division::ALL[2].name(),
+    Division::ALL[3].name(),
+    Division::ALL[4].name(),
+];
+
+impl Enum for DivisionChoice {
+    fn variants() -> &'static [&'static str] {
+        &DIVISION_TITLES
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        Some(&DIVISION_IDS)
+    }
+
+    fn to_index(self) -> usize {
+        Division::ALL.iter().position(|&d| d == self.0).unwrap_or(0)
+    }
+
+    fn from_index(index: usize) -> Self {
+        DivisionChoice(
+            Division::ALL
+                .get(index)
+                .copied()
+                .unwrap_or(Division::ALL[0]),
+        )
+    }
 }
 
 /// Every parameter, plus the persisted model choice. A user weights file
@@ -149,8 +182,8 @@ impl Default for PianolaParams {
         Self {
             model: ModelSlot::new(default_model),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            mode: EnumParam::new("Mode", ModeChoice::Continue),
-            division: EnumParam::new("Division", DivisionChoice::Eighth),
+            mode: EnumParam::new("Mode", ModeChoice(performer.mode)),
+            division: EnumParam::new("Division", DivisionChoice(performer.division)),
             gate: FloatParam::new(
                 "Gate",
                 performer.gate as f32,
@@ -224,18 +257,8 @@ impl PianolaParams {
             n => AnswerLength::Steps(n as u32),
         };
         PerformerSettings {
-            mode: match self.mode.value() {
-                ModeChoice::Continue => Mode::Continue,
-                ModeChoice::Respond => Mode::Respond,
-                ModeChoice::Echo => Mode::Echo,
-            },
-            division: match self.division.value() {
-                DivisionChoice::Quarter => Division::Quarter,
-                DivisionChoice::Eighth => Division::Eighth,
-                DivisionChoice::EighthTriplet => Division::EighthTriplet,
-                DivisionChoice::Sixteenth => Division::Sixteenth,
-                DivisionChoice::SixteenthTriplet => Division::SixteenthTriplet,
-            },
+            mode: self.mode.value().0,
+            division: self.division.value().0,
             // f32 parameters read as the decimals a user typed.
             gate: (f64::from(self.gate.value()) * 1e4).round() / 1e4,
             velocity,

@@ -10,6 +10,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use midly::MidiMessage;
+use midly::live::{LiveEvent, SystemRealtime};
+use midly::num::{u4, u7};
 use pianola_core::perform::{NoteEvent, Performer};
 use pianola_core::tempo::{host_bpm, samples_per_beat};
 use rtrb::Producer;
@@ -20,16 +23,6 @@ use super::clock::{Clock, TICKS_PER_BEAT};
 const INPUT_CAPACITY: usize = 512;
 /// Clock ticks one block may send.
 const TICK_CAPACITY: usize = 256;
-
-/// MIDI status bytes the engine reads and writes.
-mod status {
-    pub const NOTE_OFF: u8 = 0x80;
-    pub const NOTE_ON: u8 = 0x90;
-    pub const CLOCK: u8 = 0xF8;
-    pub const START: u8 = 0xFA;
-    pub const CONTINUE: u8 = 0xFB;
-    pub const STOP: u8 = 0xFC;
-}
 
 /// A note on its way to the recorder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,36 +75,65 @@ impl LiveStatus {
 }
 
 /// The player's MIDI message as the performer's note, if it is one.
-fn note_event(offset: u32, bytes: &[u8]) -> Option<NoteEvent> {
-    let (&status_byte, data) = bytes.split_first()?;
-    let channel = status_byte & 0x0F;
-    match (status_byte & 0xF0, data) {
-        (status::NOTE_ON, &[key, velocity, ..]) if velocity > 0 => Some(NoteEvent::On {
+pub fn note_event(offset: u32, bytes: &[u8]) -> Option<NoteEvent> {
+    let LiveEvent::Midi { channel, message } = LiveEvent::parse(bytes).ok()? else {
+        return None;
+    };
+    let channel = channel.as_int();
+    match message {
+        MidiMessage::NoteOn { key, vel } if vel > 0 => Some(NoteEvent::On {
             offset,
             channel,
-            key: key & 0x7F,
-            velocity: velocity & 0x7F,
+            key: key.as_int(),
+            velocity: vel.as_int(),
         }),
-        (status::NOTE_ON, &[key, ..]) | (status::NOTE_OFF, &[key, ..]) => Some(NoteEvent::Off {
-            offset,
-            channel,
-            key: key & 0x7F,
-        }),
+        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
+            Some(NoteEvent::Off {
+                offset,
+                channel,
+                key: key.as_int(),
+            })
+        }
         _ => None,
     }
 }
 
 /// The performer's note as a MIDI message.
 fn message(event: NoteEvent) -> [u8; 3] {
-    match event {
+    let (channel, message) = match event {
         NoteEvent::On {
             channel,
             key,
             velocity,
             ..
-        } => [status::NOTE_ON | channel, key, velocity],
-        NoteEvent::Off { channel, key, .. } => [status::NOTE_OFF | channel, key, 0],
+        } => (
+            channel,
+            MidiMessage::NoteOn {
+                key: u7::new(key),
+                vel: u7::new(velocity),
+            },
+        ),
+        NoteEvent::Off { channel, key, .. } => (
+            channel,
+            MidiMessage::NoteOff {
+                key: u7::new(key),
+                vel: u7::new(0),
+            },
+        ),
+    };
+    let mut bytes = [0; 3];
+    LiveEvent::Midi {
+        channel: u4::new(channel),
+        message,
     }
+    .write_std(&mut bytes[..])
+    .expect("a note message is three bytes");
+    bytes
+}
+
+/// The one byte of a real-time message.
+fn realtime(message: SystemRealtime) -> [u8; 1] {
+    [message.encode()]
 }
 
 /// Hands a note to the recorder, if there is one; counts it if its queue
@@ -192,11 +214,11 @@ impl Engine {
         let mut last_in = None;
         for (offset, bytes) in input {
             let offset = offset.min(frames.saturating_sub(1));
-            match bytes.first().copied() {
-                Some(status::CLOCK) => self.clock.tick(offset),
-                Some(status::START) => self.clock.start(),
-                Some(status::CONTINUE) => self.clock.resume(),
-                Some(status::STOP) => self.clock.stop(),
+            match LiveEvent::parse(bytes) {
+                Ok(LiveEvent::Realtime(SystemRealtime::TimingClock)) => self.clock.tick(offset),
+                Ok(LiveEvent::Realtime(SystemRealtime::Start)) => self.clock.start(),
+                Ok(LiveEvent::Realtime(SystemRealtime::Continue)) => self.clock.resume(),
+                Ok(LiveEvent::Realtime(SystemRealtime::Stop)) => self.clock.stop(),
                 _ => {
                     if let Some(event) = note_event(offset, bytes) {
                         if let NoteEvent::On { key, .. } = event {
@@ -233,9 +255,9 @@ impl Engine {
         let mut last_out = None;
         let send_tick = |tick: u32, out: &mut dyn FnMut(u32, &[u8])| {
             if start_at == Some(tick) {
-                out(tick, &[status::START]);
+                out(tick, &realtime(SystemRealtime::Start));
             }
-            out(tick, &[status::CLOCK]);
+            out(tick, &realtime(SystemRealtime::TimingClock));
         };
         let mut emit = |event: NoteEvent| {
             let offset = event.offset();
@@ -265,7 +287,7 @@ impl Engine {
         }
         if status.stop_requested.load(Ordering::Relaxed) && !self.stopped {
             if self.send_clock {
-                out(0, &[status::STOP]);
+                out(0, &realtime(SystemRealtime::Stop));
             }
             self.stopped = true;
             status.stopped.store(true, Ordering::Release);

@@ -46,27 +46,6 @@ pub enum Backend {
     Jack,
 }
 
-/// How the performer answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    /// Keep playing after your first note, steered by what you play.
-    Continue,
-    /// Answer after a silence.
-    Respond,
-    /// Answer each note you play on the next step.
-    Echo,
-}
-
-impl From<ModeArg> for Mode {
-    fn from(mode: ModeArg) -> Mode {
-        match mode {
-            ModeArg::Continue => Mode::Continue,
-            ModeArg::Respond => Mode::Respond,
-            ModeArg::Echo => Mode::Echo,
-        }
-    }
-}
-
 /// `pianola ports`.
 #[derive(Args, Debug)]
 pub struct PortsArgs {
@@ -96,17 +75,17 @@ pub struct LiveArgs {
     /// Send MIDI clock at Pianola's own tempo on the output.
     #[arg(long, conflicts_with = "clock")]
     send_clock: bool,
-    /// How to answer.
-    #[arg(long, value_enum, default_value = "continue")]
-    mode: ModeArg,
+    /// How to answer: continue, respond or echo.
+    #[arg(long, default_value = "continue", value_parser = parse_mode)]
+    mode: Mode,
     /// The grid: 1/4, 1/8, 1/8t, 1/16 or 1/16t.
     #[arg(long, default_value = "1/8", value_parser = parse_division)]
     division: Division,
     /// Softmax temperature (0: always the most likely token).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
     /// *respond*: beats of silence before answering.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = PerformerSettings::default().silence_beats)]
     silence: f64,
     /// *respond*: steps per answer (0: as many as you played).
     #[arg(long, default_value_t = 8)]
@@ -123,6 +102,13 @@ pub struct LiveArgs {
     /// Sampler seed [default: from the clock].
     #[arg(long)]
     seed: Option<u64>,
+}
+
+fn parse_mode(text: &str) -> Result<Mode, String> {
+    Mode::from_name(text).ok_or_else(|| {
+        let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
+        format!("not a mode; one of {}", names.join(", "))
+    })
 }
 
 fn parse_division(text: &str) -> Result<Division, String> {
@@ -198,7 +184,7 @@ fn key_name(key_plus_one: u64) -> String {
 /// The performer's settings from the command line.
 fn performer_settings(args: &LiveArgs) -> PerformerSettings {
     PerformerSettings {
-        mode: args.mode.into(),
+        mode: args.mode,
         division: args.division,
         thru: args.thru,
         silence_beats: args.silence,
@@ -320,7 +306,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(50));
         drain(&mut record_out, &mut recorded);
         if show_status {
-            let line = status_line(Mode::from(args.mode), &status, window);
+            let line = status_line(args.mode, &status, window);
             if line != last_line {
                 eprint!("\r{line}\x1b[K");
                 let _ = std::io::stderr().flush();
@@ -399,10 +385,7 @@ fn keep_recording(
     recorded: &[Recorded],
     sample_rate: f64,
 ) -> anyhow::Result<Result<(), String>> {
-    let played = recorded
-        .iter()
-        .filter(|r| r.track == 1 && r.message[0] & 0xF0 == 0x90)
-        .count();
+    let played = record::pianola_notes(recorded);
     let error = match record::write(path, recorded, sample_rate) {
         Ok(()) => {
             eprintln!("recorded {} ({played} of Pianola's notes)", path.display());
