@@ -69,6 +69,7 @@ fn perform(c: &mut Criterion) {
                     offset: u32::from(i) * 60 + 30,
                     channel: 0,
                     key,
+                    velocity: 0,
                 },
             ]
         })

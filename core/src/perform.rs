@@ -254,6 +254,9 @@ pub enum NoteEvent {
         channel: u8,
         /// MIDI key.
         key: u8,
+        /// Release velocity 0..=127 (0: none given). A thru note keeps the
+        /// player's; the performer's own notes have none.
+        velocity: u8,
     },
 }
 
@@ -453,6 +456,7 @@ impl Performer {
                         offset,
                         channel,
                         key,
+                        velocity: 0,
                     });
                 }
             }
@@ -605,6 +609,7 @@ impl Performer {
                 offset,
                 channel: self.sounding_channel[usize::from(key)],
                 key,
+                velocity: 0,
             });
         }
     }
@@ -700,6 +705,7 @@ impl Performer {
                             offset,
                             channel,
                             key,
+                            velocity: 0,
                         });
                     }
                     out(NoteEvent::On {
@@ -727,7 +733,12 @@ impl Performer {
                     }
                 }
             }
-            NoteEvent::Off { channel, key, .. } => {
+            NoteEvent::Off {
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
                 let (channel, key) = (channel & 15, key & 127);
                 let held = &mut self.thru_held[usize::from(key)];
                 if *held & (1 << channel) != 0 {
@@ -736,6 +747,7 @@ impl Performer {
                         offset,
                         channel,
                         key,
+                        velocity,
                     });
                 }
             }
@@ -828,6 +840,7 @@ impl Performer {
                     offset,
                     channel,
                     key,
+                    velocity: 0,
                 });
             }
             out(NoteEvent::On {

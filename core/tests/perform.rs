@@ -142,6 +142,7 @@ impl Host {
                 offset: 0,
                 channel: 0,
                 key,
+                velocity: 0,
             })
             .collect();
         self.block(size.min(64), &release);
@@ -418,7 +419,8 @@ fn thru_passes_the_player_and_all_notes_off_ends_held_notes() {
     assert!(out.contains(&NoteEvent::Off {
         offset: 0,
         channel: 3,
-        key: 50
+        key: 50,
+        velocity: 0,
     }));
     assert!(!host.performer.is_sounding());
 }
@@ -484,6 +486,7 @@ fn no_note_left_hanging(actions: Vec<Action>, thru: bool) -> Result<(), TestCase
                     offset: at,
                     channel: 0,
                     key,
+                    velocity: 0,
                 }],
             ),
             Action::Run { samples, size } => host.run(u64::from(samples), size),
@@ -663,6 +666,7 @@ fn a_player_note_just_before_a_step_does_not_silence_it() {
             offset: 0,
             channel: 0,
             key,
+            velocity: 0,
         };
         host.block(100, &[off]);
     }
@@ -677,4 +681,37 @@ fn a_player_note_just_before_a_step_does_not_silence_it() {
     onsets.dedup();
     assert_eq!(onsets, expected, "every step plays");
     assert_eq!(host.performer.late_steps(), before, "no step was late");
+}
+
+#[test]
+fn a_thru_note_off_keeps_the_players_release_velocity() {
+    let mut host = Host::new(
+        PerformerSettings {
+            thru: true,
+            ..settings(Mode::Respond, Division::Eighth)
+        },
+        48_000.0,
+        120.0,
+    );
+    let on = NoteEvent::On {
+        offset: 3,
+        channel: 2,
+        key: 61,
+        velocity: 100,
+    };
+    host.block(64, &[on]);
+    let off = NoteEvent::Off {
+        offset: 5,
+        channel: 2,
+        key: 61,
+        velocity: 37,
+    };
+    host.block(64, &[off]);
+    let offs: Vec<NoteEvent> = host
+        .heard
+        .iter()
+        .map(|h| h.event)
+        .filter(|e| matches!(e, NoteEvent::Off { .. }))
+        .collect();
+    assert_eq!(offs, vec![off], "the release passes through as played");
 }

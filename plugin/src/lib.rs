@@ -76,12 +76,13 @@ fn to_host(event: perform::NoteEvent) -> PluginNoteEvent<Pianola> {
             offset,
             channel,
             key,
+            velocity,
         } => NoteEvent::NoteOff {
             timing: offset,
             voice_id: VoiceID::Wildcard,
             channel: Channel::Number(channel),
             key: Key::Number(key),
-            velocity: 0.0,
+            velocity: f32::from(velocity) / 127.0,
         },
     }
 }
@@ -104,6 +105,7 @@ fn from_host(event: &PluginNoteEvent<Pianola>) -> Option<perform::NoteEvent> {
                     offset: timing,
                     channel,
                     key,
+                    velocity: 0,
                 }
             } else {
                 perform::NoteEvent::On {
@@ -118,9 +120,15 @@ fn from_host(event: &PluginNoteEvent<Pianola>) -> Option<perform::NoteEvent> {
             timing,
             channel,
             key: Key::Number(key),
+            velocity,
             ..
-        }
-        | NoteEvent::Choke {
+        } => Some(perform::NoteEvent::Off {
+            offset: timing,
+            channel: channel.number().unwrap_or(0),
+            key,
+            velocity: (velocity * 127.0).round().clamp(0.0, 127.0) as u8,
+        }),
+        NoteEvent::Choke {
             timing,
             channel,
             key: Key::Number(key),
@@ -129,6 +137,7 @@ fn from_host(event: &PluginNoteEvent<Pianola>) -> Option<perform::NoteEvent> {
             offset: timing,
             channel: channel.number().unwrap_or(0),
             key,
+            velocity: 0,
         }),
         _ => None,
     }

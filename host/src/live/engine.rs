@@ -87,13 +87,18 @@ pub fn note_event(offset: u32, bytes: &[u8]) -> Option<NoteEvent> {
             key: key.as_int(),
             velocity: vel.as_int(),
         }),
-        MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-            Some(NoteEvent::Off {
-                offset,
-                channel,
-                key: key.as_int(),
-            })
-        }
+        MidiMessage::NoteOn { key, .. } => Some(NoteEvent::Off {
+            offset,
+            channel,
+            key: key.as_int(),
+            velocity: 0,
+        }),
+        MidiMessage::NoteOff { key, vel } => Some(NoteEvent::Off {
+            offset,
+            channel,
+            key: key.as_int(),
+            velocity: vel.as_int(),
+        }),
         _ => None,
     }
 }
@@ -113,11 +118,16 @@ fn message(event: NoteEvent) -> [u8; 3] {
                 vel: u7::new(velocity),
             },
         ),
-        NoteEvent::Off { channel, key, .. } => (
+        NoteEvent::Off {
+            channel,
+            key,
+            velocity,
+            ..
+        } => (
             channel,
             MidiMessage::NoteOff {
                 key: u7::new(key),
-                vel: u7::new(0),
+                vel: u7::new(velocity),
             },
         ),
     };
@@ -366,8 +376,19 @@ mod tests {
             Some(NoteEvent::Off {
                 offset: 1,
                 channel: 0,
-                key: 60
+                key: 60,
+                velocity: 0,
             })
+        );
+        assert_eq!(
+            note_event(2, &[0x81, 62, 33]),
+            Some(NoteEvent::Off {
+                offset: 2,
+                channel: 1,
+                key: 62,
+                velocity: 33
+            }),
+            "a release velocity is kept"
         );
         assert_eq!(note_event(0, &[0xB0, 64, 127]), None);
         assert_eq!(note_event(0, &[0x90]), None);
