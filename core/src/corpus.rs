@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 
 use midly::{MidiMessage, Smf, Timing, TrackEventKind};
 
+use crate::event::Event;
 use crate::token::Token;
 use crate::vocab::Vocab;
 
@@ -66,13 +67,16 @@ pub enum CorpusError {
     ZeroTicksPerQuarter,
 }
 
-/// One MIDI file read into tokens.
+/// One MIDI file read into tokens and events.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Song {
     /// The file name (without folder).
     pub name: String,
-    /// The tokens in time order.
+    /// The tokens in time order: the seed's sequence, and the events'
+    /// `what` column.
     pub tokens: Vec<Token>,
+    /// The events in time order, one per token.
+    pub events: Vec<Event>,
 }
 
 /// A file of a folder that could not be read, and why.
@@ -130,8 +134,12 @@ impl Corpus {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            match read_file(&path) {
-                Ok(tokens) => corpus.songs.push(Song { name, tokens }),
+            match read_events(&path) {
+                Ok(events) => corpus.songs.push(Song {
+                    name,
+                    tokens: events.iter().map(|event| event.what).collect(),
+                    events,
+                }),
                 Err(reason) => corpus.skipped.push(SkippedFile { name, reason }),
             }
         }
@@ -180,13 +188,28 @@ pub fn default_corpus_dir() -> PathBuf {
     }
 }
 
+/// The team's reference corpus, for tests and benchmarks: `$PIANOLA_CORPUS`
+/// if set, else `shared/midi_songs` beside the workspace this crate was
+/// built in.
+pub fn reference_corpus_dir() -> PathBuf {
+    match std::env::var_os(CORPUS_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
+    }
+}
+
 /// Reads one MIDI file into tokens.
 pub fn read_file(path: &Path) -> Result<Vec<Token>, CorpusError> {
+    Ok(read_events(path)?.into_iter().map(|e| e.what).collect())
+}
+
+/// Reads one MIDI file into events.
+pub fn read_events(path: &Path) -> Result<Vec<Event>, CorpusError> {
     let bytes = fs::read(path).map_err(|source| CorpusError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    tokens_from_bytes(&bytes)
+    events_from_bytes(&bytes)
 }
 
 /// A note with its channel, start and end in ticks.
@@ -194,6 +217,7 @@ pub fn read_file(path: &Path) -> Result<Vec<Token>, CorpusError> {
 struct TimedNote {
     channel: u8,
     key: u8,
+    velocity: u8,
     start: u64,
     end: u64,
 }
@@ -206,13 +230,15 @@ struct ProgramChange {
     program: u8,
 }
 
-/// A token at its quantized position, with the quantized length of its
-/// first note.
+/// A token at its quantized position, with the quantized length and the
+/// velocity of its first note and its lowest key.
 #[derive(Clone, Copy, Debug)]
 struct PlacedToken {
     position: Position,
     length: Position,
     token: Token,
+    velocity: u8,
+    lowest: u8,
 }
 
 impl PlacedToken {
@@ -252,6 +278,32 @@ impl Track {
 /// Reads the bytes of a standard MIDI file into tokens (see the module doc
 /// for the rules).
 pub fn tokens_from_bytes(bytes: &[u8]) -> Result<Vec<Token>, CorpusError> {
+    Ok(placed_tokens(bytes)?.into_iter().map(|p| p.token).collect())
+}
+
+/// Reads the bytes of a standard MIDI file into events: the tokens of
+/// [`tokens_from_bytes`], each with its time since the previous one, its
+/// first note's length and velocity, and its lowest key.
+pub fn events_from_bytes(bytes: &[u8]) -> Result<Vec<Event>, CorpusError> {
+    let mut previous = Position(0);
+    Ok(placed_tokens(bytes)?
+        .into_iter()
+        .map(|placed| {
+            let when = placed.position.0 - previous.0;
+            previous = placed.position;
+            Event {
+                what: placed.token,
+                when: u32::try_from(when).unwrap_or(u32::MAX),
+                hold: u32::try_from(placed.length.0).unwrap_or(u32::MAX),
+                velocity: placed.velocity,
+                lowest: placed.lowest,
+            }
+        })
+        .collect())
+}
+
+/// The tokens of a file at their positions, in time order.
+fn placed_tokens(bytes: &[u8]) -> Result<Vec<PlacedToken>, CorpusError> {
     let smf = Smf::parse(bytes)?;
     let ticks_per_quarter = match smf.header.timing {
         Timing::Metrical(tpq) => u64::from(tpq.as_int()),
@@ -308,7 +360,7 @@ pub fn tokens_from_bytes(bytes: &[u8]) -> Result<Vec<Token>, CorpusError> {
         }
     }
     placed.sort_by_key(|token| token.position);
-    Ok(placed.into_iter().map(|placed| placed.token).collect())
+    Ok(placed)
 }
 
 /// The notes and program changes of one track.
@@ -323,9 +375,9 @@ fn read_track(track: &[midly::TrackEvent], ticks_per_quarter: u64) -> Track {
             continue;
         };
         let channel = channel.as_int();
-        let (key, starts_note) = match message {
-            MidiMessage::NoteOn { key, vel } => (key.as_int(), vel.as_int() > 0),
-            MidiMessage::NoteOff { key, .. } => (key.as_int(), false),
+        let (key, velocity) = match message {
+            MidiMessage::NoteOn { key, vel } => (key.as_int(), vel.as_int()),
+            MidiMessage::NoteOff { key, .. } => (key.as_int(), 0),
             MidiMessage::ProgramChange { program } => {
                 out.programs.push(ProgramChange {
                     channel,
@@ -344,11 +396,12 @@ fn read_track(track: &[midly::TrackEvent], ticks_per_quarter: u64) -> Track {
         let slot = &mut open[usize::from(channel) * 128 + usize::from(key)];
         if let Some(index) = slot.take() {
             out.notes[index].end = tick;
-        } else if starts_note {
+        } else if velocity > 0 {
             *slot = Some(out.notes.len());
             out.notes.push(TimedNote {
                 channel,
                 key,
+                velocity,
                 start: tick,
                 end: u64::MAX,
             });
@@ -387,6 +440,8 @@ fn part_tokens(notes: &[TimedNote], ticks_per_quarter: u64) -> Vec<PlacedToken> 
             position: Position::quantized(leader.start, ticks_per_quarter),
             length: Position::quantized(leader.end - leader.start, ticks_per_quarter),
             token,
+            velocity: leader.velocity,
+            lowest: pitches.iter().copied().min().unwrap_or(leader.key),
         });
     }
     tokens

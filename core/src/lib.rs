@@ -2,6 +2,8 @@
 //!
 //! - [`token`]: the token language the LSTM speaks (notes and chords, as the
 //!   seed project wrote them with music21).
+//! - [`event`]: the events the performer and network speak: the token
+//!   plus when, how long, how loud and where.
 //! - [`vocab`]: a sorted vocabulary mapping tokens to indices and back.
 //! - [`corpus`]: reading MIDI files into token sequences; [`midi_file`]:
 //!   writing them.
@@ -16,6 +18,7 @@ pub mod alloc_counter;
 pub mod atomic_file;
 pub mod corpus;
 pub mod default_model;
+pub mod event;
 pub mod kernel;
 pub mod midi_file;
 pub mod model;

@@ -5,6 +5,7 @@
 use midly::num::{u4, u7, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 
+use crate::event::{Event, GRID_PER_BEAT};
 use crate::token::Token;
 
 /// Ticks per quarter note of written files.
@@ -39,13 +40,53 @@ pub struct NoteTrack {
 /// note-on before it is left out, and a note still sounding at the end ends
 /// at the last tick of any track.
 pub fn write_tracks(tracks: &[NoteTrack], bpm: f64) -> Vec<u8> {
+    write_tracks_in_meter(tracks, bpm, None)
+}
+
+/// A time signature: `numerator` beats of `1/denominator` notes a bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeSignature {
+    /// Beats in a bar.
+    pub numerator: u8,
+    /// The beat's note value: 4 for quarter notes, 8 for eighths (a power
+    /// of two).
+    pub denominator: u8,
+}
+
+impl TimeSignature {
+    /// The length of a bar in quarter notes.
+    pub fn quarters_per_bar(self) -> f64 {
+        f64::from(self.numerator) * 4.0 / f64::from(self.denominator.max(1))
+    }
+}
+
+/// As [`write_tracks`], with `time_signature` (if any) beside the tempo.
+pub fn write_tracks_in_meter(
+    tracks: &[NoteTrack],
+    bpm: f64,
+    time_signature: Option<TimeSignature>,
+) -> Vec<u8> {
     let tempo = (60_000_000.0 / bpm.max(1.0))
         .round()
         .clamp(1.0, 16_777_215.0) as u32;
-    let tempo_event = TrackEvent {
+    let mut meta = vec![TrackEvent {
         delta: u28::new(0),
         kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(tempo))),
-    };
+    }];
+    if let Some(ts) = time_signature {
+        // MIDI stores the denominator as a power of two; 24 clocks per
+        // click and 8 thirty-seconds per quarter are the usual values.
+        let power = ts.denominator.max(1).ilog2() as u8;
+        meta.push(TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::TimeSignature(
+                ts.numerator.max(1),
+                power,
+                24,
+                8,
+            )),
+        });
+    }
     let end_tick = tracks
         .iter()
         .flat_map(|t| t.notes.iter().map(|n| n.tick))
@@ -54,12 +95,14 @@ pub fn write_tracks(tracks: &[NoteTrack], bpm: f64) -> Vec<u8> {
     let single = tracks.len() == 1;
     let mut smf_tracks = Vec::new();
     if !single {
-        smf_tracks.push(vec![tempo_event, end_of_track(0)]);
+        let mut first = meta.clone();
+        first.push(end_of_track(0));
+        smf_tracks.push(first);
     }
     for track in tracks {
         let mut events = Vec::new();
         if single {
-            events.push(tempo_event);
+            events.extend(meta.iter().copied());
         }
         if let Some(name) = &track.name {
             events.push(TrackEvent {
@@ -217,6 +260,63 @@ pub fn write_tokens(tokens: &[Token], settings: &MidiWriteSettings) -> Vec<u8> {
     write_tracks(&[track], settings.bpm)
 }
 
+/// A MIDI file at `bpm` playing `events` on channel 1 with their timing,
+/// lengths, velocities and voicing, that the corpus reader reads back as
+/// the same events. Each event goes in the first track where none of its
+/// keys still sounds (a key struck again would end the sounding note), after
+/// the track of an event that starts with it (events that start together
+/// stay separate tokens, in their order).
+pub fn write_events(events: &[Event], bpm: f64) -> Vec<u8> {
+    let ticks_per_grid = u64::from(TICKS_PER_QUARTER) / u64::from(GRID_PER_BEAT);
+    let mut tracks: Vec<NoteTrack> = Vec::new();
+    // Per track: the tick each key's note ends.
+    let mut sounding_until: Vec<[u64; 128]> = Vec::new();
+    let mut onset = 0u64;
+    let mut previous_track = None;
+    for (i, event) in events.iter().enumerate() {
+        onset += u64::from(event.when) * ticks_per_grid;
+        let together = i > 0 && event.when == 0;
+        let first_allowed = match previous_track {
+            Some(track) if together => track + 1,
+            _ => 0,
+        };
+        let keys = event.pitches();
+        let track = (first_allowed..)
+            .find(|&t| {
+                sounding_until
+                    .get(t)
+                    .is_none_or(|until| keys.iter().all(|key| until[usize::from(key)] <= onset))
+            })
+            .expect("a free track exists");
+        while tracks.len() <= track {
+            tracks.push(NoteTrack::default());
+            sounding_until.push([0; 128]);
+        }
+        let end = onset + u64::from(event.hold.max(1)) * ticks_per_grid;
+        for key in keys.iter() {
+            let note = |tick, velocity| NoteMessage {
+                tick,
+                channel: 0,
+                key,
+                velocity,
+            };
+            tracks[track]
+                .notes
+                .extend([note(onset, event.velocity.clamp(1, 127)), note(end, 0)]);
+            sounding_until[track][usize::from(key)] = end;
+        }
+        previous_track = Some(track);
+    }
+    for track in &mut tracks {
+        // A note ending where the same key starts again ends first.
+        track.notes.sort_by_key(|n| (n.tick, n.velocity > 0));
+    }
+    if tracks.is_empty() {
+        tracks.push(NoteTrack::default());
+    }
+    write_tracks(&tracks, bpm)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +385,25 @@ mod tests {
                 (1_000, 64, false)
             ]
         );
+    }
+
+    #[test]
+    fn the_time_signature_goes_beside_the_tempo() {
+        let meter = TimeSignature {
+            numerator: 6,
+            denominator: 8,
+        };
+        assert_eq!(meter.quarters_per_bar(), 3.0);
+        let tracks = [NoteTrack::default(), NoteTrack::default()];
+        let bytes = write_tracks_in_meter(&tracks, 90.0, Some(meter));
+        let smf = Smf::parse(&bytes).unwrap();
+        let metas: Vec<_> = smf.tracks[0].iter().map(|e| e.kind).collect();
+        assert!(
+            metas.contains(&TrackEventKind::Meta(MetaMessage::TimeSignature(
+                6, 3, 24, 8
+            )))
+        );
+        assert!(metas.contains(&TrackEventKind::Meta(MetaMessage::Tempo(u24::new(666_667)))));
     }
 
     #[test]

@@ -311,10 +311,7 @@ fn corpus_files() -> &'static [Vec<u8>] {
 }
 
 fn read_corpus_files() -> Vec<Vec<u8>> {
-    let dir = match std::env::var_os(pianola_core::corpus::CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir),
-        _ => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
-    };
+    let dir = pianola_core::corpus::reference_corpus_dir();
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())

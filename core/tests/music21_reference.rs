@@ -15,10 +15,7 @@ fn data(name: &str) -> String {
 }
 
 fn reference_corpus() -> PathBuf {
-    match std::env::var_os(pianola_core::corpus::CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
-    }
+    pianola_core::corpus::reference_corpus_dir()
 }
 
 #[test]

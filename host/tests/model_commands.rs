@@ -13,7 +13,7 @@ fn pianola(args: &[&str], dir: &Path) -> Output {
 }
 
 fn reference_corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs")
+    pianola_core::corpus::reference_corpus_dir()
 }
 
 fn json(output: &Output) -> serde_json::Value {

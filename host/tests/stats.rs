@@ -8,7 +8,7 @@ fn pianola() -> Command {
 }
 
 fn reference_corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs")
+    pianola_core::corpus::reference_corpus_dir()
 }
 
 #[test]
@@ -34,6 +34,29 @@ fn json_report_on_the_reference_corpus() {
     assert!(per_song > 57_000);
     let vocab = report["vocab_size"].as_u64().unwrap();
     assert!((250..400).contains(&vocab), "vocabulary of {vocab}");
+
+    // The events' histograms: one count per event in each of when, hold
+    // and velocity; the corpus moves mostly in eighths, two hands together.
+    let histograms = &report["histograms"];
+    let total = |name: &str| -> u64 {
+        histograms[name]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum()
+    };
+    for name in ["when", "hold", "velocity"] {
+        assert_eq!(total(name), per_song, "{name}: one count per event");
+    }
+    let when = |twelfths: &str| histograms["when"][twelfths].as_u64().unwrap();
+    assert!(
+        when("6") > when("0") && when("0") > when("3"),
+        "{}",
+        histograms["when"]
+    );
+    let chords = total("chord_register");
+    assert!(chords > 5_000 && chords < per_song, "{chords} chords");
 }
 
 #[test]
