@@ -9,6 +9,7 @@
 //!   writing them.
 //! - [`model`]: the network's sizes and parameters.
 //! - [`weights`]: the self-describing weights file.
+//! - [`key`]: keys, their scales, and finding the key of a passage.
 //! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards).
 //! - [`perform`]: the live performer (real-time side and worker);
 //!   [`tempo`]: the tempo rule it and every host share.
@@ -20,6 +21,7 @@ pub mod corpus;
 pub mod default_model;
 pub mod event;
 pub mod kernel;
+pub mod key;
 pub mod midi_file;
 pub mod model;
 pub mod perform;

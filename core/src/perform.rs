@@ -41,6 +41,9 @@ mod worker;
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
 pub use worker::{Worker, WorkerControl, WorkerThread};
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
+
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::sample::SamplerSettings;
@@ -350,6 +353,8 @@ pub struct Performer {
     last_player_velocity: u8,
     late_steps: u64,
     dropped_messages: u64,
+    /// The key the worker follows (see [`Performer::followed_key`]).
+    key: Arc<AtomicU8>,
 }
 
 impl Performer {
@@ -363,7 +368,15 @@ impl Performer {
     ) -> (Performer, Worker) {
         let (to_worker, worker_in) = RingBuffer::new(QUEUE);
         let (worker_out, from_worker) = RingBuffer::new(QUEUE);
-        let worker = Worker::new(network, settings.sampler, seed, worker_in, worker_out);
+        let key = Arc::new(AtomicU8::new(worker::NO_KEY));
+        let worker = Worker::new(
+            network,
+            settings.sampler,
+            seed,
+            worker_in,
+            worker_out,
+            key.clone(),
+        );
         let performer = Performer {
             settings,
             to_worker,
@@ -390,6 +403,7 @@ impl Performer {
             last_player_velocity: 90,
             late_steps: 0,
             dropped_messages: 0,
+            key,
         };
         (performer, worker)
     }
@@ -402,6 +416,13 @@ impl Performer {
     /// Steps that found no prediction ready (played as rests).
     pub fn late_steps(&self) -> u64 {
         self.late_steps
+    }
+
+    /// The key the worker keeps to while following the player's key
+    /// ([`SamplerSettings::follow_key`]); `None` when not following, or
+    /// before the window tells. Real-time safe.
+    pub fn followed_key(&self) -> Option<crate::key::Key> {
+        crate::key::Key::from_index(self.key.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Messages to the worker lost because its queue was full.

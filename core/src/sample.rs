@@ -31,6 +31,9 @@ pub struct SamplerSettings {
     pub repetition_window: usize,
     /// Keep only tokens whose pitch classes all lie in this set.
     pub scale: Option<PitchClassSet>,
+    /// Keep to the key the context is in, estimated as it grows (the live
+    /// performer's *Follow*; instead of `scale`).
+    pub follow_key: bool,
 }
 
 impl Default for SamplerSettings {
@@ -43,6 +46,7 @@ impl Default for SamplerSettings {
             repetition_penalty: 0.7,
             repetition_window: 8,
             scale: None,
+            follow_key: false,
         }
     }
 }

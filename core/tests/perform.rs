@@ -715,3 +715,53 @@ fn a_thru_note_off_keeps_the_players_release_velocity() {
         .collect();
     assert_eq!(offs, vec![off], "the release passes through as played");
 }
+
+#[test]
+fn following_the_key_keeps_to_the_players_key_and_tells_it() {
+    use pianola_core::key::Key;
+    use pianola_core::sample::{SamplerSettings, in_scale};
+    let mut host = Host::new(
+        PerformerSettings {
+            sampler: SamplerSettings {
+                follow_key: true,
+                temperature: 1.5,
+                top_k: 0,
+                ..SamplerSettings::default()
+            },
+            ..settings(Mode::Echo, Division::Sixteenth)
+        },
+        48_000.0,
+        120.0,
+    );
+    assert_eq!(host.performer.followed_key(), None);
+    // A phrase in D major, a note per beat; echo answers each.
+    let phrase = [
+        62u8, 66, 69, 74, 73, 71, 69, 67, 66, 64, 62, 69, 74, 66, 62, 57,
+    ];
+    for key in phrase {
+        host.strike(&[key], 64);
+        host.run(24_000 - 128, 256);
+    }
+    let d_major = Key::parse("D major").unwrap();
+    assert_eq!(host.performer.followed_key(), Some(d_major));
+    // From then on every answer is in D major.
+    let start = host.heard.len();
+    for key in phrase {
+        host.strike(&[key], 64);
+        host.run(24_000 - 128, 256);
+    }
+    let answers: Vec<u8> = host.heard[start..]
+        .iter()
+        .filter_map(|h| match h.event {
+            NoteEvent::On { key, .. } => Some(key),
+            NoteEvent::Off { .. } => None,
+        })
+        .collect();
+    assert!(answers.len() >= 12, "{} answers", answers.len());
+    for key in answers {
+        assert!(
+            in_scale(Token::Note(key), d_major.scale()),
+            "{key} is in D major"
+        );
+    }
+}

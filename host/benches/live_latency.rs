@@ -6,7 +6,10 @@
 //! - answer: a played note until Pianola's answer, which waits for the
 //!   next grid step after the chord tolerance (1/32 beat) by design;
 //! - answer after its step: how late the answer is against the grid step
-//!   it was due on (0 when the prediction was ready in time).
+//!   it was due on (0 when the prediction was ready in time);
+//!
+//! and the late steps Pianola counted itself (steps that found no
+//! prediction ready and played nothing), from its summary line at exit.
 //!
 //! `cargo bench -p pianola-host --bench live_latency`
 
@@ -122,4 +125,10 @@ fn main() {
     let late = after_step.iter().filter(|&&f| f > 0).count();
     summary("answer after its grid step", after_step);
     println!("live latency: {late} of {NOTES} answers came after the step they were due on");
+    let counted = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("pianola live: "))
+        .find_map(|rest| rest.split(", ").find(|part| part.ends_with("late steps")))
+        .unwrap_or("no summary line");
+    println!("live latency: Pianola counted {counted} over {NOTES} notes");
 }

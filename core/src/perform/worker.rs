@@ -9,7 +9,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -17,6 +17,7 @@ use std::time::Duration;
 use rtrb::{Consumer, Producer};
 
 use super::{FromWorker, ToWorker};
+use crate::key::{Key, estimate, pitch_class_counts};
 use crate::predictor::{Network, Predictor};
 use crate::sample::{Sampler, SamplerSettings};
 use crate::token::Token;
@@ -26,12 +27,22 @@ use crate::vocab::Vocab;
 pub const SPECULATION: usize = 4;
 /// How long an idle worker thread sleeps between looks at its queue.
 const IDLE_SLEEP: Duration = Duration::from_micros(500);
+/// Tokens the window holds before a followed key is estimated from it.
+const KEY_EVIDENCE: usize = 8;
+/// The published key when there is none.
+pub(super) const NO_KEY: u8 = u8::MAX;
 
 /// Owns the model; see the module documentation.
 pub struct Worker {
     predictor: Predictor,
     speculative: Predictor,
     sampler: Sampler,
+    /// The sampling settings asked for (the sampler's own scale follows the
+    /// key when `follow_key` is set).
+    wanted: SamplerSettings,
+    /// The key followed now ([`Key::index`], or [`NO_KEY`]), for the
+    /// real-time side and status displays.
+    key: Arc<AtomicU8>,
     inbox: Consumer<ToWorker>,
     outbox: Producer<FromWorker>,
     models: Receiver<Arc<Network>>,
@@ -85,6 +96,7 @@ impl Worker {
         seed: u64,
         inbox: Consumer<ToWorker>,
         outbox: Producer<FromWorker>,
+        key: Arc<AtomicU8>,
     ) -> Self {
         let (control, models) = channel();
         let sampler = Sampler::new(settings, network.vocab(), seed);
@@ -93,6 +105,8 @@ impl Worker {
             speculative: predictor.clone(),
             predictor,
             sampler,
+            wanted: settings,
+            key,
             inbox,
             outbox,
             models,
@@ -157,17 +171,23 @@ impl Worker {
         while let Ok(message) = self.inbox.pop() {
             busy = true;
             match message {
-                ToWorker::Feed { token, epoch } => self.feed(token, epoch),
+                ToWorker::Feed { token, epoch } => {
+                    self.feed(token, epoch);
+                    self.follow_key();
+                }
                 ToWorker::Sampler { settings, epoch } => {
+                    self.wanted = settings;
                     self.sampler
                         .set_settings(settings, self.predictor.network().vocab());
                     self.void_speculation(epoch);
+                    self.follow_key();
                 }
                 ToWorker::Reset { epoch } => {
                     self.predictor.reset();
                     self.window.clear();
                     self.recent.clear();
                     self.void_speculation(epoch);
+                    self.follow_key();
                 }
             }
         }
@@ -180,6 +200,32 @@ impl Worker {
     /// Polls until there is nothing left to do.
     pub fn poll_all(&mut self) {
         while self.poll() {}
+    }
+
+    /// With `follow_key`, keeps the sampler to the key the window is in
+    /// (once it holds enough to tell), and publishes it; a change of key
+    /// voids the speculation.
+    fn follow_key(&mut self) {
+        let key = (self.wanted.follow_key && self.window.len() >= KEY_EVIDENCE)
+            .then(|| estimate(&pitch_class_counts(&self.window)))
+            .flatten();
+        self.key
+            .store(key.map_or(NO_KEY, Key::index), Ordering::Relaxed);
+        let scale = if self.wanted.follow_key {
+            key.map(Key::scale)
+        } else {
+            self.wanted.scale
+        };
+        if scale != self.sampler.settings().scale {
+            let settings = SamplerSettings {
+                scale,
+                ..self.wanted
+            };
+            self.sampler
+                .set_settings(settings, self.predictor.network().vocab());
+            let epoch = self.epoch;
+            self.void_speculation(epoch);
+        }
     }
 
     fn void_speculation(&mut self, epoch: u64) {

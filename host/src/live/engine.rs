@@ -8,7 +8,7 @@
 //! figures.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use midly::MidiMessage;
 use midly::live::{LiveEvent, SystemRealtime};
@@ -48,6 +48,9 @@ pub struct LiveStatus {
     pub last_out: AtomicU64,
     /// Grid steps that found no prediction ready.
     pub late_steps: AtomicU64,
+    /// The key followed (`--key follow`), as its index plus one (0: none
+    /// yet).
+    pub followed_key: AtomicU8,
     /// Whether the beat runs (an external clock may be stopped).
     pub running: AtomicBool,
     /// Asks the engine to end every note and go quiet.
@@ -311,6 +314,10 @@ impl Engine {
         status
             .late_steps
             .store(performer.late_steps(), Ordering::Relaxed);
+        status.followed_key.store(
+            performer.followed_key().map_or(0, |key| key.index() + 1),
+            Ordering::Relaxed,
+        );
         status
             .running
             .store(self.clock.running(), Ordering::Relaxed);

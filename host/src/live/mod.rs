@@ -28,9 +28,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use pianola_core::key::Key;
 use pianola_core::perform::{AnswerLength, Division, Mode, Performer, PerformerSettings};
 use pianola_core::predictor::Network;
-use pianola_core::sample::SamplerSettings;
+use pianola_core::sample::{SamplerSettings, parse_scale};
+use pianola_core::token::PitchClassSet;
 use pianola_core::token::Token;
 use rtrb::{Consumer, RingBuffer};
 
@@ -81,6 +83,10 @@ pub struct LiveArgs {
     /// The grid: 1/4, 1/8, 1/8t, 1/16 or 1/16t.
     #[arg(long, default_value = "1/8", value_parser = parse_division)]
     division: Division,
+    /// Keep to a key: `follow` (the key of what is played, estimated as it
+    /// goes), `off`, or a key or scale such as "A minor" or "D dorian".
+    #[arg(long, default_value = "off", value_parser = parse_key)]
+    key: KeyChoice,
     /// Softmax temperature (0: always the most likely token).
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
@@ -102,6 +108,25 @@ pub struct LiveArgs {
     /// Sampler seed [default: from the clock].
     #[arg(long)]
     seed: Option<u64>,
+}
+
+/// What `--key` asks for.
+#[derive(Clone, Debug, PartialEq)]
+enum KeyChoice {
+    Off,
+    Follow,
+    /// A fixed scale, with its name as the user wrote it.
+    Fixed(PitchClassSet, String),
+}
+
+fn parse_key(text: &str) -> Result<KeyChoice, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" => Ok(KeyChoice::Off),
+        "follow" => Ok(KeyChoice::Follow),
+        _ => parse_scale(text)
+            .map(|scale| KeyChoice::Fixed(scale, text.trim().to_string()))
+            .map_err(|e| format!("{e}; or `follow`, or `off`")),
+    }
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -194,17 +219,33 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
         },
         sampler: SamplerSettings {
             temperature: args.temperature.max(0.0),
+            scale: match &args.key {
+                KeyChoice::Fixed(scale, _) => Some(*scale),
+                KeyChoice::Off | KeyChoice::Follow => None,
+            },
+            follow_key: args.key == KeyChoice::Follow,
             ..SamplerSettings::default()
         },
         ..PerformerSettings::default()
     }
 }
 
-/// The status line: mode, tempo, window fill, last notes in and out.
-fn status_line(mode: Mode, status: &LiveStatus, window: usize) -> String {
+/// The status line: mode, tempo, key, window fill, last notes in and out.
+fn status_line(mode: Mode, key: &KeyChoice, status: &LiveStatus, window: usize) -> String {
     let tokens = status.tokens.load(Ordering::Relaxed);
+    let key = match key {
+        KeyChoice::Off => String::new(),
+        KeyChoice::Fixed(_, name) => format!(" · key {name}"),
+        KeyChoice::Follow => {
+            let followed = status.followed_key.load(Ordering::Relaxed);
+            match followed.checked_sub(1).and_then(Key::from_index) {
+                Some(key) => format!(" · key {key} (following)"),
+                None => " · key following".to_string(),
+            }
+        }
+    };
     format!(
-        "{} · {:.1} BPM{} · window {}/{} · in {} · out {} · late {}",
+        "{} · {:.1} BPM{}{key} · window {}/{} · in {} · out {} · late {}",
         mode.name(),
         status.tempo(),
         if status.running.load(Ordering::Relaxed) {
@@ -306,7 +347,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(50));
         drain(&mut record_out, &mut recorded);
         if show_status {
-            let line = status_line(args.mode, &status, window);
+            let line = status_line(args.mode, &args.key, &status, window);
             if line != last_line {
                 eprint!("\r{line}\x1b[K");
                 let _ = std::io::stderr().flush();
@@ -438,12 +479,24 @@ mod tests {
         status.tokens.store(140, Ordering::Relaxed);
         status.last_in.store(61, Ordering::Relaxed);
         status.running.store(true, Ordering::Relaxed);
-        let line = status_line(Mode::Respond, &status, 100);
+        let line = status_line(Mode::Respond, &KeyChoice::Off, &status, 100);
         assert_eq!(
             line,
             "respond · 96.5 BPM · window 100/100 · in C4 · out - · late 0"
         );
         status.running.store(false, Ordering::Relaxed);
-        assert!(status_line(Mode::Echo, &status, 100).contains("BPM (stopped)"));
+        assert!(status_line(Mode::Echo, &KeyChoice::Off, &status, 100).contains("BPM (stopped)"));
+        let follow = KeyChoice::Follow;
+        assert!(status_line(Mode::Echo, &follow, &status, 100).contains(" · key following ·"));
+        let a_minor = Key::parse("A minor").unwrap();
+        status
+            .followed_key
+            .store(a_minor.index() + 1, Ordering::Relaxed);
+        assert!(
+            status_line(Mode::Echo, &follow, &status, 100).contains(" · key A minor (following) ·")
+        );
+        let fixed = parse_key("D dorian").unwrap();
+        assert!(status_line(Mode::Echo, &fixed, &status, 100).contains(" · key D dorian ·"));
+        assert!(parse_key("H major").is_err());
     }
 }
