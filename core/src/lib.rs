@@ -11,6 +11,7 @@
 //! - [`weights`]: the self-describing weights file.
 //! - [`key`]: keys, their scales, and finding the key of a passage.
 //! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards).
+//! - [`voices`]: checking note streams for stuck and doubled notes.
 //! - [`perform`]: the live performer (real-time side and worker);
 //!   [`tempo`]: the tempo rule it and every host share.
 //! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
@@ -30,6 +31,7 @@ pub mod sample;
 pub mod tempo;
 pub mod token;
 pub mod vocab;
+pub mod voices;
 pub mod weights;
 
 pub use corpus::{Corpus, CorpusError, SkippedFile, Song};

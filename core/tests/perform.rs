@@ -8,6 +8,7 @@ use pianola_core::perform::{
     AnswerLength, Division, Mode, NoteEvent, Performer, PerformerSettings, Transport, Velocity,
     Worker,
 };
+use pianola_core::voices::VoiceCheck;
 use pianola_core::weights::{ModelFile, ModelInfo};
 use pianola_core::{Network, PitchClassSet, Token, Vocab};
 use proptest::prelude::*;
@@ -160,29 +161,27 @@ impl Host {
 /// Checks that every note-on has one note-off after it, none twice, and
 /// that nothing is left sounding.
 fn assert_paired(heard: &[Heard]) {
-    let mut sounding = std::collections::HashMap::new();
-    for h in heard {
-        match h.event {
-            NoteEvent::On { channel, key, .. } => {
-                let count = sounding.entry((channel, key)).or_insert(0);
-                assert_eq!(
-                    *count, 0,
-                    "note {key} struck twice without release at {}",
-                    h.at
-                );
-                *count += 1;
-            }
-            NoteEvent::Off { channel, key, .. } => {
-                let count = sounding.entry((channel, key)).or_insert(0);
-                assert_eq!(*count, 1, "note-off of {key} without note-on at {}", h.at);
-                *count -= 1;
-            }
-        }
-    }
-    assert!(
-        sounding.values().all(|&c| c == 0),
-        "left sounding: {sounding:?}"
+    let check = VoiceCheck::of(heard.iter().map(|h| match h.event {
+        NoteEvent::On { channel, key, .. } => (channel, key, true),
+        NoteEvent::Off { channel, key, .. } => (channel, key, false),
+    }));
+    let at = |faults: &[(usize, (u8, u8))]| -> Vec<(u64, (u8, u8))> {
+        faults
+            .iter()
+            .map(|&(i, voice)| (heard[i].at, voice))
+            .collect()
+    };
+    assert_eq!(
+        at(&check.struck_twice),
+        vec![],
+        "struck twice without release"
     );
+    assert_eq!(
+        at(&check.released_silent),
+        vec![],
+        "note-off without note-on"
+    );
+    assert_eq!(check.sounding, vec![], "left sounding");
 }
 
 fn settings(mode: Mode, division: Division) -> PerformerSettings {

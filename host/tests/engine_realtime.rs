@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use pianola_core::alloc_counter::{AllocCounter, allocations_in};
-use pianola_core::perform::{Performer, PerformerSettings};
+use pianola_core::perform::{NoteEvent, Performer, PerformerSettings};
 use pianola_core::predictor::Network;
+use pianola_core::voices::VoiceCheck;
 use pianola_host::live::clock::{Clock, ClockSource};
-use pianola_host::live::engine::{Engine, LiveStatus, Recorded};
+use pianola_host::live::engine::{Engine, LiveStatus, Recorded, note_event};
 use rtrb::RingBuffer;
 
 #[global_allocator]
@@ -101,15 +102,15 @@ fn note_ons(sent: &[(u64, Vec<u8>)]) -> usize {
 }
 
 fn sounding(sent: &[(u64, Vec<u8>)]) -> usize {
-    let mut keys = std::collections::HashSet::new();
-    for (_, b) in sent.iter().filter(|(_, b)| b.len() == 3) {
-        if b[0] & 0xF0 == 0x90 && b[2] > 0 {
-            keys.insert((b[0] & 0x0F, b[1]));
-        } else if b[0] & 0xF0 == 0x80 || b[0] & 0xF0 == 0x90 {
-            keys.remove(&(b[0] & 0x0F, b[1]));
-        }
-    }
-    keys.len()
+    VoiceCheck::of(
+        sent.iter()
+            .filter_map(|(_, bytes)| match note_event(0, bytes)? {
+                NoteEvent::On { channel, key, .. } => Some((channel, key, true)),
+                NoteEvent::Off { channel, key, .. } => Some((channel, key, false)),
+            }),
+    )
+    .sounding
+    .len()
 }
 
 #[test]

@@ -13,6 +13,9 @@ use jack::{
     AsyncClient, Client, ClientOptions, Control, MidiIn, MidiOut, Port, ProcessHandler,
     ProcessScope, RawMidi,
 };
+use pianola_core::perform::NoteEvent;
+use pianola_core::voices::VoiceCheck;
+use pianola_host::live::engine::note_event;
 
 /// Sample rate and period of the test server.
 pub const RATE: u32 = 48_000;
@@ -283,16 +286,11 @@ pub fn note_ons(heard: &[Heard]) -> Vec<(u64, u8)> {
 
 /// The (channel, key) voices still sounding after `heard`.
 pub fn sounding(heard: &[Heard]) -> Vec<(u8, u8)> {
-    let mut voices = Vec::new();
-    for h in heard.iter().filter(|h| h.bytes.len() == 3) {
-        let voice = (h.bytes[0] & 0x0F, h.bytes[1]);
-        match h.bytes[0] & 0xF0 {
-            0x90 if h.bytes[2] > 0 => voices.push(voice),
-            0x80 | 0x90 => voices.retain(|v| *v != voice),
-            _ => {}
-        }
-    }
-    voices
+    VoiceCheck::of(heard.iter().filter_map(|h| match note_event(0, &h.bytes)? {
+        NoteEvent::On { channel, key, .. } => Some((channel, key, true)),
+        NoteEvent::Off { channel, key, .. } => Some((channel, key, false)),
+    }))
+    .sounding
 }
 
 /// `pianola live` on the JACK backend between the test client's ports.
