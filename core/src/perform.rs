@@ -36,6 +36,7 @@
 //! [`Performer::all_notes_off`].
 
 mod timeline;
+mod view;
 mod worker;
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};

@@ -12,12 +12,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
+use pianola_core::midi_file::TimeSignature;
 use pianola_core::perform::{self, Performer, Transport as CoreTransport, WorkerThread};
 
+use activity::{Activity, ActivityWriter, BeatClock, Position};
+
+pub mod activity;
+pub mod capture;
+pub mod editor;
 mod model_slot;
 pub mod params;
 
-pub use model_slot::{ModelChoice, ModelSlot};
+pub use model_slot::{ModelChoice, ModelFacts, ModelSlot};
 pub use params::PianolaParams;
 
 /// The most player notes one block may bring; more are dropped.
@@ -39,10 +45,16 @@ pub struct Pianola {
     /// Note events the host refused (counted on the audio thread, reported
     /// once by the worker thread).
     refused_events: Arc<AtomicU64>,
+    /// What the editor shows and Capture writes, read off the audio thread.
+    activity: Activity,
+    /// The audio thread's end of `activity`.
+    activity_writer: ActivityWriter,
+    beat_clock: BeatClock,
 }
 
 impl Default for Pianola {
     fn default() -> Self {
+        let (activity, activity_writer) = Activity::new();
         Self {
             params: Arc::new(PianolaParams::default()),
             performer: None,
@@ -53,6 +65,9 @@ impl Default for Pianola {
             bypassed: false,
             all_notes_off_held: false,
             refused_events: Arc::new(AtomicU64::new(0)),
+            activity,
+            activity_writer,
+            beat_clock: BeatClock::default(),
         }
     }
 }
@@ -168,12 +183,19 @@ impl Plugin for Pianola {
     const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
     const INPUT_EVENT_CAPACITY: usize = INPUT_CAPACITY;
 
-    type Editor = ();
+    type Editor = editor::PianolaEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        Some(editor::PianolaEditor::new(
+            self.params.clone(),
+            self.activity.clone(),
+        ))
     }
 
     fn activate(
@@ -189,8 +211,10 @@ impl Plugin for Pianola {
             let (performer, worker) = Performer::new(network, settings, instance_seed());
             self.params.model.attach(worker.control());
             let refused = self.refused_events.clone();
+            let activity = self.activity.clone();
             let mut reported = false;
             self.worker = Some(worker.spawn_with_idle_chore(move || {
+                activity.collect();
                 let count = refused.load(Ordering::Relaxed);
                 if count > 0 && !reported {
                     reported = true;
@@ -244,6 +268,15 @@ impl Plugin for Pianola {
             }),
         };
 
+        let meter = TimeSignature {
+            numerator: host.time_sig_numerator.map_or(4, |n| n.clamp(1, 255) as u8),
+            denominator: host
+                .time_sig_denominator
+                .map_or(4, |d| d.clamp(1, 128) as u8),
+        };
+        let block = self.beat_clock.block(&transport, frames);
+        let writer = &mut self.activity_writer;
+
         // Output goes to the host in time order. Note-offs owed from before
         // this block (a reset or deactivation, bypass switching on) go out
         // at offset 0, before anything else.
@@ -274,7 +307,11 @@ impl Plugin for Pianola {
         if bypass {
             return ProcessStatus::KeepAlive;
         }
+        writer.player_notes(&block, &self.input);
+        let settings = self.params.performer_settings();
+        let input = &self.input;
         let mut send = |event| {
+            writer.performer_note(&block, event, input, settings.thru);
             if context.try_send_event(to_host(event)).is_err() {
                 refused.fetch_add(1, Ordering::Relaxed);
             }
@@ -286,11 +323,20 @@ impl Plugin for Pianola {
         }
         self.all_notes_off_held = all_notes_off;
 
-        let settings = self.params.performer_settings();
         if settings != *performer.settings() {
             performer.set_settings(settings, &mut send);
         }
-        performer.process(&transport, frames, &self.input, &mut send);
+        performer.process(&transport, frames, input, &mut send);
+
+        let end = block.beat_at(frames);
+        let step = settings.division.beats();
+        writer.prepared(performer.prepared(), (end / step).ceil() * step, step);
+        writer.position(Position {
+            beat: end,
+            bpm: pianola_core::tempo::host_bpm(transport.tempo),
+            meter,
+            playing: transport.playing,
+        });
         ProcessStatus::KeepAlive
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::{nice_error, nice_log};
@@ -33,6 +33,8 @@ pub struct ModelSlot {
 
 struct Inner {
     choice: Mutex<ModelChoice>,
+    /// The model playing now, in words.
+    playing: Mutex<ModelFacts>,
     /// The running worker, once the plugin is activated.
     worker: Mutex<Option<WorkerControl>>,
     /// Bumped by every load request; a load that finishes after a newer
@@ -44,17 +46,59 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The built-in model, ready to play.
-pub fn built_in_network() -> Arc<Network> {
-    let file = pianola_core::default_model::load().expect("the built-in model is checked by tests");
-    Arc::new(Network::new(&file).expect("the built-in model is a Pianola network"))
+/// What a model is, in words: its name and one line of what `pianola
+/// info` says of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelFacts {
+    /// The file's name, or "built-in model".
+    pub name: String,
+    /// Network, vocabulary, corpus and held-out cross-entropy.
+    pub summary: String,
 }
 
-/// Reads and checks a weights file.
-pub fn load_network(path: &Path) -> Result<Arc<Network>, String> {
+impl ModelFacts {
+    fn of(name: String, file: &ModelFile) -> Self {
+        let config = &file.params.config;
+        let corpus = &file.info.corpus;
+        let loss = file
+            .info
+            .training
+            .validation_loss
+            .map_or_else(|| "not measured".to_string(), |l| format!("{l:.3}"));
+        let summary = format!(
+            "LSTM {} × {} ({:?}) · {} tokens · corpus {} ({} songs) · held-out cross-entropy {loss}",
+            config.layers, config.hidden, config.arch, config.vocab_size, corpus.path, corpus.songs
+        );
+        Self { name, summary }
+    }
+}
+
+fn built_in_file() -> ModelFile {
+    pianola_core::default_model::load().expect("the built-in model is checked by tests")
+}
+
+/// The built-in model, ready to play.
+pub fn built_in_network() -> Arc<Network> {
+    Arc::new(Network::new(&built_in_file()).expect("the built-in model is a Pianola network"))
+}
+
+/// What the built-in model is (read once).
+pub fn built_in_facts() -> ModelFacts {
+    static FACTS: OnceLock<ModelFacts> = OnceLock::new();
+    FACTS
+        .get_or_init(|| ModelFacts::of("built-in model".to_string(), &built_in_file()))
+        .clone()
+}
+
+/// Reads and checks a weights file, and says what it is.
+fn load_network(path: &Path) -> Result<(Arc<Network>, ModelFacts), String> {
     let file = ModelFile::load(path).map_err(|e| e.to_string())?;
     let network = Network::new(&file).map_err(|e| e.to_string())?;
-    Ok(Arc::new(network))
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok((Arc::new(network), ModelFacts::of(name, &file)))
 }
 
 impl ModelSlot {
@@ -67,6 +111,7 @@ impl ModelSlot {
         Self {
             inner: Arc::new(Inner {
                 choice: Mutex::new(ModelChoice { path, status }),
+                playing: Mutex::new(built_in_facts()),
                 worker: Mutex::new(None),
                 requests: AtomicU64::new(0),
             }),
@@ -76,6 +121,12 @@ impl ModelSlot {
     /// The current choice and its status.
     pub fn choice(&self) -> ModelChoice {
         lock(&self.inner.choice).clone()
+    }
+
+    /// What the model playing now is (the built-in one until a file
+    /// loads).
+    pub fn playing(&self) -> ModelFacts {
+        lock(&self.inner.playing).clone()
     }
 
     /// Chooses a weights file (`None`: the built-in model) and loads it in
@@ -113,7 +164,7 @@ impl ModelSlot {
             .spawn(move || {
                 let loaded = match &path {
                     Some(path) => load_network(path),
-                    None => Ok(built_in_network()),
+                    None => Ok((built_in_network(), built_in_facts())),
                 };
                 if slot.inner.requests.load(Ordering::SeqCst) != request {
                     return;
@@ -123,8 +174,9 @@ impl ModelSlot {
                     |p| p.display().to_string(),
                 );
                 match loaded {
-                    Ok(network) => {
+                    Ok((network, facts)) => {
                         worker.swap_network(network);
+                        *lock(&slot.inner.playing) = facts;
                         slot.set_status(format!("playing {name}"));
                         nice_log!("Pianola: playing {name}");
                     }

@@ -7,6 +7,7 @@ use nice_plug::prelude::*;
 use pianola_core::perform::{AnswerLength, Division, Mode, PerformerSettings, Velocity};
 use pianola_core::sample::SamplerSettings;
 
+use crate::editor::EditorState;
 use crate::model_slot::ModelSlot;
 
 /// The *mode* parameter's value: the performer's [`Mode`].
@@ -92,6 +93,9 @@ pub struct PianolaParams {
     /// The weights file the user chose, and what became of it.
     #[persist = "model"]
     pub model: ModelSlot,
+    /// The editor's size and Capture's settings.
+    #[persist = "editor"]
+    pub editor: EditorState,
 
     /// The host's bypass: the input passes through, the performer is silent.
     #[id = "bypass"]
@@ -181,6 +185,7 @@ impl Default for PianolaParams {
         let default_model = std::env::var_os("PIANOLA_MODEL").map(PathBuf::from);
         Self {
             model: ModelSlot::new(default_model),
+            editor: EditorState::default(),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             mode: EnumParam::new("Mode", ModeChoice(performer.mode)),
             division: EnumParam::new("Division", DivisionChoice(performer.division)),

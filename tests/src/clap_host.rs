@@ -6,6 +6,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use clack_extensions::gui::{
+    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
+};
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
@@ -58,10 +61,30 @@ impl SharedHandler<'_> for TestHostShared {
     fn request_callback(&self) {}
 }
 
+/// The host's side of the `gui` extension (nice-plug opens a window only
+/// for hosts that have it): every request is granted and forgotten.
+impl HostGuiImpl for TestHostShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
+}
+
 impl HostHandlers for TestHost {
     type Shared<'a> = TestHostShared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostGui>();
+    }
 }
 
 /// A note the plugin sent, at an absolute sample since activation.
@@ -283,6 +306,59 @@ impl PluginUnderTest {
             .expect("flush_param is for an inactive plugin");
         self.params
             .flush(&mut handle, &events.as_input(), &mut out.as_output());
+    }
+
+    /// Opens the plugin's window embedded in the X11 window `parent`
+    /// (CLAP's `gui` extension, API `x11`), as a host does; returns the
+    /// size the plugin reports. The parent must outlive the window
+    /// ([`close_gui`](Self::close_gui)).
+    pub fn open_gui(&mut self, parent: u32) -> (u32, u32) {
+        let handle = self.instance.plugin_handle();
+        let gui: PluginGui = handle.get_extension().expect("the gui extension");
+        assert!(gui.is_api_supported(
+            &handle,
+            GuiConfiguration {
+                api_type: GuiApiType::X11,
+                is_floating: false,
+            }
+        ));
+        gui.create(
+            &handle,
+            GuiConfiguration {
+                api_type: GuiApiType::X11,
+                is_floating: false,
+            },
+        )
+        .expect("creating the plugin's window");
+        let GuiSize { width, height } = gui.get_size(&handle).expect("the window's size");
+        // SAFETY: the caller keeps `parent` until `close_gui`.
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent.into())) }
+            .expect("embedding the window");
+        gui.show(&handle).expect("showing the window");
+        (width, height)
+    }
+
+    /// Whether the plugin's window says it can be resized.
+    pub fn gui_can_resize(&mut self) -> bool {
+        let handle = self.instance.plugin_handle();
+        let gui: PluginGui = handle.get_extension().expect("the gui extension");
+        gui.can_resize(&handle)
+    }
+
+    /// Resizes the plugin's window, as a host does when its user drags it.
+    pub fn resize_gui(&mut self, width: u32, height: u32) {
+        let handle = self.instance.plugin_handle();
+        let gui: PluginGui = handle.get_extension().expect("the gui extension");
+        gui.set_size(&handle, GuiSize { width, height })
+            .expect("resizing the window");
+    }
+
+    /// Hides and destroys the plugin's window.
+    pub fn close_gui(&mut self) {
+        let handle = self.instance.plugin_handle();
+        let gui: PluginGui = handle.get_extension().expect("the gui extension");
+        gui.hide(&handle).expect("hiding the window");
+        gui.destroy(&handle);
     }
 
     /// The plugin's saved state.

@@ -12,3 +12,4 @@ pub fn reference_corpus() -> PathBuf {
 }
 
 pub mod clap_host;
+pub mod x11;

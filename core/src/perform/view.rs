@@ -1,0 +1,79 @@
+//! What the performer has prepared, for displays (the plugin's editor, a
+//! status line). Read on the real-time side without allocating; a display
+//! gets it through the caller's own lock-free channel.
+
+use super::Performer;
+use crate::token::Token;
+
+impl Performer {
+    /// The predictions ready for the coming steps, in the order they would
+    /// play if the window changes only by playing them: the first is for
+    /// the window as it is now, the next for the window after that token,
+    /// and so on, stopping at the first one not ready. Real-time safe.
+    pub fn prepared(&self) -> impl Iterator<Item = Token> + '_ {
+        let sent = self.sent;
+        (0..self.predictions.len() as u64).map_while(move |ahead| {
+            self.predictions
+                .iter()
+                .flatten()
+                .find(|(after, _)| *after == sent + ahead)
+                .map(|&(_, token)| token)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::perform::{NoteEvent, PerformerSettings, Transport};
+    use crate::predictor::Network;
+
+    #[test]
+    fn the_first_prepared_token_is_the_one_the_next_step_plays() {
+        let file = crate::default_model::load().unwrap();
+        let network = Arc::new(Network::new(&file).unwrap());
+        let settings = PerformerSettings::default();
+        let (mut performer, mut worker) = Performer::new(network, settings, 7);
+        let frames = 512u32;
+        let samples_per_beat = 24_000.0;
+        let mut steps_checked = 0;
+        let mut deepest = 0;
+        for block in 0..400u64 {
+            let transport = Transport {
+                sample_rate: 48_000.0,
+                tempo: Some(120.0),
+                playing: true,
+                position_beats: Some((block * u64::from(frames)) as f64 / samples_per_beat),
+                position_samples: Some((block * u64::from(frames)) as i64),
+            };
+            let player = [NoteEvent::On {
+                offset: 0,
+                channel: 0,
+                key: 60,
+                velocity: 100,
+            }];
+            let input: &[NoteEvent] = if block == 0 { &player } else { &[] };
+            worker.poll_all();
+            // A block of no frames only takes in what the worker sent.
+            performer.process(&transport, 0, &[], &mut |_| {});
+            let next = performer.prepared().next();
+            deepest = deepest.max(performer.prepared().count());
+            let mut keys = Vec::new();
+            performer.process(&transport, frames, input, &mut |event| {
+                if let NoteEvent::On { key, .. } = event {
+                    keys.push(key);
+                }
+            });
+            if !keys.is_empty() {
+                let expected = next.expect("a step played a prepared token");
+                let pitches = expected.pitches(settings.chord_octave);
+                assert_eq!(keys, pitches.as_slice(), "block {block}");
+                steps_checked += 1;
+            }
+        }
+        assert!(steps_checked >= 10, "{steps_checked} steps played");
+        assert!(deepest > 1, "the worker prepares more than one step ahead");
+    }
+}

@@ -1,0 +1,453 @@
+//! What the plugin heard and played, and what it has prepared, for the
+//! editor and for Capture.
+//!
+//! The audio thread writes ([`ActivityWriter`]): each note event into a
+//! bounded lock-free ring (rtrb), and the block's position, tempo, meter
+//! and prepared tokens into atomics. It never allocates, locks or waits: a
+//! full ring drops the event and counts it. Another thread (the
+//! performer's worker when idle, the editor before it draws) moves the ring
+//! into a bounded history ([`Activity::collect`]) that readers copy from.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use pianola_core::PitchClassSet;
+use pianola_core::Token;
+use pianola_core::midi_file::TimeSignature;
+use pianola_core::perform::{NoteEvent, Transport};
+use pianola_core::tempo::{host_bpm, samples_per_beat};
+use rtrb::{Consumer, Producer, RingBuffer};
+
+/// Note events the ring holds between two collections.
+const RING: usize = 4096;
+/// Note events the history keeps (the oldest go first).
+pub const HISTORY: usize = 65_536;
+/// Prepared tokens published per block.
+pub const PREPARED: usize = 8;
+
+/// Who played a note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The player (the plugin's note input).
+    Player,
+    /// Pianola (the performer's output, thru notes left out).
+    Pianola,
+}
+
+/// One note event, at a beat of the host's timeline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NoteRecord {
+    /// Quarter notes from the host's start (its own running count while the
+    /// transport is stopped).
+    pub beat: f64,
+    /// Who played it.
+    pub source: Source,
+    /// MIDI channel 0..=15.
+    pub channel: u8,
+    /// MIDI key.
+    pub key: u8,
+    /// The note-on's velocity; 0 for a note-off.
+    pub velocity: u8,
+}
+
+/// Where the host was at the end of the last block.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Position {
+    /// The beat at the end of the last block.
+    pub beat: f64,
+    /// The tempo in beats per minute.
+    pub bpm: f64,
+    /// The host's time signature (4/4 if it gives none).
+    pub meter: TimeSignature,
+    /// Whether the transport plays.
+    pub playing: bool,
+}
+
+impl Default for Position {
+    fn default() -> Self {
+        Self {
+            beat: 0.0,
+            bpm: pianola_core::tempo::host_bpm(None),
+            meter: TimeSignature {
+                numerator: 4,
+                denominator: 4,
+            },
+            playing: false,
+        }
+    }
+}
+
+/// A prepared token and the beat of the step it would play on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prepared {
+    /// The step's beat.
+    pub beat: f64,
+    /// The token.
+    pub token: Token,
+}
+
+/// The atomics both sides share.
+struct Shared {
+    beat: AtomicU64,
+    bpm: AtomicU64,
+    /// Numerator in the high byte, denominator in the low one.
+    meter: AtomicU32,
+    playing: AtomicBool,
+    next_step: AtomicU64,
+    step: AtomicU64,
+    /// Encoded tokens ([`encode`]); 0 ends the list.
+    prepared: [AtomicU32; PREPARED],
+    dropped: AtomicU64,
+}
+
+fn load_f64(cell: &AtomicU64) -> f64 {
+    f64::from_bits(cell.load(Ordering::Relaxed))
+}
+
+fn store_f64(cell: &AtomicU64, value: f64) {
+    cell.store(value.to_bits(), Ordering::Relaxed);
+}
+
+/// A token as one non-zero number: a note's pitch, or a chord's mask with
+/// bit 16 set.
+fn encode(token: Token) -> u32 {
+    match token {
+        Token::Note(pitch) => 0x1_0000 | u32::from(pitch),
+        Token::Chord(set) => 0x2_0000 | u32::from(set.mask()),
+    }
+}
+
+fn decode(code: u32) -> Option<Token> {
+    match code >> 16 {
+        1 => Some(Token::Note((code & 0x7F) as u8)),
+        2 => PitchClassSet::from_mask((code & 0xFFFF) as u16).map(Token::Chord),
+        _ => None,
+    }
+}
+
+/// The audio thread's end: real-time safe.
+pub struct ActivityWriter {
+    ring: Producer<NoteRecord>,
+    shared: Arc<Shared>,
+}
+
+impl ActivityWriter {
+    /// Records a note event; a full ring drops it (counted).
+    pub fn note(&mut self, record: NoteRecord) {
+        if self.ring.push(record).is_err() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes where the host is at the end of a block.
+    pub fn position(&mut self, position: Position) {
+        let s = &self.shared;
+        store_f64(&s.beat, position.beat);
+        store_f64(&s.bpm, position.bpm);
+        s.meter.store(
+            u32::from(position.meter.numerator) << 8 | u32::from(position.meter.denominator),
+            Ordering::Relaxed,
+        );
+        s.playing.store(position.playing, Ordering::Relaxed);
+    }
+
+    /// Publishes the prepared tokens: the first plays on the step at
+    /// `next_step`, each next one `step` beats later.
+    pub fn prepared(&mut self, tokens: impl Iterator<Item = Token>, next_step: f64, step: f64) {
+        let s = &self.shared;
+        store_f64(&s.next_step, next_step);
+        store_f64(&s.step, step);
+        let mut tokens = tokens.map(encode);
+        for cell in &s.prepared {
+            cell.store(tokens.next().unwrap_or(0), Ordering::Relaxed);
+        }
+    }
+}
+
+/// Where a block lies on the beat line the editor and Capture use: the
+/// host's beats while its transport plays, a running count otherwise.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Block {
+    /// The beat at the block's first sample.
+    pub beat: f64,
+    /// Samples per beat at the block's tempo.
+    pub samples_per_beat: f64,
+}
+
+impl Block {
+    /// The beat of the sample at `offset` in the block.
+    pub fn beat_at(&self, offset: u32) -> f64 {
+        self.beat + f64::from(offset) / self.samples_per_beat
+    }
+}
+
+/// Counts beats across blocks. Real-time safe.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BeatClock {
+    next: f64,
+}
+
+impl BeatClock {
+    /// Where the block of `frames` starting at `transport` lies; the next
+    /// block without a host position follows on from its end.
+    pub fn block(&mut self, transport: &Transport, frames: u32) -> Block {
+        let samples_per_beat = samples_per_beat(transport.sample_rate, host_bpm(transport.tempo));
+        let beat = match transport.position_beats {
+            Some(beat) if transport.playing => beat,
+            _ => self.next,
+        };
+        self.next = beat + f64::from(frames) / samples_per_beat;
+        Block {
+            beat,
+            samples_per_beat,
+        }
+    }
+}
+
+impl ActivityWriter {
+    /// Records the player's notes of a block.
+    pub fn player_notes(&mut self, block: &Block, input: &[NoteEvent]) {
+        for &event in input {
+            self.note(record(block, event, Source::Player));
+        }
+    }
+
+    /// Records a note the performer sent, unless it is one of the player's
+    /// notes passed through (`thru`): the same key, channel and offset as a
+    /// note in `input`.
+    pub fn performer_note(
+        &mut self,
+        block: &Block,
+        event: NoteEvent,
+        input: &[NoteEvent],
+        thru: bool,
+    ) {
+        let passed_through = thru && input.iter().any(|i| same_note(*i, event));
+        if !passed_through {
+            self.note(record(block, event, Source::Pianola));
+        }
+    }
+}
+
+fn same_note(a: NoteEvent, b: NoteEvent) -> bool {
+    let parts = |e: NoteEvent| match e {
+        NoteEvent::On {
+            offset,
+            channel,
+            key,
+            ..
+        } => (offset, channel, key, true),
+        NoteEvent::Off {
+            offset,
+            channel,
+            key,
+            ..
+        } => (offset, channel, key, false),
+    };
+    parts(a) == parts(b)
+}
+
+fn record(block: &Block, event: NoteEvent, source: Source) -> NoteRecord {
+    let (offset, channel, key, velocity) = match event {
+        NoteEvent::On {
+            offset,
+            channel,
+            key,
+            velocity,
+        } => (offset, channel, key, velocity),
+        NoteEvent::Off {
+            offset,
+            channel,
+            key,
+            ..
+        } => (offset, channel, key, 0),
+    };
+    NoteRecord {
+        beat: block.beat_at(offset),
+        source,
+        channel,
+        key,
+        velocity,
+    }
+}
+
+/// The readers' end; clones share it.
+#[derive(Clone)]
+pub struct Activity {
+    shared: Arc<Shared>,
+    history: Arc<Mutex<History>>,
+}
+
+struct History {
+    ring: Consumer<NoteRecord>,
+    notes: VecDeque<NoteRecord>,
+}
+
+impl Activity {
+    /// A new, empty activity and the writer for the audio thread.
+    pub fn new() -> (Activity, ActivityWriter) {
+        let (producer, consumer) = RingBuffer::new(RING);
+        let shared = Arc::new(Shared {
+            beat: AtomicU64::new(0f64.to_bits()),
+            bpm: AtomicU64::new(Position::default().bpm.to_bits()),
+            meter: AtomicU32::new(4 << 8 | 4),
+            playing: AtomicBool::new(false),
+            next_step: AtomicU64::new(0f64.to_bits()),
+            step: AtomicU64::new(0.5f64.to_bits()),
+            prepared: Default::default(),
+            dropped: AtomicU64::new(0),
+        });
+        let activity = Activity {
+            shared: shared.clone(),
+            history: Arc::new(Mutex::new(History {
+                ring: consumer,
+                notes: VecDeque::with_capacity(1024),
+            })),
+        };
+        (
+            activity,
+            ActivityWriter {
+                ring: producer,
+                shared,
+            },
+        )
+    }
+
+    fn history(&self) -> MutexGuard<'_, History> {
+        self.history.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves what the audio thread wrote into the history.
+    pub fn collect(&self) {
+        let mut history = self.history();
+        let History { ring, notes } = &mut *history;
+        while let Ok(record) = ring.pop() {
+            if notes.len() == HISTORY {
+                notes.pop_front();
+            }
+            notes.push_back(record);
+        }
+    }
+
+    /// The notes since `beat` in the current stretch of the timeline (a
+    /// relocation — the beat jumping back — ends the stretch), oldest
+    /// first. Collects first.
+    pub fn notes_since(&self, beat: f64) -> Vec<NoteRecord> {
+        self.collect();
+        let history = self.history();
+        let mut first = history.notes.len();
+        let mut later = f64::INFINITY;
+        for (i, note) in history.notes.iter().enumerate().rev() {
+            // A little slack: hosts round their positions.
+            if note.beat < beat || note.beat > later + 1e-3 {
+                break;
+            }
+            later = note.beat;
+            first = i;
+        }
+        history.notes.range(first..).copied().collect()
+    }
+
+    /// Where the host was at the end of the last block.
+    pub fn position(&self) -> Position {
+        let s = &self.shared;
+        let meter = s.meter.load(Ordering::Relaxed);
+        Position {
+            beat: load_f64(&s.beat),
+            bpm: load_f64(&s.bpm),
+            meter: TimeSignature {
+                numerator: (meter >> 8) as u8,
+                denominator: (meter & 0xFF) as u8,
+            },
+            playing: s.playing.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The prepared tokens and their steps.
+    pub fn prepared(&self) -> Vec<Prepared> {
+        let s = &self.shared;
+        let next_step = load_f64(&s.next_step);
+        let step = load_f64(&s.step);
+        s.prepared
+            .iter()
+            .map_while(|cell| decode(cell.load(Ordering::Relaxed)))
+            .enumerate()
+            .map(|(i, token)| Prepared {
+                beat: next_step + i as f64 * step,
+                token,
+            })
+            .collect()
+    }
+
+    /// Note events lost because the ring was full.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on(beat: f64, key: u8) -> NoteRecord {
+        NoteRecord {
+            beat,
+            source: Source::Player,
+            channel: 0,
+            key,
+            velocity: 100,
+        }
+    }
+
+    #[test]
+    fn tokens_cross_as_numbers() {
+        let chord = Token::Chord(PitchClassSet::from_mask(0b1001_0001).unwrap());
+        for token in [Token::Note(0), Token::Note(127), chord] {
+            assert_eq!(decode(encode(token)), Some(token));
+        }
+        assert_eq!(decode(0), None);
+    }
+
+    #[test]
+    fn notes_since_stops_at_a_relocation() {
+        let (activity, mut writer) = Activity::new();
+        for (beat, key) in [(10.0, 60), (11.0, 61), (2.0, 62), (3.0, 63), (4.0, 64)] {
+            writer.note(on(beat, key));
+        }
+        let keys = |notes: Vec<NoteRecord>| notes.iter().map(|n| n.key).collect::<Vec<_>>();
+        assert_eq!(keys(activity.notes_since(0.0)), [62, 63, 64]);
+        assert_eq!(keys(activity.notes_since(3.0)), [63, 64]);
+    }
+
+    #[test]
+    fn the_position_and_prepared_tokens_cross() {
+        let (activity, mut writer) = Activity::new();
+        let position = Position {
+            beat: 17.25,
+            bpm: 93.0,
+            meter: TimeSignature {
+                numerator: 7,
+                denominator: 8,
+            },
+            playing: true,
+        };
+        writer.position(position);
+        writer.prepared([Token::Note(60), Token::Note(62)].into_iter(), 18.0, 0.5);
+        assert_eq!(activity.position(), position);
+        let prepared = activity.prepared();
+        assert_eq!(prepared.len(), 2);
+        assert_eq!(prepared[1].beat, 18.5);
+        assert_eq!(prepared[1].token, Token::Note(62));
+    }
+
+    #[test]
+    fn a_full_ring_drops_and_counts() {
+        let (activity, mut writer) = Activity::new();
+        for i in 0..RING + 3 {
+            writer.note(on(i as f64, 60));
+        }
+        assert_eq!(activity.dropped(), 3);
+        assert_eq!(activity.notes_since(0.0).len(), RING);
+    }
+}

@@ -1,0 +1,72 @@
+//! Every parameter as a control, set through the host (automation and
+//! undo stay the host's).
+
+use nice_plug::prelude::{Param, ParamFlags, ParamPtr, ParamSetter, Params};
+
+use nice_plug_egui::widgets::ParamSlider;
+
+use crate::params::PianolaParams;
+
+/// Parameters with at most this many steps are a choice list.
+const MAX_LISTED_STEPS: usize = 16;
+
+/// The parameters, one row each, in their declared order (the host's
+/// bypass is the host's to show).
+pub fn show(ui: &mut egui::Ui, params: &PianolaParams, setter: &ParamSetter) {
+    ui.heading("Parameters");
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        egui::Grid::new("parameters")
+            .num_columns(2)
+            .striped(true)
+            .show(ui, |ui| {
+                for (_, ptr, _) in params.param_map() {
+                    // SAFETY: the pointers come from `params`, which outlives them.
+                    let flags = unsafe { ptr.flags() };
+                    if flags.intersects(ParamFlags::BYPASS | ParamFlags::HIDE_IN_GENERIC_UI) {
+                        continue;
+                    }
+                    // SAFETY: as above.
+                    unsafe {
+                        ui.label(ptr.name());
+                        match ptr {
+                            ParamPtr::FloatParam(p) => control(ui, &*p, setter),
+                            ParamPtr::IntParam(p) => control(ui, &*p, setter),
+                            ParamPtr::BoolParam(p) => control(ui, &*p, setter),
+                            ParamPtr::EnumParam(p) => control(ui, &*p, setter),
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+/// A list of every value for a parameter with few steps, a slider for the
+/// others.
+fn control<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
+    match param.step_count() {
+        Some(steps) if steps <= MAX_LISTED_STEPS => choice(ui, param, setter, steps),
+        _ => {
+            ui.add(ParamSlider::for_param(param, setter).with_width(140.0));
+        }
+    }
+}
+
+fn choice<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter, steps: usize) {
+    let current = param.unmodulated_normalized_value();
+    egui::ComboBox::from_id_salt(param.name())
+        .selected_text(param.to_string())
+        .width(140.0)
+        .show_ui(ui, |ui| {
+            for step in 0..=steps {
+                let normalized = step as f32 / steps as f32;
+                let text = param.normalized_value_to_string(normalized, true);
+                let selected = (current - normalized).abs() < 0.5 / steps as f32;
+                if ui.selectable_label(selected, text).clicked() && !selected {
+                    setter.begin_set_parameter(param);
+                    setter.set_parameter_normalized(param, normalized);
+                    setter.end_set_parameter(param);
+                }
+            }
+        });
+}

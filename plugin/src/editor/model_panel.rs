@@ -1,0 +1,68 @@
+//! The Model section: what plays, Load… (a file dialog drawn in egui) and
+//! Built-in, and what the last load did.
+
+use std::path::{Path, PathBuf};
+
+use egui_file::FileDialog;
+
+use crate::model_slot::ModelSlot;
+
+/// The section's own state: the open file dialog, if any.
+#[derive(Default)]
+pub struct ModelPanel {
+    dialog: Option<FileDialog>,
+}
+
+fn is_weights_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "safetensors")
+}
+
+impl ModelPanel {
+    /// Draws the section.
+    pub fn show(&mut self, ui: &mut egui::Ui, slot: &ModelSlot) {
+        let playing = slot.playing();
+        let choice = slot.choice();
+        ui.horizontal(|ui| {
+            ui.heading("Pianola");
+            ui.separator();
+            ui.strong(&playing.name);
+            if ui.button("Load…").clicked() {
+                let start = choice
+                    .path
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf)
+                    .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+                    .unwrap_or_default();
+                let mut dialog = FileDialog::open_file()
+                    .initial_path(start)
+                    .title("Load a Pianola model")
+                    .show_files_filter(Box::new(is_weights_file));
+                dialog.open();
+                self.dialog = Some(dialog);
+            }
+            if ui.button("Built-in").clicked() {
+                slot.choose(None);
+            }
+        });
+        ui.label(&playing.summary);
+        let failed = choice.status.starts_with("could not");
+        let status = egui::RichText::new(&choice.status);
+        ui.label(if failed {
+            status.color(ui.visuals().warn_fg_color)
+        } else {
+            status
+        });
+
+        if let Some(dialog) = &mut self.dialog {
+            if dialog.show(ui.ctx()).selected()
+                && let Some(path) = dialog.path()
+            {
+                slot.choose(Some(path.to_path_buf()));
+            }
+            if !dialog.visible() {
+                self.dialog = None;
+            }
+        }
+    }
+}

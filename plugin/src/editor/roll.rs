@@ -1,0 +1,181 @@
+//! A small piano roll: the last bars of the player's notes and Pianola's,
+//! the beat grid, the playhead, and the prepared tokens ahead of it.
+
+use egui::{self, Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind};
+
+use crate::activity::{Activity, NoteRecord, Source};
+use crate::params::PianolaParams;
+
+/// Bars shown before the playhead.
+const BARS_BEHIND: f64 = 2.0;
+/// Beats shown after it.
+const BEATS_AHEAD: f64 = 3.0;
+/// The fewest keys shown.
+const MIN_KEYS: u8 = 24;
+
+const PLAYER: Color32 = Color32::from_rgb(80, 160, 255);
+const PIANOLA: Color32 = Color32::from_rgb(255, 150, 60);
+const PREPARED: Color32 = Color32::from_rgb(255, 215, 160);
+
+/// A note as a span of beats.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Span {
+    /// Who played it.
+    pub source: Source,
+    /// MIDI key.
+    pub key: u8,
+    /// Where it starts.
+    pub start: f64,
+    /// Where it ends (`now` while it still sounds).
+    pub end: f64,
+}
+
+/// Pairs note-ons with their note-offs; notes still sounding end at `now`.
+pub fn spans(notes: &[NoteRecord], now: f64) -> Vec<Span> {
+    let mut open: Vec<(Source, u8, u8, f64)> = Vec::new();
+    let mut spans = Vec::new();
+    for note in notes {
+        let found = open
+            .iter()
+            .position(|&(s, c, k, _)| s == note.source && c == note.channel && k == note.key);
+        if let Some(i) = found {
+            let (source, _, key, start) = open.swap_remove(i);
+            spans.push(Span {
+                source,
+                key,
+                start,
+                end: note.beat,
+            });
+        }
+        if note.velocity > 0 {
+            open.push((note.source, note.channel, note.key, note.beat));
+        }
+    }
+    spans.extend(open.into_iter().map(|(source, _, key, start)| Span {
+        source,
+        key,
+        start,
+        end: now,
+    }));
+    spans
+}
+
+/// Draws the roll across the available width.
+pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
+    let position = activity.position();
+    let now = position.beat;
+    let bar = position.meter.quarters_per_bar();
+    let from = now - BARS_BEHIND * bar;
+    let to = now + BEATS_AHEAD;
+    let notes = activity.notes_since(from - 4.0 * bar);
+    let past = spans(&notes, now);
+    let chord_octave = params.chord_octave.value() as i8;
+    let ahead: Vec<(f64, u8)> = activity
+        .prepared()
+        .into_iter()
+        .filter(|p| p.beat < to)
+        .flat_map(|p| {
+            let pitches = p.token.pitches(chord_octave);
+            pitches
+                .as_slice()
+                .iter()
+                .map(|&k| (p.beat, k))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+
+    // The key range: every note shown, at least two octaves around C4.
+    let keys = past
+        .iter()
+        .filter(|s| s.end >= from)
+        .map(|s| s.key)
+        .chain(ahead.iter().map(|&(_, k)| k));
+    let (mut low, mut high) = keys.fold((u8::MAX, 0u8), |(lo, hi), k| (lo.min(k), hi.max(k)));
+    if low > high {
+        (low, high) = (60 - MIN_KEYS / 2, 60 + MIN_KEYS / 2);
+    }
+    while high - low < MIN_KEYS {
+        low = low.saturating_sub(1);
+        high = high.saturating_add(1).min(127);
+    }
+
+    let height = (ui.available_height() - 110.0).max(120.0);
+    let (response, painter) =
+        ui.allocate_painter(egui::vec2(ui.available_width(), height), Sense::hover());
+    let rect = response.rect;
+    painter.rect_filled(rect, 2.0, Color32::from_gray(24));
+    let x = |beat: f64| rect.left() + ((beat - from) / (to - from)) as f32 * rect.width();
+    let row = rect.height() / f32::from(high - low + 1);
+    let y = |key: u8| rect.bottom() - f32::from(key - low + 1) * row;
+
+    // The beat grid, bar lines brighter, bar numbers on top.
+    let mut beat = from.ceil();
+    while beat <= to {
+        let on_bar = (beat / bar).fract().abs() < 1e-9;
+        let gray = if on_bar { 80 } else { 45 };
+        painter.line_segment(
+            [
+                Pos2::new(x(beat), rect.top()),
+                Pos2::new(x(beat), rect.bottom()),
+            ],
+            Stroke::new(1.0, Color32::from_gray(gray)),
+        );
+        if on_bar && beat >= 0.0 {
+            painter.text(
+                Pos2::new(x(beat) + 3.0, rect.top() + 2.0),
+                Align2::LEFT_TOP,
+                format!("{}", (beat / bar).round() as i64 + 1),
+                FontId::proportional(11.0),
+                Color32::from_gray(140),
+            );
+        }
+        beat += 1.0;
+    }
+
+    let clip = |a: f64, b: f64| (a.max(from), b.min(to));
+    for span in past.iter().filter(|s| s.end >= from && s.start <= to) {
+        let (a, b) = clip(span.start, span.end);
+        let color = match span.source {
+            Source::Player => PLAYER,
+            Source::Pianola => PIANOLA,
+        };
+        let note = Rect::from_min_max(
+            Pos2::new(x(a), y(span.key)),
+            Pos2::new(x(b).max(x(a) + 2.0), y(span.key) + row - 1.0),
+        );
+        painter.rect_filled(note, 1.0, color);
+    }
+    let step_width = rect.width() / ((to - from) as f32) * 0.45;
+    for &(beat, key) in &ahead {
+        let note = Rect::from_min_size(
+            Pos2::new(x(beat), y(key)),
+            egui::vec2(step_width, (row - 1.0).max(1.0)),
+        );
+        painter.rect_stroke(note, 1.0, Stroke::new(1.5, PREPARED), StrokeKind::Inside);
+    }
+
+    painter.line_segment(
+        [
+            Pos2::new(x(now), rect.top()),
+            Pos2::new(x(now), rect.bottom()),
+        ],
+        Stroke::new(2.0, Color32::WHITE),
+    );
+
+    ui.horizontal(|ui| {
+        ui.colored_label(PLAYER, "you");
+        ui.colored_label(PIANOLA, "Pianola");
+        ui.colored_label(PREPARED, "prepared");
+        ui.label(format!(
+            "{:.1} BPM · {}/{} · {}",
+            position.bpm,
+            position.meter.numerator,
+            position.meter.denominator,
+            if position.playing {
+                "playing"
+            } else {
+                "stopped"
+            }
+        ));
+    });
+}

@@ -1,0 +1,126 @@
+//! The plugin's editor in a real X server: Xvfb (started here) with Mesa's
+//! software OpenGL, a parent window given through CLAP's `gui` extension,
+//! blocks playing while it is open (the debug bundle, where an allocation
+//! in `process()` aborts), screenshots of what it draws.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use pianola_tests::clap_host::{Input, PluginUnderTest, workspace_root};
+use pianola_tests::x11::{ParentWindow, Screenshot, Xvfb};
+
+/// The piano roll's colours (plugin/src/editor/roll.rs).
+const PLAYER: [u8; 3] = [80, 160, 255];
+const PIANOLA: [u8; 3] = [255, 150, 60];
+
+/// Where the screenshot goes for people to look at.
+fn screenshot_path() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("editor/pianola-editor.png")
+}
+
+/// Plays blocks (the transport rolling, `inputs` at absolute samples) and
+/// takes screenshots until `done` holds for one. The deadline only turns a
+/// window that never draws into a failure instead of a hang.
+fn play_until(
+    plugin: &mut PluginUnderTest,
+    parent: &ParentWindow,
+    inputs: &[(u64, Input)],
+    mut done: impl FnMut(&Screenshot) -> bool,
+) -> Screenshot {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let until = plugin.clock + 4096;
+        plugin.run_until(until, || 512, inputs);
+        let shot = parent.screenshot();
+        if done(&shot) {
+            return shot;
+        }
+        if Instant::now() > deadline {
+            let path = screenshot_path().with_file_name("failed.png");
+            shot.write_png(&path);
+            panic!(
+                "the editor never drew what was expected ({} colours; see {})",
+                shot.colours(),
+                path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A phrase from `start` samples on: a note every half beat.
+fn phrase(start: u64, samples_per_beat: f64) -> Vec<(u64, Input)> {
+    let mut inputs = Vec::new();
+    for (i, key) in [60u8, 64, 67, 72, 67, 64, 62, 65].into_iter().enumerate() {
+        let on = start + (i as f64 * 0.5 * samples_per_beat) as u64;
+        let off = on + (0.4 * samples_per_beat) as u64;
+        inputs.push((on, Input::NoteOn { key, velocity: 0.8 }));
+        inputs.push((off, Input::NoteOff { key }));
+    }
+    inputs.sort_by_key(|(at, _)| *at);
+    inputs
+}
+
+#[test]
+fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
+    let xvfb = Xvfb::start();
+    // SAFETY: set before the plugin is loaded, while this test's thread is
+    // the only one that reads the environment.
+    unsafe { std::env::set_var("DISPLAY", &xvfb.display) };
+
+    let mut plugin = PluginUnderTest::new();
+    plugin.activate(48_000.0, 512);
+    let parent = ParentWindow::new(&xvfb.display, 900, 600);
+    let size = plugin.open_gui(parent.id);
+    assert_eq!(size, (900, 600), "the default size");
+    assert!(plugin.gui_can_resize());
+
+    // The window draws: far more than the parent's one black colour.
+    let first = play_until(&mut plugin, &parent, &[], |shot| shot.colours() > 50);
+
+    // A parameter set through the host shows in the parameter list (the
+    // left panel, below the model section).
+    let panel = |shot: &Screenshot| shot.crop((0, 90), (380, 600));
+    let mode = plugin.param_id("Mode");
+    let at = plugin.clock;
+    let echo = [(
+        at,
+        Input::Param {
+            id: mode,
+            value: 2.0,
+        },
+    )];
+    play_until(&mut plugin, &parent, &echo, |shot| {
+        panel(shot) != panel(&first)
+    });
+    assert_eq!(plugin.param_value(mode), 2.0);
+
+    // Notes played show in the piano roll, the player's and Pianola's in
+    // their colours (none before).
+    let count = |shot: &Screenshot, colour: [u8; 3]| {
+        shot.crop((380, 110), (900, 470))
+            .rgb
+            .chunks_exact(3)
+            .filter(|p| *p == colour)
+            .count()
+    };
+    let before = parent.screenshot();
+    assert_eq!(count(&before, PLAYER), 0);
+    assert_eq!(count(&before, PIANOLA), 0);
+    let inputs = phrase(plugin.clock + 1000, plugin.samples_per_beat());
+    let playing = play_until(&mut plugin, &parent, &inputs, |shot| {
+        count(shot, PLAYER) > 400 && count(shot, PIANOLA) > 400
+    });
+    playing.write_png(&screenshot_path());
+
+    plugin.close_gui();
+    play_until(&mut plugin, &parent, &[], |shot| shot.colours() == 1);
+    // Opened again, it draws again.
+    plugin.open_gui(parent.id);
+    play_until(&mut plugin, &parent, &[], |shot| shot.colours() > 50);
+    plugin.close_gui();
+    plugin.deactivate();
+}
