@@ -8,7 +8,8 @@ use clap::Args;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::weights::ModelFile;
 use pianola_trainer::data::encode_song;
-use pianola_trainer::train::evaluate;
+use pianola_trainer::device;
+use pianola_trainer::train::evaluate_params;
 use serde_json::json;
 
 /// Arguments of `pianola info`.
@@ -34,9 +35,14 @@ pub struct EvalArgs {
     /// Score the token after every window starting this many tokens apart.
     #[arg(long, default_value_t = 1)]
     stride: usize,
-    /// Threads for the matrix products [default: all cores].
+    /// Threads for the matrix products on the CPU [default:
+    /// $RAYON_NUM_THREADS, else all cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// The device that evaluates: cpu, or cuda[:N] in a build with
+    /// `--features cuda`.
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -96,7 +102,7 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
 
 /// Runs `pianola eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
-    let mut file = load(&args.model)?;
+    let file = load(&args.model)?;
     let dir = args.corpus.clone().unwrap_or_else(default_corpus_dir);
     let corpus = Corpus::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
     let held_out = &file.info.corpus.validation_songs;
@@ -110,11 +116,11 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     if songs.is_empty() {
         bail!("the model records no held-out songs");
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // SAFETY: `pianola eval` starts no threads before this.
+    unsafe { device::set_threads(args.threads) };
+    let device = device::open(&args.device)?;
     let slices: Vec<&[u32]> = songs.iter().map(Vec::as_slice).collect();
-    let stats = evaluate(&mut file.params, &slices, args.stride, threads);
+    let stats = evaluate_params(&file.params, &slices, args.stride, &device)?;
     if stats.count == 0 {
         bail!("the held-out songs are shorter than the window");
     }

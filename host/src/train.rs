@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pianola_core::corpus::default_corpus_dir;
 use pianola_core::model::Arch;
 use pianola_core::weights::StoredDtype;
+use pianola_trainer::device;
 use pianola_trainer::optim::OptimizerKind;
 use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, csv_path, train};
 
@@ -93,9 +94,14 @@ pub struct TrainArgs {
     /// Clip the global gradient norm to this.
     #[arg(long, default_value_t = 5.0)]
     clip: f32,
-    /// Threads for the matrix products [default: all cores].
+    /// Threads for the matrix products on the CPU [default:
+    /// $RAYON_NUM_THREADS, else all cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// The device that trains: cpu, or cuda[:N] (cuda:0 is the first GPU)
+    /// in a build with `--features cuda`.
+    #[arg(long, default_value = "cpu")]
+    device: String,
     /// Validation windows start every this many tokens.
     #[arg(long, default_value_t = 10)]
     eval_stride: usize,
@@ -137,9 +143,10 @@ impl Progress for Bar {
 
 /// Runs `pianola train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // SAFETY: called before any thread is started (the Ctrl-C handler's
+    // comes later).
+    unsafe { device::set_threads(args.threads) };
+    let device = device::open(&args.device)?;
     let options = TrainOptions {
         corpus: args.corpus.clone().unwrap_or_else(default_corpus_dir),
         out: args.out.clone(),
@@ -169,7 +176,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         seed: args.seed,
         resume: args.resume.clone(),
         clip: args.clip,
-        threads,
+        device,
         eval_stride: args.eval_stride,
         validate_every: args.validate_every,
         dtype: if args.f32 {

@@ -1,63 +1,138 @@
-//! One training step (forward, backward, clipping, RMSprop) of the default
-//! network on a batch of 64 windows of 100 tokens, on one thread and on two.
+//! One training step (forward, backward, clipping, optimiser) of the hand
+//! trainer and the candle trainer side by side: the default network
+//! (2 × LSTM 256, embedding 64, 607 tokens, AdamW, dropout 0.5) at batch 16
+//! and 64, and the seed's size (3 × LSTM 512, 358 tokens, RMSprop, dropout
+//! 0.3) at batch 64, windows of 100 tokens.
+//!
+//! Threads come from `RAYON_NUM_THREADS` (default 1), for both trainers:
+//! run `RAYON_NUM_THREADS=1 cargo bench -p pianola-trainer --bench training`
+//! and again with 2.
 
 use std::hint::black_box;
 
+use candle_core::{DType, Device};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pianola_core::model::{Arch, ModelConfig};
+use pianola_trainer::hand;
 use pianola_trainer::init::initialise;
-use pianola_trainer::network::{Batch, Mode, Positions, Workspace, run_batch};
+use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+struct Case {
+    name: &'static str,
+    hidden: usize,
+    layers: usize,
+    vocab: usize,
+    windows: usize,
+    optimizer: OptimizerKind,
+    dropout: f32,
+}
+
+const STEPS: usize = 100;
+
+fn threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
 fn training_step(c: &mut Criterion) {
-    let config = ModelConfig {
-        arch: Arch::Pianola,
-        vocab_size: 358,
-        embed: 64,
-        hidden: 512,
-        layers: 3,
-        dense: 256,
-        window: 100,
-    };
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let mut params = initialise(config, &mut rng);
-    let (windows, steps) = (64, 100);
-    let inputs: Vec<u32> = (0..windows * steps)
-        .map(|i| (i * 31 % 358) as u32)
-        .collect();
-    let targets: Vec<u32> = (0..windows * steps)
-        .map(|i| (i * 17 % 358) as u32)
-        .collect();
-    let batch = Batch {
-        inputs: &inputs,
-        targets: &targets,
-        windows,
-        steps,
-    };
-    let mut grads = params.clone();
-    let mut optimizer = Optimizer::new(OptimizerKind::RmsProp, 1e-4, &params);
-    let mut ws = Workspace::default();
-    let mut group = c.benchmark_group("train_step_64x100_3x512");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements((windows * steps) as u64));
-    for threads in [1, 2] {
-        group.bench_function(format!("{threads}_threads"), |b| {
+    let threads = threads();
+    // SAFETY: criterion has started no threads yet.
+    unsafe { pianola_trainer::device::set_threads(Some(threads)) };
+    pianola_trainer::allocator::keep_buffers();
+    let cases = [
+        Case {
+            name: "2x256_b16",
+            hidden: 256,
+            layers: 2,
+            vocab: 607,
+            windows: 16,
+            optimizer: OptimizerKind::AdamW,
+            dropout: 0.5,
+        },
+        Case {
+            name: "2x256_b64",
+            hidden: 256,
+            layers: 2,
+            vocab: 607,
+            windows: 64,
+            optimizer: OptimizerKind::AdamW,
+            dropout: 0.5,
+        },
+        Case {
+            name: "3x512_b64",
+            hidden: 512,
+            layers: 3,
+            vocab: 358,
+            windows: 64,
+            optimizer: OptimizerKind::RmsProp,
+            dropout: 0.3,
+        },
+    ];
+    for case in cases {
+        let config = ModelConfig {
+            arch: Arch::Pianola,
+            vocab_size: case.vocab,
+            embed: 64,
+            hidden: case.hidden,
+            layers: case.layers,
+            dense: 256,
+            window: STEPS,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut params = initialise(config, &mut rng);
+        let n = case.windows * STEPS;
+        let inputs: Vec<u32> = (0..n).map(|i| (i * 31 % case.vocab) as u32).collect();
+        let targets: Vec<u32> = (0..n).map(|i| (i * 17 % case.vocab) as u32).collect();
+        let lr = 1e-4;
+
+        let mut group = c.benchmark_group(format!("train_step_{}", case.name));
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(n as u64));
+
+        let batch = Batch {
+            inputs: &inputs,
+            targets: &targets,
+            windows: case.windows,
+            steps: STEPS,
+        };
+        let mut grads = params.clone();
+        let mut optimizer = hand::optim::Optimizer::new(case.optimizer, lr, &params);
+        let mut ws = hand::Workspace::default();
+        group.bench_function(format!("hand_{threads}_threads"), |b| {
             b.iter(|| {
-                let mode = Mode::Train {
+                let mode = hand::Mode::Train {
                     grads: &mut grads,
-                    dropout: 0.3,
+                    dropout: case.dropout,
                     rng: &mut rng,
                 };
-                let stats = run_batch(&mut params, &batch, Positions::All, mode, &mut ws, threads);
-                clip_gradients(&mut grads, 5.0);
+                let stats =
+                    hand::run_batch(&mut params, &batch, Positions::All, mode, &mut ws, threads);
+                hand::optim::clip_gradients(&mut grads, 5.0);
                 optimizer.step(&mut params, &grads);
                 black_box(stats)
             })
         });
+
+        let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+        let vars = network.vars();
+        let mut optimizer = Optimizer::new(case.optimizer, f64::from(lr), vars.clone()).unwrap();
+        group.bench_function(format!("candle_{threads}_threads"), |b| {
+            b.iter(|| {
+                let mut step = network
+                    .gradients(&batch, Positions::All, case.dropout, &mut rng)
+                    .unwrap();
+                clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
+                optimizer.step(&step.grads).unwrap();
+                black_box(step.stats)
+            })
+        });
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, training_step);

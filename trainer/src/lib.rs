@@ -2,14 +2,19 @@
 //!
 //! - [`data`]: songs as vocabulary indices, the train/validation split,
 //!   windows and transposition.
-//! - [`network`]: the batched forward and backward passes ([`linalg`] holds
-//!   the matrix products, [`init`] the initial weights).
+//! - [`network`]: the network as a candle module ([`layers`] holds its
+//!   parts, [`init`] the initial weights), trained with candle's autograd.
 //! - [`optim`]: RMSprop, AdamW and gradient clipping.
+//! - [`device`]: which device trains (CPU, or CUDA with the `cuda` feature).
 //! - [`train`]: the training run and evaluation.
+//! - [`hand`]: the hand-written passes the candle network replaces.
 
+pub mod allocator;
 pub mod data;
+pub mod device;
+pub mod hand;
 pub mod init;
-pub mod linalg;
+pub mod layers;
 pub mod network;
 pub mod optim;
 pub mod train;

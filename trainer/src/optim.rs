@@ -1,6 +1,8 @@
-//! Optimisers and gradient clipping.
+//! Optimisers over candle [`Var`]s, and gradient clipping.
 
-use pianola_core::model::Params;
+use candle_core::backprop::GradStore;
+use candle_core::{Result, Tensor, Var};
+use candle_nn::{AdamW, Optimizer as _, ParamsAdamW};
 
 /// Which update rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,85 +23,112 @@ impl OptimizerKind {
     }
 }
 
-/// An optimiser's running state for one set of parameters.
-pub struct Optimizer {
-    kind: OptimizerKind,
-    learning_rate: f32,
-    first: Vec<Vec<f32>>,
-    second: Vec<Vec<f32>>,
-    steps: i32,
+/// An optimiser's running state for one set of weights.
+pub enum Optimizer {
+    /// RMSprop, written here (candle-nn has none).
+    RmsProp(RmsProp),
+    /// candle-nn's AdamW, twice: matrices decay, vectors do not.
+    AdamW {
+        /// Weights with two or more dimensions, decayed by 0.01.
+        matrices: Box<AdamW>,
+        /// Biases and other vectors, not decayed.
+        vectors: Box<AdamW>,
+    },
 }
 
 impl Optimizer {
-    /// A fresh optimiser for parameters shaped like `params`.
-    pub fn new(kind: OptimizerKind, learning_rate: f32, params: &Params) -> Self {
-        let zeros = || params.tensors.iter().map(|t| vec![0.0; t.len()]).collect();
-        Self {
-            kind,
-            learning_rate,
-            first: zeros(),
-            second: zeros(),
-            steps: 0,
-        }
+    /// A fresh optimiser for `vars`.
+    pub fn new(kind: OptimizerKind, learning_rate: f64, vars: Vec<Var>) -> Result<Self> {
+        Ok(match kind {
+            OptimizerKind::RmsProp => Optimizer::RmsProp(RmsProp::new(vars, learning_rate)?),
+            OptimizerKind::AdamW => {
+                let (matrices, vectors): (Vec<Var>, Vec<Var>) =
+                    vars.into_iter().partition(|v| v.rank() >= 2);
+                let params = |weight_decay| ParamsAdamW {
+                    lr: learning_rate,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    eps: 1e-8,
+                    weight_decay,
+                };
+                Optimizer::AdamW {
+                    matrices: Box::new(AdamW::new(matrices, params(0.01))?),
+                    vectors: Box::new(AdamW::new(vectors, params(0.0))?),
+                }
+            }
+        })
     }
 
-    /// Applies one update from `grads` to the trainable tensors of `params`.
-    pub fn step(&mut self, params: &mut Params, grads: &Params) {
-        self.steps += 1;
-        let lr = self.learning_rate;
-        let specs = params.specs().to_vec();
-        for (index, spec) in specs.iter().enumerate() {
-            if !spec.trainable {
-                continue;
-            }
-            let p = &mut params.tensors[index];
-            let g = &grads.tensors[index];
-            let s = &mut self.second[index];
-            match self.kind {
-                OptimizerKind::RmsProp => {
-                    for ((p, g), s) in p.iter_mut().zip(g).zip(s.iter_mut()) {
-                        *s = 0.9 * *s + 0.1 * g * g;
-                        *p -= lr * g / (s.sqrt() + 1e-7);
-                    }
-                }
-                OptimizerKind::AdamW => {
-                    let m = &mut self.first[index];
-                    let c1 = 1.0 - 0.9f32.powi(self.steps);
-                    let c2 = 1.0 - 0.999f32.powi(self.steps);
-                    let decay = if spec.shape.len() == 2 { 0.01 } else { 0.0 };
-                    for (((p, g), s), m) in p.iter_mut().zip(g).zip(s.iter_mut()).zip(m.iter_mut())
-                    {
-                        *m = 0.9 * *m + 0.1 * g;
-                        *s = 0.999 * *s + 0.001 * g * g;
-                        *p -= lr * ((*m / c1) / ((*s / c2).sqrt() + 1e-8) + decay * *p);
-                    }
-                }
+    /// Applies one update from `grads`.
+    pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+        match self {
+            Optimizer::RmsProp(r) => r.step(grads),
+            Optimizer::AdamW { matrices, vectors } => {
+                matrices.step(grads)?;
+                vectors.step(grads)
             }
         }
     }
 }
 
-/// Scales the trainable gradients down to a global L2 norm of at most
+/// RMSprop: `s ← ρ s + (1 − ρ) g²; w ← w − lr · g / (√s + ε)`.
+pub struct RmsProp {
+    vars: Vec<(Var, Tensor)>,
+    learning_rate: f64,
+}
+
+impl RmsProp {
+    const RHO: f64 = 0.9;
+    const EPSILON: f64 = 1e-7;
+
+    /// Zero mean squares for `vars`.
+    pub fn new(vars: Vec<Var>, learning_rate: f64) -> Result<Self> {
+        let vars = vars
+            .into_iter()
+            .map(|v| {
+                let zeros = v.as_tensor().zeros_like()?;
+                Ok((v, zeros))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            vars,
+            learning_rate,
+        })
+    }
+
+    /// Applies one update from `grads`.
+    pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+        for (var, square) in &mut self.vars {
+            let Some(g) = grads.get(var.as_tensor()) else {
+                continue;
+            };
+            *square = ((&*square * Self::RHO)? + (g.sqr()? * (1.0 - Self::RHO))?)?;
+            let step = (g / (square.sqrt()? + Self::EPSILON)?)?;
+            var.set(&(var.as_tensor() - (step * self.learning_rate)?)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Scales the gradients of `vars` down to a global L2 norm of at most
 /// `max_norm`; returns the norm before clipping.
-pub fn clip_gradients(grads: &mut Params, max_norm: f32) -> f32 {
-    let specs = grads.specs().to_vec();
-    let trainable = |i: usize| specs[i].trainable;
-    let norm = grads
-        .tensors
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| trainable(*i))
-        .flat_map(|(_, t)| t.iter())
-        .map(|g| f64::from(*g) * f64::from(*g))
-        .sum::<f64>()
-        .sqrt() as f32;
+pub fn clip_gradients(grads: &mut GradStore, vars: &[Var], max_norm: f32) -> Result<f32> {
+    let mut sum = 0.0f64;
+    for var in vars {
+        if let Some(g) = grads.get(var.as_tensor()) {
+            let squares = g.sqr()?.sum_all()?.to_dtype(candle_core::DType::F64)?;
+            sum += squares.to_scalar::<f64>()?;
+        }
+    }
+    let norm = sum.sqrt() as f32;
     if norm > max_norm && norm.is_finite() {
-        let scale = max_norm / norm;
-        for (i, t) in grads.tensors.iter_mut().enumerate() {
-            if trainable(i) {
-                t.iter_mut().for_each(|g| *g *= scale);
+        let scale = f64::from(max_norm / norm);
+        for var in vars {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                let scaled = (g * scale)?;
+                grads.insert(var.as_tensor(), scaled);
             }
         }
     }
-    norm
+    Ok(norm)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use candle_core::{DType, Device};
 use pianola_core::corpus::Corpus;
 use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_core::weights::{
@@ -21,7 +22,7 @@ use crate::data::{
     transposed_vocab,
 };
 use crate::init::initialise;
-use crate::network::{Batch, Mode, Positions, Stats, Workspace, run_batch};
+use crate::network::{Batch, Network, Positions, Stats};
 use crate::optim::{Optimizer, OptimizerKind, clip_gradients};
 
 /// Everything a training run is told.
@@ -66,8 +67,8 @@ pub struct TrainOptions {
     pub resume: Option<PathBuf>,
     /// Largest global gradient norm.
     pub clip: f32,
-    /// Threads for the matrix products.
-    pub threads: usize,
+    /// The device that trains.
+    pub device: Device,
     /// Evaluation windows start every this many tokens.
     pub eval_stride: usize,
     /// Validate (and checkpoint) at least this often, in seconds, besides
@@ -91,6 +92,9 @@ pub enum TrainError {
     /// The sizes are unusable, or the data too small.
     #[error("{0}")]
     Invalid(String),
+    /// The network failed on its device.
+    #[error("the network failed: {0}")]
+    Candle(#[from] candle_core::Error),
     /// Writing the loss curve failed.
     #[error("cannot write {path}")]
     Io {
@@ -154,6 +158,7 @@ pub fn train(
     progress: &mut dyn Progress,
 ) -> Result<TrainReport, TrainError> {
     let started = Instant::now();
+    crate::allocator::keep_buffers();
     let corpus = Corpus::read_dir(&options.corpus)?;
     if corpus.songs.len() < 2 {
         return Err(TrainError::Invalid(format!(
@@ -165,7 +170,7 @@ pub fn train(
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x7261_696e);
 
     // Sizes, vocabulary, split and weights: fresh, or from the resumed file.
-    let (vocab, mut params, validation_names, done_epochs, done_steps) = match &options.resume {
+    let (vocab, params, validation_names, done_epochs, done_steps) = match &options.resume {
         Some(path) => {
             let file = ModelFile::load(path)?;
             let names = file.info.corpus.validation_songs.clone();
@@ -232,9 +237,13 @@ pub fn train(
         Arch::Seed => (Positions::Last, 1),
     };
     let transposer = (options.transpose > 0).then(|| Transposer::new(&vocab, options.transpose));
-    let mut grads = params.clone();
-    let mut optimizer = Optimizer::new(options.optimizer, options.learning_rate, &params);
-    let mut workspace = Workspace::default();
+    let mut network = Network::new(&params, &options.device, DType::F32)?;
+    let vars = network.vars();
+    let mut optimizer = Optimizer::new(
+        options.optimizer,
+        f64::from(options.learning_rate),
+        vars.clone(),
+    )?;
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     let mut history = Vec::new();
     let mut best: Option<Stats> = None;
@@ -284,21 +293,10 @@ pub fn train(
                     windows: chunk.len(),
                     steps: config.window,
                 };
-                let mode = Mode::Train {
-                    grads: &mut grads,
-                    dropout: options.dropout,
-                    rng: &mut rng,
-                };
-                let stats = run_batch(
-                    &mut params,
-                    &batch,
-                    positions,
-                    mode,
-                    &mut workspace,
-                    options.threads,
-                );
-                clip_gradients(&mut grads, options.clip);
-                optimizer.step(&mut params, &grads);
+                let mut step = network.gradients(&batch, positions, options.dropout, &mut rng)?;
+                clip_gradients(&mut step.grads, &vars, options.clip)?;
+                optimizer.step(&step.grads)?;
+                let stats = step.stats;
                 steps += 1;
                 done_in_epoch += 1;
                 loss_sum += stats.loss();
@@ -312,12 +310,7 @@ pub fn train(
                 || done_in_epoch == batches.len()
                 || last_validation.elapsed().as_secs_f64() >= options.validate_every;
             if due && loss_count > 0 {
-                let validation = evaluate(
-                    &mut params,
-                    &validation_songs,
-                    options.eval_stride,
-                    options.threads,
-                );
+                let validation = evaluate(&mut network, &validation_songs, options.eval_stride)?;
                 let record = EpochRecord {
                     epoch: (epoch - 1) as f64 + done_in_epoch as f64 / batches.len() as f64,
                     steps,
@@ -330,7 +323,7 @@ pub fn train(
                 if improved {
                     best = Some(validation);
                     let file = model_file(
-                        &params,
+                        &network.params()?,
                         &vocab,
                         &corpus,
                         options,
@@ -361,10 +354,13 @@ pub fn train(
 /// Validation figures: for windows of `window` tokens starting every
 /// `stride` tokens, the prediction of the token after the window — the next
 /// token with a full context, the same task for both networks.
-pub fn evaluate(params: &mut Params, songs: &[&[u32]], stride: usize, threads: usize) -> Stats {
-    let window = params.config.window;
+pub fn evaluate(
+    network: &mut Network,
+    songs: &[&[u32]],
+    stride: usize,
+) -> Result<Stats, candle_core::Error> {
+    let window = network.config().window;
     let windows = evaluation_windows(songs, window, stride);
-    let mut workspace = Workspace::default();
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     let mut stats = Stats::default();
     for chunk in windows.chunks(64) {
@@ -375,17 +371,20 @@ pub fn evaluate(params: &mut Params, songs: &[&[u32]], stride: usize, threads: u
             windows: chunk.len(),
             steps: window,
         };
-        let mode: Mode<ChaCha8Rng> = Mode::Eval;
-        stats.add(run_batch(
-            params,
-            &batch,
-            Positions::Last,
-            mode,
-            &mut workspace,
-            threads,
-        ));
+        stats.add(network.evaluate(&batch, Positions::Last)?.stats);
     }
-    stats
+    Ok(stats)
+}
+
+/// [`evaluate`] for a weights file's parameters, on `device`.
+pub fn evaluate_params(
+    params: &Params,
+    songs: &[&[u32]],
+    stride: usize,
+    device: &Device,
+) -> Result<Stats, candle_core::Error> {
+    let mut network = Network::new(params, device, DType::F32)?;
+    evaluate(&mut network, songs, stride)
 }
 
 fn model_file(

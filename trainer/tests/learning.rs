@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use candle_core::{DType, Device};
 use pianola_core::model::{Arch, ModelConfig};
 use pianola_core::weights::{ModelFile, StoredDtype};
 use pianola_trainer::init::initialise;
-use pianola_trainer::network::{Batch, Mode, Positions, Workspace, run_batch};
+use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
 use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, train};
 use rand::SeedableRng;
@@ -26,7 +27,8 @@ fn a_tiny_model_memorises_a_short_sequence() {
             window: 12,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let mut params = initialise(config, &mut rng);
+        let params = initialise(config, &mut rng);
+        let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
         let sequence = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2];
         let batch = Batch {
             inputs: &sequence[..12],
@@ -34,21 +36,18 @@ fn a_tiny_model_memorises_a_short_sequence() {
             windows: 1,
             steps: 12,
         };
-        let mut grads = params.clone();
-        let mut optimizer = Optimizer::new(kind, 0.01, &params);
-        let mut ws = Workspace::default();
+        let vars = network.vars();
+        let mut optimizer = Optimizer::new(kind, 0.01, vars.clone()).unwrap();
         let mut first = None;
         let mut last = 0.0;
         for _ in 0..300 {
-            let mode = Mode::Train {
-                grads: &mut grads,
-                dropout: 0.0,
-                rng: &mut rng,
-            };
-            last = run_batch(&mut params, &batch, Positions::All, mode, &mut ws, 1).loss();
+            let mut step = network
+                .gradients(&batch, Positions::All, 0.0, &mut rng)
+                .unwrap();
+            last = step.stats.loss();
             first.get_or_insert(last);
-            clip_gradients(&mut grads, 5.0);
-            optimizer.step(&mut params, &grads);
+            clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
+            optimizer.step(&step.grads).unwrap();
         }
         assert!(first.unwrap() > 1.5, "{kind:?}: started at {first:?}");
         assert!(last < 0.05, "{kind:?}: loss still {last} after 300 steps");
@@ -93,7 +92,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         seed: 1,
         resume: None,
         clip: 5.0,
-        threads: 1,
+        device: Device::Cpu,
         eval_stride: 4,
         validate_every: 1e9,
         dtype: StoredDtype::F16,

@@ -1,13 +1,14 @@
-//! Inference in core, one token at a time, against the trainer's batched
-//! forward pass over the same context.
+//! Inference in core, one token at a time, against the trainer's candle
+//! network's forward pass over the same context.
 
 use std::sync::Arc;
 
+use candle_core::{DType, Device};
 use pianola_core::model::{Arch, ModelConfig};
 use pianola_core::weights::{ModelFile, ModelInfo, StoredDtype};
 use pianola_core::{Network, Predictor, Token, Vocab};
 use pianola_trainer::init::initialise;
-use pianola_trainer::network::{Batch, Mode, Positions, Workspace, run_batch};
+use pianola_trainer::network::{self, Batch, Positions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -35,7 +36,7 @@ fn model(window: usize) -> ModelFile {
 
 /// The trainer's logits after `context`, from a zero state.
 fn reference_logits(file: &ModelFile, context: &[u32]) -> Vec<f32> {
-    let mut params = file.params.clone();
+    let mut network = network::Network::new(&file.params, &Device::Cpu, DType::F32).unwrap();
     let targets = vec![0; context.len()];
     let batch = Batch {
         inputs: context,
@@ -43,10 +44,7 @@ fn reference_logits(file: &ModelFile, context: &[u32]) -> Vec<f32> {
         windows: 1,
         steps: context.len(),
     };
-    let mut ws = Workspace::default();
-    let mode: Mode<ChaCha8Rng> = Mode::Eval;
-    run_batch(&mut params, &batch, Positions::Last, mode, &mut ws, 1);
-    ws.logits().to_vec()
+    network.evaluate(&batch, Positions::Last).unwrap().logits
 }
 
 #[test]

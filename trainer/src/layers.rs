@@ -1,0 +1,163 @@
+//! The network's building blocks as candle modules: a dense layer, an LSTM
+//! layer, batch normalisation and dropout masks. Weights are [`Var`]s, so
+//! candle's autograd gives their gradients.
+
+use candle_core::{D, DType, Device, Result, Tensor, Var};
+use rand::Rng;
+
+/// Keras' default batch-normalisation epsilon and momentum (the seed's).
+const NORM_EPSILON: f64 = 1e-3;
+const NORM_MOMENTUM: f32 = 0.99;
+
+/// A trainable tensor made from row-major `f32` values.
+pub fn var(values: &[f32], shape: &[usize], dtype: DType, device: &Device) -> Result<Var> {
+    let tensor = Tensor::from_slice(values, shape, device)?.to_dtype(dtype)?;
+    Var::from_tensor(&tensor)
+}
+
+/// A tensor's values as row-major `f32`.
+pub fn values(tensor: &Tensor) -> Result<Vec<f32>> {
+    tensor.to_dtype(DType::F32)?.flatten_all()?.to_vec1()
+}
+
+/// The tensor a forward pass uses for a weight: tracked for gradients in
+/// training, detached (no graph) otherwise.
+pub fn weight(var: &Var, training: bool) -> Tensor {
+    if training {
+        var.as_tensor().clone()
+    } else {
+        var.as_tensor().detach()
+    }
+}
+
+/// `y = x · Wᵀ + b`.
+pub struct Linear {
+    /// [out, in].
+    pub weight: Var,
+    /// [out].
+    pub bias: Var,
+}
+
+impl Linear {
+    /// Applies the layer to `x` [rows, in].
+    pub fn forward(&self, x: &Tensor, training: bool) -> Result<Tensor> {
+        let w = weight(&self.weight, training);
+        x.matmul(&w.t()?)?
+            .broadcast_add(&weight(&self.bias, training))
+    }
+}
+
+/// One LSTM layer, PyTorch-shaped, gates in the order input, forget, cell,
+/// output, with one bias (the sum of PyTorch's two).
+pub struct Lstm {
+    /// [4H, in].
+    pub weight_ih: Var,
+    /// [4H, H].
+    pub weight_hh: Var,
+    /// [4H].
+    pub bias: Var,
+}
+
+impl Lstm {
+    /// Runs the layer over a sequence from a zero state: `inputs[t]` is
+    /// step `t` [batch, in]; returns the hidden output of every step.
+    ///
+    /// Steps are separate tensors, never slices of one [B, T, ·] tensor:
+    /// the backward pass of a slice pads its gradient to the full size,
+    /// which would make backpropagation quadratic in the window. The input
+    /// and the previous output go through one product per step, with the two
+    /// weight matrices joined once per call.
+    pub fn forward(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        let w_ih = weight(&self.weight_ih, training);
+        let w_hh = weight(&self.weight_hh, training);
+        let bias = weight(&self.bias, training);
+        let hidden = w_hh.dim(1)?;
+        let joined = Tensor::cat(&[&w_ih, &w_hh], 1)?.t()?;
+        let input_only = w_ih.t()?;
+        let mut outputs: Vec<Tensor> = Vec::with_capacity(inputs.len());
+        let mut cell: Option<Tensor> = None;
+        for x in inputs {
+            let gates = match outputs.last() {
+                Some(previous) => Tensor::cat(&[x, previous], 1)?.matmul(&joined)?,
+                None => x.matmul(&input_only)?,
+            };
+            let gates = gates.broadcast_add(&bias)?;
+            let sig = candle_nn::ops::sigmoid(&gates)?;
+            let i = sig.narrow(1, 0, hidden)?;
+            let f = sig.narrow(1, hidden, hidden)?;
+            let o = sig.narrow(1, 3 * hidden, hidden)?;
+            let g = gates.narrow(1, 2 * hidden, hidden)?.tanh()?;
+            let c = match &cell {
+                Some(previous) => ((f * previous)? + (i * g)?)?,
+                None => (i * g)?,
+            };
+            outputs.push((o * c.tanh()?)?);
+            cell = Some(c);
+        }
+        Ok(outputs)
+    }
+}
+
+/// Batch normalisation over rows, with running statistics kept outside
+/// autograd (they are not trained).
+pub struct BatchNorm {
+    /// Scale [width].
+    pub weight: Var,
+    /// Shift [width].
+    pub bias: Var,
+    /// Running mean, updated in training.
+    pub running_mean: Vec<f32>,
+    /// Running (biased) variance, updated in training.
+    pub running_var: Vec<f32>,
+}
+
+impl BatchNorm {
+    /// Normalises `x` [rows, width]: by the batch's statistics in training
+    /// (updating the running ones), by the running ones otherwise.
+    pub fn forward(&mut self, x: &Tensor, training: bool) -> Result<Tensor> {
+        let (mean, var) = if training {
+            let mean = x.mean_keepdim(0)?;
+            let centred = x.broadcast_sub(&mean)?;
+            let var = centred.sqr()?.mean_keepdim(0)?;
+            update_running(&mut self.running_mean, &values(&mean)?);
+            update_running(&mut self.running_var, &values(&var)?);
+            (mean, var)
+        } else {
+            let width = self.running_mean.len();
+            let constant =
+                |v: &[f32]| Tensor::from_slice(v, (1, width), x.device())?.to_dtype(x.dtype());
+            (constant(&self.running_mean)?, constant(&self.running_var)?)
+        };
+        let inv_std = (var + NORM_EPSILON)?.sqrt()?.recip()?;
+        let normalised = x.broadcast_sub(&mean)?.broadcast_mul(&inv_std)?;
+        normalised
+            .broadcast_mul(&weight(&self.weight, training))?
+            .broadcast_add(&weight(&self.bias, training))
+    }
+}
+
+fn update_running(running: &mut [f32], batch: &[f32]) {
+    for (r, b) in running.iter_mut().zip(batch) {
+        *r = NORM_MOMENTUM * *r + (1.0 - NORM_MOMENTUM) * b;
+    }
+}
+
+/// A dropout mask of `len` scales (0 with probability `p`, else
+/// 1 / (1 − p)), drawn one uniform number per element in order.
+pub fn dropout_mask(rng: &mut impl Rng, len: usize, p: f32) -> Vec<f32> {
+    let keep = 1.0 / (1.0 - p);
+    (0..len)
+        .map(|_| if rng.random::<f32>() < p { 0.0 } else { keep })
+        .collect()
+}
+
+/// The mean softmax cross-entropy of `logits` [rows, vocab] against
+/// `targets` [rows] (u32).
+pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
+    // The row maximum only keeps exp() in range; it cancels in the loss.
+    let max = logits.max_keepdim(D::Minus1)?.detach();
+    let shifted = logits.broadcast_sub(&max)?;
+    let log_sum = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
+    let target = shifted.gather(&targets.unsqueeze(1)?, 1)?;
+    (log_sum - target)?.mean_all()
+}
