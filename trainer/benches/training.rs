@@ -1,11 +1,10 @@
-//! One training step (forward, backward, clipping, optimiser) of the hand
-//! trainer and the candle trainer side by side: the default network
+//! One training step (forward, backward, clipping, optimiser) of the candle
+//! trainer: the default network
 //! (2 × LSTM 256, embedding 64, 607 tokens, AdamW, dropout 0.5) at batch 16
 //! and 64, and the seed's size (3 × LSTM 512, 358 tokens, RMSprop, dropout
 //! 0.3) at batch 64, windows of 100 tokens.
 //!
-//! Threads come from `RAYON_NUM_THREADS` (default 1), for both trainers:
-//! run `RAYON_NUM_THREADS=1 cargo bench -p pianola-trainer --bench training`
+//! Threads come from `RAYON_NUM_THREADS` (default 1): run `RAYON_NUM_THREADS=1 cargo bench -p pianola-trainer --bench training`
 //! and again with 2.
 
 use std::hint::black_box;
@@ -13,7 +12,6 @@ use std::hint::black_box;
 use candle_core::{DType, Device};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pianola_core::model::{Arch, ModelConfig};
-use pianola_trainer::hand;
 use pianola_trainer::init::initialise;
 use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
@@ -84,11 +82,10 @@ fn training_step(c: &mut Criterion) {
             window: STEPS,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let mut params = initialise(config, &mut rng);
+        let params = initialise(config, &mut rng);
         let n = case.windows * STEPS;
         let inputs: Vec<u32> = (0..n).map(|i| (i * 31 % case.vocab) as u32).collect();
         let targets: Vec<u32> = (0..n).map(|i| (i * 17 % case.vocab) as u32).collect();
-        let lr = 1e-4;
 
         let mut group = c.benchmark_group(format!("train_step_{}", case.name));
         group.sample_size(10);
@@ -100,28 +97,10 @@ fn training_step(c: &mut Criterion) {
             windows: case.windows,
             steps: STEPS,
         };
-        let mut grads = params.clone();
-        let mut optimizer = hand::optim::Optimizer::new(case.optimizer, lr, &params);
-        let mut ws = hand::Workspace::default();
-        group.bench_function(format!("hand_{threads}_threads"), |b| {
-            b.iter(|| {
-                let mode = hand::Mode::Train {
-                    grads: &mut grads,
-                    dropout: case.dropout,
-                    rng: &mut rng,
-                };
-                let stats =
-                    hand::run_batch(&mut params, &batch, Positions::All, mode, &mut ws, threads);
-                hand::optim::clip_gradients(&mut grads, 5.0);
-                optimizer.step(&mut params, &grads);
-                black_box(stats)
-            })
-        });
-
         let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
         let vars = network.vars();
-        let mut optimizer = Optimizer::new(case.optimizer, f64::from(lr), vars.clone()).unwrap();
-        group.bench_function(format!("candle_{threads}_threads"), |b| {
+        let mut optimizer = Optimizer::new(case.optimizer, 1e-4, vars.clone()).unwrap();
+        group.bench_function(format!("{threads}_threads"), |b| {
             b.iter(|| {
                 let mut step = network
                     .gradients(&batch, Positions::All, case.dropout, &mut rng)

@@ -7,12 +7,10 @@
 //! - [`optim`]: RMSprop, AdamW and gradient clipping.
 //! - [`device`]: which device trains (CPU, or CUDA with the `cuda` feature).
 //! - [`train`]: the training run and evaluation.
-//! - [`hand`]: the hand-written passes the candle network replaces.
 
 pub mod allocator;
 pub mod data;
 pub mod device;
-pub mod hand;
 pub mod init;
 pub mod layers;
 pub mod network;
