@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
+use pianola_core::key::Key;
 use pianola_core::perform::{AnswerLength, Division, Mode, PerformerSettings, Velocity};
 use pianola_core::sample::SamplerSettings;
 
@@ -85,6 +86,60 @@ impl Enum for DivisionChoice {
     }
 }
 
+/// The *key* parameter's value: play in any key, follow the player's key,
+/// or keep to a fixed major or minor key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// Any key.
+    Off,
+    /// The key of what is played, estimated as it goes.
+    Follow,
+    /// This key.
+    Fixed(Key),
+}
+
+/// The key parameter's titles: Off, Follow, then the 24 keys (majors first).
+const KEY_TITLES: [&str; 26] = [
+    "Off", "Follow", "C major", "C# major", "D major", "E- major", "E major", "F major",
+    "F# major", "G major", "G# major", "A major", "B- major", "B major", "C minor", "C# minor",
+    "D minor", "E- minor", "E minor", "F minor", "F# minor", "G minor", "G# minor", "A minor",
+    "B- minor", "B minor",
+];
+/// The key parameter's saved ids.
+const KEY_IDS: [&str; 26] = [
+    "off", "follow", "c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b", "cm", "c#m",
+    "dm", "e-m", "em", "fm", "f#m", "gm", "g#m", "am", "b-m", "bm",
+];
+
+impl Enum for KeyChoice {
+    fn variants() -> &'static [&'static str] {
+        &KEY_TITLES
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        Some(&KEY_IDS)
+    }
+
+    fn to_index(self) -> usize {
+        match self {
+            KeyChoice::Off => 0,
+            KeyChoice::Follow => 1,
+            KeyChoice::Fixed(key) => 2 + usize::from(key.index()),
+        }
+    }
+
+    fn from_index(index: usize) -> Self {
+        match index {
+            1 => KeyChoice::Follow,
+            _ => index
+                .checked_sub(2)
+                .and_then(|k| u8::try_from(k).ok())
+                .and_then(Key::from_index)
+                .map_or(KeyChoice::Off, KeyChoice::Fixed),
+        }
+    }
+}
+
 /// Every parameter, plus the persisted model choice. A user weights file
 /// comes from the saved state, or at first from the `PIANOLA_MODEL`
 /// environment variable.
@@ -106,6 +161,10 @@ pub struct PianolaParams {
     /// The grid.
     #[id = "division"]
     pub division: EnumParam<DivisionChoice>,
+
+    /// Keep to a key: off, follow the player's, or a fixed one.
+    #[id = "key"]
+    pub key: EnumParam<KeyChoice>,
     /// The share of a step a note sounds.
     #[id = "gate"]
     pub gate: FloatParam,
@@ -189,6 +248,7 @@ impl Default for PianolaParams {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             mode: EnumParam::new("Mode", ModeChoice(performer.mode)),
             division: EnumParam::new("Division", DivisionChoice(performer.division)),
+            key: EnumParam::new("Key", KeyChoice::Off),
             gate: FloatParam::new(
                 "Gate",
                 performer.gate as f32,
@@ -276,6 +336,11 @@ impl PianolaParams {
             sampler: SamplerSettings {
                 temperature: self.temperature.value(),
                 top_k: self.top_k.value().max(0) as usize,
+                scale: match self.key.value() {
+                    KeyChoice::Fixed(key) => Some(key.scale()),
+                    KeyChoice::Off | KeyChoice::Follow => None,
+                },
+                follow_key: self.key.value() == KeyChoice::Follow,
                 ..SamplerSettings::default()
             },
         }
@@ -303,6 +368,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_key_parameter_names_every_key_as_core_does() {
+        for key in Key::all() {
+            let choice = KeyChoice::Fixed(key);
+            assert_eq!(KeyChoice::variants()[choice.to_index()], key.to_string());
+            assert_eq!(KeyChoice::from_index(choice.to_index()), choice);
+        }
+        assert_eq!(KeyChoice::from_index(0), KeyChoice::Off);
+        assert_eq!(KeyChoice::from_index(1), KeyChoice::Follow);
+        assert_eq!(KeyChoice::from_index(99), KeyChoice::Off);
     }
 
     #[test]

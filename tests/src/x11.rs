@@ -12,9 +12,12 @@ use x11rb::protocol::xproto::{
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 
-/// An Xvfb server; it stops when dropped.
+/// An Xvfb server. It stops when the test process ends, not when dropped:
+/// the plugin's own X connection lives as long as the plugin library, and
+/// a server that goes away under it makes Xlib end the whole process.
 pub struct Xvfb {
-    child: Child,
+    /// A shell that runs the server until the test process is gone.
+    _watch: Child,
     /// The display name, `:N`.
     pub display: String,
 }
@@ -31,13 +34,33 @@ impl Xvfb {
             })
             .expect("a free X display number");
         let display = format!(":{number}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+        assert!(
+            Command::new("Xvfb")
+                .arg("-help")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok(),
+            "no Xvfb (Debian package xvfb; scripts/setup installs it)"
+        );
+        let watch = Command::new("sh")
+            .args([
+                "-c",
+                r#"Xvfb "$1" -screen 0 1280x900x24 -nolisten tcp & server=$!
+                   while kill -0 "$2" 2>/dev/null; do sleep 0.2; done
+                   kill "$server""#,
+                "xvfb-watch",
+                &display,
+                &std::process::id().to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("starting Xvfb (Debian package xvfb; scripts/setup installs it)");
-        let server = Self { child, display };
+            .expect("starting Xvfb through sh");
+        let server = Self {
+            _watch: watch,
+            display,
+        };
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
         let deadline = Instant::now() + Duration::from_secs(30);
         while RustConnection::connect(Some(&server.display)).is_err() {
@@ -45,13 +68,6 @@ impl Xvfb {
             std::thread::sleep(Duration::from_millis(50));
         }
         server
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

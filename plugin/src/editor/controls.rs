@@ -7,7 +7,7 @@ use nice_plug_egui::widgets::ParamSlider;
 
 use crate::params::PianolaParams;
 
-/// Parameters with at most this many steps are a choice list.
+/// Number parameters with at most this many steps are a choice list.
 const MAX_LISTED_STEPS: usize = 16;
 
 /// The parameters, one row each, in their declared order (the host's
@@ -32,7 +32,11 @@ pub fn show(ui: &mut egui::Ui, params: &PianolaParams, setter: &ParamSetter) {
                             ParamPtr::FloatParam(p) => control(ui, &*p, setter),
                             ParamPtr::IntParam(p) => control(ui, &*p, setter),
                             ParamPtr::BoolParam(p) => control(ui, &*p, setter),
-                            ParamPtr::EnumParam(p) => control(ui, &*p, setter),
+                            // A choice is always a list, however long.
+                            ParamPtr::EnumParam(p) => {
+                                let steps = (*p).step_count().unwrap_or(1);
+                                choice(ui, &*p, setter, steps)
+                            }
                         }
                     }
                     ui.end_row();
