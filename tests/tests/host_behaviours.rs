@@ -121,6 +121,27 @@ fn positions_rounded_to_ticks_keep_full_notes_on_the_grid() {
 }
 
 #[test]
+fn a_transport_that_starts_between_ticks_keeps_the_exact_grid() {
+    // Ardour starts a track's transport its latency (here 528 samples)
+    // before beat 0, and reports positions rounded to 1/1920 beat: the first
+    // position is off the exact beat by a fraction of a tick.
+    let mut plugin = PluginUnderTest::new();
+    plugin.position_report = PositionReport::RoundedToTicks(1920);
+    plugin.activate(48_000.0, 256);
+    let spb = plugin.samples_per_beat();
+    let latency = 528u64;
+    plugin.transport.beat = -(latency as f64) / spb;
+    let inputs: Vec<_> = player(spb, 1.5, 3.0)
+        .into_iter()
+        .map(|(at, input)| (at + latency, input))
+        .collect();
+    let stop = latency + (16.0 * spb) as u64;
+    plugin.run_until(stop, || 256, &inputs);
+    stop_transport(&mut plugin);
+    assert_full_gate_on_grid(&played_notes(&plugin.sent), spb, latency, stop, 20);
+}
+
+#[test]
 fn a_position_stuck_at_zero_while_rolling_plays_on_the_free_clock() {
     assert_plays_full_notes_on_the_grid(PositionReport::StuckAtZero, false, 120.0, 1.5, 3.0);
 }

@@ -7,7 +7,12 @@
 //! says something the running position cannot know:
 //!
 //! - a position within [`ROUNDING_BEATS`] of the running one is rounding
-//!   (hosts round to ticks, JACK to 1/1920 beat): the running position stands;
+//!   (hosts round to ticks, JACK to 1/1920 beat): the running position
+//!   stands. Where the timeline started from a rounded position, the whole
+//!   grid would sit off by that rounding; so the running position is
+//!   corrected by the middle of the range the reported positions spread
+//!   over around it (rounding errors spread evenly on both sides of the
+//!   true position);
 //! - a position equal to the previous block's, while the running position
 //!   moved on, is a host that did not advance (a block split at incoming
 //!   events, each piece handed the block's start; or a position stuck at 0
@@ -66,6 +71,9 @@ pub struct Timeline {
     last_frames: u32,
     /// The free-running clock's beat at the next block's first sample.
     free_beat: f64,
+    /// The least and greatest (reported − running) seen while the host's
+    /// positions were rounding: their middle corrects the running position.
+    rounding_spread: Option<(f64, f64)>,
 }
 
 impl Timeline {
@@ -116,8 +124,18 @@ impl Timeline {
                     }
                     _ => false,
                 };
-                if difference <= ROUNDING_BEATS || host_stalled {
+                if host_stalled {
                     (running, Continuity::Continues)
+                } else if difference <= ROUNDING_BEATS {
+                    let offset = host_beat - running;
+                    let (low, high) = self.rounding_spread.unwrap_or((offset, offset));
+                    let (low, high) = (low.min(offset), high.max(offset));
+                    self.rounding_spread = Some((low, high));
+                    // The correction moves the running position for good:
+                    // the spread is kept around the corrected one.
+                    let correction = (low + high) / 2.0;
+                    self.rounding_spread = Some((low - correction, high - correction));
+                    (running + correction, Continuity::Continues)
                 } else if samples_continue || difference <= DRIFT_BEATS {
                     (host_beat, Continuity::Drifted)
                 } else {
@@ -125,6 +143,9 @@ impl Timeline {
                 }
             }
         };
+        if continuity != Continuity::Continues {
+            self.rounding_spread = None;
+        }
         self.running = Some(beat + block_beats);
         self.last_host_beat = Some(host_beat);
         self.last_host_sample = host_sample;
@@ -167,7 +188,29 @@ mod tests {
         assert_eq!(starts[0].continuity, Continuity::Starts);
         for (i, start) in starts.iter().enumerate().skip(1) {
             assert_eq!(start.continuity, Continuity::Continues, "block {i}");
-            assert!((start.beat - i as f64 * 256.0 / SPB).abs() < 1e-9);
+            // Within half a tick at once, within half a sample once the
+            // rounding has shown its spread.
+            let off = (start.beat - i as f64 * 256.0 / SPB).abs() * SPB;
+            assert!(
+                off < if i < 40 { 6.25 } else { 0.5 },
+                "block {i}: {off} samples off"
+            );
+        }
+    }
+
+    #[test]
+    fn a_timeline_started_from_a_rounded_position_settles_on_the_exact_beat() {
+        // The transport starts 528 samples before beat 0 (a host's latency
+        // compensation): the first reported position is rounded to a tick.
+        let start = -528.0 / SPB;
+        let starts = run(400, |beat| ((start + beat) * 1920.0).round() / 1920.0);
+        for (i, at) in starts.iter().enumerate().skip(40) {
+            let exact = start + i as f64 * 256.0 / SPB;
+            assert!(
+                ((at.beat - exact) * SPB).abs() < 0.5,
+                "block {i}: {} samples off",
+                (at.beat - exact) * SPB
+            );
         }
     }
 
