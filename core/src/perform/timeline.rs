@@ -113,6 +113,21 @@ impl Timeline {
             return BlockStart { beat, continuity };
         };
         let host_sample = transport.position_samples;
+        // Where the host's sample position, counted at this tempo from the
+        // song's start, agrees with its beat to within rounding (a tempo
+        // that has not changed), it gives the exact beat the rounded one
+        // stands for.
+        let host_beat = match host_sample {
+            Some(sample) => {
+                let exact = sample as f64 / samples_per_beat;
+                if (exact - host_beat).abs() <= ROUNDING_BEATS {
+                    exact
+                } else {
+                    host_beat
+                }
+            }
+            None => host_beat,
+        };
         let (beat, continuity) = match self.running {
             None => (host_beat, Continuity::Starts),
             Some(running) => {
@@ -212,6 +227,26 @@ mod tests {
                 (at.beat - exact) * SPB
             );
         }
+    }
+
+    #[test]
+    fn a_sample_position_that_agrees_gives_the_exact_beat_at_once() {
+        let mut timeline = Timeline::new();
+        let at = |sample: i64| Transport {
+            position_samples: Some(sample),
+            ..rolling((sample as f64 / SPB * 1920.0).round() / 1920.0)
+        };
+        let first = timeline.block(&at(-528), 256, SPB);
+        assert_eq!(first.beat, -528.0 / SPB);
+        let second = timeline.block(&at(-272), 256, SPB);
+        assert_eq!(second.beat, -272.0 / SPB);
+        // A tempo map that changed: the samples disagree, the beat counts.
+        let mut timeline = Timeline::new();
+        let moved = Transport {
+            position_samples: Some(100_000),
+            ..rolling(2.0)
+        };
+        assert_eq!(timeline.block(&moved, 256, SPB).beat, 2.0);
     }
 
     #[test]
