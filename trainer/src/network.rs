@@ -193,11 +193,6 @@ impl Network {
         &self.config
     }
 
-    /// The device it computes on.
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
     /// Every trainable weight with its name, in the weights file's order.
     pub fn named_vars<'a>(&'a self) -> Vec<(String, &'a Var)> {
         let mut vars = Vec::new();
@@ -248,19 +243,6 @@ impl Network {
                 params
                     .get_mut(&format!("{name}.running_var"))
                     .copy_from_slice(&n.running_var);
-            }
-        }
-        Ok(params)
-    }
-
-    /// The gradients of `grads` as `f32` tensors shaped like the weights
-    /// file's (zeros where a weight has none; running statistics zero).
-    pub fn gradients_as_params(&self, grads: &GradStore) -> Result<Params> {
-        let mut params = Params::zeros(self.config.clone());
-        params.tensors.iter_mut().for_each(|t| t.fill(0.0));
-        for (name, var) in self.named_vars() {
-            if let Some(g) = grads.get(var.as_tensor()) {
-                params.get_mut(&name).copy_from_slice(&values(g)?);
             }
         }
         Ok(params)
