@@ -20,10 +20,10 @@ const MIN_NOTES: i64 = 15;
 /// How far (frames) a note's length may be from its gate, and an onset from its
 /// grid step.
 const TOLERANCE: i64 = 1;
-/// Runs of the driver at most: a failing roll is measured once more when the
+/// Runs of the driver at most: a failing roll is measured again when the
 /// machine's load may be the cause (too few notes left after the disturbed ones,
-/// or Ardour's clock ticks uneven).
-const ATTEMPTS: usize = 2;
+/// or Ardour's clock ticks uneven), and so is a run that measured nothing.
+const ATTEMPTS: usize = 3;
 
 /// The programs the driver needs (Debian packages `jackd2` and `ardour`).
 const PROGRAMS: [&str; 5] = [
@@ -97,8 +97,10 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
-/// Runs the driver once: its output and the rolls it measured.
-fn run_driver(bundle: &Path) -> (String, Vec<Roll>) {
+/// Runs the driver once: its output and the rolls it measured, or its output
+/// when the run itself failed (the DAW or the JACK server went down before
+/// anything was measured).
+fn run_driver(bundle: &Path) -> Result<(String, Vec<Roll>), String> {
     let script = workspace_root().join("tests/ardour/run.sh");
     let output = Command::new(&script)
         .arg(bundle)
@@ -121,13 +123,19 @@ fn run_driver(bundle: &Path) -> (String, Vec<Roll>) {
     match output.status.code() {
         Some(0) => {}
         Some(2) => panic!("{text}\nthe Ardour test needs jackd2 and ardour: run scripts/setup"),
-        _ => panic!("{text}\n{} failed ({})", script.display(), output.status),
+        _ => {
+            return Err(format!(
+                "{text}\n{} failed ({})",
+                script.display(),
+                output.status
+            ));
+        }
     }
     let rolls: Vec<Roll> = text.lines().filter_map(Roll::parse).collect();
     let tempos: Vec<i64> = rolls.iter().map(|roll| roll.int("tempo")).collect();
     let expected: Vec<i64> = TEMPOS.iter().map(|&tempo| i64::from(tempo)).collect();
     assert_eq!(tempos, expected, "{text}\none result per tempo");
-    (text, rolls)
+    Ok((text, rolls))
 }
 
 #[test]
@@ -151,7 +159,17 @@ fn pianola_in_ardour_plays_full_notes_on_the_grid_while_rolling() {
     let bundle = bundled_dir().join("pianola.vst3");
     let mut report = String::new();
     for attempt in 1..=ATTEMPTS {
-        let (text, rolls) = run_driver(&bundle);
+        let (text, rolls) = match run_driver(&bundle) {
+            Ok(measured) => measured,
+            // A run that measured nothing says nothing about Pianola; on a
+            // busy shared machine the server has been seen to go down.
+            Err(failure) if attempt < ATTEMPTS => {
+                eprintln!("attempt {attempt} measured nothing:\n{failure}");
+                report.push_str(&format!("attempt {attempt} measured nothing:\n{failure}\n"));
+                continue;
+            }
+            Err(failure) => panic!("{report}\nthe driver failed on every attempt:\n{failure}"),
+        };
         eprintln!("attempt {attempt}:\n{text}");
         report.push_str(&format!("attempt {attempt}:\n{text}\n"));
         let problems: Vec<String> = rolls.iter().flat_map(Roll::problems).collect();
