@@ -103,8 +103,11 @@ struct Shared {
     heard: Vec<Heard>,
     /// Absolute frames the scheduled messages went out at.
     sent: Vec<Heard>,
-    /// Frames counted so far (extends JACK's 32-bit frame time).
+    /// Frames since the client's first cycle, by JACK's frame clock, at
+    /// the end of the last cycle.
     frames: u64,
+    /// JACK's frame time at the client's first cycle.
+    origin: Option<u64>,
 }
 
 /// The test client's process callback.
@@ -120,7 +123,11 @@ impl ProcessHandler for PlayerProcess {
         let frames = scope.n_frames();
         self.period.store(frames, Ordering::Relaxed);
         let mut shared = lock(&self.shared);
-        let now = shared.frames;
+        // JACK's own frame clock, so that cycles this client missed on a
+        // busy machine do not shift what it hears and plays.
+        let jack_now = u64::from(scope.last_frame_time());
+        let origin = *shared.origin.get_or_insert(jack_now);
+        let now = jack_now.saturating_sub(origin);
         for midi in self.synth.iter(scope) {
             shared.heard.push(Heard {
                 frame: now + u64::from(midi.time),
@@ -147,7 +154,7 @@ impl ProcessHandler for PlayerProcess {
                 shared.next += 1;
             }
         }
-        shared.frames += u64::from(frames);
+        shared.frames = now + u64::from(frames);
         Control::Continue
     }
 }
