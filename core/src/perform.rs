@@ -35,9 +35,12 @@
 //! transport stop or jump, mode or channel change, model change, reset and
 //! [`Performer::all_notes_off`].
 
+mod next_tokens;
 mod timeline;
 mod view;
 mod worker;
+
+pub use next_tokens::{NEXT_TOKENS, NextTokens};
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
 pub use worker::{Worker, WorkerControl, WorkerThread};

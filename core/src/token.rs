@@ -254,6 +254,25 @@ impl Token {
 }
 
 impl Token {
+    /// The token as one non-zero number (a note's pitch, or a chord's mask,
+    /// each tagged), for atomics that hand tokens between threads.
+    pub fn code(self) -> u32 {
+        match self {
+            Token::Note(pitch) => 0x1_0000 | u32::from(pitch),
+            Token::Chord(set) => 0x2_0000 | u32::from(set.mask()),
+        }
+    }
+
+    /// The token of [`Token::code`]; `None` for 0 or a number that is no
+    /// token's.
+    pub fn from_code(code: u32) -> Option<Token> {
+        match code >> 16 {
+            1 => Some(Token::Note((code & 0x7F) as u8)),
+            2 => PitchClassSet::from_mask((code & 0xFFFF) as u16).map(Token::Chord),
+            _ => None,
+        }
+    }
+
     /// The token moved by `semitones` (a chord's pitch classes rotate);
     /// `None` when a note would leave MIDI's 0..=127.
     pub fn transposed(self, semitones: i32) -> Option<Token> {

@@ -764,3 +764,41 @@ fn following_the_key_keeps_to_the_players_key_and_tells_it() {
         );
     }
 }
+
+#[test]
+fn the_worker_publishes_the_most_likely_next_tokens() {
+    use pianola_core::perform::NextTokens;
+    let (mut performer, mut worker) = Performer::new(network(0), PerformerSettings::default(), 3);
+    let next = Arc::new(NextTokens::default());
+    worker.publish_next_tokens(next.clone());
+    assert!(
+        next.read().is_empty(),
+        "nothing before the window holds a token"
+    );
+    let transport = Transport {
+        sample_rate: 48_000.0,
+        tempo: Some(120.0),
+        playing: true,
+        position_beats: Some(0.0),
+        position_samples: None,
+    };
+    let on = NoteEvent::On {
+        offset: 0,
+        channel: 0,
+        key: 60,
+        velocity: 100,
+    };
+    performer.process(&transport, 2_048, &[on], &mut |_| {});
+    worker.poll_all();
+    let read = next.read();
+    assert_eq!(read.len(), pianola_core::perform::NEXT_TOKENS);
+    let total: f32 = read.iter().map(|&(_, p)| p).sum();
+    assert!(
+        total > 0.0 && total <= 1.0 + 1e-5,
+        "probabilities: {read:?}"
+    );
+    assert!(
+        read.windows(2).all(|w| w[0].1 >= w[1].1),
+        "most likely first"
+    );
+}

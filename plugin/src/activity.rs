@@ -12,10 +12,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pianola_core::PitchClassSet;
 use pianola_core::Token;
 use pianola_core::midi_file::TimeSignature;
-use pianola_core::perform::{NoteEvent, Transport};
+use pianola_core::perform::{NextTokens, NoteEvent, Transport};
 use pianola_core::tempo::{host_bpm, samples_per_beat};
 use rtrb::{Consumer, Producer, RingBuffer};
 
@@ -96,7 +95,7 @@ struct Shared {
     playing: AtomicBool,
     next_step: AtomicU64,
     step: AtomicU64,
-    /// Encoded tokens ([`encode`]); 0 ends the list.
+    /// Token codes ([`Token::code`]); 0 ends the list.
     prepared: [AtomicU32; PREPARED],
     dropped: AtomicU64,
 }
@@ -107,23 +106,6 @@ fn load_f64(cell: &AtomicU64) -> f64 {
 
 fn store_f64(cell: &AtomicU64, value: f64) {
     cell.store(value.to_bits(), Ordering::Relaxed);
-}
-
-/// A token as one non-zero number: a note's pitch, or a chord's mask with
-/// bit 16 set.
-fn encode(token: Token) -> u32 {
-    match token {
-        Token::Note(pitch) => 0x1_0000 | u32::from(pitch),
-        Token::Chord(set) => 0x2_0000 | u32::from(set.mask()),
-    }
-}
-
-fn decode(code: u32) -> Option<Token> {
-    match code >> 16 {
-        1 => Some(Token::Note((code & 0x7F) as u8)),
-        2 => PitchClassSet::from_mask((code & 0xFFFF) as u16).map(Token::Chord),
-        _ => None,
-    }
 }
 
 /// The audio thread's end: real-time safe.
@@ -158,7 +140,7 @@ impl ActivityWriter {
         let s = &self.shared;
         store_f64(&s.next_step, next_step);
         store_f64(&s.step, step);
-        let mut tokens = tokens.map(encode);
+        let mut tokens = tokens.map(Token::code);
         for cell in &s.prepared {
             cell.store(tokens.next().unwrap_or(0), Ordering::Relaxed);
         }
@@ -277,6 +259,8 @@ fn record(block: &Block, event: NoteEvent, source: Source) -> NoteRecord {
 pub struct Activity {
     shared: Arc<Shared>,
     history: Arc<Mutex<History>>,
+    /// The most likely next tokens, written by the performer's worker.
+    next_tokens: Arc<NextTokens>,
 }
 
 struct History {
@@ -299,6 +283,7 @@ impl Activity {
             dropped: AtomicU64::new(0),
         });
         let activity = Activity {
+            next_tokens: Arc::new(NextTokens::default()),
             shared: shared.clone(),
             history: Arc::new(Mutex::new(History {
                 ring: consumer,
@@ -316,6 +301,17 @@ impl Activity {
 
     fn history(&self) -> MutexGuard<'_, History> {
         self.history.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where the performer's worker publishes the most likely next tokens.
+    pub fn next_tokens_sink(&self) -> Arc<NextTokens> {
+        self.next_tokens.clone()
+    }
+
+    /// The most likely next tokens and their probabilities, most likely
+    /// first.
+    pub fn next_tokens(&self) -> Vec<(Token, f32)> {
+        self.next_tokens.read()
     }
 
     /// Moves what the audio thread wrote into the history.
@@ -371,7 +367,7 @@ impl Activity {
         let step = load_f64(&s.step);
         s.prepared
             .iter()
-            .map_while(|cell| decode(cell.load(Ordering::Relaxed)))
+            .map_while(|cell| Token::from_code(cell.load(Ordering::Relaxed)))
             .enumerate()
             .map(|(i, token)| Prepared {
                 beat: next_step + i as f64 * step,
@@ -402,11 +398,11 @@ mod tests {
 
     #[test]
     fn tokens_cross_as_numbers() {
-        let chord = Token::Chord(PitchClassSet::from_mask(0b1001_0001).unwrap());
+        let chord = Token::Chord(pianola_core::PitchClassSet::from_mask(0b1001_0001).unwrap());
         for token in [Token::Note(0), Token::Note(127), chord] {
-            assert_eq!(decode(encode(token)), Some(token));
+            assert_eq!(Token::from_code(token.code()), Some(token));
         }
-        assert_eq!(decode(0), None);
+        assert_eq!(Token::from_code(0), None);
     }
 
     #[test]

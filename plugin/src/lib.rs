@@ -208,7 +208,8 @@ impl Plugin for Pianola {
         if self.performer.is_none() {
             let network = model_slot::built_in_network();
             let settings = self.params.performer_settings();
-            let (performer, worker) = Performer::new(network, settings, instance_seed());
+            let (performer, mut worker) = Performer::new(network, settings, instance_seed());
+            worker.publish_next_tokens(self.activity.next_tokens_sink());
             self.params.model.attach(worker.control());
             let refused = self.refused_events.clone();
             let activity = self.activity.clone();

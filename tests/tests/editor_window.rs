@@ -101,7 +101,7 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     // Notes played show in the piano roll, the player's and Pianola's in
     // their colours (none before).
     let count = |shot: &Screenshot, colour: [u8; 3]| {
-        shot.crop((380, 110), (900, 470))
+        shot.crop((380, 110), (900, 420))
             .rgb
             .chunks_exact(3)
             .filter(|p| *p == colour)

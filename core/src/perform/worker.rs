@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rtrb::{Consumer, Producer};
 
-use super::{FromWorker, ToWorker};
+use super::{FromWorker, NextTokens, ToWorker};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::predictor::{Network, Predictor};
 use crate::sample::{Sampler, SamplerSettings};
@@ -57,6 +57,11 @@ pub struct Worker {
     recent: VecDeque<usize>,
     /// Speculated tokens already sent, in order.
     chain: VecDeque<usize>,
+    /// Where the next token's probabilities are published, if anyone
+    /// watches (the plugin's window).
+    next_tokens: Option<Arc<NextTokens>>,
+    /// Scratch for those probabilities.
+    probabilities: Vec<f32>,
 }
 
 /// Sends new models to a worker from any thread.
@@ -117,7 +122,15 @@ impl Worker {
             window: VecDeque::new(),
             recent: VecDeque::new(),
             chain: VecDeque::new(),
+            next_tokens: None,
+            probabilities: Vec::new(),
         }
+    }
+
+    /// Publishes the probabilities of the most likely next tokens into
+    /// `sink` whenever the window changes (call before [`Worker::spawn`]).
+    pub fn publish_next_tokens(&mut self, sink: Arc<NextTokens>) {
+        self.next_tokens = Some(sink);
     }
 
     /// A handle to swap models from another thread.
@@ -264,6 +277,20 @@ impl Worker {
     /// Predicts the token after the speculation so far and sends it;
     /// false if the queue to the real-time side is full.
     fn speculate_one(&mut self) -> bool {
+        if self.chain.is_empty()
+            && let Some(sink) = &self.next_tokens
+        {
+            // The model's distribution for the token after the window.
+            let logits = self.speculative.logits();
+            let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            self.probabilities.clear();
+            self.probabilities
+                .extend(logits.iter().map(|&l| (l - top).exp()));
+            let sum: f32 = self.probabilities.iter().sum();
+            self.probabilities.iter_mut().for_each(|p| *p /= sum);
+            let vocab = self.predictor.network().vocab();
+            sink.publish(&self.probabilities, |i| vocab.token(i));
+        }
         let recent: Vec<usize> = self.recent.iter().chain(&self.chain).copied().collect();
         let next = self.sampler.sample(self.speculative.logits(), &recent);
         let token = self

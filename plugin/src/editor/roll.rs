@@ -60,6 +60,34 @@ pub fn spans(notes: &[NoteRecord], now: f64) -> Vec<Span> {
     spans
 }
 
+/// The most likely next tokens as bars, their probability in width.
+fn next_token_bars(ui: &mut egui::Ui, activity: &Activity) {
+    let next = activity.next_tokens();
+    if next.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("next:");
+        for (token, probability) in next {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(50.0, 14.0), Sense::hover());
+            let painter = ui.painter();
+            painter.rect_filled(rect, 2.0, Color32::from_gray(40));
+            let filled = Rect::from_min_size(
+                rect.min,
+                egui::vec2(rect.width() * probability.clamp(0.0, 1.0), rect.height()),
+            );
+            painter.rect_filled(filled, 2.0, PREPARED.gamma_multiply(0.6));
+            painter.text(
+                rect.left_center() + egui::vec2(3.0, 0.0),
+                Align2::LEFT_CENTER,
+                format!("{token} {:.0}%", probability * 100.0),
+                FontId::proportional(10.0),
+                Color32::from_gray(230),
+            );
+        }
+    });
+}
+
 /// Draws the roll across the available width.
 pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
     let position = activity.position();
@@ -99,7 +127,7 @@ pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
         high = high.saturating_add(1).min(127);
     }
 
-    let height = (ui.available_height() - 110.0).max(120.0);
+    let height = (ui.available_height() - 130.0).max(120.0);
     let (response, painter) =
         ui.allocate_painter(egui::vec2(ui.available_width(), height), Sense::hover());
     let rect = response.rect;
@@ -161,6 +189,8 @@ pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
         ],
         Stroke::new(2.0, Color32::WHITE),
     );
+
+    next_token_bars(ui, activity);
 
     ui.horizontal(|ui| {
         ui.colored_label(PLAYER, "you");
