@@ -306,6 +306,32 @@ fn recorded_notes(path: &Path) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Starts `pianola live` recording to `record` with sampler `seed`, plays it
+/// a phrase, and returns once a note of Pianola's sounds.
+fn jam_until_pianola_sounds(client: &TestClient, record: &Path, seed: &str) -> std::process::Child {
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        client,
+        &[
+            "--bpm",
+            "120",
+            "--seed",
+            seed,
+            "--record",
+            record.to_str().unwrap(),
+        ],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    client.play(phrase(&[(0.0, 60), (0.5, 64), (1.0, 67)], BEAT_120));
+    client.wait_frames(3 * BEAT_120);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sounding(&client.heard()).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "Pianola plays");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
+
 /// Checks the recording holds both tracks, each note closed.
 fn assert_recording_closed(path: &Path) {
     let tracks = recorded_notes(path);
@@ -383,27 +409,7 @@ fn sigterm_and_sighup_end_every_note_and_write_the_recording() {
     for name in ["TERM", "HUP"] {
         let client = TestClient::start();
         let record = dir.join(format!("{name}.mid"));
-        let child = spawn_live(
-            Path::new(PIANOLA),
-            &client,
-            &[
-                "--bpm",
-                "120",
-                "--seed",
-                "9",
-                "--record",
-                record.to_str().unwrap(),
-            ],
-        );
-        assert!(client.wait_connected(Duration::from_secs(30)));
-        client.play(phrase(&[(0.0, 60), (0.5, 64), (1.0, 67)], BEAT_120));
-        // Stop while a note of Pianola's sounds.
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        client.wait_frames(3 * BEAT_120);
-        while sounding(&client.heard()).is_empty() {
-            assert!(std::time::Instant::now() < deadline, "Pianola plays");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        let child = jam_until_pianola_sounds(&client, &record, "9");
         signal(&child, name);
         let (code, stderr) = finish(child, Duration::from_secs(20));
         assert_eq!(code, Some(0), "SIG{name}: clean exit: {stderr}");
@@ -474,26 +480,7 @@ fn when_the_jack_server_stops_the_message_says_so_and_the_recording_closes_its_n
     let client = TestClient::start();
     let dir = scratch("shutdown");
     let record = dir.join("jam.mid");
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &[
-            "--bpm",
-            "120",
-            "--seed",
-            "4",
-            "--record",
-            record.to_str().unwrap(),
-        ],
-    );
-    assert!(client.wait_connected(Duration::from_secs(30)));
-    client.play(phrase(&[(0.0, 60), (0.5, 64), (1.0, 67)], BEAT_120));
-    client.wait_frames(3 * BEAT_120);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while sounding(&client.heard()).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "Pianola plays");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let child = jam_until_pianola_sounds(&client, &record, "4");
     drop(server);
     let (code, stderr) = finish(child, Duration::from_secs(20));
     std::mem::forget(client);
