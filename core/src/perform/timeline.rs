@@ -145,7 +145,6 @@ impl Timeline {
                     let offset = host_beat - running;
                     let (low, high) = self.rounding_spread.unwrap_or((offset, offset));
                     let (low, high) = (low.min(offset), high.max(offset));
-                    self.rounding_spread = Some((low, high));
                     // The correction moves the running position for good:
                     // the spread is kept around the corrected one.
                     let correction = (low + high) / 2.0;
