@@ -22,6 +22,7 @@
 //!   octaves -1 to 9 (every MIDI key). A note's key says where it is.
 
 use crate::token::{PitchClasses, Token};
+use crate::vocab::Vocab;
 
 /// Grid steps per beat (quarter note) of an event's times.
 pub const GRID_PER_BEAT: u32 = 12;
@@ -70,6 +71,73 @@ impl Event {
                     .collect()
             }
         }
+    }
+}
+
+/// An event as the network's classes: what it reads and predicts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EventClasses {
+    /// The token's vocabulary index.
+    pub what: usize,
+    /// [`classes::time_class`] of `when`.
+    pub when: usize,
+    /// [`classes::time_class`] of `hold` (predicted, never read: a live
+    /// player's hold is unknown at the onset).
+    pub hold: usize,
+    /// [`classes::velocity_class`].
+    pub velocity: usize,
+    /// [`classes::register_class`] of the lowest key.
+    pub register: usize,
+}
+
+impl EventClasses {
+    /// The classes of `event`; `None` if `vocab` lacks its token.
+    pub fn of(event: &Event, vocab: &Vocab) -> Option<Self> {
+        Some(Self {
+            what: vocab.index_of(event.what)?,
+            when: classes::time_class(event.when),
+            hold: classes::time_class(event.hold),
+            velocity: classes::velocity_class(event.velocity),
+            register: classes::register_class(event.lowest),
+        })
+    }
+
+    /// The token `what` with the other fields of a plain step: `step`
+    /// twelfths after the previous event, held as long, at `velocity`,
+    /// where the token sits (a chord in octave 4).
+    pub fn on_grid(what: usize, token: Token, step: u32, velocity: u8) -> Self {
+        let lowest = match token {
+            Token::Note(key) => key,
+            Token::Chord(_) => 60,
+        };
+        Self {
+            what,
+            when: classes::time_class(step),
+            hold: classes::time_class(step),
+            velocity: classes::velocity_class(velocity),
+            register: classes::register_class(lowest),
+        }
+    }
+
+    /// The event these classes play; `None` if `what` is outside `vocab`.
+    /// A chord is voiced upwards from its normal order's first pitch class
+    /// in the predicted octave.
+    pub fn to_event(&self, vocab: &Vocab) -> Option<Event> {
+        let what = vocab.token(self.what)?;
+        let lowest = match what {
+            Token::Note(key) => key,
+            Token::Chord(set) => {
+                let first = set.normal_order().as_slice().first().copied().unwrap_or(0);
+                classes::register_key(self.register, first)
+            }
+        };
+        Some(Event {
+            what,
+            when: classes::time_of_class(self.when),
+            hold: classes::time_of_class(self.hold),
+            velocity: classes::velocity_of_class(self.velocity),
+            lowest,
+        })
     }
 }
 

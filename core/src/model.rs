@@ -6,6 +6,20 @@
 //! instead of an embedding and puts batch normalisation after the last LSTM
 //! and after the ReLU, as its Keras `lstm.py` did.
 //!
+//! The expressive network (`Arch::Events`) reads whole events and predicts
+//! the next one field by field, in the manner of the Compound Word
+//! Transformer (Hsiao et al., 2021) on an LSTM. Its input is the sum of four
+//! embeddings: the token (`embedding`), `when`, velocity and register
+//! (`when_embedding`, `velocity_embedding`, `register_embedding`); the hold
+//! is not an input, because a live player's hold is unknown at the note's
+//! start. The LSTMs and the dense layer give `pre` (before the ReLU); then
+//! `when` is read from `relu(pre)` (`when_output`), the token from
+//! `relu(pre + when_condition[when])` (`output`, as in the other networks),
+//! and hold, velocity and register from
+//! `relu(pre + when_condition[when] + what_condition[what])`
+//! (`hold_output`, `velocity_output`, `register_output`): each head sees the
+//! fields chosen before it. The class counts are [`crate::event::classes`]'.
+//!
 //! Tensors are row-major `f32`, shaped like PyTorch's: an LSTM layer has
 //! `weight_ih` [4H, in], `weight_hh` [4H, H] and one `bias` [4H] (the sum of
 //! PyTorch's two), gates in the order input, forget, cell, output.
@@ -21,6 +35,74 @@ pub enum Arch {
     /// The seed project's network: scalar input, loss at the last position,
     /// batch normalisation.
     Seed,
+    /// Pianola's network on whole events: it predicts `when`, then the
+    /// token, then hold, velocity and register.
+    Events,
+}
+
+/// The heads of the event network, in the order they are sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Head {
+    /// Time since the previous onset.
+    When,
+    /// The token.
+    What,
+    /// How long it sounds.
+    Hold,
+    /// How loud.
+    Velocity,
+    /// The octave of the lowest key.
+    Register,
+}
+
+impl Head {
+    /// Every head, in sampling order.
+    pub const ALL: [Head; 5] = [
+        Head::When,
+        Head::What,
+        Head::Hold,
+        Head::Velocity,
+        Head::Register,
+    ];
+
+    /// The head's name in reports and tensor names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::When => "when",
+            Head::What => "what",
+            Head::Hold => "hold",
+            Head::Velocity => "velocity",
+            Head::Register => "register",
+        }
+    }
+
+    /// The number of classes the head predicts, for a vocabulary of
+    /// `vocab_size` tokens.
+    pub fn classes(self, vocab_size: usize) -> usize {
+        use crate::event::classes::*;
+        match self {
+            Head::When | Head::Hold => TIME_CLASSES,
+            Head::What => vocab_size,
+            Head::Velocity => VELOCITY_CLASSES,
+            Head::Register => REGISTER_CLASSES,
+        }
+    }
+
+    /// Its position in [`Head::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Arch {
+    /// The heads the network predicts: the token alone, or all of an
+    /// event's fields.
+    pub fn heads(self) -> &'static [Head] {
+        match self {
+            Arch::Events => &Head::ALL,
+            Arch::Pianola | Arch::Seed => &[Head::What],
+        }
+    }
 }
 
 /// The sizes of a network.
@@ -90,8 +172,15 @@ impl ModelConfig {
                 trainable,
             })
         };
-        if self.arch == Arch::Pianola {
+        let events = self.arch == Arch::Events;
+        if self.arch != Arch::Seed {
             add("embedding".into(), vec![v, e], true);
+        }
+        if events {
+            use crate::event::classes::*;
+            add("when_embedding".into(), vec![TIME_CLASSES, e], true);
+            add("velocity_embedding".into(), vec![VELOCITY_CLASSES, e], true);
+            add("register_embedding".into(), vec![REGISTER_CLASSES, e], true);
         }
         for layer in 0..self.layers {
             let input = self.layer_input(layer);
@@ -107,8 +196,33 @@ impl ModelConfig {
         if self.arch == Arch::Seed {
             add_norm(&mut add, "norm2", d);
         }
+        if events {
+            add(
+                "when_output.weight".into(),
+                vec![Head::When.classes(v), d],
+                true,
+            );
+            add("when_output.bias".into(), vec![Head::When.classes(v)], true);
+            add(
+                "when_condition".into(),
+                vec![Head::When.classes(v), d],
+                true,
+            );
+        }
         add("output.weight".into(), vec![v, d], true);
         add("output.bias".into(), vec![v], true);
+        if events {
+            add("what_condition".into(), vec![v, d], true);
+            for head in [Head::Hold, Head::Velocity, Head::Register] {
+                let name = head.name();
+                add(
+                    format!("{name}_output.weight"),
+                    vec![head.classes(v), d],
+                    true,
+                );
+                add(format!("{name}_output.bias"), vec![head.classes(v)], true);
+            }
+        }
         specs
     }
 

@@ -1,4 +1,4 @@
-//! Inference: one token in, the next token's probabilities out.
+//! Inference: one token (or event) in, the next one's probabilities out.
 //!
 //! A [`Network`] is a weights file packed for fast stepping: each LSTM
 //! layer's input and recurrent weights are one `f16` matrix whose rows are
@@ -17,13 +17,21 @@
 //! prediction is conditioned on exactly the last `n` tokens for some `n` in
 //! `window / 2 + 1 ..= window` ([`Predictor::context_len`] says which), at the
 //! cost of one step, not a re-run of the window.
+//!
+//! ## Events
+//!
+//! The event network ([`Arch::Events`]) reads whole events
+//! ([`Predictor::feed_event`]) and predicts the next one field by field:
+//! [`Predictor::head_logits`] gives a head's scores given the fields chosen
+//! before it (`when`, then `what`, then hold, velocity and register).
 
 use std::sync::Arc;
 
 use half::f16;
 
+use crate::event::EventClasses;
 use crate::kernel::matvec;
-use crate::model::{Arch, ModelConfig};
+use crate::model::{Arch, Head, ModelConfig};
 use crate::token::Token;
 use crate::vocab::Vocab;
 use crate::weights::ModelFile;
@@ -49,6 +57,31 @@ struct PackedLayer {
     bias: Vec<f32>,
 }
 
+/// A dense output layer packed for stepping.
+#[derive(Debug)]
+struct PackedOutput {
+    /// [classes, dense].
+    weight: Vec<f16>,
+    /// [classes].
+    bias: Vec<f32>,
+}
+
+/// The event network's extra tables and heads.
+#[derive(Debug)]
+struct EventParts {
+    when_embedding: Vec<f32>,
+    velocity_embedding: Vec<f32>,
+    register_embedding: Vec<f32>,
+    /// Added to the dense layer's pre-activation once `when` is chosen.
+    when_condition: Vec<f32>,
+    /// Added once `what` is chosen.
+    what_condition: Vec<f32>,
+    when: PackedOutput,
+    hold: PackedOutput,
+    velocity: PackedOutput,
+    register: PackedOutput,
+}
+
 /// A model ready for inference, shared by any number of predictors.
 #[derive(Debug)]
 pub struct Network {
@@ -58,8 +91,8 @@ pub struct Network {
     layers: Vec<PackedLayer>,
     dense_weight: Vec<f16>,
     dense_bias: Vec<f32>,
-    output_weight: Vec<f16>,
-    output_bias: Vec<f32>,
+    output: PackedOutput,
+    events: Option<EventParts>,
 }
 
 impl Network {
@@ -67,7 +100,7 @@ impl Network {
     pub fn new(file: &ModelFile) -> Result<Self, PredictorError> {
         let params = &file.params;
         let config = params.config.clone();
-        if config.arch != Arch::Pianola {
+        if config.arch == Arch::Seed {
             return Err(PredictorError::SeedArchitecture);
         }
         let h = config.hidden;
@@ -104,14 +137,29 @@ impl Network {
             })
             .collect();
         let half = |name: &str| params.get(name).iter().map(|v| f16::from_f32(*v)).collect();
+        let output = |name: &str| PackedOutput {
+            weight: half(&format!("{name}.weight")),
+            bias: params.get(&format!("{name}.bias")).to_vec(),
+        };
+        let events = (config.arch == Arch::Events).then(|| EventParts {
+            when_embedding: params.get("when_embedding").to_vec(),
+            velocity_embedding: params.get("velocity_embedding").to_vec(),
+            register_embedding: params.get("register_embedding").to_vec(),
+            when_condition: params.get("when_condition").to_vec(),
+            what_condition: params.get("what_condition").to_vec(),
+            when: output("when_output"),
+            hold: output("hold_output"),
+            velocity: output("velocity_output"),
+            register: output("register_output"),
+        });
         Ok(Self {
             vocab: file.vocab.clone(),
             embedding: params.get("embedding").to_vec(),
             layers,
             dense_weight: half("dense.weight"),
             dense_bias: params.get("dense.bias").to_vec(),
-            output_weight: half("output.weight"),
-            output_bias: params.get("output.bias").to_vec(),
+            output: output("output"),
+            events,
             config,
         })
     }
@@ -124,6 +172,12 @@ impl Network {
     /// The tokens, in output order.
     pub fn vocab(&self) -> &Vocab {
         &self.vocab
+    }
+
+    /// Whether it predicts whole events (when, hold, velocity, register),
+    /// not only tokens.
+    pub fn predicts_events(&self) -> bool {
+        self.events.is_some()
     }
 }
 
@@ -139,7 +193,7 @@ struct Lane {
 /// Carries the LSTM state over a [`Network`], one token at a time.
 ///
 /// Allocates only in [`Predictor::new`] (and `clone`); `reset`, `feed`,
-/// `logits` and `probabilities` work in place.
+/// `feed_event`, `logits`, `head_logits` and `probabilities` work in place.
 #[derive(Clone, Debug)]
 pub struct Predictor {
     network: Arc<Network>,
@@ -150,10 +204,15 @@ pub struct Predictor {
     inputs: Vec<f32>,
     /// Gate pre-activations (4 × hidden) for each lane.
     gates: Vec<f32>,
+    /// The dense layer's pre-activation for the next step.
+    pre: Vec<f32>,
+    /// A head's input: the ReLU of `pre` plus the chosen fields' conditions.
     dense: Vec<f32>,
     logits: Vec<f32>,
+    /// The scores of the head asked for last (event network).
+    head_logits: Vec<f32>,
     probabilities: Vec<f32>,
-    /// Whether `logits` is up to date with the last feed.
+    /// Whether `pre` and `logits` are up to date with the last feed.
     fresh: bool,
 }
 
@@ -171,8 +230,10 @@ impl Predictor {
             fed: 0,
             inputs: vec![0.0; 2 * widest],
             gates: vec![0.0; 2 * 4 * c.hidden],
+            pre: vec![0.0; c.dense],
             dense: vec![0.0; c.dense],
             logits: vec![0.0; c.vocab_size],
+            head_logits: vec![0.0; c.vocab_size.max(crate::event::classes::TIME_CLASSES)],
             probabilities: vec![0.0; c.vocab_size],
             fresh: false,
             network,
@@ -199,8 +260,9 @@ impl Predictor {
         self.lanes[0].len.max(self.lanes[1].len)
     }
 
-    /// Resets and feeds `tokens` (vocabulary indices), leaving the
-    /// prediction after the last one ready.
+    /// Resets and feeds `tokens` (vocabulary indices, as plain steps: see
+    /// [`Predictor::feed`]), leaving the prediction after the last one
+    /// ready.
     ///
     /// # Panics
     /// If an index is outside the vocabulary.
@@ -210,7 +272,22 @@ impl Predictor {
         // stagger as if they were all that was ever fed.
         let start = tokens.len().saturating_sub(self.network.config.window);
         for &token in &tokens[start..] {
-            self.advance(token);
+            let event = self.plain_step(token);
+            self.advance(&event);
+        }
+        self.fresh = false;
+    }
+
+    /// Resets and feeds `events`, leaving the prediction after the last one
+    /// ready.
+    ///
+    /// # Panics
+    /// If a token index is outside the vocabulary.
+    pub fn prime_events(&mut self, events: &[EventClasses]) {
+        self.reset();
+        let start = events.len().saturating_sub(self.network.config.window);
+        for event in &events[start..] {
+            self.advance(event);
         }
         self.fresh = false;
     }
@@ -226,22 +303,77 @@ impl Predictor {
         Ok(())
     }
 
-    /// Feeds one token (a vocabulary index): one LSTM step.
+    /// Feeds one token (a vocabulary index): one LSTM step. The event
+    /// network reads it as a plain step: half a beat after the previous
+    /// event, at velocity 80, a chord in octave 4.
     ///
     /// # Panics
     /// If `token` is outside the vocabulary.
     pub fn feed(&mut self, token: usize) {
-        self.advance(token);
+        let event = self.plain_step(token);
+        self.advance(&event);
         self.fresh = false;
     }
 
-    /// The unnormalised scores of every token for the next step.
+    /// Feeds one event: one LSTM step. Networks that read tokens only use
+    /// its `what`; no network reads its `hold`.
+    ///
+    /// # Panics
+    /// If a field is outside its classes.
+    pub fn feed_event(&mut self, event: &EventClasses) {
+        self.advance(event);
+        self.fresh = false;
+    }
+
+    fn plain_step(&self, token: usize) -> EventClasses {
+        let what = self.network.vocab.token(token).unwrap_or(Token::Note(60));
+        EventClasses::on_grid(token, what, 6, 80)
+    }
+
+    /// The unnormalised scores of every token for the next step (for the
+    /// event network: given its most likely `when`).
     pub fn logits(&mut self) -> &[f32] {
         if !self.fresh {
-            self.compute_logits();
+            self.compute_pre();
+            let chosen = EventClasses {
+                when: self.most_likely_when(),
+                ..EventClasses::default()
+            };
+            self.project(Head::What, &chosen);
+            let v = self.logits.len();
+            self.logits.copy_from_slice(&self.head_logits[..v]);
             self.fresh = true;
         }
         &self.logits
+    }
+
+    /// The unnormalised scores of `head`'s classes for the next event,
+    /// given the fields `chosen` before it (`when` for `what`; `when` and
+    /// `what` for hold, velocity and register; nothing for `when`). Token
+    /// networks have the `what` head only.
+    ///
+    /// # Panics
+    /// If the network has no such head, or a chosen field is outside its
+    /// classes.
+    pub fn head_logits(&mut self, head: Head, chosen: &EventClasses) -> &[f32] {
+        if !self.fresh {
+            self.logits();
+        }
+        self.project(head, chosen)
+    }
+
+    fn most_likely_when(&mut self) -> usize {
+        if self.network.events.is_none() {
+            return 0;
+        }
+        let scores = self.project(Head::When, &EventClasses::default());
+        let mut best = 0;
+        for (class, &score) in scores.iter().enumerate() {
+            if score > scores[best] {
+                best = class;
+            }
+        }
+        best
     }
 
     /// The probabilities (softmax of the logits) of every token for the next
@@ -262,11 +394,12 @@ impl Predictor {
         &self.probabilities
     }
 
-    fn advance(&mut self, token: usize) {
+    fn advance(&mut self, event: &EventClasses) {
         let config = &self.network.config;
         assert!(
-            token < config.vocab_size,
-            "token {token} outside the vocabulary"
+            event.what < config.vocab_size,
+            "token {} outside the vocabulary",
+            event.what
         );
         let window = config.window;
         // Lane 0 restarts at 0, W, 2W, …; lane 1 at W/2, 3W/2, …
@@ -283,14 +416,14 @@ impl Predictor {
             }
         }
         self.fed += 1;
-        self.step(token, lanes);
+        self.step(event, lanes);
         for lane in self.lanes.iter_mut().take(lanes) {
             lane.len += 1;
         }
     }
 
     /// One LSTM step for the first `lanes` lanes.
-    fn step(&mut self, token: usize, lanes: usize) {
+    fn step(&mut self, event: &EventClasses, lanes: usize) {
         let network = &*self.network;
         let h = network.config.hidden;
         let e = network.config.embed;
@@ -299,7 +432,18 @@ impl Predictor {
             for lane in 0..lanes {
                 let x = &mut self.inputs[lane * cols..(lane + 1) * cols];
                 if layer_index == 0 {
+                    let token = event.what;
                     x[..e].copy_from_slice(&network.embedding[token * e..(token + 1) * e]);
+                    if let Some(parts) = &network.events {
+                        for (table, class) in [
+                            (&parts.when_embedding, event.when),
+                            (&parts.velocity_embedding, event.velocity),
+                            (&parts.register_embedding, event.register),
+                        ] {
+                            let row = &table[class * e..(class + 1) * e];
+                            x[..e].iter_mut().zip(row).for_each(|(x, r)| *x += r);
+                        }
+                    }
                 } else {
                     x[..h].copy_from_slice(&self.lanes[lane].state[layer_index - 1][..h]);
                 }
@@ -323,7 +467,8 @@ impl Predictor {
         }
     }
 
-    fn compute_logits(&mut self) {
+    /// The dense layer's pre-activation from the fuller lane's output.
+    fn compute_pre(&mut self) {
         let network = &*self.network;
         let h = network.config.hidden;
         let best = if self.lanes[1].len > self.lanes[0].len {
@@ -332,20 +477,48 @@ impl Predictor {
             0
         };
         let top = &self.lanes[best].state[network.layers.len() - 1][..h];
-        matvec(&network.dense_weight, h, top, 1, &mut self.dense);
-        for (d, b) in self.dense.iter_mut().zip(&network.dense_bias) {
-            *d = (*d + b).max(0.0);
+        matvec(&network.dense_weight, h, top, 1, &mut self.pre);
+        for (p, b) in self.pre.iter_mut().zip(&network.dense_bias) {
+            *p += b;
         }
-        matvec(
-            &network.output_weight,
-            network.config.dense,
-            &self.dense,
-            1,
-            &mut self.logits,
-        );
-        for (l, b) in self.logits.iter_mut().zip(&network.output_bias) {
+    }
+
+    /// `head`'s scores into `head_logits`, from `pre` and the chosen fields.
+    fn project(&mut self, head: Head, chosen: &EventClasses) -> &[f32] {
+        let network = &*self.network;
+        let d = network.config.dense;
+        self.dense.copy_from_slice(&self.pre);
+        let output = match (&network.events, head) {
+            (None, Head::What) => &network.output,
+            (None, _) => panic!("this network predicts tokens only, not {}", head.name()),
+            (Some(parts), _) => {
+                let mut add = |table: &[f32], class: usize| {
+                    let row = &table[class * d..(class + 1) * d];
+                    self.dense.iter_mut().zip(row).for_each(|(x, r)| *x += r);
+                };
+                if head != Head::When {
+                    add(&parts.when_condition, chosen.when);
+                }
+                if !matches!(head, Head::When | Head::What) {
+                    add(&parts.what_condition, chosen.what);
+                }
+                match head {
+                    Head::When => &parts.when,
+                    Head::What => &network.output,
+                    Head::Hold => &parts.hold,
+                    Head::Velocity => &parts.velocity,
+                    Head::Register => &parts.register,
+                }
+            }
+        };
+        self.dense.iter_mut().for_each(|x| *x = x.max(0.0));
+        let classes = output.bias.len();
+        let scores = &mut self.head_logits[..classes];
+        matvec(&output.weight, d, &self.dense, 1, scores);
+        for (l, b) in scores.iter_mut().zip(&output.bias) {
             *l += b;
         }
+        &self.head_logits[..classes]
     }
 }
 

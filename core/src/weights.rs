@@ -92,6 +92,10 @@ pub struct TrainingSummary {
     pub validation_accuracy: Option<f64>,
     /// Validation top-5 accuracy (0..1).
     pub validation_top5: Option<f64>,
+    /// Validation cross-entropy of each head of the event network (nats
+    /// per event), by head name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation_heads: Vec<(String, f64)>,
     /// When training finished (UTC, RFC 3339).
     pub date: String,
     /// The command line that trained it.

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
+use pianola_core::model::Head;
 use pianola_core::weights::ModelFile;
-use pianola_trainer::data::encode_song;
+use pianola_trainer::data::{Step, encode_song};
 use pianola_trainer::device;
 use pianola_trainer::train::evaluate_params;
 use serde_json::json;
@@ -30,8 +31,12 @@ pub struct EvalArgs {
     #[arg(long)]
     model: PathBuf,
     /// Folder holding the model's held-out songs [default: as `stats`]
-    #[arg(long)]
+    #[arg(long, conflicts_with = "songs")]
     corpus: Option<PathBuf>,
+    /// Score every readable MIDI file of this folder instead of the model's
+    /// held-out songs.
+    #[arg(long)]
+    songs: Option<PathBuf>,
     /// Score the token after every window starting this many tokens apart.
     #[arg(long, default_value_t = 1)]
     stride: usize,
@@ -95,6 +100,14 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
             100.0 * top5
         );
     }
+    if !t.validation_heads.is_empty() {
+        let heads: Vec<String> = t
+            .validation_heads
+            .iter()
+            .map(|(name, loss)| format!("{name} {loss:.3}"))
+            .collect();
+        println!("per head:     {}", heads.join(", "));
+    }
     println!("trained:      {}", t.date);
     println!("command:      {}", t.command);
     Ok(())
@@ -103,45 +116,94 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
 /// Runs `pianola eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let file = load(&args.model)?;
-    let dir = args.corpus.clone().unwrap_or_else(default_corpus_dir);
+    let (dir, names) = match &args.songs {
+        Some(dir) => (dir.clone(), None),
+        None => (
+            args.corpus.clone().unwrap_or_else(default_corpus_dir),
+            Some(&file.info.corpus.validation_songs),
+        ),
+    };
     let corpus = Corpus::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
-    let held_out = &file.info.corpus.validation_songs;
-    let mut songs = Vec::new();
-    for name in held_out {
-        let Some(song) = corpus.songs.iter().find(|s| &s.name == name) else {
-            bail!("held-out song {name} is not in {}", dir.display());
-        };
-        songs.push(encode_song(&song.tokens, &file.vocab).0);
+    for skipped in &corpus.skipped {
+        eprintln!("skipped {}", skipped.reason_text());
     }
-    if songs.is_empty() {
-        bail!("the model records no held-out songs");
+    let chosen: Vec<&pianola_core::Song> = match names {
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                corpus
+                    .songs
+                    .iter()
+                    .find(|s| &s.name == name)
+                    .with_context(|| format!("held-out song {name} is not in {}", dir.display()))
+            })
+            .collect::<anyhow::Result<_>>()?,
+        None => corpus.songs.iter().collect(),
+    };
+    if chosen.is_empty() {
+        bail!(
+            "no songs to score (the model records no held-out songs, or the folder has no MIDI files)"
+        );
     }
+    let (mut songs, mut events, mut unknown) = (Vec::new(), 0, 0);
+    for song in &chosen {
+        let (steps, missing) = encode_song(&song.events, &file.vocab);
+        events += song.events.len();
+        unknown += missing;
+        songs.push(steps);
+    }
+    let unknown_share = unknown as f64 / events.max(1) as f64;
     // SAFETY: `pianola eval` starts no threads before this.
     unsafe { device::set_threads(args.threads) };
     let device = device::open(&args.device)?;
-    let slices: Vec<&[u32]> = songs.iter().map(Vec::as_slice).collect();
+    let slices: Vec<&[Step]> = songs.iter().map(Vec::as_slice).collect();
     let stats = evaluate_params(&file.params, &slices, args.stride, &device)?;
     if stats.count == 0 {
-        bail!("the held-out songs are shorter than the window");
+        bail!("the songs are shorter than the window");
     }
+    let heads = file.params.config.arch.heads();
+    let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
     if args.json {
+        let per_head: serde_json::Map<String, serde_json::Value> = heads
+            .iter()
+            .map(|&h| (h.name().to_string(), json!(stats.head_loss(h))))
+            .collect();
         let value = json!({
-            "songs": held_out,
+            "songs": names,
             "positions": stats.count,
             "cross_entropy": stats.loss(),
-            "perplexity": stats.loss().exp(),
+            "what_cross_entropy": stats.head_loss(Head::What),
+            "heads": per_head,
+            "perplexity": stats.head_loss(Head::What).exp(),
             "top1": stats.accuracy(),
             "top5": stats.top5_accuracy(),
+            "events": events,
+            "unknown_tokens": unknown,
+            "unknown_share": unknown_share,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!("held-out songs: {}", held_out.join(", "));
+        println!("songs:          {}", names.join(", "));
         println!(
-            "positions:      {} (next token after {} tokens, every {})",
+            "positions:      {} (next event after {} events, every {})",
             stats.count, file.params.config.window, args.stride
         );
-        println!("cross-entropy:  {:.4} nats/token", stats.loss());
-        println!("perplexity:     {:.2}", stats.loss().exp());
+        println!(
+            "unknown tokens: {unknown} of {events} events ({:.2} %), left out of the windows",
+            100.0 * unknown_share
+        );
+        if heads.len() > 1 {
+            println!("cross-entropy:  {:.4} nats/event (all heads)", stats.loss());
+            for &head in heads {
+                println!("  {:<9}     {:.4}", head.name(), stats.head_loss(head));
+            }
+        } else {
+            println!("cross-entropy:  {:.4} nats/token", stats.loss());
+        }
+        println!(
+            "perplexity:     {:.2} (what)",
+            stats.head_loss(Head::What).exp()
+        );
         println!("top-1 accuracy: {:.1} %", 100.0 * stats.accuracy());
         println!("top-5 accuracy: {:.1} %", 100.0 * stats.top5_accuracy());
     }

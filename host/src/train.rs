@@ -17,7 +17,9 @@ use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, csv_path, trai
 /// Which network to train.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ArchArg {
-    /// Embedding input, loss at every position.
+    /// Whole events: when, what, hold, velocity and register, a head each.
+    Events,
+    /// Tokens only: embedding input, loss at every position.
     Pianola,
     /// The seed's network, for comparison: scalar input, loss at the last position.
     Seed,
@@ -43,7 +45,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "pianola.safetensors")]
     out: PathBuf,
     /// Which network.
-    #[arg(long, value_enum, default_value = "pianola")]
+    #[arg(long, value_enum, default_value = "events")]
     arch: ArchArg,
     /// Passes over the training songs.
     #[arg(long, default_value_t = 50)]
@@ -151,6 +153,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         corpus: args.corpus.clone().unwrap_or_else(default_corpus_dir),
         out: args.out.clone(),
         arch: match args.arch {
+            ArchArg::Events => Arch::Events,
             ArchArg::Pianola => Arch::Pianola,
             ArchArg::Seed => Arch::Seed,
         },
@@ -169,7 +172,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         },
         dropout: args.dropout,
         transpose: args.transpose.unwrap_or(match args.arch {
-            ArchArg::Pianola => 6,
+            ArchArg::Events | ArchArg::Pianola => 6,
             ArchArg::Seed => 0,
         }),
         validation_share: args.val_songs,

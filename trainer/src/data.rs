@@ -1,5 +1,6 @@
 //! Songs → training and evaluation windows.
 
+use pianola_core::event::{Event, EventClasses, classes};
 use pianola_core::{Token, Vocab};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -57,15 +58,80 @@ pub fn transposed_vocab(tokens: impl IntoIterator<Item = Token>, range: i32) -> 
     )
 }
 
-/// A song's tokens as vocabulary indices, and how many tokens were left out
-/// because the vocabulary lacks them (a resumed model on a changed corpus).
-pub fn encode_song(tokens: &[Token], vocab: &Vocab) -> (Vec<u32>, usize) {
-    let indices: Vec<u32> = tokens
+/// One event of a song as the trainer holds it: the token's vocabulary
+/// index and the exact times, velocity and lowest key (so transposition
+/// moves the register too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The token's vocabulary index.
+    pub what: u32,
+    /// Twelfths of a beat since the previous onset.
+    pub when: u32,
+    /// Twelfths of a beat it sounds.
+    pub hold: u32,
+    /// MIDI velocity.
+    pub velocity: u8,
+    /// Lowest MIDI key.
+    pub lowest: u8,
+}
+
+impl Step {
+    /// A bare token as a plain step: half a beat after the previous one,
+    /// held as long, velocity 80, at middle C (token networks read `what`
+    /// alone).
+    pub fn token(what: u32) -> Self {
+        Self {
+            what,
+            when: 6,
+            hold: 6,
+            velocity: 80,
+            lowest: 60,
+        }
+    }
+
+    /// The step's classes, as the networks read and predict them.
+    pub fn classes(&self) -> EventClasses {
+        EventClasses {
+            what: self.what as usize,
+            when: classes::time_class(self.when),
+            hold: classes::time_class(self.hold),
+            velocity: classes::velocity_class(self.velocity),
+            register: classes::register_class(self.lowest),
+        }
+    }
+
+    /// Moved by `shift` semitones; `None` where the token or the lowest key
+    /// leaves the vocabulary or the keyboard.
+    fn transposed(&self, transposer: &Transposer, shift: i32) -> Option<Self> {
+        let lowest = u8::try_from(i32::from(self.lowest) + shift)
+            .ok()
+            .filter(|&k| k <= 127)?;
+        Some(Self {
+            what: transposer.map(self.what, shift)?,
+            lowest,
+            ..*self
+        })
+    }
+}
+
+/// A song's events as steps, and how many events were left out because the
+/// vocabulary lacks their token (a resumed model on a changed corpus).
+pub fn encode_song(events: &[Event], vocab: &Vocab) -> (Vec<Step>, usize) {
+    let steps: Vec<Step> = events
         .iter()
-        .filter_map(|t| vocab.index_of(*t).map(|i| i as u32))
+        .filter_map(|e| {
+            let what = vocab.index_of(e.what)? as u32;
+            Some(Step {
+                what,
+                when: e.when,
+                hold: e.hold,
+                velocity: e.velocity,
+                lowest: e.lowest,
+            })
+        })
         .collect();
-    let missing = tokens.len() - indices.len();
-    (indices, missing)
+    let missing = events.len() - steps.len();
+    (steps, missing)
 }
 
 /// Which songs train and which are held out.
@@ -111,8 +177,8 @@ pub struct Window {
 /// `stride` tokens from a random offset below `stride` in each song, each
 /// with a random shift within ±`max_shift`, in random order. Songs shorter
 /// than a window give none.
-pub fn training_windows(
-    songs: &[&[u32]],
+pub fn training_windows<T>(
+    songs: &[&[T]],
     steps: usize,
     stride: usize,
     max_shift: i32,
@@ -135,7 +201,7 @@ pub fn training_windows(
 }
 
 /// Evaluation windows: every `stride` tokens from the start of each song.
-pub fn evaluation_windows(songs: &[&[u32]], steps: usize, stride: usize) -> Vec<Window> {
+pub fn evaluation_windows<T>(songs: &[&[T]], steps: usize, stride: usize) -> Vec<Window> {
     let mut windows = Vec::new();
     for (song, tokens) in songs.iter().enumerate() {
         if tokens.len() > steps {
@@ -153,12 +219,12 @@ pub fn evaluation_windows(songs: &[&[u32]], steps: usize, stride: usize) -> Vec<
 /// Fills `inputs` and `targets` (window after window) for `windows`. A
 /// window whose transposition leaves the vocabulary is used untransposed.
 pub fn fill_batch(
-    songs: &[&[u32]],
+    songs: &[&[Step]],
     windows: &[Window],
     steps: usize,
     transposer: Option<&Transposer>,
-    inputs: &mut Vec<u32>,
-    targets: &mut Vec<u32>,
+    inputs: &mut Vec<Step>,
+    targets: &mut Vec<Step>,
 ) {
     inputs.clear();
     targets.clear();
@@ -167,8 +233,8 @@ pub fn fill_batch(
         let start = inputs.len();
         let moved = transposer.filter(|_| window.shift != 0).and_then(|t| {
             let mut moved = Vec::with_capacity(tokens.len());
-            for &token in tokens {
-                moved.push(t.map(token, window.shift)?);
+            for step in tokens {
+                moved.push(step.transposed(t, window.shift)?);
             }
             Some(moved)
         });
@@ -225,8 +291,8 @@ mod tests {
         let g9 = vocab.index_of("G9".parse().unwrap()).unwrap() as u32;
         assert_eq!(transposer.map(g9, 1), None);
 
-        let song = vec![c4, g9, c4];
-        let songs: Vec<&[u32]> = vec![&song];
+        let song: Vec<Step> = [c4, g9, c4].map(Step::token).to_vec();
+        let songs: Vec<&[Step]> = vec![&song];
         let windows = [
             Window {
                 song: 0,
@@ -249,16 +315,17 @@ mod tests {
             &mut targets,
         );
         // G9 cannot go up: the first window stays as it is; the second moves down.
-        assert_eq!(&inputs[..2], &[c4, g9]);
+        assert_eq!(inputs[..2], [Step::token(c4), Step::token(g9)]);
         let b3 = vocab.index_of("B3".parse().unwrap()).unwrap() as u32;
-        assert_eq!(inputs[2], b3);
+        assert_eq!(inputs[2].what, b3);
+        assert_eq!(inputs[2].lowest, 59, "the register moves with the token");
     }
 
     #[test]
     fn windows_stay_inside_their_songs() {
-        let long: Vec<u32> = (0..250).collect();
-        let short: Vec<u32> = (0..50).collect();
-        let songs: Vec<&[u32]> = vec![&long, &short];
+        let long: Vec<Step> = (0..250).map(Step::token).collect();
+        let short: Vec<Step> = (0..50).map(Step::token).collect();
+        let songs: Vec<&[Step]> = vec![&long, &short];
         let windows = training_windows(&songs, 100, 100, 0, &mut ChaCha8Rng::seed_from_u64(1));
         assert!(!windows.is_empty());
         assert!(windows.iter().all(|w| w.song == 0 && w.start + 101 <= 250));
@@ -266,9 +333,9 @@ mod tests {
         assert_eq!(eval.len(), 15);
         let (mut inputs, mut targets) = (Vec::new(), Vec::new());
         fill_batch(&songs, &eval[1..3], 100, None, &mut inputs, &mut targets);
-        assert_eq!(inputs[0], 10);
-        assert_eq!(targets[0], 11);
-        assert_eq!(inputs[100], 20);
-        assert_eq!(targets[199], 120);
+        assert_eq!(inputs[0].what, 10);
+        assert_eq!(targets[0].what, 11);
+        assert_eq!(inputs[100].what, 20);
+        assert_eq!(targets[199].what, 120);
     }
 }

@@ -5,14 +5,14 @@ use rand::Rng;
 
 /// Fresh parameters: LSTM weights uniform in ±1/√H (as PyTorch), forget-gate
 /// biases 1 (as Keras), dense layers Glorot-uniform, embeddings uniform in
-/// ±0.1, batch norms at identity.
+/// ±0.1 (and so the event network's conditions), batch norms at identity.
 pub fn initialise(config: ModelConfig, rng: &mut impl Rng) -> Params {
     let mut params = Params::zeros(config);
     let h = params.config.hidden;
     let specs = params.specs().to_vec();
     for (spec, values) in specs.iter().zip(params.tensors.iter_mut()) {
         let name = spec.name.as_str();
-        let limit = if name == "embedding" {
+        let limit = if name.ends_with("embedding") || name.ends_with("condition") {
             0.1
         } else if name.starts_with("lstm.") && name.contains("weight") {
             1.0 / (h as f32).sqrt()

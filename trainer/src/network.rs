@@ -1,6 +1,8 @@
 //! The whole network as a candle module, trained with candle's autograd:
 //! token → embedding (or the seed's scalar input) → LSTM × N → dense + ReLU →
-//! output logits, with the seed network's batch norms and dropout.
+//! output logits, with the seed network's batch norms and dropout; the
+//! event network sums four embeddings at its input and has a head per
+//! field, each conditioned on the fields before it (`core::model`).
 //!
 //! Sequences are processed time-major: row `t * batch + b` of every
 //! activation matrix is window `b` at step `t`, as the weights file's
@@ -8,19 +10,21 @@
 
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Result, Tensor, Var};
-use pianola_core::model::{Arch, ModelConfig, Params};
+use pianola_core::event::EventClasses;
+use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use rand::Rng;
 
+use crate::data::Step;
 use crate::layers::{BatchNorm, Linear, Lstm, cross_entropy, dropout_mask, values, var, weight};
 
 /// A batch of windows: `inputs[b * steps + t]` is followed by
 /// `targets[b * steps + t]`.
 #[derive(Clone, Copy, Debug)]
 pub struct Batch<'a> {
-    /// Input token indices, window after window.
-    pub inputs: &'a [u32],
-    /// The token that follows each input.
-    pub targets: &'a [u32],
+    /// Input events, window after window.
+    pub inputs: &'a [Step],
+    /// The event that follows each input.
+    pub targets: &'a [Step],
     /// Windows in the batch.
     pub windows: usize,
     /// Steps per window.
@@ -46,8 +50,11 @@ pub enum Positions {
 /// Loss and accuracy over the positions of a batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Stats {
-    /// Sum of cross-entropies in nats.
+    /// Sum of cross-entropies in nats (of all heads).
     pub loss_sum: f64,
+    /// Sum of each head's cross-entropies, in [`Head::ALL`] order (token
+    /// networks fill `what` only).
+    pub head_sums: [f64; 5],
     /// Positions scored.
     pub count: usize,
     /// Positions whose target was the most likely token (evaluation only).
@@ -61,14 +68,22 @@ impl Stats {
     /// Adds another batch's figures.
     pub fn add(&mut self, other: Stats) {
         self.loss_sum += other.loss_sum;
+        for (sum, other) in self.head_sums.iter_mut().zip(other.head_sums) {
+            *sum += other;
+        }
         self.count += other.count;
         self.top1 += other.top1;
         self.top5 += other.top5;
     }
 
-    /// Mean cross-entropy in nats per token.
+    /// Mean cross-entropy in nats per event (the sum of the heads').
     pub fn loss(&self) -> f64 {
         self.loss_sum / self.count.max(1) as f64
+    }
+
+    /// Mean cross-entropy of one head, in nats per event.
+    pub fn head_loss(&self, head: Head) -> f64 {
+        self.head_sums[head.index()] / self.count.max(1) as f64
     }
 
     /// Top-1 accuracy.
@@ -95,8 +110,23 @@ pub struct Gradients {
 pub struct Evaluation {
     /// Loss and accuracy.
     pub stats: Stats,
-    /// The logits of the positions scored, row after row.
+    /// The `what` head's logits of the positions scored, row after row.
     pub logits: Vec<f32>,
+    /// Every head's logits of the positions scored, row after row.
+    pub heads: Vec<(Head, Vec<f32>)>,
+}
+
+/// The event network's extra weights.
+struct EventLayers {
+    when_embedding: Var,
+    velocity_embedding: Var,
+    register_embedding: Var,
+    when_output: Linear,
+    when_condition: Var,
+    what_condition: Var,
+    hold_output: Linear,
+    velocity_output: Linear,
+    register_output: Linear,
 }
 
 /// The network's weights, typed per layer.
@@ -110,6 +140,7 @@ pub struct Network {
     dense: Linear,
     norm2: Option<BatchNorm>,
     output: Linear,
+    events: Option<EventLayers>,
 }
 
 /// Takes `params` tensors by name, in any order.
@@ -166,6 +197,21 @@ impl Network {
         };
         let config = params.config.clone();
         let seed = config.arch == Arch::Seed;
+        let events = if config.arch == Arch::Events {
+            Some(EventLayers {
+                when_embedding: source.var("when_embedding")?,
+                velocity_embedding: source.var("velocity_embedding")?,
+                register_embedding: source.var("register_embedding")?,
+                when_output: source.linear("when_output")?,
+                when_condition: source.var("when_condition")?,
+                what_condition: source.var("what_condition")?,
+                hold_output: source.linear("hold_output")?,
+                velocity_output: source.linear("velocity_output")?,
+                register_output: source.linear("register_output")?,
+            })
+        } else {
+            None
+        };
         let lstm = (0..config.layers)
             .map(|layer| {
                 Ok(Lstm {
@@ -182,6 +228,7 @@ impl Network {
             dense: source.linear("dense")?,
             norm2: seed.then(|| source.norm("norm2")).transpose()?,
             output: source.linear("output")?,
+            events,
             config,
             device: device.clone(),
             dtype,
@@ -199,6 +246,11 @@ impl Network {
         if let Some(e) = &self.embedding {
             vars.push(("embedding".to_string(), e));
         }
+        if let Some(ev) = &self.events {
+            vars.push(("when_embedding".to_string(), &ev.when_embedding));
+            vars.push(("velocity_embedding".to_string(), &ev.velocity_embedding));
+            vars.push(("register_embedding".to_string(), &ev.register_embedding));
+        }
         for (layer, l) in self.lstm.iter().enumerate() {
             vars.push((format!("lstm.{layer}.weight_ih"), &l.weight_ih));
             vars.push((format!("lstm.{layer}.weight_hh"), &l.weight_hh));
@@ -215,7 +267,25 @@ impl Network {
         if let Some(n) = &self.norm2 {
             pair("norm2", &n.weight, &n.bias);
         }
+        if let Some(ev) = &self.events {
+            pair("when_output", &ev.when_output.weight, &ev.when_output.bias);
+        }
         pair("output", &self.output.weight, &self.output.bias);
+        if let Some(ev) = &self.events {
+            pair("hold_output", &ev.hold_output.weight, &ev.hold_output.bias);
+            pair(
+                "velocity_output",
+                &ev.velocity_output.weight,
+                &ev.velocity_output.bias,
+            );
+            pair(
+                "register_output",
+                &ev.register_output.weight,
+                &ev.register_output.bias,
+            );
+            vars.push(("when_condition".to_string(), &ev.when_condition));
+            vars.push(("what_condition".to_string(), &ev.what_condition));
+        }
         vars
     }
 
@@ -261,53 +331,77 @@ impl Network {
         let mut masks = |len: usize| -> Option<Vec<f32>> {
             (dropout > 0.0).then(|| dropout_mask(rng, len, dropout))
         };
-        let (logits, rows) = self.forward(batch, positions, Some(&mut masks))?;
-        let targets = self.targets(batch, positions)?;
-        let loss = cross_entropy(&logits, &targets)?;
-        let mean = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        let grads = loss.backward()?;
-        Ok(Gradients {
-            stats: Stats {
-                loss_sum: mean * rows as f64,
-                count: rows,
-                top1: 0,
-                top5: 0,
-            },
-            grads,
-        })
+        let (heads, rows) = self.forward(batch, positions, Some(&mut masks))?;
+        let mut stats = Stats {
+            count: rows,
+            ..Stats::default()
+        };
+        let mut total: Option<Tensor> = None;
+        for (head, logits) in &heads {
+            let targets = self.targets(batch, positions, *head)?;
+            let loss = cross_entropy(logits, &targets)?;
+            let mean = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            stats.head_sums[head.index()] = mean * rows as f64;
+            stats.loss_sum += mean * rows as f64;
+            total = Some(match total {
+                Some(sum) => (sum + loss)?,
+                None => loss,
+            });
+        }
+        let total = total.ok_or_else(|| candle_core::Error::Msg("no heads".into()))?;
+        let grads = total.backward()?;
+        Ok(Gradients { stats, grads })
     }
 
     /// Loss and accuracy without dropout, batch statistics or gradients.
     pub fn evaluate(&mut self, batch: &Batch, positions: Positions) -> Result<Evaluation> {
-        let (logits, rows) = self.forward(batch, positions, None)?;
-        let logits = values(&logits)?;
-        let v = self.config.vocab_size;
+        let (heads, rows) = self.forward(batch, positions, None)?;
         let first = first_row(batch, positions);
-        let mut stats = Stats::default();
-        for (r, row) in logits.chunks_exact(v).enumerate() {
-            let target = batch.targets[batch.index(first + r)] as usize;
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f32 = row.iter().map(|l| (l - max).exp()).sum();
-            let target_logit = row[target];
-            stats.loss_sum += f64::from(max + sum.ln() - target_logit);
-            let above = row.iter().filter(|&&l| l > target_logit).count();
-            stats.top1 += usize::from(above == 0);
-            stats.top5 += usize::from(above < 5);
-            stats.count += 1;
+        let mut stats = Stats {
+            count: rows,
+            ..Stats::default()
+        };
+        let mut what_logits = Vec::new();
+        let mut all = Vec::new();
+        for (head, logits) in heads {
+            let logits = values(&logits)?;
+            let classes = logits.len() / rows.max(1);
+            for (r, row) in logits.chunks_exact(classes).enumerate() {
+                let target = head_class(&batch.targets[batch.index(first + r)], head);
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let sum: f32 = row.iter().map(|l| (l - max).exp()).sum();
+                let target_logit = row[target];
+                let loss = f64::from(max + sum.ln() - target_logit);
+                stats.loss_sum += loss;
+                stats.head_sums[head.index()] += loss;
+                if head == Head::What {
+                    let above = row.iter().filter(|&&l| l > target_logit).count();
+                    stats.top1 += usize::from(above == 0);
+                    stats.top5 += usize::from(above < 5);
+                }
+            }
+            if head == Head::What {
+                what_logits = logits.clone();
+            }
+            all.push((head, logits));
         }
-        debug_assert_eq!(stats.count, rows);
-        Ok(Evaluation { stats, logits })
+        Ok(Evaluation {
+            stats,
+            logits: what_logits,
+            heads: all,
+        })
     }
 
-    /// The logits [rows, vocab] of the scored positions, time-major, and
-    /// the number of rows. `masks` draws dropout masks in training; `None`
-    /// evaluates.
+    /// Each head's logits [rows, classes] of the scored positions,
+    /// time-major, and the number of rows. The event network's heads see
+    /// the target's earlier fields (teacher forcing). `masks` draws dropout
+    /// masks in training; `None` evaluates.
     fn forward(
         &mut self,
         batch: &Batch,
         positions: Positions,
         mut masks: Option<&mut dyn FnMut(usize) -> Option<Vec<f32>>>,
-    ) -> Result<(Tensor, usize)> {
+    ) -> Result<(Vec<(Head, Tensor)>, usize)> {
         let training = masks.is_some();
         let (b, steps) = (batch.windows, batch.steps);
         let n = b * steps;
@@ -315,18 +409,44 @@ impl Network {
         let arch = self.config.arch;
 
         // Layer 0's input at every step.
-        let time_major: Vec<u32> = (0..n).map(|row| batch.inputs[batch.index(row)]).collect();
+        let time_major: Vec<EventClasses> = (0..n)
+            .map(|row| batch.inputs[batch.index(row)].classes())
+            .collect();
         let mut xs: Vec<Tensor> = match &self.embedding {
             Some(embedding) => {
-                let ids = Tensor::from_vec(time_major, n, &self.device)?;
-                let table = weight(embedding, training);
+                let field = |of: fn(&EventClasses) -> usize| -> Result<Tensor> {
+                    let ids: Vec<u32> = time_major.iter().map(|e| of(e) as u32).collect();
+                    Tensor::from_vec(ids, n, &self.device)
+                };
+                let mut tables = vec![(weight(embedding, training), field(|e| e.what)?)];
+                if let Some(ev) = &self.events {
+                    tables.push((weight(&ev.when_embedding, training), field(|e| e.when)?));
+                    tables.push((
+                        weight(&ev.velocity_embedding, training),
+                        field(|e| e.velocity)?,
+                    ));
+                    tables.push((
+                        weight(&ev.register_embedding, training),
+                        field(|e| e.register)?,
+                    ));
+                }
                 (0..steps)
-                    .map(|t| table.index_select(&ids.narrow(0, t * b, b)?, 0))
+                    .map(|t| {
+                        let mut sum: Option<Tensor> = None;
+                        for (table, ids) in &tables {
+                            let x = table.index_select(&ids.narrow(0, t * b, b)?, 0)?;
+                            sum = Some(match sum {
+                                Some(s) => (s + x)?,
+                                None => x,
+                            });
+                        }
+                        sum.ok_or_else(|| candle_core::Error::Msg("no input".into()))
+                    })
                     .collect::<Result<_>>()?
             }
             None => {
                 let v = self.config.vocab_size as f32;
-                let scalars: Vec<f32> = time_major.iter().map(|&i| i as f32 / v).collect();
+                let scalars: Vec<f32> = time_major.iter().map(|e| e.what as f32 / v).collect();
                 let all = self.constant(scalars, (n, 1))?;
                 (0..steps)
                     .map(|t| all.narrow(0, t * b, b))
@@ -338,7 +458,7 @@ impl Network {
             xs = lstm.forward(&xs, training)?;
             // Dropout after every LSTM layer; the seed's network drops out
             // after its batch norm instead of after its last layer.
-            let drops = arch == Arch::Pianola || layer + 1 < self.config.layers;
+            let drops = arch != Arch::Seed || layer + 1 < self.config.layers;
             if let Some(draw) = masks.as_mut().filter(|_| drops)
                 && let Some(mask) = draw(n * h)
             {
@@ -361,12 +481,42 @@ impl Network {
             head = norm.forward(&head, training)?;
             head = self.dropout(head, masks.as_mut())?;
         }
+        if let Some(ev) = &self.events {
+            let pre = self.dense.forward(&head, training)?;
+            let condition = |table: &Var, head: Head| -> Result<Tensor> {
+                let ids = self.targets(batch, positions, head)?;
+                weight(table, training).index_select(&ids, 0)
+            };
+            let after_when = (&pre + condition(&ev.when_condition, Head::When)?)?;
+            let after_what = (&after_when + condition(&ev.what_condition, Head::What)?)?;
+            let detail = after_what.relu()?;
+            let heads = vec![
+                (Head::When, ev.when_output.forward(&pre.relu()?, training)?),
+                (
+                    Head::What,
+                    self.output.forward(&after_when.relu()?, training)?,
+                ),
+                (Head::Hold, ev.hold_output.forward(&detail, training)?),
+                (
+                    Head::Velocity,
+                    ev.velocity_output.forward(&detail, training)?,
+                ),
+                (
+                    Head::Register,
+                    ev.register_output.forward(&detail, training)?,
+                ),
+            ];
+            return Ok((heads, rows));
+        }
         head = self.dense.forward(&head, training)?.relu()?;
         if let Some(norm) = &mut self.norm2 {
             head = norm.forward(&head, training)?;
             head = self.dropout(head, masks.as_mut())?;
         }
-        Ok((self.output.forward(&head, training)?, rows))
+        Ok((
+            vec![(Head::What, self.output.forward(&head, training)?)],
+            rows,
+        ))
     }
 
     fn dropout(
@@ -388,14 +538,26 @@ impl Network {
         Tensor::from_vec(values, shape, &self.device)?.to_dtype(self.dtype)
     }
 
-    /// The targets of the scored positions, time-major.
-    fn targets(&self, batch: &Batch, positions: Positions) -> Result<Tensor> {
+    /// `head`'s target classes at the scored positions, time-major.
+    fn targets(&self, batch: &Batch, positions: Positions, head: Head) -> Result<Tensor> {
         let first = first_row(batch, positions);
         let rows = batch.windows * batch.steps - first;
         let targets: Vec<u32> = (first..first + rows)
-            .map(|row| batch.targets[batch.index(row)])
+            .map(|row| head_class(&batch.targets[batch.index(row)], head) as u32)
             .collect();
         Tensor::from_vec(targets, rows, &self.device)
+    }
+}
+
+/// The class `head` predicts for `step`.
+fn head_class(step: &Step, head: Head) -> usize {
+    let classes = step.classes();
+    match head {
+        Head::When => classes.when,
+        Head::What => classes.what,
+        Head::Hold => classes.hold,
+        Head::Velocity => classes.velocity,
+        Head::Register => classes.register,
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use pianola_core::corpus::Corpus;
-use pianola_core::model::{Arch, ModelConfig, Params};
+use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use pianola_core::weights::{
     CorpusSummary, ModelFile, ModelInfo, StoredDtype, TrainingSummary, WeightsError,
 };
@@ -18,8 +18,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{
-    Transposer, Window, encode_song, evaluation_windows, fill_batch, split_songs, training_windows,
-    transposed_vocab,
+    Step, Transposer, Window, encode_song, evaluation_windows, fill_batch, split_songs,
+    training_windows, transposed_vocab,
 };
 use crate::init::initialise;
 use crate::network::{Batch, Network, Positions, Stats};
@@ -218,10 +218,10 @@ pub fn train(
         }
     };
     let config = params.config.clone();
-    let encoded: Vec<Vec<u32>> = corpus
+    let encoded: Vec<Vec<Step>> = corpus
         .songs
         .iter()
-        .map(|song| encode_song(&song.tokens, &vocab).0)
+        .map(|song| encode_song(&song.events, &vocab).0)
         .collect();
     let (mut train_songs, mut validation_songs) = (Vec::new(), Vec::new());
     for (song, tokens) in corpus.songs.iter().zip(&encoded) {
@@ -233,7 +233,7 @@ pub fn train(
     }
 
     let (positions, stride) = match config.arch {
-        Arch::Pianola => (Positions::All, config.window),
+        Arch::Pianola | Arch::Events => (Positions::All, config.window),
         Arch::Seed => (Positions::Last, 1),
     };
     let transposer = (options.transpose > 0).then(|| Transposer::new(&vocab, options.transpose));
@@ -356,7 +356,7 @@ pub fn train(
 /// token with a full context, the same task for both networks.
 pub fn evaluate(
     network: &mut Network,
-    songs: &[&[u32]],
+    songs: &[&[Step]],
     stride: usize,
 ) -> Result<Stats, candle_core::Error> {
     let window = network.config().window;
@@ -379,7 +379,7 @@ pub fn evaluate(
 /// [`evaluate`] for a weights file's parameters, on `device`.
 pub fn evaluate_params(
     params: &Params,
-    songs: &[&[u32]],
+    songs: &[&[Step]],
     stride: usize,
     device: &Device,
 ) -> Result<Stats, candle_core::Error> {
@@ -418,6 +418,17 @@ fn model_file(
                 validation_loss: Some(record.validation.loss()),
                 validation_accuracy: Some(record.validation.accuracy()),
                 validation_top5: Some(record.validation.top5_accuracy()),
+                validation_heads: if params.config.arch.heads().len() > 1 {
+                    params
+                        .config
+                        .arch
+                        .heads()
+                        .iter()
+                        .map(|&h| (h.name().to_string(), record.validation.head_loss(h)))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
                 date: utc_now(),
                 command: options.command.clone(),
             },
@@ -438,10 +449,14 @@ pub fn csv_path(out: &Path) -> PathBuf {
 
 fn write_csv(out: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
     let mut text = String::from(
-        "epoch,steps,seconds,train_loss,validation_loss,validation_accuracy,validation_top5,tokens_per_second\n",
+        "epoch,steps,seconds,train_loss,validation_loss,validation_accuracy,validation_top5,tokens_per_second",
     );
+    for head in Head::ALL {
+        let _ = write!(text, ",validation_{}", head.name());
+    }
+    text.push('\n');
     for r in history {
-        let _ = writeln!(
+        let _ = write!(
             text,
             "{:.3},{},{:.1},{:.5},{:.5},{:.5},{:.5},{:.0}",
             r.epoch,
@@ -453,6 +468,10 @@ fn write_csv(out: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
             r.validation.top5_accuracy(),
             r.tokens_per_second
         );
+        for head in Head::ALL {
+            let _ = write!(text, ",{:.5}", r.validation.head_loss(head));
+        }
+        text.push('\n');
     }
     let path = csv_path(out);
     fs::write(&path, text).map_err(|source| TrainError::Io { path, source })

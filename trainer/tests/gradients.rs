@@ -3,6 +3,7 @@
 
 use candle_core::{DType, Device, Tensor};
 use pianola_core::model::{Arch, ModelConfig};
+use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::network::{Batch, Network, Positions};
 use rand::SeedableRng;
@@ -20,9 +21,17 @@ fn tiny(arch: Arch) -> ModelConfig {
     }
 }
 
-fn batch_data(windows: usize, steps: usize, vocab: u32) -> (Vec<u32>, Vec<u32>) {
-    let sequence: Vec<u32> = (0..windows * (steps + 1))
-        .map(|i| ((i * 5 + i / 3) as u32) % vocab)
+/// Windows of steps whose every field varies (token networks read `what`
+/// alone).
+fn batch_data(windows: usize, steps: usize, vocab: u32) -> (Vec<Step>, Vec<Step>) {
+    let sequence: Vec<Step> = (0..(windows * (steps + 1)) as u32)
+        .map(|i| Step {
+            what: (i * 5 + i / 3) % vocab,
+            when: (i * 7) % 53,
+            hold: (i * 11) % 50,
+            velocity: (1 + (i * 37) % 127) as u8,
+            lowest: (20 + (i * 13) % 100) as u8,
+        })
         .collect();
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     for w in 0..windows {
@@ -113,6 +122,16 @@ fn pianola_gradients_match_finite_differences() {
 #[test]
 fn pianola_gradients_match_with_dropout() {
     check(Arch::Pianola, Positions::All, 0.3);
+}
+
+#[test]
+fn event_network_gradients_match_finite_differences() {
+    check(Arch::Events, Positions::All, 0.0);
+}
+
+#[test]
+fn event_network_gradients_match_with_dropout() {
+    check(Arch::Events, Positions::All, 0.3);
 }
 
 #[test]

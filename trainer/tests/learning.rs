@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use candle_core::{DType, Device};
-use pianola_core::model::{Arch, ModelConfig};
+use pianola_core::model::{Arch, Head, ModelConfig};
 use pianola_core::weights::{ModelFile, StoredDtype};
+use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
@@ -29,7 +30,7 @@ fn a_tiny_model_memorises_a_short_sequence() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         let params = initialise(config, &mut rng);
         let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
-        let sequence = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2];
+        let sequence = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2].map(Step::token);
         let batch = Batch {
             inputs: &sequence[..12],
             targets: &sequence[1..],
@@ -52,6 +53,66 @@ fn a_tiny_model_memorises_a_short_sequence() {
         assert!(first.unwrap() > 1.5, "{kind:?}: started at {first:?}");
         assert!(last < 0.05, "{kind:?}: loss still {last} after 300 steps");
     }
+}
+
+#[test]
+fn a_tiny_event_network_memorises_every_field() {
+    let config = ModelConfig {
+        arch: Arch::Events,
+        vocab_size: 8,
+        embed: 8,
+        hidden: 24,
+        layers: 2,
+        dense: 16,
+        window: 12,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let params = initialise(config, &mut rng);
+    let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+    let sequence: Vec<Step> = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2]
+        .iter()
+        .enumerate()
+        .map(|(i, &what)| Step {
+            what,
+            when: [0, 6, 3, 12, 4][i % 5],
+            hold: [6, 3, 12, 2][i % 4],
+            velocity: [40, 100, 70][i % 3],
+            lowest: [36, 60, 48, 72][i % 4],
+        })
+        .collect();
+    let batch = Batch {
+        inputs: &sequence[..12],
+        targets: &sequence[1..],
+        windows: 1,
+        steps: 12,
+    };
+    let vars = network.vars();
+    let mut optimizer = Optimizer::new(OptimizerKind::AdamW, 0.01, vars.clone()).unwrap();
+    let mut first = None;
+    let mut last = Default::default();
+    for _ in 0..400 {
+        let mut step = network
+            .gradients(&batch, Positions::All, 0.0, &mut rng)
+            .unwrap();
+        last = step.stats;
+        first.get_or_insert(step.stats);
+        clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
+        optimizer.step(&step.grads).unwrap();
+    }
+    let first = first.unwrap();
+    for head in Head::ALL {
+        assert!(
+            first.head_loss(head) > 1.0,
+            "{head:?} started at {}",
+            first.head_loss(head)
+        );
+        assert!(
+            last.head_loss(head) < 0.05,
+            "{head:?} still at {} after 400 steps",
+            last.head_loss(head)
+        );
+    }
+    assert!((last.loss() - Head::ALL.map(|h| last.head_loss(h)).iter().sum::<f64>()).abs() < 1e-9);
 }
 
 struct Quiet(Vec<f64>);
@@ -140,6 +201,35 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         seed_file.info.corpus.validation_songs,
         file.info.corpus.validation_songs
     );
+
+    // The event network learns every head on the same songs, and records
+    // each head's held-out cross-entropy.
+    let events = TrainOptions {
+        arch: Arch::Events,
+        out: dir.join("events.safetensors"),
+        ..options.clone()
+    };
+    let report = train(&events, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
+    let (first, last) = (&report.history[0], report.history.last().unwrap());
+    assert!(
+        last.train_loss < first.train_loss - 1.0,
+        "events: {} → {}",
+        first.train_loss,
+        last.train_loss
+    );
+    let events_file = ModelFile::load(&events.out).unwrap();
+    let heads = &events_file.info.training.validation_heads;
+    assert_eq!(heads.len(), 5);
+    let sum: f64 = heads.iter().map(|(_, loss)| loss).sum();
+    assert!((sum - events_file.info.training.validation_loss.unwrap()).abs() < 1e-6);
+    // Every head of the kept checkpoint predicts the held-out song better
+    // than chance (a uniform guess over its classes).
+    let vocab = events_file.params.config.vocab_size;
+    for (head, (name, loss)) in Head::ALL.iter().zip(heads) {
+        assert_eq!(head.name(), name);
+        let chance = (head.classes(vocab) as f64).ln();
+        assert!(*loss < chance - 0.1, "{name}: {loss} vs chance {chance}");
+    }
 
     // A stop request ends the run before any batch.
     let stopped = train(&options, Arc::new(AtomicBool::new(true)), &mut progress).unwrap();

@@ -7,6 +7,7 @@ use candle_core::{DType, Device};
 use pianola_core::model::{Arch, ModelConfig};
 use pianola_core::weights::{ModelFile, ModelInfo, StoredDtype};
 use pianola_core::{Network, Predictor, Token, Vocab};
+use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::network::{self, Batch, Positions};
 use rand::SeedableRng;
@@ -37,9 +38,10 @@ fn model(window: usize) -> ModelFile {
 /// The trainer's logits after `context`, from a zero state.
 fn reference_logits(file: &ModelFile, context: &[u32]) -> Vec<f32> {
     let mut network = network::Network::new(&file.params, &Device::Cpu, DType::F32).unwrap();
-    let targets = vec![0; context.len()];
+    let inputs: Vec<Step> = context.iter().copied().map(Step::token).collect();
+    let targets = vec![Step::token(0); context.len()];
     let batch = Batch {
-        inputs: context,
+        inputs: &inputs,
         targets: &targets,
         windows: 1,
         steps: context.len(),
@@ -75,6 +77,55 @@ fn stepping_equals_the_full_forward_pass_over_the_context() {
     let probabilities = predictor.probabilities();
     let sum: f32 = probabilities.iter().sum();
     assert!((sum - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn event_heads_step_by_step_equal_the_full_forward_pass() {
+    let mut file = model(10);
+    file.params = initialise(
+        ModelConfig {
+            arch: Arch::Events,
+            ..file.params.config.clone()
+        },
+        &mut ChaCha8Rng::seed_from_u64(9),
+    );
+    let file = ModelFile::from_bytes(&file.to_bytes(StoredDtype::F16).unwrap()).unwrap();
+    let network = Arc::new(Network::new(&file).unwrap());
+    assert!(network.predicts_events());
+    let steps: Vec<Step> = (0..9u32)
+        .map(|i| Step {
+            what: (i * 7) % 11,
+            when: [0, 6, 3, 12][i as usize % 4],
+            hold: [6, 2, 24][i as usize % 3],
+            velocity: [30, 90, 120][i as usize % 3],
+            lowest: 60 + (i * 7) as u8 % 11,
+        })
+        .collect();
+    let (context, next) = (&steps[..8], steps[8]);
+    let mut predictor = Predictor::new(network);
+    let classes: Vec<_> = context.iter().map(Step::classes).collect();
+    predictor.prime_events(&classes);
+
+    let mut trainer = network::Network::new(&file.params, &Device::Cpu, DType::F32).unwrap();
+    let mut targets = context[1..].to_vec();
+    targets.push(next);
+    let batch = Batch {
+        inputs: context,
+        targets: &targets,
+        windows: 1,
+        steps: context.len(),
+    };
+    let expected = trainer.evaluate(&batch, Positions::Last).unwrap().heads;
+    assert_eq!(expected.len(), 5);
+    // The trainer's heads see the target's earlier fields: so does the
+    // predictor when given them.
+    for (head, want) in expected {
+        let got = predictor.head_logits(head, &next.classes());
+        assert_eq!(got.len(), want.len(), "{head:?}");
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5, "{head:?}: {a} vs {b}");
+        }
+    }
 }
 
 #[test]
