@@ -74,6 +74,172 @@ impl Event {
     }
 }
 
+/// Why an event's text form was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}`: {reason} (an event is TOKEN[_OCTAVE][@WHEN][~HOLD][:VELOCITY], e.g. `C4@1/2~1:90` or `0.4.7_3@0~2`; times in beats on a 1/12-beat grid)"
+)]
+pub struct EventParseError {
+    /// The text.
+    pub text: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Event {
+    /// The velocity of an event typed without one.
+    pub const DEFAULT_VELOCITY: u8 = 80;
+
+    /// Parses the text form `TOKEN[_OCTAVE][@WHEN][~HOLD][:VELOCITY]`:
+    /// the seed's token, the octave of a chord's lowest key (default 4),
+    /// beats since the previous onset (default `step`, in twelfths), beats
+    /// it sounds (default: its `when`, or `step` when that is 0) and its
+    /// velocity (default 80). Times are whole numbers, decimals or
+    /// fractions of beats on the 1/12-beat grid: `1`, `1/2`, `0.25`, `2/3`.
+    /// A bare token is the seed's step.
+    pub fn parse_with_step(text: &str, step: u32) -> Result<Self, EventParseError> {
+        let fail = |reason: String| EventParseError {
+            text: text.to_string(),
+            reason,
+        };
+        let split = text.find(['_', '@', '~', ':']).unwrap_or(text.len());
+        let what: Token = text[..split]
+            .parse()
+            .map_err(|e: crate::token::TokenParseError| fail(e.to_string()))?;
+        let (mut octave, mut when, mut hold, mut velocity) = (None, None, None, None);
+        let mut rest = &text[split..];
+        while let Some(mark) = rest.chars().next() {
+            let body = &rest[1..];
+            let end = body.find(['_', '@', '~', ':']).unwrap_or(body.len());
+            let value = &body[..end];
+            rest = &body[end..];
+            let slot_taken = || fail(format!("`{mark}` is given twice"));
+            match mark {
+                '_' => {
+                    let o: i8 = value
+                        .parse()
+                        .ok()
+                        .filter(|o| (-1..=9).contains(o))
+                        .ok_or_else(|| fail(format!("octave `{value}` is not within -1..9")))?;
+                    if octave.replace(o).is_some() {
+                        return Err(slot_taken());
+                    }
+                }
+                '@' | '~' => {
+                    let twelfths = parse_beats(value).ok_or_else(|| {
+                        fail(format!(
+                            "`{value}` is not a time in beats on the 1/12-beat grid"
+                        ))
+                    })?;
+                    let slot = if mark == '@' { &mut when } else { &mut hold };
+                    if slot.replace(twelfths).is_some() {
+                        return Err(slot_taken());
+                    }
+                }
+                _ => {
+                    let v: u8 = value
+                        .parse()
+                        .ok()
+                        .filter(|v| (1..=127).contains(v))
+                        .ok_or_else(|| fail(format!("velocity `{value}` is not within 1..127")))?;
+                    if velocity.replace(v).is_some() {
+                        return Err(slot_taken());
+                    }
+                }
+            }
+        }
+        if octave.is_some() && matches!(what, Token::Note(_)) {
+            return Err(fail(
+                "a note's octave is in its name; `_` is for chords".into(),
+            ));
+        }
+        let when = when.unwrap_or(step);
+        let hold = hold.unwrap_or(if when > 0 { when } else { step });
+        let lowest = match what {
+            Token::Note(key) => key,
+            Token::Chord(set) => {
+                let first = set.normal_order().as_slice().first().copied().unwrap_or(0);
+                classes::register_key(
+                    usize::try_from(i16::from(octave.unwrap_or(4)) + 1).unwrap_or(0),
+                    first,
+                )
+            }
+        };
+        Ok(Event {
+            what,
+            when,
+            hold,
+            velocity: velocity.unwrap_or(Self::DEFAULT_VELOCITY),
+            lowest,
+        })
+    }
+}
+
+/// Beats in twelfths: `1`, `1/2`, `0.25`, `2/3`; `None` off the grid.
+fn parse_beats(text: &str) -> Option<u32> {
+    let twelfths = match text.split_once('/') {
+        Some((n, d)) => {
+            let (n, d): (u32, u32) = (n.parse().ok()?, d.parse().ok()?);
+            let scaled = n.checked_mul(GRID_PER_BEAT)?;
+            if d == 0 || !scaled.is_multiple_of(d) {
+                return None;
+            }
+            scaled / d
+        }
+        None => {
+            let beats: f64 = text.parse().ok()?;
+            let twelfths = beats * f64::from(GRID_PER_BEAT);
+            if !(0.0..=1e6).contains(&twelfths) || (twelfths - twelfths.round()).abs() > 1e-6 {
+                return None;
+            }
+            twelfths.round() as u32
+        }
+    };
+    Some(twelfths)
+}
+
+/// Twelfths of a beat as the shortest fraction of beats: `1/2`, `1`, `3/4`.
+fn format_beats(twelfths: u32) -> String {
+    let g = gcd(twelfths, GRID_PER_BEAT);
+    let (n, d) = (twelfths / g, GRID_PER_BEAT / g);
+    if d == 1 {
+        n.to_string()
+    } else {
+        format!("{n}/{d}")
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
+impl std::str::FromStr for Event {
+    type Err = EventParseError;
+
+    /// [`Event::parse_with_step`] with the seed's step of half a beat.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse_with_step(text, GRID_PER_BEAT / 2)
+    }
+}
+
+impl std::fmt::Display for Event {
+    /// The text form, every field written: `C4@1/2~1:90`,
+    /// `0.4.7_3@0~2:80`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.what)?;
+        if let Token::Chord(_) = self.what {
+            write!(f, "_{}", i16::from(self.lowest / 12) - 1)?;
+        }
+        write!(
+            f,
+            "@{}~{}:{}",
+            format_beats(self.when),
+            format_beats(self.hold),
+            self.velocity
+        )
+    }
+}
+
 /// An event as the network's classes: what it reads and predicts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EventClasses {
@@ -233,6 +399,34 @@ mod tests {
             assert!(class < REGISTER_CLASSES);
             assert_eq!(register_class(register_key(class, key % 12)), class);
         }
+    }
+
+    #[test]
+    fn the_text_form_round_trips_and_bare_tokens_are_the_seeds_step() {
+        let bare: Event = "E4".parse().unwrap();
+        assert_eq!(
+            (bare.when, bare.hold, bare.velocity, bare.lowest),
+            (6, 6, 80, 64)
+        );
+        let full: Event = "C4@1/3~1.5:96".parse().unwrap();
+        assert_eq!((full.when, full.hold, full.velocity), (4, 18, 96));
+        let chord: Event = "0.4.7_2@0".parse().unwrap();
+        assert_eq!((chord.when, chord.hold, chord.lowest), (0, 6, 36));
+        assert_eq!(chord.pitches().as_slice(), &[36, 40, 43]);
+        for event in [bare, full, chord] {
+            assert_eq!(
+                event.to_string().parse::<Event>().unwrap(),
+                event,
+                "{event}"
+            );
+        }
+        assert_eq!(full.to_string(), "C4@1/3~3/2:96");
+        for bad in [
+            "C4@1/5", "C4:0", "C4_3", "0.4.7_12", "C4@1@2", "X9", "C4~-1",
+        ] {
+            assert!(bad.parse::<Event>().is_err(), "{bad}");
+        }
+        assert_eq!(Event::parse_with_step("G4", 3).unwrap().when, 3);
     }
 
     #[test]

@@ -11,6 +11,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::event::{Event, EventClasses};
+use crate::model::Head;
+use crate::predictor::Predictor;
 use crate::token::{PitchClassSet, Token};
 use crate::vocab::Vocab;
 
@@ -34,6 +37,10 @@ pub struct SamplerSettings {
     /// Keep to the key the context is in, estimated as it grows (the live
     /// performer's *Follow*; instead of `scale`).
     pub follow_key: bool,
+    /// Softmax temperature of the event network's other heads (when, hold,
+    /// velocity, register); 0 picks the most likely class. They keep no
+    /// top-k cut and no repetition guard, only `top_p`.
+    pub rhythm_temperature: f32,
 }
 
 impl Default for SamplerSettings {
@@ -47,6 +54,7 @@ impl Default for SamplerSettings {
             repetition_window: 8,
             scale: None,
             follow_key: false,
+            rhythm_temperature: 0.9,
         }
     }
 }
@@ -123,7 +131,7 @@ impl Sampler {
         Self {
             settings,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            candidates: Vec::with_capacity(vocab.len()),
+            candidates: Vec::with_capacity(vocab.len().max(crate::event::classes::TIME_CLASSES)),
             allowed,
         }
     }
@@ -144,7 +152,7 @@ impl Sampler {
     /// Chooses the next token (an index into `logits`), given the tokens
     /// chosen so far (`recent`, oldest first; only the last few matter).
     pub fn sample(&mut self, logits: &[f32], recent: &[usize]) -> usize {
-        let s = &self.settings;
+        let s = self.settings;
         self.candidates.clear();
         let guard_from = recent.len().saturating_sub(s.repetition_window);
         let guard = if s.temperature > 0.0 {
@@ -164,19 +172,39 @@ impl Sampler {
             self.candidates
                 .push((score - guard * repeats as f32, index));
         }
+        self.draw(s.temperature, s.top_k, s.top_p)
+    }
+
+    /// Chooses a class of one of the event network's other heads (when,
+    /// hold, velocity, register) at the rhythm temperature.
+    pub fn sample_class(&mut self, logits: &[f32]) -> usize {
+        self.candidates.clear();
+        self.candidates.extend(
+            logits
+                .iter()
+                .enumerate()
+                .map(|(index, &score)| (score, index)),
+        );
+        let s = self.settings;
+        self.draw(s.rhythm_temperature, 0, s.top_p)
+    }
+
+    /// Draws from `candidates` (score, index) at `temperature` after the
+    /// top-k and top-p cuts.
+    fn draw(&mut self, temperature: f32, top_k: usize, top_p: f32) -> usize {
         // Most likely first; ties keep vocabulary order.
         self.candidates
             .sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        if s.temperature <= 0.0 {
+        if temperature <= 0.0 {
             return self.candidates[0].1;
         }
-        if s.top_k > 0 {
-            self.candidates.truncate(s.top_k);
+        if top_k > 0 {
+            self.candidates.truncate(top_k);
         }
         let max = self.candidates[0].0;
         let mut total = 0.0;
         for candidate in &mut self.candidates {
-            candidate.0 = ((candidate.0 - max) / s.temperature).exp();
+            candidate.0 = ((candidate.0 - max) / temperature).exp();
             total += candidate.0;
         }
         // Top-p: the smallest prefix whose share reaches top_p.
@@ -184,7 +212,7 @@ impl Sampler {
         let mut cut = self.candidates.len();
         for (i, candidate) in self.candidates.iter().enumerate() {
             kept += candidate.0;
-            if kept >= s.top_p * total {
+            if kept >= top_p * total {
                 cut = i + 1;
                 break;
             }
@@ -199,24 +227,89 @@ impl Sampler {
         }
         self.candidates[self.candidates.len() - 1].1
     }
+
+    /// Chooses the next event field by field from `predictor`: `when`, then
+    /// the token (with the key filter and repetition guard, given `recent`
+    /// tokens), then hold, velocity and register. With [`Rhythm::Grid`], or
+    /// a network that predicts tokens only, the event is a plain step of
+    /// the grid and only its token is chosen (given that `when`).
+    pub fn sample_event(
+        &mut self,
+        predictor: &mut Predictor,
+        rhythm: Rhythm,
+        recent: &[usize],
+    ) -> EventClasses {
+        let network = predictor.network().clone();
+        let vocab = network.vocab();
+        let model_rhythm = network.predicts_events();
+        let mut chosen = EventClasses::default();
+        match rhythm {
+            Rhythm::Model if model_rhythm => {
+                chosen.when = self.sample_class(predictor.head_logits(Head::When, &chosen));
+                chosen.what = self.sample(predictor.head_logits(Head::What, &chosen), recent);
+                chosen.hold = self.sample_class(predictor.head_logits(Head::Hold, &chosen));
+                chosen.velocity = self.sample_class(predictor.head_logits(Head::Velocity, &chosen));
+                chosen.register = self.sample_class(predictor.head_logits(Head::Register, &chosen));
+                // A note's register is its own octave, whatever the head said.
+                if let Some(event) = chosen.to_event(vocab) {
+                    chosen.register = crate::event::classes::register_class(event.lowest);
+                }
+                chosen
+            }
+            Rhythm::Model | Rhythm::Grid { .. } => {
+                let (step, velocity) = match rhythm {
+                    Rhythm::Grid { step, velocity } => (step, velocity),
+                    Rhythm::Model => (6, Event::DEFAULT_VELOCITY),
+                };
+                chosen = EventClasses::on_grid(0, Token::Note(60), step, velocity);
+                let what = if model_rhythm {
+                    self.sample(predictor.head_logits(Head::What, &chosen), recent)
+                } else {
+                    self.sample(predictor.logits(), recent)
+                };
+                let token = vocab.token(what).unwrap_or(Token::Note(60));
+                EventClasses::on_grid(what, token, step, velocity)
+            }
+        }
+    }
 }
 
-/// Continues `primer` (vocabulary indices) by `count` tokens: primes the
-/// predictor, then samples a token, feeds it back, and so on.
-pub fn continue_sequence(
-    predictor: &mut crate::predictor::Predictor,
+/// Where an event's timing, length, velocity and voicing come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rhythm {
+    /// The model's heads (a token network plays the grid of half a beat).
+    Model,
+    /// One event per step of `step` twelfths of a beat, held for the step,
+    /// at `velocity`, chords in octave 4: the seed's way.
+    Grid {
+        /// Twelfths of a beat per step.
+        step: u32,
+        /// MIDI velocity.
+        velocity: u8,
+    },
+}
+
+/// Continues `primer` by `count` events: primes the predictor, then samples
+/// an event, feeds it back, and so on. Returns the events played.
+pub fn continue_events(
+    predictor: &mut Predictor,
     sampler: &mut Sampler,
-    primer: &[usize],
+    primer: &[EventClasses],
     count: usize,
-) -> Vec<usize> {
-    predictor.prime(primer);
-    let mut history = primer.to_vec();
+    rhythm: Rhythm,
+) -> Vec<Event> {
+    predictor.prime_events(primer);
+    let network = predictor.network().clone();
+    let vocab = network.vocab();
+    let mut history: Vec<usize> = primer.iter().map(|e| e.what).collect();
     let mut generated = Vec::with_capacity(count);
     for _ in 0..count {
-        let next = sampler.sample(predictor.logits(), &history);
-        predictor.feed(next);
-        history.push(next);
-        generated.push(next);
+        let next = sampler.sample_event(predictor, rhythm, &history);
+        predictor.feed_event(&next);
+        history.push(next.what);
+        if let Some(event) = next.to_event(vocab) {
+            generated.push(event);
+        }
     }
     generated
 }

@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use pianola_core::corpus::{Corpus, default_corpus_dir, read_file};
-use pianola_core::midi_file::{MidiWriteSettings, write_tokens};
-use pianola_core::sample::{continue_sequence, parse_scale};
+use clap::ValueEnum;
+use pianola_core::corpus::{Corpus, default_corpus_dir, read_events};
+use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
+use pianola_core::midi_file::write_events;
+use pianola_core::sample::{Rhythm, continue_events, parse_scale};
 use pianola_core::weights::ModelFile;
-use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, Vocab, atomic_file};
+use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Vocab, atomic_file};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -22,9 +24,13 @@ pub struct GenerateArgs {
     /// A weights file [default: the model built into pianola]
     #[arg(long)]
     model: Option<PathBuf>,
-    /// How many tokens to write.
+    /// How many events (notes or chords) to write.
     #[arg(long, default_value_t = 500)]
     notes: usize,
+    /// Where timing, lengths, velocities and chord voicing come from: the
+    /// model's heads, or one event per --step at --velocity (the seed's way).
+    #[arg(long, value_enum, default_value = "model")]
+    rhythm: RhythmArg,
     /// Prime with a random window of the corpus (the default when no other
     /// primer is given; without a corpus, a C major arpeggio).
     #[arg(long, conflicts_with_all = ["prime", "prime_tokens"])]
@@ -32,16 +38,23 @@ pub struct GenerateArgs {
     /// Prime with the last tokens of a MIDI file.
     #[arg(long, conflicts_with = "prime_tokens")]
     prime: Option<PathBuf>,
-    /// Prime with tokens, e.g. "C5 E5 4.9". A token the model does not know
-    /// is refused, with the list of unknown tokens.
+    /// Prime with events, e.g. "C5 E5@1/4~1 0.4.7_3@0:96": a token, then
+    /// optionally `_OCTAVE` (a chord's lowest octave), `@WHEN` (beats since
+    /// the previous onset, default --step), `~HOLD` (beats it sounds) and
+    /// `:VELOCITY`. A token the model does not know is refused, with the
+    /// list of unknown tokens.
     #[arg(long)]
     prime_tokens: Option<String>,
     /// Corpus for --prime-random [default: as `stats`]
     #[arg(long)]
     corpus: Option<PathBuf>,
-    /// Sampling temperature; 0 is the seed's argmax.
+    /// Sampling temperature of the notes; 0 is the seed's argmax.
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
+    /// Sampling temperature of the timing, lengths, velocities and voicing
+    /// [default: --temperature].
+    #[arg(long)]
+    rhythm_temperature: Option<f32>,
     /// Sample from the K most likely tokens only (0: all).
     #[arg(long, default_value_t = SamplerSettings::default().top_k)]
     top_k: usize,
@@ -58,13 +71,14 @@ pub struct GenerateArgs {
     /// Seed of the random choices (the same seed writes the same file).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Beats from one token to the next.
+    /// Beats from one event to the next with --rhythm grid, and of primer
+    /// tokens typed without a time (a multiple of 1/12 beat).
     #[arg(long, default_value_t = 0.5)]
     step: f64,
     /// Tempo.
     #[arg(long, default_value_t = pianola_core::tempo::DEFAULT_BPM)]
     bpm: f64,
-    /// Note velocity (1..127).
+    /// Note velocity with --rhythm grid (1..127).
     #[arg(long, default_value_t = 80)]
     velocity: u8,
     /// The MIDI file to write.
@@ -89,6 +103,15 @@ pub fn load_model(path: Option<&Path>) -> anyhow::Result<ModelFile> {
     }
 }
 
+/// Where `pianola generate` takes an event's timing from.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RhythmArg {
+    /// The model's predicted timing, lengths, velocities and voicing.
+    Model,
+    /// One event per --step at --velocity, chords in octave 4.
+    Grid,
+}
+
 /// Runs `pianola generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if args.notes == 0 {
@@ -97,12 +120,15 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if !(1..=127).contains(&args.velocity) {
         bail!("--velocity must be within 1..127");
     }
-    if !(args.step >= 1.0 / 8.0 && args.step <= 16.0) {
-        bail!("--step must be within 1/8 and 16 beats");
-    }
+    let step = step_twelfths(args.step)?;
     pianola_core::tempo::checked_bpm(args.bpm).context("--bpm")?;
-    if !(args.temperature >= 0.0 && args.temperature.is_finite()) {
-        bail!("--temperature must be 0 or more");
+    for (name, value) in [
+        ("--temperature", Some(args.temperature)),
+        ("--rhythm-temperature", args.rhythm_temperature),
+    ] {
+        if value.is_some_and(|t| !(t >= 0.0 && t.is_finite())) {
+            bail!("{name} must be 0 or more");
+        }
     }
     if !(args.top_p > 0.0 && args.top_p <= 1.0) {
         bail!("--top-p must be within (0, 1]");
@@ -115,36 +141,55 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let model = load_model(args.model.as_deref())?;
     let vocab = model.vocab.clone();
     let window = model.params.config.window;
-    let primer = primer(args, &vocab, window)?;
+    let primer = primer(args, &vocab, window, step)?;
+    let primer_classes: Vec<EventClasses> = primer
+        .iter()
+        .filter_map(|e| EventClasses::of(e, &vocab))
+        .collect();
 
     let network = Arc::new(Network::new(&model)?);
     let mut predictor = Predictor::new(network);
     let settings = SamplerSettings {
         temperature: args.temperature,
+        rhythm_temperature: args.rhythm_temperature.unwrap_or(args.temperature),
         top_k: args.top_k,
         top_p: args.top_p,
         repetition_penalty: args.repetition_penalty,
         scale,
         ..SamplerSettings::default()
     };
-    let mut sampler = Sampler::new(settings, &vocab, args.seed);
-    let generated = continue_sequence(&mut predictor, &mut sampler, &primer, args.notes);
-    let tokens: Vec<Token> = generated.iter().filter_map(|&i| vocab.token(i)).collect();
-
-    let settings = MidiWriteSettings {
-        step_beats: args.step,
-        bpm: args.bpm,
-        velocity: args.velocity,
-        ..MidiWriteSettings::default()
+    let rhythm = match args.rhythm {
+        RhythmArg::Model => Rhythm::Model,
+        RhythmArg::Grid => Rhythm::Grid {
+            step,
+            velocity: args.velocity,
+        },
     };
-    let bytes = write_tokens(&tokens, &settings);
+    let mut sampler = Sampler::new(settings, &vocab, args.seed);
+    let events = continue_events(
+        &mut predictor,
+        &mut sampler,
+        &primer_classes,
+        args.notes,
+        rhythm,
+    );
+
+    let bytes = write_events(&events, args.bpm);
     atomic_file::write(&args.out, &bytes)
         .with_context(|| format!("writing {}", args.out.display()))?;
-    println!("wrote {} tokens to {}", tokens.len(), args.out.display());
+    println!("wrote {} events to {}", events.len(), args.out.display());
 
     if let Some(png) = &args.png {
-        let primer_tokens: Vec<Token> = primer.iter().filter_map(|&i| vocab.token(i)).collect();
-        piano_roll::draw(&primer_tokens, &tokens, png)?;
+        let model_name = args
+            .model
+            .as_deref()
+            .and_then(Path::file_name)
+            .map_or("the built-in model".into(), |n| n.to_string_lossy());
+        let title = format!(
+            "pianola generate: {model_name}, seed {}, temperature {} (grey: primer, blue: Pianola)",
+            args.seed, args.temperature
+        );
+        piano_roll::draw(&primer, &events, &title, png)?;
         println!("drew the piano roll to {}", png.display());
     }
     if let Some(wav) = &args.wav {
@@ -158,22 +203,38 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--step` in twelfths of a beat; refused off the grid or out of range.
+fn step_twelfths(beats: f64) -> anyhow::Result<u32> {
+    let twelfths = beats * f64::from(GRID_PER_BEAT);
+    if !(1.0..=16.0 * f64::from(GRID_PER_BEAT)).contains(&twelfths)
+        || (twelfths - twelfths.round()).abs() > 1e-6
+    {
+        bail!("--step must be a multiple of 1/12 beat within 1/12 and 16 beats");
+    }
+    Ok(twelfths.round() as u32)
+}
+
 /// The primer when no corpus is at hand.
 const FALLBACK_PRIMER: &str = "C4 E4 G4 C5 E5 G5 C5 G4 E4 0.4.7";
 
-/// The primer as vocabulary indices (at most one window).
-fn primer(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<Vec<usize>> {
-    let tokens: Vec<Token> = if let Some(text) = &args.prime_tokens {
-        let mut tokens = Vec::new();
-        for word in text.split_whitespace() {
-            tokens.push(
-                word.parse::<Token>()
-                    .with_context(|| format!("--prime-tokens: `{word}`"))?,
-            );
-        }
-        tokens
+/// The primer's events (at most one window).
+fn primer(
+    args: &GenerateArgs,
+    vocab: &Vocab,
+    window: usize,
+    step: u32,
+) -> anyhow::Result<Vec<Event>> {
+    let parse = |text: &str| -> anyhow::Result<Vec<Event>> {
+        text.split_whitespace()
+            .map(|word| {
+                Event::parse_with_step(word, step).with_context(|| "--prime-tokens".to_string())
+            })
+            .collect()
+    };
+    let events: Vec<Event> = if let Some(text) = &args.prime_tokens {
+        parse(text)?
     } else if let Some(path) = &args.prime {
-        read_file(path).with_context(|| format!("reading the primer {}", path.display()))?
+        read_events(path).with_context(|| format!("reading the primer {}", path.display()))?
     } else if args.prime_random {
         return random_window(args, vocab, window);
     } else {
@@ -181,20 +242,17 @@ fn primer(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<V
             Ok(primer) => return Ok(primer),
             Err(error) => {
                 eprintln!("{error:#}; priming with a C major arpeggio instead");
-                FALLBACK_PRIMER
-                    .split_whitespace()
-                    .filter_map(|t| t.parse().ok())
-                    .collect()
+                parse(FALLBACK_PRIMER)?
             }
         }
     };
-    if tokens.is_empty() {
+    if events.is_empty() {
         bail!("the primer holds no notes");
     }
-    let unknown: Vec<String> = tokens
+    let unknown: Vec<String> = events
         .iter()
-        .filter(|t| vocab.index_of(**t).is_none())
-        .map(Token::to_string)
+        .filter(|e| vocab.index_of(e.what).is_none())
+        .map(|e| e.what.to_string())
         .collect();
     if !unknown.is_empty() {
         bail!(
@@ -203,16 +261,13 @@ fn primer(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<V
             vocab.len()
         );
     }
-    let start = tokens.len().saturating_sub(window);
-    Ok(tokens[start..]
-        .iter()
-        .filter_map(|t| vocab.index_of(*t))
-        .collect())
+    let start = events.len().saturating_sub(window);
+    Ok(events[start..].to_vec())
 }
 
 /// A random window of the corpus, chosen by the seed, as the seed's
 /// `predict.py` did.
-fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<Vec<usize>> {
+fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<Vec<Event>> {
     let dir = args.corpus.clone().unwrap_or_else(default_corpus_dir);
     let corpus = Corpus::read_dir(&dir).with_context(|| {
         format!(
@@ -228,21 +283,23 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
     })
 }
 
-/// Up to `window` consecutive tokens of a song of `corpus` (as indices of
-/// `vocab`), the song and the start chosen by `seed`; `None` without songs.
+/// Up to `window` consecutive events of a song of `corpus` whose tokens
+/// `vocab` knows, the song and the start chosen by `seed`; `None` without
+/// songs.
 pub fn random_primer(
     corpus: &Corpus,
     vocab: &Vocab,
     window: usize,
     seed: u64,
-) -> Option<Vec<usize>> {
-    let songs: Vec<Vec<usize>> = corpus
+) -> Option<Vec<Event>> {
+    let songs: Vec<Vec<Event>> = corpus
         .songs
         .iter()
         .map(|s| {
-            s.tokens
+            s.events
                 .iter()
-                .filter_map(|t| vocab.index_of(*t))
+                .filter(|e| vocab.index_of(e.what).is_some())
+                .copied()
                 .collect::<Vec<_>>()
         })
         .filter(|s| !s.is_empty())

@@ -1,6 +1,7 @@
 //! The `pianola` command's subcommands, one module each; `main.rs` only
 //! parses the command line and dispatches.
 
+pub mod chart_font;
 pub mod generate;
 pub mod live;
 pub mod loss_plot;

@@ -11,11 +11,12 @@ const VALIDATION: RGBColor = RGBColor(30, 110, 220);
 const BEST: RGBColor = RGBColor(220, 60, 40);
 
 /// Draws the training loss (grey) and validation loss (blue) against
-/// epochs, with the best validation point in red, on a light grid of one
-/// nat per line. (No text: the bitmap backend here has no fonts; the
-/// numbers are in `loss.csv`.)
+/// epochs, with the best validation point in red, titled and with labelled
+/// axes and a legend; the numbers are in `loss.csv`.
 pub fn draw(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
-    let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    crate::chart_font::register();
+    let family = crate::chart_font::FAMILY;
+    let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
     let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
         root.fill(&WHITE)?;
         let last_epoch = history.last().map_or(1.0, |r| r.epoch).max(1e-3);
@@ -32,33 +33,56 @@ pub fn draw(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
             (0.0, 1.0)
         };
         let mut chart = ChartBuilder::on(&root)
+            .caption("Training: cross-entropy per event", (family, 22))
             .margin(20)
+            .x_label_area_size(45)
+            .y_label_area_size(65)
             .build_cartesian_2d(0.0..last_epoch, low..high)?;
-        for nat in (low as i64)..=(high as i64) {
-            let y = nat as f64;
-            chart.draw_series(LineSeries::new(
-                [(0.0, y), (last_epoch, y)],
-                RGBColor(230, 230, 235),
-            ))?;
-        }
-        chart.draw_series(LineSeries::new(
-            history.iter().map(|r| (r.epoch, r.train_loss)),
-            TRAIN.stroke_width(2),
-        ))?;
-        chart.draw_series(LineSeries::new(
-            history.iter().map(|r| (r.epoch, r.validation.loss())),
-            VALIDATION.stroke_width(2),
-        ))?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("cross-entropy (nats)")
+            .label_style((family, 14))
+            .axis_desc_style((family, 16))
+            .light_line_style(RGBColor(240, 240, 244))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(
+                history.iter().map(|r| (r.epoch, r.train_loss)),
+                TRAIN.stroke_width(2),
+            ))?
+            .label("training")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], TRAIN.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(
+                history.iter().map(|r| (r.epoch, r.validation.loss())),
+                VALIDATION.stroke_width(2),
+            ))?
+            .label("held-out songs")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], VALIDATION.stroke_width(2)));
         if let Some(best) = history
             .iter()
             .min_by(|a, b| a.validation.loss().total_cmp(&b.validation.loss()))
         {
-            chart.draw_series([Circle::new(
-                (best.epoch, best.validation.loss()),
-                5,
-                BEST.filled(),
-            )])?;
+            chart
+                .draw_series([Circle::new(
+                    (best.epoch, best.validation.loss()),
+                    5,
+                    BEST.filled(),
+                )])?
+                .label(format!(
+                    "best: {:.3} at epoch {:.1}",
+                    best.validation.loss(),
+                    best.epoch
+                ))
+                .legend(|(x, y)| Circle::new((x + 10, y), 5, BEST.filled()));
         }
+        chart
+            .configure_series_labels()
+            .label_font((family, 15))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 205))
+            .draw()?;
         root.present()?;
         Ok(())
     };

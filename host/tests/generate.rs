@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use pianola_core::corpus::read_file;
-use pianola_core::sample::continue_sequence;
+use pianola_core::corpus::read_events;
+use pianola_core::event::{Event, EventClasses};
+use pianola_core::model::Head;
+use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token};
 
 fn pianola(args: &[&str], dir: &Path) -> Output {
@@ -61,48 +63,100 @@ fn the_same_seed_writes_the_same_file_and_other_seeds_differ() {
 }
 
 #[test]
-fn the_file_reads_back_as_the_tokens_the_library_generates() {
+fn the_file_reads_back_as_the_events_the_library_generates() {
     let dir = scratch("readback");
+    let model = pianola_core::default_model::load().unwrap();
+    let primer: Vec<EventClasses> = PRIMER
+        .split_whitespace()
+        .map(|t| EventClasses::of(&t.parse::<Event>().unwrap(), &model.vocab).unwrap())
+        .collect();
     for (temperature, seed) in [("0.9", "3"), ("0", "3"), ("0", "4")] {
         ok(&generate(
             &dir,
             "piece.mid",
             &["--seed", seed, "--temperature", temperature],
         ));
-        let written = read_file(&dir.join("piece.mid")).unwrap();
+        let written = read_events(&dir.join("piece.mid")).unwrap();
         assert_eq!(written.len(), 64);
 
-        let model = pianola_core::default_model::load().unwrap();
         let network = Arc::new(Network::new(&model).unwrap());
         let mut predictor = Predictor::new(network);
         let settings = SamplerSettings {
             temperature: temperature.parse().unwrap(),
+            rhythm_temperature: temperature.parse().unwrap(),
             ..SamplerSettings::default()
         };
         let mut sampler = Sampler::new(settings, &model.vocab, seed.parse().unwrap());
-        let primer: Vec<usize> = PRIMER
-            .split_whitespace()
-            .map(|t| model.vocab.index_of(t.parse().unwrap()).unwrap())
-            .collect();
-        let expected: Vec<Token> = continue_sequence(&mut predictor, &mut sampler, &primer, 64)
-            .into_iter()
-            .map(|i| model.vocab.token(i).unwrap())
-            .collect();
-        assert_eq!(written, expected, "temperature {temperature}, seed {seed}");
+        let expected = continue_events(&mut predictor, &mut sampler, &primer, 64, Rhythm::Model);
+        // The file's first onset counts from the start of the file.
+        let mut first = expected[0];
+        first.when = 0;
+        assert_eq!(written[0], first, "temperature {temperature}, seed {seed}");
+        assert_eq!(
+            written[1..],
+            expected[1..],
+            "temperature {temperature}, seed {seed}"
+        );
         if temperature == "0" {
-            // Argmax: every token is the most likely one after its context.
+            // Argmax: every field is the most likely one after its context
+            // and the fields chosen before it.
             let mut predictor = Predictor::new(Arc::new(Network::new(&model).unwrap()));
-            predictor.prime(&primer);
-            for token in &expected {
-                let logits = predictor.logits();
-                let best = (0..logits.len())
-                    .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
-                    .unwrap();
-                assert_eq!(model.vocab.token(best), Some(*token));
-                predictor.feed(best);
+            predictor.prime_events(&primer);
+            let argmax = |scores: &[f32]| {
+                (0..scores.len())
+                    .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))
+                    .unwrap()
+            };
+            for event in &expected {
+                let want = EventClasses::of(event, &model.vocab).unwrap();
+                let mut chosen = EventClasses::default();
+                chosen.when = argmax(predictor.head_logits(Head::When, &chosen));
+                chosen.what = argmax(predictor.head_logits(Head::What, &chosen));
+                chosen.hold = argmax(predictor.head_logits(Head::Hold, &chosen));
+                chosen.velocity = argmax(predictor.head_logits(Head::Velocity, &chosen));
+                let register = argmax(predictor.head_logits(Head::Register, &chosen));
+                assert_eq!(
+                    (chosen.when, chosen.what, chosen.hold, chosen.velocity),
+                    (want.when, want.what, want.hold, want.velocity)
+                );
+                if matches!(event.what, Token::Chord(_)) {
+                    assert_eq!(register, want.register);
+                }
+                predictor.feed_event(&want);
             }
         }
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_model_rhythm_varies_timing_lengths_and_velocity_and_grid_keeps_the_step() {
+    let dir = scratch("rhythm");
+    ok(&generate(
+        &dir,
+        "model.mid",
+        &["--seed", "5", "--notes", "64"],
+    ));
+    ok(&generate(
+        &dir,
+        "grid.mid",
+        &["--seed", "5", "--rhythm", "grid"],
+    ));
+    let model = read_events(&dir.join("model.mid")).unwrap();
+    let distinct = |f: fn(&Event) -> u32| {
+        let mut values: Vec<u32> = model[1..].iter().map(f).collect();
+        values.sort_unstable();
+        values.dedup();
+        values.len()
+    };
+    assert!(distinct(|e| e.when) >= 2, "one onset gap throughout");
+    assert!(distinct(|e| e.hold) >= 2, "one length throughout");
+    let grid = read_events(&dir.join("grid.mid")).unwrap();
+    assert!(
+        grid[1..]
+            .iter()
+            .all(|e| e.when == 6 && e.hold == 6 && e.velocity == 80)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -117,6 +171,8 @@ fn the_wav_has_the_pieces_length_and_is_neither_silent_nor_clipped() {
             "piece.wav",
             "--png",
             "piece.png",
+            "--rhythm",
+            "grid",
             "--bpm",
             "120",
             "--step",

@@ -12,6 +12,7 @@ use std::hint::black_box;
 use candle_core::{DType, Device};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pianola_core::model::{Arch, ModelConfig};
+use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
@@ -20,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 
 struct Case {
     name: &'static str,
+    arch: Arch,
     hidden: usize,
     layers: usize,
     vocab: usize,
@@ -44,7 +46,18 @@ fn training_step(c: &mut Criterion) {
     pianola_trainer::allocator::keep_buffers();
     let cases = [
         Case {
+            name: "events_2x256_b16",
+            arch: Arch::Events,
+            hidden: 256,
+            layers: 2,
+            vocab: 607,
+            windows: 16,
+            optimizer: OptimizerKind::AdamW,
+            dropout: 0.5,
+        },
+        Case {
             name: "2x256_b16",
+            arch: Arch::Pianola,
             hidden: 256,
             layers: 2,
             vocab: 607,
@@ -54,6 +67,7 @@ fn training_step(c: &mut Criterion) {
         },
         Case {
             name: "2x256_b64",
+            arch: Arch::Pianola,
             hidden: 256,
             layers: 2,
             vocab: 607,
@@ -63,6 +77,7 @@ fn training_step(c: &mut Criterion) {
         },
         Case {
             name: "3x512_b64",
+            arch: Arch::Pianola,
             hidden: 512,
             layers: 3,
             vocab: 358,
@@ -73,7 +88,7 @@ fn training_step(c: &mut Criterion) {
     ];
     for case in cases {
         let config = ModelConfig {
-            arch: Arch::Pianola,
+            arch: case.arch,
             vocab_size: case.vocab,
             embed: 64,
             hidden: case.hidden,
@@ -84,8 +99,15 @@ fn training_step(c: &mut Criterion) {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let params = initialise(config, &mut rng);
         let n = case.windows * STEPS;
-        let inputs: Vec<u32> = (0..n).map(|i| (i * 31 % case.vocab) as u32).collect();
-        let targets: Vec<u32> = (0..n).map(|i| (i * 17 % case.vocab) as u32).collect();
+        let step = |i: usize, k: usize| Step {
+            what: (i * k % case.vocab) as u32,
+            when: (i * 5 % 13) as u32,
+            hold: (i * 7 % 25) as u32,
+            velocity: (30 + i * 11 % 90) as u8,
+            lowest: (30 + i * 13 % 60) as u8,
+        };
+        let inputs: Vec<Step> = (0..n).map(|i| step(i, 31)).collect();
+        let targets: Vec<Step> = (0..n).map(|i| step(i, 17)).collect();
 
         let mut group = c.benchmark_group(format!("train_step_{}", case.name));
         group.sample_size(10);
