@@ -50,6 +50,7 @@ use std::sync::atomic::AtomicU8;
 
 use rtrb::{Consumer, Producer, RingBuffer};
 
+use crate::event::{Event, GRID_PER_BEAT};
 use crate::sample::SamplerSettings;
 use crate::token::Token;
 
@@ -146,6 +147,11 @@ impl Division {
     pub fn from_name(name: &str) -> Option<Division> {
         let name = name.trim().to_lowercase();
         Division::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The length of one step in twelfths of a beat (the event grid).
+    pub fn twelfths(self) -> u32 {
+        (self.beats() * f64::from(GRID_PER_BEAT)).round() as u32
     }
 
     /// The length of one step in beats (quarter notes).
@@ -279,11 +285,15 @@ impl NoteEvent {
 /// Messages to the worker.
 #[derive(Clone, Copy, Debug)]
 enum ToWorker {
-    /// A token enters the window (the player's, or one the performer played).
-    Feed { token: Token, epoch: u64 },
-    /// New sampling settings; predictions from now on use them.
+    /// An event enters the window (the player's, or one the performer
+    /// played), with its real `when` and velocity and its lowest key.
+    Feed { event: Event, epoch: u64 },
+    /// New sampling settings and grid step (twelfths of a beat, and the
+    /// velocity the performer plays at); predictions from now on use them.
     Sampler {
         settings: SamplerSettings,
+        step: u32,
+        velocity: u8,
         epoch: u64,
     },
     /// Forget the window.
@@ -355,6 +365,9 @@ pub struct Performer {
     last_player_on: Option<u64>,
     call_tokens: u32,
     last_player_velocity: u8,
+    /// The absolute sample of the last onset fed to the worker: the next
+    /// event's `when` counts from it.
+    last_onset: Option<u64>,
     late_steps: u64,
     dropped_messages: u64,
     /// The key the worker follows (see [`Performer::followed_key`]).
@@ -373,9 +386,17 @@ impl Performer {
         let (to_worker, worker_in) = RingBuffer::new(QUEUE);
         let (worker_out, from_worker) = RingBuffer::new(QUEUE);
         let key = Arc::new(AtomicU8::new(worker::NO_KEY));
+        let rhythm = crate::sample::Rhythm::Grid {
+            step: settings.division.twelfths(),
+            velocity: match settings.velocity {
+                Velocity::Fixed(v) => v.clamp(1, 127),
+                Velocity::FollowPlayer => Event::DEFAULT_VELOCITY,
+            },
+        };
         let worker = Worker::new(
             network,
             settings.sampler,
+            rhythm,
             seed,
             worker_in,
             worker_out,
@@ -405,6 +426,7 @@ impl Performer {
             last_player_on: None,
             call_tokens: 0,
             last_player_velocity: 90,
+            last_onset: None,
             late_steps: 0,
             dropped_messages: 0,
             key,
@@ -448,8 +470,9 @@ impl Performer {
 
     /// Changes the settings. A change of mode ends every note (at offset 0
     /// of the next events) and restarts the mode; a change of channel ends
-    /// every note and plays on; new sampling settings reach the worker.
-    /// Real-time safe.
+    /// every note and plays on; new sampling settings, a new division or
+    /// velocity reach the worker (the event network's notes depend on the
+    /// step and velocity they are played at). Real-time safe.
     pub fn set_settings(&mut self, settings: PerformerSettings, out: &mut impl FnMut(NoteEvent)) {
         let old = self.settings;
         self.settings = settings;
@@ -459,11 +482,16 @@ impl Performer {
         } else if old.channel != settings.channel {
             self.all_notes_off(0, out);
         }
-        if old.sampler != settings.sampler {
+        if old.sampler != settings.sampler
+            || old.division != settings.division
+            || old.velocity != settings.velocity
+        {
             self.epoch += 1;
             self.clear_predictions();
             self.send(ToWorker::Sampler {
                 settings: settings.sampler,
+                step: settings.division.twelfths(),
+                velocity: self.own_velocity(),
                 epoch: self.epoch,
             });
         }
@@ -495,6 +523,7 @@ impl Performer {
         self.all_notes_off(0, out);
         self.restart_mode();
         self.pending_len = 0;
+        self.last_onset = None;
         self.epoch += 1;
         self.clear_predictions();
         self.send(ToWorker::Reset { epoch: self.epoch });
@@ -591,7 +620,7 @@ impl Performer {
             // player's events, then the grid step.
             self.end_notes_due(now_abs, now, out);
             if self.pending_len > 0 && self.pending_since + tolerance <= now_abs {
-                self.commit_chord();
+                self.commit_chord(samples_per_beat);
             }
             while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) <= now) {
                 self.player_event(*event, now, now_abs, out);
@@ -779,8 +808,10 @@ impl Performer {
         }
     }
 
-    fn commit_chord(&mut self) {
-        let token = Token::from_onset(&self.pending_keys[..self.pending_len]);
+    fn commit_chord(&mut self, samples_per_beat: f64) {
+        let keys = &self.pending_keys[..self.pending_len];
+        let token = Token::from_onset(keys);
+        let lowest = keys.iter().copied().min().unwrap_or(60);
         self.pending_len = 0;
         let Some(token) = token else { return };
         // The player's token: the worker's speculation no longer holds, but
@@ -789,7 +820,8 @@ impl Performer {
         self.epoch += 1;
         self.clear_predictions();
         self.fallback = ready;
-        self.feed(token);
+        let (onset, velocity) = (self.pending_since, self.last_player_velocity);
+        self.feed(token, onset, velocity, lowest, samples_per_beat);
         match self.settings.mode {
             Mode::Continue => {
                 if self.state == State::Idle {
@@ -801,12 +833,40 @@ impl Performer {
         }
     }
 
-    fn feed(&mut self, token: Token) {
+    /// Sends the event that starts at absolute sample `onset` to the
+    /// worker, its `when` counted from the last one fed (the first counts
+    /// as a grid step).
+    fn feed(&mut self, what: Token, onset: u64, velocity: u8, lowest: u8, samples_per_beat: f64) {
+        let when = match self.last_onset {
+            Some(last) => {
+                let beats = onset.saturating_sub(last) as f64 / samples_per_beat;
+                (beats * f64::from(GRID_PER_BEAT))
+                    .round()
+                    .min(f64::from(u16::MAX)) as u32
+            }
+            None => self.settings.division.twelfths(),
+        };
+        self.last_onset = Some(onset);
         self.sent += 1;
+        let event = Event {
+            what,
+            when,
+            hold: 0,
+            velocity,
+            lowest,
+        };
         self.send(ToWorker::Feed {
-            token,
+            event,
             epoch: self.epoch,
         });
+    }
+
+    /// The velocity the performer's own notes play at.
+    fn own_velocity(&self) -> u8 {
+        match self.settings.velocity {
+            Velocity::Fixed(v) => v.clamp(1, 127),
+            Velocity::FollowPlayer => self.last_player_velocity,
+        }
     }
 
     fn grid_step(
@@ -847,15 +907,13 @@ impl Performer {
             self.late_steps += 1;
             return;
         };
-        let velocity = match settings.velocity {
-            Velocity::Fixed(v) => v.clamp(1, 127),
-            Velocity::FollowPlayer => self.last_player_velocity,
-        };
+        let velocity = self.own_velocity();
         let length = (settings.gate.clamp(0.01, 1.0) * settings.division.beats() * samples_per_beat)
             .round()
             .max(1.0) as u64;
         let channel = settings.channel & 15;
-        for key in token.pitches(settings.chord_octave).iter() {
+        let pitches = token.pitches(settings.chord_octave);
+        for key in pitches.iter() {
             self.end_note(key, offset, out);
             // A voice sounds once: a thru note on the same key and channel
             // ends here, and the player's release of it will send nothing.
@@ -877,7 +935,8 @@ impl Performer {
             self.sounding_until[usize::from(key)] = now_abs + length;
             self.sounding_channel[usize::from(key)] = channel;
         }
-        self.feed(token);
+        let lowest = pitches.iter().min().unwrap_or(60);
+        self.feed(token, now_abs, velocity, lowest, samples_per_beat);
         if let State::Playing {
             remaining: Some(remaining),
         } = &mut self.state

@@ -18,13 +18,18 @@ use proptest::prelude::*;
 static ALLOCATOR: AllocCounter = AllocCounter;
 
 fn network(seed: usize) -> Arc<Network> {
+    network_of(Arch::Pianola, seed)
+}
+
+/// A test network of `arch` (the token network, or the event network).
+fn network_of(arch: Arch, seed: usize) -> Arc<Network> {
     let notes = (36..=96).map(Token::Note);
     let chords = [0b1001_0001u16, 0b0010_0010_0001, 0b1000_1001_0000]
         .into_iter()
         .map(|m| Token::Chord(PitchClassSet::from_mask(m).unwrap()));
     let vocab = Vocab::from_tokens(notes.chain(chords));
     let config = ModelConfig {
-        arch: Arch::Pianola,
+        arch,
         vocab_size: vocab.len(),
         embed: 8,
         hidden: 16,
@@ -381,7 +386,13 @@ fn a_model_swap_ends_notes_in_flight_and_keeps_playing() {
     host.strike(&[60], 64);
     host.run(24_000 * 2 + 1_000, 64); // a note is sounding
     assert!(host.performer.is_sounding());
-    assert!(host.worker.control().swap_network(network(1)));
+    // To the event network: it reads the window's events (with the
+    // player's and the performer's real timing) and plays on.
+    assert!(
+        host.worker
+            .control()
+            .swap_network(network_of(Arch::Events, 1))
+    );
     host.worker.poll_all();
     host.block(64, &[]);
     assert!(
@@ -394,6 +405,15 @@ fn a_model_swap_ends_notes_in_flight_and_keeps_playing() {
         host.note_ons().len() >= before + 2,
         "stopped playing after the swap"
     );
+    // A player's note in the event network's window, then on.
+    host.strike(&[64, 67], 64);
+    let before = host.note_ons().len();
+    host.run(24_000 * 3, 64);
+    assert!(
+        host.note_ons().len() >= before + 2,
+        "stopped after the player"
+    );
+    assert_eq!(host.performer.late_steps(), 0);
     host.performer
         .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));
     assert_paired(&host.heard);

@@ -3,15 +3,18 @@
 use std::path::Path;
 
 use anyhow::Context;
+use pianola_core::model::Head;
 use pianola_trainer::train::EpochRecord;
 use plotters::prelude::*;
 
 const TRAIN: RGBColor = RGBColor(150, 150, 160);
 const VALIDATION: RGBColor = RGBColor(30, 110, 220);
 const BEST: RGBColor = RGBColor(220, 60, 40);
+const NOTES: RGBColor = RGBColor(40, 160, 90);
 
 /// Draws the training loss (grey) and validation loss (blue) against
-/// epochs, with the best validation point in red, titled and with labelled
+/// epochs, the event network's notes alone (green), the kept checkpoint
+/// (the best notes) in red, titled and with labelled
 /// axes and a legend; the numbers are in `loss.csv`.
 pub fn draw(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
     crate::chart_font::register();
@@ -22,7 +25,13 @@ pub fn draw(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
         let last_epoch = history.last().map_or(1.0, |r| r.epoch).max(1e-3);
         let losses = history
             .iter()
-            .flat_map(|r| [r.train_loss, r.validation.loss()])
+            .flat_map(|r| {
+                [
+                    r.train_loss,
+                    r.validation.loss(),
+                    r.validation.head_loss(Head::What),
+                ]
+            })
             .filter(|l| l.is_finite());
         let (low, high) = losses.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), l| {
             (lo.min(l), hi.max(l))
@@ -60,19 +69,27 @@ pub fn draw(history: &[EpochRecord], path: &Path) -> anyhow::Result<()> {
             ))?
             .label("held-out songs")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], VALIDATION.stroke_width(2)));
-        if let Some(best) = history
+        // The event network's notes alone, when it has other heads.
+        let notes = |r: &EpochRecord| r.validation.head_loss(Head::What);
+        if history
             .iter()
-            .min_by(|a, b| a.validation.loss().total_cmp(&b.validation.loss()))
+            .any(|r| (notes(r) - r.validation.loss()).abs() > 1e-9)
         {
             chart
-                .draw_series([Circle::new(
-                    (best.epoch, best.validation.loss()),
-                    5,
-                    BEST.filled(),
-                )])?
+                .draw_series(LineSeries::new(
+                    history.iter().map(|r| (r.epoch, notes(r))),
+                    NOTES.stroke_width(2),
+                ))?
+                .label("held-out songs: notes (what)")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], NOTES.stroke_width(2)));
+        }
+        // The kept checkpoint: the best notes.
+        if let Some(best) = history.iter().min_by(|a, b| notes(a).total_cmp(&notes(b))) {
+            chart
+                .draw_series([Circle::new((best.epoch, notes(best)), 5, BEST.filled())])?
                 .label(format!(
-                    "best: {:.3} at epoch {:.1}",
-                    best.validation.loss(),
+                    "kept: notes {:.3} at epoch {:.1}",
+                    notes(best),
                     best.epoch
                 ))
                 .legend(|(x, y)| Circle::new((x + 10, y), 5, BEST.filled()));

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use pianola_core::corpus::default_corpus_dir;
-use pianola_core::model::Arch;
+use pianola_core::model::{Arch, Head};
 use pianola_core::weights::StoredDtype;
 use pianola_trainer::device;
 use pianola_trainer::optim::OptimizerKind;
@@ -130,10 +130,11 @@ impl Progress for Bar {
 
     fn epoch(&mut self, r: &EpochRecord, improved: bool) {
         self.bar.println(format!(
-            "epoch {:>6.2}  train {:.3}  validation {:.3} (top-1 {:.1} %, top-5 {:.1} %)  {:.0} tokens/s  {:.0} s{}",
+            "epoch {:>6.2}  train {:.3}  validation {:.3}, notes {:.3} (top-1 {:.1} %, top-5 {:.1} %)  {:.0} tokens/s  {:.0} s{}",
             r.epoch,
             r.train_loss,
             r.validation.loss(),
+            r.validation.head_loss(Head::What),
             100.0 * r.validation.accuracy(),
             100.0 * r.validation.top5_accuracy(),
             r.tokens_per_second,
@@ -210,7 +211,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     match report.best {
         Some(best) => println!(
-            "best validation loss {:.4} nats/token (top-1 {:.1} %) saved to {}; curves in {} and loss.png",
+            "best validation loss of the notes {:.4} nats/event (all heads {:.4}, top-1 {:.1} %) saved to {}; curves in {} and loss.png",
+            best.head_loss(Head::What),
             best.loss(),
             100.0 * best.accuracy(),
             options.out.display(),

@@ -171,11 +171,37 @@ pub struct Window {
     pub start: usize,
     /// Transposition in semitones (0 for evaluation).
     pub shift: i32,
+    /// Added to every velocity (0 for evaluation).
+    pub louder: i32,
+    /// Times (`when`, `hold`) doubled (`2`), halved (`-2`, where every
+    /// time of the window is even) or kept (`1`; evaluation).
+    pub pace: i32,
 }
+
+impl Window {
+    /// A window of song `song` from `start`, as it is.
+    pub fn plain(song: usize, start: usize) -> Self {
+        Self {
+            song,
+            start,
+            shift: 0,
+            louder: 0,
+            pace: 1,
+        }
+    }
+}
+
+/// The largest velocity change of a training window: the rhythm and
+/// dynamics are augmented as the notes are transposed, or the network
+/// recognises a training song by its rhythm and velocity, which
+/// transposition leaves as they are, and learns it by heart.
+const MAX_LOUDER: i32 = 24;
 
 /// One epoch's training windows of `steps + 1` tokens from `songs`, every
 /// `stride` tokens from a random offset below `stride` in each song, each
-/// with a random shift within ±`max_shift`, in random order. Songs shorter
+/// with a random shift within ±`max_shift`, in random order; with a shift
+/// allowed, also with a random velocity change and half, normal or double
+/// pace. Songs shorter
 /// than a window give none.
 pub fn training_windows<T>(
     songs: &[&[T]],
@@ -193,7 +219,22 @@ pub fn training_windows<T>(
         let offset = rng.random_range(0..stride.max(1)).min(last_start);
         for start in (offset..=last_start).step_by(stride.max(1)) {
             let shift = rng.random_range(-max_shift..=max_shift);
-            windows.push(Window { song, start, shift });
+            let augment = max_shift > 0;
+            let (louder, pace) = if augment {
+                (
+                    rng.random_range(-MAX_LOUDER..=MAX_LOUDER),
+                    [-2, 1, 2][rng.random_range(0..3)],
+                )
+            } else {
+                (0, 1)
+            };
+            windows.push(Window {
+                song,
+                start,
+                shift,
+                louder,
+                pace,
+            });
         }
     }
     windows.shuffle(rng);
@@ -206,11 +247,11 @@ pub fn evaluation_windows<T>(songs: &[&[T]], steps: usize, stride: usize) -> Vec
     for (song, tokens) in songs.iter().enumerate() {
         if tokens.len() > steps {
             let last_start = tokens.len() - (steps + 1);
-            windows.extend((0..=last_start).step_by(stride.max(1)).map(|start| Window {
-                song,
-                start,
-                shift: 0,
-            }));
+            windows.extend(
+                (0..=last_start)
+                    .step_by(stride.max(1))
+                    .map(|start| Window::plain(song, start)),
+            );
         }
     }
     windows
@@ -239,8 +280,23 @@ pub fn fill_batch(
             Some(moved)
         });
         let tokens = moved.as_deref().unwrap_or(tokens);
-        inputs.extend_from_slice(&tokens[..steps]);
-        targets.extend_from_slice(&tokens[1..]);
+        let halve = window.pace == -2 && tokens.iter().all(|s| s.when % 2 == 0 && s.hold % 2 == 0);
+        let paced = |step: &Step| Step {
+            when: match window.pace {
+                2 => step.when * 2,
+                -2 if halve => step.when / 2,
+                _ => step.when,
+            },
+            hold: match window.pace {
+                2 => step.hold * 2,
+                -2 if halve => step.hold / 2,
+                _ => step.hold,
+            },
+            velocity: (i32::from(step.velocity) + window.louder).clamp(1, 127) as u8,
+            ..*step
+        };
+        inputs.extend(tokens[..steps].iter().map(paced));
+        targets.extend(tokens[1..].iter().map(paced));
         debug_assert_eq!(inputs.len(), start + steps);
     }
 }
@@ -295,14 +351,14 @@ mod tests {
         let songs: Vec<&[Step]> = vec![&song];
         let windows = [
             Window {
-                song: 0,
-                start: 0,
                 shift: 2,
+                ..Window::plain(0, 0)
             },
             Window {
-                song: 0,
-                start: 0,
                 shift: -1,
+                louder: 100,
+                pace: 2,
+                ..Window::plain(0, 0)
             },
         ];
         let (mut inputs, mut targets) = (Vec::new(), Vec::new());
@@ -319,6 +375,11 @@ mod tests {
         let b3 = vocab.index_of("B3".parse().unwrap()).unwrap() as u32;
         assert_eq!(inputs[2].what, b3);
         assert_eq!(inputs[2].lowest, 59, "the register moves with the token");
+        assert_eq!(
+            (inputs[2].when, inputs[2].hold, inputs[2].velocity),
+            (12, 12, 127),
+            "double pace, louder up to the top velocity"
+        );
     }
 
     #[test]

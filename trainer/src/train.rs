@@ -149,7 +149,8 @@ pub trait Progress {
     fn epoch(&mut self, record: &EpochRecord, improved: bool);
 }
 
-/// Trains, saving the best validation checkpoint to `options.out` and the
+/// Trains, saving the checkpoint whose `what` head predicts the held-out
+/// songs best to `options.out` and the
 /// loss curve to `loss.csv` beside it. Stops between batches when `stop` is
 /// set.
 pub fn train(
@@ -319,7 +320,12 @@ pub fn train(
                     seconds: started.elapsed().as_secs_f64(),
                     tokens_per_second: tokens as f64 / rate_start.elapsed().as_secs_f64(),
                 };
-                let improved = best.is_none_or(|b| validation.loss() < b.loss());
+                // The kept checkpoint is the one that best predicts the
+                // held-out songs' notes: the event network's rhythm heads
+                // fit the training songs' habits (one velocity per file)
+                // sooner than the notes, and would stop it early.
+                let what = |s: &Stats| s.head_loss(Head::What);
+                let improved = best.is_none_or(|b| what(&validation) < what(&b));
                 if improved {
                     best = Some(validation);
                     let file = model_file(

@@ -17,9 +17,11 @@ use std::time::Duration;
 use rtrb::{Consumer, Producer};
 
 use super::{FromWorker, NextTokens, ToWorker};
+use crate::event::{Event, EventClasses, classes};
 use crate::key::{Key, estimate, pitch_class_counts};
+use crate::model::Head;
 use crate::predictor::{Network, Predictor};
-use crate::sample::{Sampler, SamplerSettings};
+use crate::sample::{Rhythm, Sampler, SamplerSettings};
 use crate::token::Token;
 use crate::vocab::Vocab;
 
@@ -51,12 +53,18 @@ pub struct Worker {
     generation: u64,
     /// Tokens received so far (the real-time side's count).
     received: u64,
-    /// The last `window` tokens, to re-prime a new model.
-    window: VecDeque<Token>,
+    /// The last `window` events, to re-prime a new model.
+    window: VecDeque<Event>,
+    /// Their tokens, for the key estimate.
+    window_tokens: VecDeque<Token>,
     /// Recent token indices, for the repetition guard.
     recent: VecDeque<usize>,
     /// Speculated tokens already sent, in order.
     chain: VecDeque<usize>,
+    /// How the performer plays its own events: one per grid step of this
+    /// many twelfths of a beat, at this velocity (what the speculation
+    /// assumes, and what the event network's token head is conditioned on).
+    rhythm: Rhythm,
     /// Where the next token's probabilities are published, if anyone
     /// watches (the plugin's window).
     next_tokens: Option<Arc<NextTokens>>,
@@ -98,6 +106,7 @@ impl Worker {
     pub(super) fn new(
         network: Arc<Network>,
         settings: SamplerSettings,
+        rhythm: Rhythm,
         seed: u64,
         inbox: Consumer<ToWorker>,
         outbox: Producer<FromWorker>,
@@ -120,7 +129,9 @@ impl Worker {
             generation: 0,
             received: 0,
             window: VecDeque::new(),
+            window_tokens: VecDeque::new(),
             recent: VecDeque::new(),
+            rhythm,
             chain: VecDeque::new(),
             next_tokens: None,
             probabilities: Vec::new(),
@@ -184,12 +195,18 @@ impl Worker {
         while let Ok(message) = self.inbox.pop() {
             busy = true;
             match message {
-                ToWorker::Feed { token, epoch } => {
-                    self.feed(token, epoch);
+                ToWorker::Feed { event, epoch } => {
+                    self.feed(event, epoch);
                     self.follow_key();
                 }
-                ToWorker::Sampler { settings, epoch } => {
+                ToWorker::Sampler {
+                    settings,
+                    step,
+                    velocity,
+                    epoch,
+                } => {
                     self.wanted = settings;
+                    self.rhythm = Rhythm::Grid { step, velocity };
                     self.sampler
                         .set_settings(settings, self.predictor.network().vocab());
                     self.void_speculation(epoch);
@@ -198,6 +215,7 @@ impl Worker {
                 ToWorker::Reset { epoch } => {
                     self.predictor.reset();
                     self.window.clear();
+                    self.window_tokens.clear();
                     self.recent.clear();
                     self.void_speculation(epoch);
                     self.follow_key();
@@ -220,7 +238,7 @@ impl Worker {
     /// voids the speculation.
     fn follow_key(&mut self) {
         let key = (self.wanted.follow_key && self.window.len() >= KEY_EVIDENCE)
-            .then(|| estimate(&pitch_class_counts(&self.window)))
+            .then(|| estimate(&pitch_class_counts(&self.window_tokens)))
             .flatten();
         self.key
             .store(key.map_or(NO_KEY, Key::index), Ordering::Relaxed);
@@ -247,21 +265,26 @@ impl Worker {
         self.speculative = self.predictor.clone();
     }
 
-    fn feed(&mut self, token: Token, epoch: u64) {
+    fn feed(&mut self, event: Event, epoch: u64) {
         self.received += 1;
         let vocab = self.predictor.network().vocab();
-        let Some(index) = nearest_known(token, vocab) else {
+        let Some(index) = nearest_known(event.what, vocab) else {
             if epoch != self.epoch {
                 self.void_speculation(epoch);
             }
             return;
         };
-        let known = vocab.token(index).expect("an index of the vocabulary");
+        let known = Event {
+            what: vocab.token(index).expect("an index of the vocabulary"),
+            ..event
+        };
         let window = self.predictor.network().config().window;
-        self.predictor.feed(index);
+        self.predictor.feed_event(&classes_of(&known, index));
         self.window.push_back(known);
+        self.window_tokens.push_back(known.what);
         if self.window.len() > window {
             self.window.pop_front();
+            self.window_tokens.pop_front();
         }
         self.recent.push_back(index);
         if self.recent.len() > 32 {
@@ -280,8 +303,11 @@ impl Worker {
         if self.chain.is_empty()
             && let Some(sink) = &self.next_tokens
         {
-            // The model's distribution for the token after the window.
-            let logits = self.speculative.logits();
+            // The model's distribution for the token after the window, on
+            // the next grid step.
+            let logits = self
+                .speculative
+                .head_logits(Head::What, &self.grid_classes());
             let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             self.probabilities.clear();
             self.probabilities
@@ -292,7 +318,10 @@ impl Worker {
             sink.publish(&self.probabilities, |i| vocab.token(i));
         }
         let recent: Vec<usize> = self.recent.iter().chain(&self.chain).copied().collect();
-        let next = self.sampler.sample(self.speculative.logits(), &recent);
+        let classes = self
+            .sampler
+            .sample_event(&mut self.speculative, self.rhythm, &recent);
+        let next = classes.what;
         let token = self
             .predictor
             .network()
@@ -308,28 +337,49 @@ impl Worker {
         if self.outbox.push(message).is_err() {
             return false;
         }
-        self.speculative.feed(next);
+        self.speculative.feed_event(&classes);
         self.chain.push_back(next);
         true
+    }
+
+    /// The fields of the performer's next grid step, before its token is
+    /// chosen.
+    fn grid_classes(&self) -> EventClasses {
+        let (step, velocity) = match self.rhythm {
+            Rhythm::Grid { step, velocity } => (step, velocity),
+            Rhythm::Model => (6, Event::DEFAULT_VELOCITY),
+        };
+        EventClasses::on_grid(0, Token::Note(60), step, velocity)
     }
 
     fn swap(&mut self, network: Arc<Network>) {
         self.generation += 1;
         let vocab = network.vocab();
-        let indices: Vec<usize> = self
+        let events: Vec<EventClasses> = self
             .window
             .iter()
-            .filter_map(|t| nearest_known(*t, vocab))
+            .filter_map(|e| nearest_known(e.what, vocab).map(|index| classes_of(e, index)))
             .collect();
         self.sampler.set_settings(*self.sampler.settings(), vocab);
         self.predictor = Predictor::new(network);
-        self.predictor.prime(&indices);
-        self.recent = indices.iter().rev().take(32).rev().copied().collect();
+        self.predictor.prime_events(&events);
+        self.recent = events.iter().rev().take(32).rev().map(|e| e.what).collect();
         let _ = self.outbox.push(FromWorker::ModelChanged {
             generation: self.generation,
         });
         let epoch = self.epoch;
         self.void_speculation(epoch);
+    }
+}
+
+/// `event`'s classes with its token at vocabulary index `what`.
+fn classes_of(event: &Event, what: usize) -> EventClasses {
+    EventClasses {
+        what,
+        when: classes::time_class(event.when),
+        hold: classes::time_class(event.hold),
+        velocity: classes::velocity_class(event.velocity),
+        register: classes::register_class(event.lowest),
     }
 }
 
