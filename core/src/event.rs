@@ -57,13 +57,14 @@ impl Event {
                 .filter(|&key| key <= 127)
                 .collect(),
             Token::Chord(set) => {
+                // Without allocating: the audio thread voices chords.
                 let bottom = u32::from(self.lowest);
                 let bottom_pc = bottom % 12;
-                let mut keys: Vec<u32> = set
-                    .ascending()
-                    .iter()
-                    .map(|pc| bottom + (u32::from(pc) + 12 - bottom_pc) % 12)
-                    .collect();
+                let mut keys = [u32::MAX; 12];
+                let pcs = set.ascending();
+                for (slot, pc) in keys.iter_mut().zip(pcs.iter()) {
+                    *slot = bottom + (u32::from(pc) + 12 - bottom_pc) % 12;
+                }
                 keys.sort_unstable();
                 keys.into_iter()
                     .filter(|&key| key <= 127)

@@ -51,7 +51,7 @@ use std::sync::atomic::AtomicU8;
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use crate::event::{Event, GRID_PER_BEAT};
-use crate::sample::SamplerSettings;
+use crate::sample::{Rhythm, SamplerSettings};
 use crate::token::Token;
 
 /// How the performer answers the player.
@@ -175,6 +175,46 @@ pub enum Velocity {
     FollowPlayer,
 }
 
+/// Where the performer's timing, lengths, velocities and voicing come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feel {
+    /// The model's: each event starts its predicted `when` after the
+    /// previous one (on the 1/12-beat grid, at the host's tempo) and sounds
+    /// its predicted hold, chords voiced at the predicted register, at the
+    /// predicted velocity scaled by `dynamics`.
+    Model,
+    /// One event per division step for `gate` of the step, chords in
+    /// `chord_octave`: the seed's sound.
+    Grid,
+}
+
+impl Feel {
+    /// Every feel.
+    pub const ALL: [Feel; 2] = [Feel::Model, Feel::Grid];
+
+    /// The feel's name: `model` or `grid`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Feel::Model => "model",
+            Feel::Grid => "grid",
+        }
+    }
+
+    /// The feel's name as a title: `Model`, `Grid`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Feel::Model => "Model",
+            Feel::Grid => "Grid",
+        }
+    }
+
+    /// The feel called `name` (its name or title, in any case).
+    pub fn from_name(name: &str) -> Option<Feel> {
+        let name = name.trim().to_lowercase();
+        Feel::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// How long an answer in *respond* mode lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AnswerLength {
@@ -189,6 +229,10 @@ pub enum AnswerLength {
 pub struct PerformerSettings {
     /// How to answer.
     pub mode: Mode,
+    /// The model's rhythm, or the grid.
+    pub feel: Feel,
+    /// *Model* feel: the model's velocities are scaled by this (0.25..=2).
+    pub dynamics: f64,
     /// The grid.
     pub division: Division,
     /// The share of a step a note sounds (0.05..=1).
@@ -215,6 +259,8 @@ impl Default for PerformerSettings {
     fn default() -> Self {
         Self {
             mode: Mode::Continue,
+            feel: Feel::Grid,
+            dynamics: 1.0,
             division: Division::Eighth,
             gate: 0.9,
             velocity: Velocity::Fixed(90),
@@ -288,12 +334,11 @@ enum ToWorker {
     /// An event enters the window (the player's, or one the performer
     /// played), with its real `when` and velocity and its lowest key.
     Feed { event: Event, epoch: u64 },
-    /// New sampling settings and grid step (twelfths of a beat, and the
-    /// velocity the performer plays at); predictions from now on use them.
+    /// New sampling settings and rhythm (the model's, or the grid's step
+    /// and velocity); predictions from now on use them.
     Sampler {
         settings: SamplerSettings,
-        step: u32,
-        velocity: u8,
+        rhythm: Rhythm,
         epoch: u64,
     },
     /// Forget the window.
@@ -303,13 +348,13 @@ enum ToWorker {
 /// Messages from the worker.
 #[derive(Clone, Copy, Debug)]
 enum FromWorker {
-    /// Play `token` when the window holds `after` tokens, in `epoch`,
+    /// Play `event` when the window holds `after` events, in `epoch`,
     /// with model `generation`.
     Prediction {
         epoch: u64,
         generation: u64,
         after: u64,
-        token: Token,
+        event: Event,
     },
     /// The model changed: notes in flight end, older predictions are void.
     ModelChanged { generation: u64 },
@@ -340,10 +385,13 @@ pub struct Performer {
     /// Bumped whenever the worker's speculation becomes invalid.
     epoch: u64,
     generation: u64,
-    predictions: [Option<(u64, Token)>; KEPT_PREDICTIONS],
+    predictions: [Option<(u64, Event)>; KEPT_PREDICTIONS],
     /// The prediction that was ready for the next step when a player's
     /// token voided it: the step plays it if the fresh one is not ready.
-    fallback: Option<Token>,
+    fallback: Option<Event>,
+    /// *Model* feel: an answer in *respond* mode starts no earlier than
+    /// this absolute sample (the end of the silence).
+    answer_from: u64,
     /// Per key: the absolute sample at which the performer's note ends
     /// (`u64::MAX`: not sounding).
     sounding_until: [u64; 128],
@@ -386,13 +434,7 @@ impl Performer {
         let (to_worker, worker_in) = RingBuffer::new(QUEUE);
         let (worker_out, from_worker) = RingBuffer::new(QUEUE);
         let key = Arc::new(AtomicU8::new(worker::NO_KEY));
-        let rhythm = crate::sample::Rhythm::Grid {
-            step: settings.division.twelfths(),
-            velocity: match settings.velocity {
-                Velocity::Fixed(v) => v.clamp(1, 127),
-                Velocity::FollowPlayer => Event::DEFAULT_VELOCITY,
-            },
-        };
+        let rhythm = rhythm_of(&settings, Event::DEFAULT_VELOCITY);
         let worker = Worker::new(
             network,
             settings.sampler,
@@ -411,6 +453,7 @@ impl Performer {
             generation: 0,
             predictions: [None; KEPT_PREDICTIONS],
             fallback: None,
+            answer_from: 0,
             sounding_until: [u64::MAX; 128],
             sounding_channel: [0; 128],
             thru_held: [0; 128],
@@ -482,16 +525,12 @@ impl Performer {
         } else if old.channel != settings.channel {
             self.all_notes_off(0, out);
         }
-        if old.sampler != settings.sampler
-            || old.division != settings.division
-            || old.velocity != settings.velocity
-        {
+        if old.sampler != settings.sampler || rhythm_of(&old, 0) != rhythm_of(&settings, 0) {
             self.epoch += 1;
             self.clear_predictions();
             self.send(ToWorker::Sampler {
                 settings: settings.sampler,
-                step: settings.division.twelfths(),
-                velocity: self.own_velocity(),
+                rhythm: rhythm_of(&settings, self.last_player_velocity),
                 epoch: self.epoch,
             });
         }
@@ -597,16 +636,25 @@ impl Performer {
         let mut earliest = 0u32;
         loop {
             let event_at = events.peek().map(|e| e.offset().min(frames - 1));
+            let grid = self.settings.feel == Feel::Grid;
             let step_at = Some(step_offset(next_step))
-                .filter(|&o| o < f64::from(frames))
+                .filter(|&o| grid && o < f64::from(frames))
                 .map(|o| o as u32);
+            // The model's rhythm: the next predicted event, and in respond
+            // mode the end of the silence that starts an answer.
+            let model_due = (!grid).then(|| self.model_due(samples_per_beat)).flatten();
+            let model_at = model_due.and_then(|due| self.offset_in_block(due, frames));
+            let silence_at = (!grid)
+                .then(|| self.silence_end(samples_per_beat))
+                .flatten()
+                .and_then(|due| self.offset_in_block(due, frames));
             let off_at = self
                 .next_note_end()
                 .and_then(|end| self.offset_in_block(end, frames));
             let commit_at = (self.pending_len > 0)
                 .then(|| self.pending_since + tolerance)
                 .and_then(|due| self.offset_in_block(due, frames));
-            let Some(now) = [event_at, step_at, off_at, commit_at]
+            let Some(now) = [event_at, step_at, off_at, commit_at, model_at, silence_at]
                 .into_iter()
                 .flatten()
                 .min()
@@ -629,6 +677,17 @@ impl Performer {
                 self.grid_step(now, now_abs, samples_per_beat, out);
                 self.last_step_beat = Some(next_step * step);
                 next_step += 1.0;
+            }
+            if !grid {
+                self.answer_after_silence(now_abs, samples_per_beat);
+                // The player's events may have voided the prediction, or
+                // moved the onset it counts from: look again.
+                if let Some(due) = self.model_due(samples_per_beat)
+                    && due <= now_abs
+                    && model_at.is_some_and(|at| at <= now)
+                {
+                    self.model_event(due, now, now_abs, samples_per_beat, out);
+                }
             }
         }
         self.clock += u64::from(frames);
@@ -699,7 +758,7 @@ impl Performer {
                     epoch,
                     generation,
                     after,
-                    token,
+                    event,
                 } => {
                     if epoch != self.epoch || generation != self.generation || after < self.sent {
                         continue;
@@ -709,7 +768,7 @@ impl Performer {
                         .iter()
                         .position(|p| p.is_none_or(|(a, _)| a < self.sent || a == after))
                         .unwrap_or(0);
-                    self.predictions[slot] = Some((after, token));
+                    self.predictions[slot] = Some((after, event));
                 }
                 FromWorker::ModelChanged { generation } => {
                     self.generation = generation;
@@ -721,13 +780,21 @@ impl Performer {
     }
 
     /// The prediction for the window as it is now, if one is ready.
-    fn take_prediction(&mut self) -> Option<Token> {
+    fn take_prediction(&mut self) -> Option<Event> {
+        let slot = self.prediction_slot()?;
+        self.predictions[slot].take().map(|(_, event)| event)
+    }
+
+    /// The prediction for the window as it is now, left in place.
+    fn peek_prediction(&self) -> Option<Event> {
+        self.predictions[self.prediction_slot()?].map(|(_, event)| event)
+    }
+
+    fn prediction_slot(&self) -> Option<usize> {
         let sent = self.sent;
-        let slot = self
-            .predictions
+        self.predictions
             .iter()
-            .position(|p| matches!(p, Some((a, _)) if *a == sent))?;
-        self.predictions[slot].take().map(|(_, token)| token)
+            .position(|p| matches!(p, Some((a, _)) if *a == sent))
     }
 
     fn player_event(
@@ -819,7 +886,9 @@ impl Performer {
         let ready = self.take_prediction().or(self.fallback);
         self.epoch += 1;
         self.clear_predictions();
-        self.fallback = ready;
+        // The model's rhythm counts from the player's onset: nothing made
+        // for the old window stands in.
+        self.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
         let (onset, velocity) = (self.pending_since, self.last_player_velocity);
         self.feed(token, onset, velocity, lowest, samples_per_beat);
         match self.settings.mode {
@@ -869,19 +938,13 @@ impl Performer {
         }
     }
 
-    fn grid_step(
-        &mut self,
-        offset: u32,
-        now_abs: u64,
-        samples_per_beat: f64,
-        out: &mut impl FnMut(NoteEvent),
-    ) {
+    /// *respond*: once the player has been silent for `silence_beats`
+    /// after a call, the answer starts (at `now_abs`).
+    fn answer_after_silence(&mut self, now_abs: u64, samples_per_beat: f64) {
         let settings = self.settings;
         if settings.mode == Mode::Respond && self.state == State::Idle && self.pending_len == 0 {
-            let silence = (settings.silence_beats * samples_per_beat) as u64;
-            if let Some(last) = self.last_player_on
-                && now_abs >= last + silence
-                && self.call_tokens > 0
+            if let Some(due) = self.silence_end(samples_per_beat)
+                && now_abs >= due
             {
                 let steps = match settings.answer_length {
                     AnswerLength::Steps(n) => n,
@@ -892,18 +955,47 @@ impl Performer {
                 };
                 self.call_tokens = 0;
                 self.last_player_on = None;
+                self.answer_from = now_abs;
             }
         }
-        // A voided prediction stands in for this step only.
-        let fallback = self.fallback.take();
-        let plays = match settings.mode {
+    }
+
+    /// *respond*: the absolute sample at which the silence after a call
+    /// ends, while listening.
+    fn silence_end(&self, samples_per_beat: f64) -> Option<u64> {
+        let silence = (self.settings.silence_beats * samples_per_beat) as u64;
+        let listening = self.settings.mode == Mode::Respond
+            && self.state == State::Idle
+            && self.pending_len == 0
+            && self.call_tokens > 0;
+        self.last_player_on
+            .filter(|_| listening)
+            .map(|last| last + silence)
+    }
+
+    /// Whether the mode wants the performer to play now.
+    fn plays(&self) -> bool {
+        match self.settings.mode {
             Mode::Continue | Mode::Respond => matches!(self.state, State::Playing { .. }),
             Mode::Echo => self.echo_pending > 0,
-        };
-        if !plays {
+        }
+    }
+
+    fn grid_step(
+        &mut self,
+        offset: u32,
+        now_abs: u64,
+        samples_per_beat: f64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        let settings = self.settings;
+        self.answer_after_silence(now_abs, samples_per_beat);
+        // A voided prediction stands in for this step only.
+        let fallback = self.fallback.take();
+        if !self.plays() {
             return;
         }
-        let Some(token) = self.take_prediction().or(fallback) else {
+        let Some(token) = self.take_prediction().or(fallback).map(|e| e.what) else {
             self.late_steps += 1;
             return;
         };
@@ -911,8 +1003,86 @@ impl Performer {
         let length = (settings.gate.clamp(0.01, 1.0) * settings.division.beats() * samples_per_beat)
             .round()
             .max(1.0) as u64;
-        let channel = settings.channel & 15;
         let pitches = token.pitches(settings.chord_octave);
+        self.play(
+            token,
+            pitches,
+            velocity,
+            length,
+            offset,
+            now_abs,
+            samples_per_beat,
+            out,
+        );
+    }
+
+    /// *Model* feel: the absolute sample at which the next predicted event
+    /// is due (`when` after the last onset fed, not before an answer's
+    /// start), if the mode plays and the prediction is ready.
+    fn model_due(&self, samples_per_beat: f64) -> Option<u64> {
+        if !self.plays() {
+            return None;
+        }
+        let event = self.peek_prediction()?;
+        let last = self.last_onset?;
+        let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
+        Some((last + gap.round() as u64).max(self.answer_from))
+    }
+
+    /// *Model* feel: plays the predicted event due at `due`, with its hold,
+    /// voicing and velocity (scaled by `dynamics`, or the player's).
+    fn model_event(
+        &mut self,
+        due: u64,
+        offset: u32,
+        now_abs: u64,
+        samples_per_beat: f64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        let Some(event) = self.take_prediction() else {
+            return;
+        };
+        if due < self.clock {
+            // Its time passed before this block: the prediction came late.
+            self.late_steps += 1;
+        }
+        let settings = self.settings;
+        let velocity = match settings.velocity {
+            Velocity::FollowPlayer => self.last_player_velocity,
+            Velocity::Fixed(_) => (f64::from(event.velocity) * settings.dynamics.clamp(0.25, 2.0))
+                .round()
+                .clamp(1.0, 127.0) as u8,
+        };
+        let hold = f64::from(event.hold.max(1)) * samples_per_beat / f64::from(GRID_PER_BEAT);
+        let length = hold.round().max(1.0) as u64;
+        self.play(
+            event.what,
+            event.pitches(),
+            velocity,
+            length,
+            offset,
+            now_abs,
+            samples_per_beat,
+            out,
+        );
+    }
+
+    /// Sounds `pitches` for `length` samples from `offset`, feeds `token`
+    /// to the worker and counts the step in the mode.
+    #[allow(clippy::too_many_arguments)]
+    fn play(
+        &mut self,
+        token: Token,
+        pitches: crate::token::PitchClasses,
+        velocity: u8,
+        length: u64,
+        offset: u32,
+        now_abs: u64,
+        samples_per_beat: f64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        let settings = self.settings;
+        let channel = settings.channel & 15;
         for key in pitches.iter() {
             self.end_note(key, offset, out);
             // A voice sounds once: a thru note on the same key and channel
@@ -949,5 +1119,20 @@ impl Performer {
         if settings.mode == Mode::Echo {
             self.echo_pending -= 1;
         }
+    }
+}
+
+/// What the worker predicts for: the model's rhythm, or grid steps at the
+/// performer's velocity (`player_velocity` when it follows the player).
+fn rhythm_of(settings: &PerformerSettings, player_velocity: u8) -> Rhythm {
+    match settings.feel {
+        Feel::Model => Rhythm::Model,
+        Feel::Grid => Rhythm::Grid {
+            step: settings.division.twelfths(),
+            velocity: match settings.velocity {
+                Velocity::Fixed(v) => v.clamp(1, 127),
+                Velocity::FollowPlayer => player_velocity.clamp(1, 127),
+            },
+        },
     }
 }

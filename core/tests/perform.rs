@@ -5,8 +5,8 @@ use std::sync::Arc;
 use pianola_core::alloc_counter::{AllocCounter, allocations_in};
 use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_core::perform::{
-    AnswerLength, Division, Mode, NoteEvent, Performer, PerformerSettings, Transport, Velocity,
-    Worker,
+    AnswerLength, Division, Feel, Mode, NoteEvent, Performer, PerformerSettings, Transport,
+    Velocity, Worker,
 };
 use pianola_core::voices::VoiceCheck;
 use pianola_core::weights::{ModelFile, ModelInfo};
@@ -73,7 +73,16 @@ struct Host {
 
 impl Host {
     fn new(settings: PerformerSettings, sample_rate: f64, tempo: f64) -> Self {
-        let (performer, worker) = Performer::new(network(0), settings, 42);
+        Self::with_network(network(0), settings, sample_rate, tempo)
+    }
+
+    fn with_network(
+        network: Arc<Network>,
+        settings: PerformerSettings,
+        sample_rate: f64,
+        tempo: f64,
+    ) -> Self {
+        let (performer, worker) = Performer::new(network, settings, 42);
         Self {
             performer,
             worker,
@@ -102,7 +111,8 @@ impl Host {
         };
         let clock = self.clock;
         let heard = &mut self.heard;
-        heard.reserve(64);
+        // Room for any block's output, so the pushes below never allocate.
+        heard.reserve(4096);
         let performer = &mut self.performer;
         let ((), allocations) = allocations_in(|| {
             performer.process(&transport, frames, input, &mut |event| {
@@ -277,6 +287,70 @@ fn note_ons_land_on_the_grid_for_every_block_size_rate_and_tempo() {
                 host.performer.all_notes_off(0, &mut |_| {});
             }
         }
+    }
+}
+
+#[test]
+fn the_model_feel_plays_the_predicted_times_and_holds_sample_accurately() {
+    for (rate, size) in [
+        (48_000.0, 64),
+        (44_100.0, 512),
+        (96_000.0, 4096),
+        (48_000.0, 1),
+    ] {
+        let mut s = settings(Mode::Continue, Division::Eighth);
+        s.feel = Feel::Model;
+        let mut host = Host::with_network(network_of(Arch::Events, 3), s, rate, 100.0);
+        host.strike(&[60, 64], 64);
+        let player_onset = 0u64;
+        host.run((rate * 12.0) as u64, size);
+        let twelfth = host.samples_per_beat() / 12.0;
+        let on_grid = |samples: u64| {
+            let twelfths = samples as f64 / twelfth;
+            (twelfths - twelfths.round()).abs() * twelfth <= 1.0
+        };
+        // Every onset lies a whole number of twelfths of a beat from the
+        // player's (each `when` counts from the onset before it), every note
+        // lasts a whole number of twelfths.
+        let mut onsets = Vec::new();
+        let mut started = std::collections::HashMap::new();
+        let mut lengths = Vec::new();
+        for h in &host.heard {
+            match h.event {
+                NoteEvent::On { key, .. } => {
+                    onsets.push(h.at);
+                    started.insert(key, h.at);
+                }
+                NoteEvent::Off { key, .. } => {
+                    if let Some(start) = started.remove(&key) {
+                        lengths.push(h.at - start);
+                    }
+                }
+            }
+        }
+        assert!(
+            onsets.len() >= 4,
+            "{rate} Hz, blocks of {size}: {} notes",
+            onsets.len()
+        );
+        for &at in &onsets {
+            assert!(on_grid(at - player_onset), "{rate} Hz, {size}: onset {at}");
+        }
+        for &length in &lengths {
+            assert!(
+                length > 0 && on_grid(length),
+                "{rate} Hz, {size}: length {length}"
+            );
+        }
+        assert_eq!(host.performer.late_steps(), 0, "{rate} Hz, {size}");
+        // The holds and gaps vary: the model's rhythm, not a grid.
+        let mut distinct: Vec<u64> = onsets.windows(2).map(|w| w[1] - w[0]).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(distinct.len() >= 2, "{rate} Hz, {size}: one gap only");
+        host.performer
+            .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));
+        assert_paired(&host.heard);
     }
 }
 
@@ -457,6 +531,7 @@ enum Action {
     Mode(u8),
     Division(u8),
     Channel(u8),
+    Feel(u8),
     Swap,
     Reset,
 }
@@ -474,6 +549,7 @@ fn action() -> impl Strategy<Value = Action> {
         (0u8..3).prop_map(Action::Mode),
         (0u8..5).prop_map(Action::Division),
         (0u8..3).prop_map(Action::Channel),
+        (0u8..2).prop_map(Action::Feel),
         Just(Action::Swap),
         Just(Action::Reset),
     ]
@@ -538,13 +614,14 @@ fn no_note_left_hanging(actions: Vec<Action>, thru: bool) -> Result<(), TestCase
             }
             Action::Jump { beat } => host.beat = beat,
             Action::Tempo { bpm } => host.tempo = bpm,
-            Action::Mode(m) | Action::Division(m) | Action::Channel(m) => {
+            Action::Mode(m) | Action::Division(m) | Action::Channel(m) | Action::Feel(m) => {
                 let mut next = *host.performer.settings();
                 match action {
                     Action::Mode(_) => {
                         next.mode = [Mode::Continue, Mode::Respond, Mode::Echo][usize::from(m)]
                     }
                     Action::Division(_) => next.division = Division::ALL[usize::from(m)],
+                    Action::Feel(_) => next.feel = Feel::ALL[usize::from(m)],
                     _ => next.channel = m,
                 }
                 let clock = host.clock;
@@ -553,9 +630,11 @@ fn no_note_left_hanging(actions: Vec<Action>, thru: bool) -> Result<(), TestCase
                     .set_settings(next, &mut |event| heard.push(Heard { at: clock, event }));
             }
             Action::Swap => {
+                // Token and event networks by turns.
+                let arch = [Arch::Pianola, Arch::Events][host.clock as usize % 2];
                 host.worker
                     .control()
-                    .swap_network(network(host.clock as usize % 5));
+                    .swap_network(network_of(arch, host.clock as usize % 5));
                 host.worker.poll_all();
             }
             Action::Reset => {

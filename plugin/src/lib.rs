@@ -331,7 +331,11 @@ impl Plugin for Pianola {
 
         let end = block.beat_at(frames);
         let step = settings.division.beats();
-        writer.prepared(performer.prepared(), (end / step).ceil() * step, step);
+        writer.prepared(
+            performer.prepared().map(|e| e.what),
+            (end / step).ceil() * step,
+            step,
+        );
         writer.position(Position {
             beat: end,
             bpm: pianola_core::tempo::host_bpm(transport.tempo),

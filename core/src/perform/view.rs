@@ -3,21 +3,21 @@
 //! gets it through the caller's own lock-free channel.
 
 use super::Performer;
-use crate::token::Token;
+use crate::event::Event;
 
 impl Performer {
-    /// The predictions ready for the coming steps, in the order they would
+    /// The predicted events ready to play next, in the order they would
     /// play if the window changes only by playing them: the first is for
-    /// the window as it is now, the next for the window after that token,
+    /// the window as it is now, the next for the window after that event,
     /// and so on, stopping at the first one not ready. Real-time safe.
-    pub fn prepared(&self) -> impl Iterator<Item = Token> + '_ {
+    pub fn prepared(&self) -> impl Iterator<Item = Event> + '_ {
         let sent = self.sent;
         (0..self.predictions.len() as u64).map_while(move |ahead| {
             self.predictions
                 .iter()
                 .flatten()
                 .find(|(after, _)| *after == sent + ahead)
-                .map(|&(_, token)| token)
+                .map(|&(_, event)| event)
         })
     }
 }
@@ -68,7 +68,7 @@ mod tests {
             });
             if !keys.is_empty() {
                 let expected = next.expect("a step played a prepared token");
-                let pitches = expected.pitches(settings.chord_octave);
+                let pitches = expected.what.pitches(settings.chord_octave);
                 assert_eq!(keys, pitches.as_slice(), "block {block}");
                 steps_checked += 1;
             }

@@ -201,12 +201,11 @@ impl Worker {
                 }
                 ToWorker::Sampler {
                     settings,
-                    step,
-                    velocity,
+                    rhythm,
                     epoch,
                 } => {
                     self.wanted = settings;
-                    self.rhythm = Rhythm::Grid { step, velocity };
+                    self.rhythm = rhythm;
                     self.sampler
                         .set_settings(settings, self.predictor.network().vocab());
                     self.void_speculation(epoch);
@@ -322,17 +321,14 @@ impl Worker {
             .sampler
             .sample_event(&mut self.speculative, self.rhythm, &recent);
         let next = classes.what;
-        let token = self
-            .predictor
-            .network()
-            .vocab()
-            .token(next)
+        let event = classes
+            .to_event(self.predictor.network().vocab())
             .expect("the sampler picks from the vocabulary");
         let message = FromWorker::Prediction {
             epoch: self.epoch,
             generation: self.generation,
             after: self.received + self.chain.len() as u64,
-            token,
+            event,
         };
         if self.outbox.push(message).is_err() {
             return false;
