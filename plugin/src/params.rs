@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use pianola_core::key::Key;
-use pianola_core::perform::{AnswerLength, Division, Mode, PerformerSettings, Velocity};
+use pianola_core::perform::{AnswerLength, Division, Feel, Mode, PerformerSettings, Velocity};
 use pianola_core::sample::SamplerSettings;
 
 use crate::editor::EditorState;
@@ -86,6 +86,31 @@ impl Enum for DivisionChoice {
     }
 }
 
+/// The *feel* parameter's value: the performer's [`Feel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeelChoice(pub Feel);
+
+const FEEL_TITLES: [&str; 2] = [Feel::ALL[0].title(), Feel::ALL[1].title()];
+const FEEL_IDS: [&str; 2] = [Feel::ALL[0].name(), Feel::ALL[1].name()];
+
+impl Enum for FeelChoice {
+    fn variants() -> &'static [&'static str] {
+        &FEEL_TITLES
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        Some(&FEEL_IDS)
+    }
+
+    fn to_index(self) -> usize {
+        Feel::ALL.iter().position(|&f| f == self.0).unwrap_or(0)
+    }
+
+    fn from_index(index: usize) -> Self {
+        FeelChoice(Feel::ALL.get(index).copied().unwrap_or(Feel::ALL[0]))
+    }
+}
+
 /// The *key* parameter's value: play in any key, follow the player's key,
 /// or keep to a fixed major or minor key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +186,12 @@ pub struct PianolaParams {
     /// The grid.
     #[id = "division"]
     pub division: EnumParam<DivisionChoice>,
+    /// The model's rhythm, lengths, dynamics and voicing, or the grid.
+    #[id = "feel"]
+    pub feel: EnumParam<FeelChoice>,
+    /// *Model* feel: the model's velocities scaled by this.
+    #[id = "dynamics"]
+    pub dynamics: FloatParam,
 
     /// Keep to a key: off, follow the player's, or a fixed one.
     #[id = "key"]
@@ -248,6 +279,18 @@ impl Default for PianolaParams {
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             mode: EnumParam::new("Mode", ModeChoice(performer.mode)),
             division: EnumParam::new("Division", DivisionChoice(performer.division)),
+            feel: EnumParam::new("Feel", FeelChoice(performer.feel)),
+            dynamics: FloatParam::new(
+                "Dynamics",
+                performer.dynamics as f32,
+                FloatRange::Linear {
+                    min: 0.25,
+                    max: 2.0,
+                },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
             key: EnumParam::new("Key", KeyChoice::Off),
             gate: FloatParam::new(
                 "Gate",
@@ -323,6 +366,8 @@ impl PianolaParams {
         };
         PerformerSettings {
             mode: self.mode.value().0,
+            feel: self.feel.value().0,
+            dynamics: (f64::from(self.dynamics.value()) * 1e4).round() / 1e4,
             division: self.division.value().0,
             // f32 parameters read as the decimals a user typed.
             gate: (f64::from(self.gate.value()) * 1e4).round() / 1e4,

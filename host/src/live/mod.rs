@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use pianola_core::key::Key;
-use pianola_core::perform::{AnswerLength, Division, Mode, Performer, PerformerSettings};
+use pianola_core::perform::{AnswerLength, Division, Feel, Mode, Performer, PerformerSettings};
 use pianola_core::predictor::Network;
 use pianola_core::sample::{SamplerSettings, parse_scale};
 use pianola_core::token::PitchClassSet;
@@ -83,6 +83,13 @@ pub struct LiveArgs {
     /// The grid: 1/4, 1/8, 1/8t, 1/16 or 1/16t.
     #[arg(long, default_value = "1/8", value_parser = parse_division)]
     division: Division,
+    /// `model`: the model's timing, lengths, velocities and chord voicing;
+    /// `grid`: one event per division step (the seed's way).
+    #[arg(long, default_value = "grid", value_parser = parse_feel)]
+    feel: Feel,
+    /// With --feel model: the model's velocities scaled by this (0.25..2).
+    #[arg(long, default_value_t = 1.0)]
+    dynamics: f64,
     /// Keep to a key: `follow` (the key of what is played, estimated as it
     /// goes), `off`, or a key or scale such as "A minor" or "D dorian".
     #[arg(long, default_value = "off", value_parser = parse_key)]
@@ -133,6 +140,13 @@ fn parse_mode(text: &str) -> Result<Mode, String> {
     Mode::from_name(text).ok_or_else(|| {
         let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
         format!("not a mode; one of {}", names.join(", "))
+    })
+}
+
+fn parse_feel(text: &str) -> Result<Feel, String> {
+    Feel::from_name(text).ok_or_else(|| {
+        let names: Vec<_> = Feel::ALL.iter().map(|f| f.name()).collect();
+        format!("not a feel; one of {}", names.join(", "))
     })
 }
 
@@ -211,6 +225,8 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
     PerformerSettings {
         mode: args.mode,
         division: args.division,
+        feel: args.feel,
+        dynamics: args.dynamics.clamp(0.25, 2.0),
         thru: args.thru,
         silence_beats: args.silence,
         answer_length: match args.answer_length {
