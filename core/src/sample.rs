@@ -38,8 +38,9 @@ pub struct SamplerSettings {
     /// performer's *Follow*; instead of `scale`).
     pub follow_key: bool,
     /// Softmax temperature of the event network's other heads (when, hold,
-    /// velocity, register); 0 picks the most likely class. They keep no
-    /// top-k cut and no repetition guard, only `top_p`.
+    /// velocity, register); 0 picks the most likely class. They have no
+    /// top-k or top-p cut and no repetition guard: at 1 they play the
+    /// model's own distribution of timing, lengths, dynamics and register.
     pub rhythm_temperature: f32,
 }
 
@@ -54,7 +55,7 @@ impl Default for SamplerSettings {
             repetition_window: 8,
             scale: None,
             follow_key: false,
-            rhythm_temperature: 0.9,
+            rhythm_temperature: 1.0,
         }
     }
 }
@@ -186,7 +187,7 @@ impl Sampler {
                 .map(|(index, &score)| (score, index)),
         );
         let s = self.settings;
-        self.draw(s.rhythm_temperature, 0, s.top_p)
+        self.draw(s.rhythm_temperature, 0, 1.0)
     }
 
     /// Draws from `candidates` (score, index) at `temperature` after the

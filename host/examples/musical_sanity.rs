@@ -13,7 +13,7 @@
 //!   sequences found verbatim in the corpus, and the share of distinct
 //!   8-grams in a piece.
 //!
-//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--corpus DIR] [--rhythm grid]`
+//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--corpus DIR] [--rhythm grid] [--temperature T] [--rhythm-temperature T]`
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -136,10 +136,18 @@ fn share((low, all): (usize, usize)) -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut model_path, mut dir, mut rhythm) = (None, default_corpus_dir(), Rhythm::Model);
+    let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--model" => model_path = args.next(),
             "--corpus" => dir = args.next().expect("--corpus DIR").into(),
+            "--temperature" => {
+                settings.temperature = args.next().and_then(|t| t.parse().ok()).expect("a number")
+            }
+            "--rhythm-temperature" => {
+                settings.rhythm_temperature =
+                    args.next().and_then(|t| t.parse().ok()).expect("a number")
+            }
             "--rhythm" if args.next().as_deref() == Some("grid") => {
                 rhythm = Rhythm::Grid {
                     step: 6,
@@ -195,7 +203,7 @@ fn main() {
             .iter()
             .filter_map(|e| EventClasses::of(e, vocab))
             .collect();
-        let mut sampler = Sampler::new(SamplerSettings::default(), vocab, seed);
+        let mut sampler = Sampler::new(settings, vocab, seed);
         let events = continue_events(&mut predictor, &mut sampler, &primer, EVENTS, rhythm);
         let f = figures(&events, &corpus_grams);
         print_row(&seed.to_string(), &f, &pooled);

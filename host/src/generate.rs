@@ -52,7 +52,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
     /// Sampling temperature of the timing, lengths, velocities and voicing
-    /// [default: --temperature].
+    /// (no top-k or top-p cut: 1 plays the model's own distribution)
+    /// [default: 1, or 0 with --temperature 0].
     #[arg(long)]
     rhythm_temperature: Option<f32>,
     /// Sample from the K most likely tokens only (0: all).
@@ -151,7 +152,9 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let mut predictor = Predictor::new(network);
     let settings = SamplerSettings {
         temperature: args.temperature,
-        rhythm_temperature: args.rhythm_temperature.unwrap_or(args.temperature),
+        rhythm_temperature: args
+            .rhythm_temperature
+            .unwrap_or(if args.temperature == 0.0 { 0.0 } else { 1.0 }),
         top_k: args.top_k,
         top_p: args.top_p,
         repetition_penalty: args.repetition_penalty,
