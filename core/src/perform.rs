@@ -415,7 +415,7 @@ pub struct Performer {
     last_player_velocity: u8,
     /// The absolute sample of the last onset fed to the worker: the next
     /// event's `when` counts from it.
-    last_onset: Option<u64>,
+    last_onset: Option<f64>,
     late_steps: u64,
     dropped_messages: u64,
     /// The key the worker follows (see [`Performer::followed_key`]).
@@ -643,7 +643,7 @@ impl Performer {
             // The model's rhythm: the next predicted event, and in respond
             // mode the end of the silence that starts an answer.
             let model_due = (!grid).then(|| self.model_due(samples_per_beat)).flatten();
-            let model_at = model_due.and_then(|due| self.offset_in_block(due, frames));
+            let model_at = model_due.and_then(|(due, _)| self.offset_in_block(due, frames));
             let silence_at = (!grid)
                 .then(|| self.silence_end(samples_per_beat))
                 .flatten()
@@ -682,11 +682,17 @@ impl Performer {
                 self.answer_after_silence(now_abs, samples_per_beat);
                 // The player's events may have voided the prediction, or
                 // moved the onset it counts from: look again.
-                if let Some(due) = self.model_due(samples_per_beat)
+                if let Some((due, exact)) = self.model_due(samples_per_beat)
                     && due <= now_abs
                     && model_at.is_some_and(|at| at <= now)
                 {
-                    self.model_event(due, now, now_abs, samples_per_beat, out);
+                    // On time, the onset is the exact due; late, it is now.
+                    let onset = if due == now_abs {
+                        exact
+                    } else {
+                        now_abs as f64
+                    };
+                    self.model_event(due, onset, now, samples_per_beat, out);
                 }
             }
         }
@@ -890,7 +896,7 @@ impl Performer {
         // for the old window stands in.
         self.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
         let (onset, velocity) = (self.pending_since, self.last_player_velocity);
-        self.feed(token, onset, velocity, lowest, samples_per_beat);
+        self.feed(token, onset as f64, velocity, lowest, samples_per_beat);
         match self.settings.mode {
             Mode::Continue => {
                 if self.state == State::Idle {
@@ -905,10 +911,12 @@ impl Performer {
     /// Sends the event that starts at absolute sample `onset` to the
     /// worker, its `when` counted from the last one fed (the first counts
     /// as a grid step).
-    fn feed(&mut self, what: Token, onset: u64, velocity: u8, lowest: u8, samples_per_beat: f64) {
+    /// `onset` is exact (a fraction of a sample where a predicted `when`
+    /// put it), so that gaps do not gather rounding errors.
+    fn feed(&mut self, what: Token, onset: f64, velocity: u8, lowest: u8, samples_per_beat: f64) {
         let when = match self.last_onset {
             Some(last) => {
-                let beats = onset.saturating_sub(last) as f64 / samples_per_beat;
+                let beats = (onset - last).max(0.0) / samples_per_beat;
                 (beats * f64::from(GRID_PER_BEAT))
                     .round()
                     .min(f64::from(u16::MAX)) as u32
@@ -1004,13 +1012,14 @@ impl Performer {
             .round()
             .max(1.0) as u64;
         let pitches = token.pitches(settings.chord_octave);
+        let onset = now_abs as f64;
         self.play(
             token,
             pitches,
             velocity,
             length,
             offset,
-            now_abs,
+            onset,
             samples_per_beat,
             out,
         );
@@ -1018,15 +1027,17 @@ impl Performer {
 
     /// *Model* feel: the absolute sample at which the next predicted event
     /// is due (`when` after the last onset fed, not before an answer's
-    /// start), if the mode plays and the prediction is ready.
-    fn model_due(&self, samples_per_beat: f64) -> Option<u64> {
+    /// start), if the mode plays and the prediction is ready: rounded, and
+    /// exact.
+    fn model_due(&self, samples_per_beat: f64) -> Option<(u64, f64)> {
         if !self.plays() {
             return None;
         }
         let event = self.peek_prediction()?;
         let last = self.last_onset?;
         let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
-        Some((last + gap.round() as u64).max(self.answer_from))
+        let exact = (last + gap).max(self.answer_from as f64);
+        Some((exact.round().max(0.0) as u64, exact))
     }
 
     /// *Model* feel: plays the predicted event due at `due`, with its hold,
@@ -1034,8 +1045,8 @@ impl Performer {
     fn model_event(
         &mut self,
         due: u64,
+        onset: f64,
         offset: u32,
-        now_abs: u64,
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
@@ -1061,14 +1072,15 @@ impl Performer {
             velocity,
             length,
             offset,
-            now_abs,
+            onset,
             samples_per_beat,
             out,
         );
     }
 
-    /// Sounds `pitches` for `length` samples from `offset`, feeds `token`
-    /// to the worker and counts the step in the mode.
+    /// Sounds `pitches` for `length` samples from `offset` (the exact
+    /// `onset`), feeds `token` to the worker and counts the step in the
+    /// mode.
     #[allow(clippy::too_many_arguments)]
     fn play(
         &mut self,
@@ -1077,10 +1089,11 @@ impl Performer {
         velocity: u8,
         length: u64,
         offset: u32,
-        now_abs: u64,
+        onset: f64,
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
+        let now_abs = self.clock + u64::from(offset);
         let settings = self.settings;
         let channel = settings.channel & 15;
         for key in pitches.iter() {
@@ -1106,7 +1119,7 @@ impl Performer {
             self.sounding_channel[usize::from(key)] = channel;
         }
         let lowest = pitches.iter().min().unwrap_or(60);
-        self.feed(token, now_abs, velocity, lowest, samples_per_beat);
+        self.feed(token, onset, velocity, lowest, samples_per_beat);
         if let State::Playing {
             remaining: Some(remaining),
         } = &mut self.state

@@ -309,6 +309,9 @@ fn the_model_feel_plays_the_predicted_times_and_holds_sample_accurately() {
             let twelfths = samples as f64 / twelfth;
             (twelfths - twelfths.round()).abs() * twelfth <= 1.0
         };
+        // Lengths are rounded once each: within a sample of a whole number
+        // of twelfths. Onsets too, counted from the player's: the gaps do
+        // not gather rounding errors.
         // Every onset lies a whole number of twelfths of a beat from the
         // player's (each `when` counts from the onset before it), every note
         // lasts a whole number of twelfths.
