@@ -93,6 +93,11 @@ pub struct TrainArgs {
     /// Continue training this weights file (its sizes and split win).
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// Start from the tensors this weights file shares with the new network
+    /// (e.g. an event network from a token network of the same sizes and
+    /// vocabulary: it starts out predicting the notes as that file does).
+    #[arg(long, conflicts_with = "resume")]
+    init_from: Option<PathBuf>,
     /// Clip the global gradient norm to this.
     #[arg(long, default_value_t = 5.0)]
     clip: f32,
@@ -179,6 +184,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         validation_share: args.val_songs,
         seed: args.seed,
         resume: args.resume.clone(),
+        init_from: args.init_from.clone(),
         clip: args.clip,
         device,
         eval_stride: args.eval_stride,

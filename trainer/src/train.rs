@@ -65,6 +65,12 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Continue from this weights file (its sizes, split and weights).
     pub resume: Option<PathBuf>,
+    /// Start a fresh network from the tensors of this weights file that it
+    /// shares by name and shape (a token network's embedding, LSTMs, dense
+    /// and output layers for an event network); the rest start as they
+    /// would, the event network's extra embeddings and conditions at zero,
+    /// so that it starts out predicting the notes as that file does.
+    pub init_from: Option<PathBuf>,
     /// Largest global gradient norm.
     pub clip: f32,
     /// The device that trains.
@@ -205,7 +211,10 @@ pub fn train(
                 window: options.window,
             };
             config.validate().map_err(TrainError::Invalid)?;
-            let params = initialise(config, &mut rng);
+            let mut params = initialise(config, &mut rng);
+            if let Some(path) = &options.init_from {
+                start_from(&mut params, &vocab, &ModelFile::load(path)?)?;
+            }
             // The split has a generator of its own: the same seed holds out
             // the same songs whatever the network, so runs compare fairly.
             let mut split_rng = ChaCha8Rng::seed_from_u64(options.seed);
@@ -355,6 +364,40 @@ pub fn train(
         best,
         interrupted,
     })
+}
+
+/// Copies into `params` every tensor of `file` with the same name and
+/// shape, and zeroes the event network's tensors that `file` lacks and that
+/// feed into the shared ones (extra embeddings and conditions).
+fn start_from(params: &mut Params, vocab: &Vocab, file: &ModelFile) -> Result<(), TrainError> {
+    if &file.vocab != vocab {
+        return Err(TrainError::Invalid(format!(
+            "--init-from: its vocabulary ({} tokens) differs from this corpus' ({} tokens)",
+            file.vocab.len(),
+            vocab.len()
+        )));
+    }
+    let specs = params.specs().to_vec();
+    let mut copied = 0;
+    for (spec, values) in specs.iter().zip(params.tensors.iter_mut()) {
+        let source = file.params.specs().iter().position(|s| s.name == spec.name);
+        match source {
+            Some(i) if file.params.specs()[i].shape == spec.shape => {
+                values.copy_from_slice(&file.params.tensors[i]);
+                copied += 1;
+            }
+            _ if spec.name.ends_with("_embedding") || spec.name.ends_with("_condition") => {
+                values.fill(0.0);
+            }
+            _ => {}
+        }
+    }
+    if copied == 0 {
+        return Err(TrainError::Invalid(
+            "--init-from: no tensor matches this network".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Validation figures: for windows of `window` tokens starting every

@@ -1,0 +1,84 @@
+//! *Feel = Model* through the bundled `pianola.clap` in a CLAP host, with
+//! the built-in event model: Pianola plays the model's rhythm, each event
+//! its predicted `when` after the one before and its predicted hold, to the
+//! sample, at several sample rates, tempos and block sizes.
+
+use pianola_tests::clap_host::{Input, PluginUnderTest, played_notes, sounding_after};
+
+/// Within one sample of a whole number of twelfths of a beat.
+fn on_twelfths(samples: u64, samples_per_beat: f64) -> bool {
+    let twelfth = samples_per_beat / 12.0;
+    let twelfths = samples as f64 / twelfth;
+    (twelfths - twelfths.round()).abs() * twelfth <= 1.0
+}
+
+#[test]
+fn the_model_feel_plays_predicted_times_and_holds_to_the_sample() {
+    for (rate, tempo, sizes) in [
+        (48_000.0, 120.0, [256u32, 256, 256]),
+        (44_100.0, 97.0, [64, 1000, 13]),
+        (96_000.0, 140.0, [4096, 512, 2048]),
+    ] {
+        let mut plugin = PluginUnderTest::new();
+        let feel = plugin.param_id("Feel");
+        plugin.flush_param(feel, 0.0); // Model
+        plugin.transport.tempo = tempo;
+        plugin.activate(rate, 4096);
+        let spb = plugin.samples_per_beat();
+        // The player: a C major chord at sample 0, released a beat later.
+        let inputs: Vec<(u64, Input)> = [60u8, 64, 67]
+            .iter()
+            .map(|&key| (0, Input::NoteOn { key, velocity: 0.8 }))
+            .chain(
+                [60u8, 64, 67]
+                    .iter()
+                    .map(|&key| (spb as u64, Input::NoteOff { key })),
+            )
+            .collect();
+        let mut turn = 0;
+        let end = (24.0 * spb) as u64;
+        plugin.run_until(
+            end,
+            || {
+                turn += 1;
+                sizes[turn % sizes.len()]
+            },
+            &inputs,
+        );
+        plugin.transport.playing = false;
+        let until = plugin.clock + 256;
+        plugin.run_until(until, || 256, &[]);
+        assert_eq!(sounding_after(&plugin.sent), vec![], "every note ended");
+
+        let notes = played_notes(&plugin.sent);
+        assert!(notes.len() >= 8, "{rate} Hz: {} notes", notes.len());
+        // Onsets: counted from the player's chord, every gap a whole number
+        // of twelfths, so every onset is too.
+        for note in &notes {
+            assert!(
+                on_twelfths(note.on, spb),
+                "{rate} Hz, {tempo} BPM: onset {}",
+                note.on
+            );
+        }
+        // Lengths: a note's hold, unless the same key struck again or the
+        // stop cut it.
+        let cut = |n: &pianola_tests::clap_host::PlayedNote| {
+            n.off >= end || notes.iter().any(|m| m.key == n.key && m.on == n.off)
+        };
+        let whole: Vec<_> = notes.iter().filter(|n| !cut(n)).collect();
+        assert!(!whole.is_empty());
+        for note in whole {
+            assert!(
+                note.off > note.on && on_twelfths(note.off - note.on, spb),
+                "{rate} Hz, {tempo} BPM: length {}",
+                note.off - note.on
+            );
+        }
+        // The model's rhythm, not one step: several different gaps.
+        let mut gaps: Vec<u64> = notes.windows(2).map(|w| w[1].on - w[0].on).collect();
+        gaps.sort_unstable();
+        gaps.dedup();
+        assert!(gaps.len() >= 3, "{rate} Hz: gaps {gaps:?}");
+    }
+}
