@@ -124,6 +124,43 @@ fn plays_on_the_grid_and_ctrl_c_ends_every_note_and_writes_both_tracks() {
 }
 
 #[test]
+fn the_model_feel_plays_its_rhythm_on_the_twelfth_beat_grid() {
+    let _server = JackServer::start("model-feel");
+    let client = TestClient::start();
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        &client,
+        &["--bpm", "120", "--feel", "model", "--seed", "3"],
+    );
+    assert!(
+        client.wait_connected(Duration::from_secs(30)),
+        "pianola connects its ports"
+    );
+    let notes = [(0.0, 60), (0.5, 64), (1.0, 67), (1.5, 72)];
+    client.play(phrase(&notes, BEAT_120));
+    client.wait_frames(12 * BEAT_120);
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "clean exit on SIGINT: {stderr}");
+
+    let heard = client.heard();
+    assert_eq!(sounding(&heard), vec![], "every note-on got its note-off");
+    // The player's first note and Pianola's onsets: every gap a whole
+    // number of twelfths of a beat (within a JACK period), and more than
+    // one gap: the model's rhythm.
+    let onsets = distinct_onsets(&heard);
+    assert!(onsets.len() >= 8, "{} onsets", onsets.len());
+    assert_on_grid(&onsets, BEAT_120 / 12);
+    let mut gaps: Vec<u64> = onsets
+        .windows(2)
+        .map(|w| ((w[1] - w[0]) as f64 / (BEAT_120 / 12) as f64).round() as u64)
+        .collect();
+    gaps.sort_unstable();
+    gaps.dedup();
+    assert!(gaps.len() >= 3, "gaps in twelfths: {gaps:?}");
+}
+
+#[test]
 fn follows_midi_clock_at_two_tempos() {
     let _server = JackServer::start("clock");
     let client = TestClient::start();

@@ -93,10 +93,10 @@ struct Shared {
     /// Numerator in the high byte, denominator in the low one.
     meter: AtomicU32,
     playing: AtomicBool,
-    next_step: AtomicU64,
-    step: AtomicU64,
     /// Token codes ([`Token::code`]); 0 ends the list.
     prepared: [AtomicU32; PREPARED],
+    /// The beat each prepared token would play at (`f64` bits).
+    prepared_beats: [AtomicU64; PREPARED],
     dropped: AtomicU64,
 }
 
@@ -134,15 +134,14 @@ impl ActivityWriter {
         s.playing.store(position.playing, Ordering::Relaxed);
     }
 
-    /// Publishes the prepared tokens: the first plays on the step at
-    /// `next_step`, each next one `step` beats later.
-    pub fn prepared(&mut self, tokens: impl Iterator<Item = Token>, next_step: f64, step: f64) {
+    /// Publishes the prepared tokens with the beats they would play at.
+    pub fn prepared(&mut self, tokens: impl Iterator<Item = (Token, f64)>) {
         let s = &self.shared;
-        store_f64(&s.next_step, next_step);
-        store_f64(&s.step, step);
-        let mut tokens = tokens.map(Token::code);
-        for cell in &s.prepared {
-            cell.store(tokens.next().unwrap_or(0), Ordering::Relaxed);
+        let mut tokens = tokens.map(|(token, beat)| (token.code(), beat));
+        for (cell, beat) in s.prepared.iter().zip(&s.prepared_beats) {
+            let (code, at) = tokens.next().unwrap_or((0, 0.0));
+            store_f64(beat, at);
+            cell.store(code, Ordering::Relaxed);
         }
     }
 }
@@ -277,9 +276,8 @@ impl Activity {
             bpm: AtomicU64::new(Position::default().bpm.to_bits()),
             meter: AtomicU32::new(4 << 8 | 4),
             playing: AtomicBool::new(false),
-            next_step: AtomicU64::new(0f64.to_bits()),
-            step: AtomicU64::new(0.5f64.to_bits()),
             prepared: Default::default(),
+            prepared_beats: Default::default(),
             dropped: AtomicU64::new(0),
         });
         let activity = Activity {
@@ -360,18 +358,17 @@ impl Activity {
         }
     }
 
-    /// The prepared tokens and their steps.
+    /// The prepared tokens and their beats.
     pub fn prepared(&self) -> Vec<Prepared> {
         let s = &self.shared;
-        let next_step = load_f64(&s.next_step);
-        let step = load_f64(&s.step);
         s.prepared
             .iter()
-            .map_while(|cell| Token::from_code(cell.load(Ordering::Relaxed)))
-            .enumerate()
-            .map(|(i, token)| Prepared {
-                beat: next_step + i as f64 * step,
-                token,
+            .zip(&s.prepared_beats)
+            .map_while(|(cell, beat)| {
+                Token::from_code(cell.load(Ordering::Relaxed)).map(|token| Prepared {
+                    beat: load_f64(beat),
+                    token,
+                })
             })
             .collect()
     }
@@ -429,7 +426,7 @@ mod tests {
             playing: true,
         };
         writer.position(position);
-        writer.prepared([Token::Note(60), Token::Note(62)].into_iter(), 18.0, 0.5);
+        writer.prepared([(Token::Note(60), 18.0), (Token::Note(62), 18.5)].into_iter());
         assert_eq!(activity.position(), position);
         let prepared = activity.prepared();
         assert_eq!(prepared.len(), 2);

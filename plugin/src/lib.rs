@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use pianola_core::midi_file::TimeSignature;
-use pianola_core::perform::{self, Performer, Transport as CoreTransport, WorkerThread};
+use pianola_core::perform::{self, Feel, Performer, Transport as CoreTransport, WorkerThread};
 
 use activity::{Activity, ActivityWriter, BeatClock, Position};
 
@@ -330,12 +330,23 @@ impl Plugin for Pianola {
         performer.process(&transport, frames, input, &mut send);
 
         let end = block.beat_at(frames);
-        let step = settings.division.beats();
-        writer.prepared(
-            performer.prepared().map(|e| e.what),
-            (end / step).ceil() * step,
-            step,
-        );
+        match settings.feel {
+            Feel::Grid => {
+                let step = settings.division.beats();
+                let next_step = (end / step).ceil() * step;
+                writer.prepared(
+                    performer
+                        .prepared()
+                        .enumerate()
+                        .map(|(i, e)| (e.what, next_step + i as f64 * step)),
+                );
+            }
+            Feel::Model => writer.prepared(
+                performer
+                    .plan(block.samples_per_beat)
+                    .map(|(e, ahead)| (e.what, end + ahead)),
+            ),
+        }
         writer.position(Position {
             beat: end,
             bpm: pianola_core::tempo::host_bpm(transport.tempo),

@@ -22,6 +22,28 @@ impl Performer {
     }
 }
 
+impl Performer {
+    /// *Model* feel: the prepared events with how many beats after the end
+    /// of the last block processed each would start (each `when` after the
+    /// one before, from the last onset), as long as the window changes only
+    /// by playing them. Real-time safe.
+    pub fn plan(&self, samples_per_beat: f64) -> impl Iterator<Item = (Event, f64)> + '_ {
+        let grid = f64::from(crate::event::GRID_PER_BEAT);
+        let last = self
+            .last_onset
+            .map_or(0.0, |onset| (onset - self.clock as f64) / samples_per_beat);
+        let from = (self.answer_from as f64 - self.clock as f64) / samples_per_beat;
+        let mut at = last;
+        self.prepared().enumerate().map(move |(i, event)| {
+            at += f64::from(event.when) / grid;
+            if i == 0 {
+                at = at.max(from).max(0.0);
+            }
+            (event, at)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
