@@ -35,7 +35,9 @@
 //! transport stop or jump, mode or channel change, model change, reset and
 //! [`Performer::all_notes_off`].
 
+mod chord;
 mod next_tokens;
+mod sounding;
 mod timeline;
 mod view;
 mod worker;
@@ -49,6 +51,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
 
 use rtrb::{Consumer, Producer, RingBuffer};
+
+use chord::{Chord, Gathered};
+use sounding::Sounding;
 
 use crate::event::{Event, GRID_PER_BEAT};
 use crate::sample::{Rhythm, SamplerSettings};
@@ -392,16 +397,10 @@ pub struct Performer {
     /// *Model* feel: an answer in *respond* mode starts no earlier than
     /// this absolute sample (the end of the silence).
     answer_from: u64,
-    /// Per key: the absolute sample at which the performer's note ends
-    /// (`u64::MAX`: not sounding).
-    sounding_until: [u64; 128],
-    sounding_channel: [u8; 128],
-    /// Per key: channels on which a thru note is held (bit per channel).
-    thru_held: [u16; 128],
-    /// Keys of the chord being gathered from the player.
-    pending_keys: [u8; 16],
-    pending_len: usize,
-    pending_since: u64,
+    /// Every note sounding, and its note-off.
+    sounding: Sounding,
+    /// The chord being gathered from the player.
+    chord: Chord,
     /// Absolute samples since start.
     clock: u64,
     timeline: Timeline,
@@ -454,12 +453,8 @@ impl Performer {
             predictions: [None; KEPT_PREDICTIONS],
             fallback: None,
             answer_from: 0,
-            sounding_until: [u64::MAX; 128],
-            sounding_channel: [0; 128],
-            thru_held: [0; 128],
-            pending_keys: [0; 16],
-            pending_len: 0,
-            pending_since: 0,
+            sounding: Sounding::new(),
+            chord: Chord::new(),
             clock: 0,
             timeline: Timeline::new(),
             last_step_beat: None,
@@ -507,8 +502,7 @@ impl Performer {
 
     /// Whether any note the performer started is still sounding.
     pub fn is_sounding(&self) -> bool {
-        self.sounding_until.iter().any(|&until| until != u64::MAX)
-            || self.thru_held.iter().any(|&held| held != 0)
+        self.sounding.any()
     }
 
     /// Changes the settings. A change of mode ends every note (at offset 0
@@ -539,21 +533,7 @@ impl Performer {
     /// Ends every sounding note (the performer's and the thru notes) at
     /// `offset`. Real-time safe.
     pub fn all_notes_off(&mut self, offset: u32, out: &mut impl FnMut(NoteEvent)) {
-        for key in 0..128u8 {
-            self.end_note(key, offset, out);
-            let held = self.thru_held[usize::from(key)];
-            for channel in 0..16u8 {
-                if held & (1 << channel) != 0 {
-                    out(NoteEvent::Off {
-                        offset,
-                        channel,
-                        key,
-                        velocity: 0,
-                    });
-                }
-            }
-            self.thru_held[usize::from(key)] = 0;
-        }
+        self.sounding.end_all(offset, out);
     }
 
     /// Ends every note, forgets the window and restarts the mode (the
@@ -561,7 +541,7 @@ impl Performer {
     pub fn reset(&mut self, out: &mut impl FnMut(NoteEvent)) {
         self.all_notes_off(0, out);
         self.restart_mode();
-        self.pending_len = 0;
+        self.chord.clear();
         self.last_onset = None;
         self.epoch += 1;
         self.clear_predictions();
@@ -591,7 +571,7 @@ impl Performer {
         if self.was_playing && !transport.playing {
             self.all_notes_off(0, out);
             self.restart_mode();
-            self.pending_len = 0;
+            self.chord.clear();
             self.last_step_beat = None;
             self.timeline.stop();
         }
@@ -605,7 +585,7 @@ impl Performer {
             Continuity::Starts => self.last_step_beat = None,
             Continuity::Relocated => {
                 self.last_step_beat = None;
-                self.end_performer_notes(0, out);
+                self.sounding.end_all_own(0, out);
             }
         }
 
@@ -649,10 +629,12 @@ impl Performer {
                 .flatten()
                 .and_then(|due| self.offset_in_block(due, frames));
             let off_at = self
-                .next_note_end()
+                .sounding
+                .next_end()
                 .and_then(|end| self.offset_in_block(end, frames));
-            let commit_at = (self.pending_len > 0)
-                .then(|| self.pending_since + tolerance)
+            let commit_at = self
+                .chord
+                .due(tolerance)
                 .and_then(|due| self.offset_in_block(due, frames));
             let Some(now) = [event_at, step_at, off_at, commit_at, model_at, silence_at]
                 .into_iter()
@@ -666,8 +648,8 @@ impl Performer {
             let now_abs = self.clock + u64::from(now);
             // Note-offs due, a chord whose tolerance has passed, the
             // player's events, then the grid step.
-            self.end_notes_due(now_abs, now, out);
-            if self.pending_len > 0 && self.pending_since + tolerance <= now_abs {
+            self.sounding.end_due(now_abs, now, out);
+            if self.chord.due(tolerance).is_some_and(|due| due <= now_abs) {
                 self.commit_chord(samples_per_beat);
             }
             while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) <= now) {
@@ -703,40 +685,6 @@ impl Performer {
     fn offset_in_block(&self, at: u64, frames: u32) -> Option<u32> {
         let offset = at.saturating_sub(self.clock);
         (offset < u64::from(frames)).then_some(offset as u32)
-    }
-
-    fn next_note_end(&self) -> Option<u64> {
-        self.sounding_until
-            .iter()
-            .copied()
-            .filter(|&u| u != u64::MAX)
-            .min()
-    }
-
-    fn end_notes_due(&mut self, now_abs: u64, offset: u32, out: &mut impl FnMut(NoteEvent)) {
-        for key in 0..128u8 {
-            if self.sounding_until[usize::from(key)] <= now_abs {
-                self.end_note(key, offset, out);
-            }
-        }
-    }
-
-    fn end_note(&mut self, key: u8, offset: u32, out: &mut impl FnMut(NoteEvent)) {
-        if self.sounding_until[usize::from(key)] != u64::MAX {
-            self.sounding_until[usize::from(key)] = u64::MAX;
-            out(NoteEvent::Off {
-                offset,
-                channel: self.sounding_channel[usize::from(key)],
-                key,
-                velocity: 0,
-            });
-        }
-    }
-
-    fn end_performer_notes(&mut self, offset: u32, out: &mut impl FnMut(NoteEvent)) {
-        for key in 0..128u8 {
-            self.end_note(key, offset, out);
-        }
     }
 
     fn restart_mode(&mut self) {
@@ -779,7 +727,7 @@ impl Performer {
                 FromWorker::ModelChanged { generation } => {
                     self.generation = generation;
                     self.clear_predictions();
-                    self.end_performer_notes(0, out);
+                    self.sounding.end_all_own(0, out);
                 }
             }
         }
@@ -819,43 +767,15 @@ impl Performer {
             } => {
                 let (channel, key) = (channel & 15, key & 127);
                 if self.settings.thru {
-                    // A voice sounds once: the performer's note on the same
-                    // key and channel ends before the player's starts.
-                    if self.sounding_until[usize::from(key)] != u64::MAX
-                        && self.sounding_channel[usize::from(key)] == channel
-                    {
-                        self.end_note(key, offset, out);
-                    }
-                    if self.thru_held[usize::from(key)] & (1 << channel) != 0 {
-                        // A key struck again while held: end it first.
-                        out(NoteEvent::Off {
-                            offset,
-                            channel,
-                            key,
-                            velocity: 0,
-                        });
-                    }
-                    out(NoteEvent::On {
-                        offset,
-                        channel,
-                        key,
-                        velocity,
-                    });
-                    self.thru_held[usize::from(key)] |= 1 << channel;
+                    self.sounding.thru_on(key, channel, velocity, offset, out);
                 }
                 self.last_player_velocity = velocity.clamp(1, 127);
-                if self.pending_len == 0 {
-                    self.pending_since = now_abs;
-                }
-                if self.pending_len < self.pending_keys.len() {
-                    self.pending_keys[self.pending_len] = key;
-                    self.pending_len += 1;
-                }
+                self.chord.add(key, now_abs);
                 if self.settings.mode == Mode::Respond {
                     self.last_player_on = Some(now_abs);
                     if matches!(self.state, State::Playing { .. }) {
                         // The player interrupts the answer.
-                        self.end_performer_notes(offset, out);
+                        self.sounding.end_all_own(offset, out);
                         self.state = State::Idle;
                     }
                 }
@@ -867,26 +787,20 @@ impl Performer {
                 ..
             } => {
                 let (channel, key) = (channel & 15, key & 127);
-                let held = &mut self.thru_held[usize::from(key)];
-                if *held & (1 << channel) != 0 {
-                    *held &= !(1 << channel);
-                    out(NoteEvent::Off {
-                        offset,
-                        channel,
-                        key,
-                        velocity,
-                    });
-                }
+                self.sounding.end_thru(key, channel, velocity, offset, out);
             }
         }
     }
 
     fn commit_chord(&mut self, samples_per_beat: f64) {
-        let keys = &self.pending_keys[..self.pending_len];
-        let token = Token::from_onset(keys);
-        let lowest = keys.iter().copied().min().unwrap_or(60);
-        self.pending_len = 0;
-        let Some(token) = token else { return };
+        let Some(Gathered {
+            token,
+            lowest,
+            onset,
+        }) = self.chord.take()
+        else {
+            return;
+        };
         // The player's token: the worker's speculation no longer holds, but
         // what was ready for the next step stands in until a fresh one is.
         let ready = self.take_prediction().or(self.fallback);
@@ -895,7 +809,7 @@ impl Performer {
         // The model's rhythm counts from the player's onset: nothing made
         // for the old window stands in.
         self.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
-        let (onset, velocity) = (self.pending_since, self.last_player_velocity);
+        let velocity = self.last_player_velocity;
         self.feed(token, onset as f64, velocity, lowest, samples_per_beat);
         match self.settings.mode {
             Mode::Continue => {
@@ -950,7 +864,7 @@ impl Performer {
     /// after a call, the answer starts (at `now_abs`).
     fn answer_after_silence(&mut self, now_abs: u64, samples_per_beat: f64) {
         let settings = self.settings;
-        if settings.mode == Mode::Respond && self.state == State::Idle && self.pending_len == 0 {
+        if settings.mode == Mode::Respond && self.state == State::Idle && self.chord.is_empty() {
             if let Some(due) = self.silence_end(samples_per_beat)
                 && now_abs >= due
             {
@@ -974,7 +888,7 @@ impl Performer {
         let silence = (self.settings.silence_beats * samples_per_beat) as u64;
         let listening = self.settings.mode == Mode::Respond
             && self.state == State::Idle
-            && self.pending_len == 0
+            && self.chord.is_empty()
             && self.call_tokens > 0;
         self.last_player_on
             .filter(|_| listening)
@@ -1097,26 +1011,8 @@ impl Performer {
         let settings = self.settings;
         let channel = settings.channel & 15;
         for key in pitches.iter() {
-            self.end_note(key, offset, out);
-            // A voice sounds once: a thru note on the same key and channel
-            // ends here, and the player's release of it will send nothing.
-            if self.thru_held[usize::from(key)] & (1 << channel) != 0 {
-                self.thru_held[usize::from(key)] &= !(1 << channel);
-                out(NoteEvent::Off {
-                    offset,
-                    channel,
-                    key,
-                    velocity: 0,
-                });
-            }
-            out(NoteEvent::On {
-                offset,
-                channel,
-                key,
-                velocity,
-            });
-            self.sounding_until[usize::from(key)] = now_abs + length;
-            self.sounding_channel[usize::from(key)] = channel;
+            self.sounding
+                .start_own(key, channel, velocity, offset, now_abs + length, out);
         }
         let lowest = pitches.iter().min().unwrap_or(60);
         self.feed(token, onset, velocity, lowest, samples_per_beat);
