@@ -864,21 +864,20 @@ impl Performer {
     /// after a call, the answer starts (at `now_abs`).
     fn answer_after_silence(&mut self, now_abs: u64, samples_per_beat: f64) {
         let settings = self.settings;
-        if settings.mode == Mode::Respond && self.state == State::Idle && self.chord.is_empty() {
-            if let Some(due) = self.silence_end(samples_per_beat)
-                && now_abs >= due
-            {
-                let steps = match settings.answer_length {
-                    AnswerLength::Steps(n) => n,
-                    AnswerLength::AsLongAsCall => self.call_tokens,
-                };
-                self.state = State::Playing {
-                    remaining: Some(steps.max(1)),
-                };
-                self.call_tokens = 0;
-                self.last_player_on = None;
-                self.answer_from = now_abs;
-            }
+        // While listening after a call (see `silence_end`).
+        if let Some(due) = self.silence_end(samples_per_beat)
+            && now_abs >= due
+        {
+            let steps = match settings.answer_length {
+                AnswerLength::Steps(n) => n,
+                AnswerLength::AsLongAsCall => self.call_tokens,
+            };
+            self.state = State::Playing {
+                remaining: Some(steps.max(1)),
+            };
+            self.call_tokens = 0;
+            self.last_player_on = None;
+            self.answer_from = now_abs;
         }
     }
 
