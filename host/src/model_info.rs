@@ -94,8 +94,13 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
     if let (Some(loss), Some(acc), Some(top5)) =
         (t.validation_loss, t.validation_accuracy, t.validation_top5)
     {
+        let per = if t.validation_heads.is_empty() {
+            "nats/token"
+        } else {
+            "nats/event (all heads)"
+        };
         println!(
-            "validation:   {loss:.4} nats/token, top-1 {:.1} %, top-5 {:.1} %",
+            "validation:   {loss:.4} {per}, top-1 {:.1} %, top-5 {:.1} %",
             100.0 * acc,
             100.0 * top5
         );

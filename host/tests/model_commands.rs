@@ -77,7 +77,7 @@ fn train_then_info_then_eval() {
         &dir,
     ));
     assert_eq!(info["config"]["hidden"], 24);
-    assert_eq!(info["config"]["arch"], "pianola");
+    assert_eq!(info["config"]["arch"], "events");
     assert_eq!(info["info"]["corpus"]["songs"], 3);
     let held_out = info["info"]["corpus"]["validation_songs"]
         .as_array()
@@ -107,7 +107,39 @@ fn train_then_info_then_eval() {
         (loss - recorded).abs() < 0.05,
         "eval {loss} vs recorded {recorded}"
     );
-    assert!((eval["perplexity"].as_f64().unwrap() - loss.exp()).abs() < 1e-6);
+    // Every head's cross-entropy, summing to the whole; perplexity is the
+    // notes'.
+    let heads = eval["heads"].as_object().unwrap();
+    assert_eq!(heads.len(), 5);
+    let sum: f64 = heads.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - loss).abs() < 1e-6, "{sum} vs {loss}");
+    let what = eval["what_cross_entropy"].as_f64().unwrap();
+    assert!((eval["perplexity"].as_f64().unwrap() - what.exp()).abs() < 1e-6);
+
+    // Any folder: a song it never saw, with the share of unknown tokens.
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(
+        reference_corpus().join("BlueStone_LastDungeon.mid"),
+        other.join("a.mid"),
+    )
+    .unwrap();
+    let any = json(&pianola(
+        &[
+            "eval",
+            "--model",
+            "small.safetensors",
+            "--songs",
+            "other",
+            "--json",
+        ],
+        &dir,
+    ));
+    assert_eq!(any["songs"], serde_json::json!(["a.mid"]));
+    let unknown = any["unknown_tokens"].as_u64().unwrap();
+    let events = any["events"].as_u64().unwrap();
+    assert!(unknown > 0 && unknown < events, "{unknown} of {events}");
+    assert!((any["unknown_share"].as_f64().unwrap() - unknown as f64 / events as f64).abs() < 1e-9);
 
     let human = pianola(&["info", "--model", "small.safetensors"], &dir);
     assert!(String::from_utf8_lossy(&human.stdout).contains("LSTM 1 × 24"));
