@@ -39,6 +39,7 @@ mod chord;
 mod next_tokens;
 mod sounding;
 mod timeline;
+mod turns;
 mod view;
 mod worker;
 
@@ -54,6 +55,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 
 use chord::{Chord, Gathered};
 use sounding::Sounding;
+use turns::Turns;
 
 use crate::event::{Event, GRID_PER_BEAT};
 use crate::sample::{Rhythm, SamplerSettings};
@@ -370,16 +372,6 @@ const QUEUE: usize = 256;
 /// Predictions the real-time side keeps.
 const KEPT_PREDICTIONS: usize = 8;
 
-/// Where the performer is in its mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Nothing to play (waiting for the player, or listening in *respond*).
-    Idle,
-    /// Playing on every step (*continue*), or answering for `remaining`
-    /// steps (*respond*).
-    Playing { remaining: Option<u32> },
-}
-
 /// The real-time side of the performer.
 pub struct Performer {
     settings: PerformerSettings,
@@ -394,9 +386,6 @@ pub struct Performer {
     /// The prediction that was ready for the next step when a player's
     /// token voided it: the step plays it if the fresh one is not ready.
     fallback: Option<Event>,
-    /// *Model* feel: an answer in *respond* mode starts no earlier than
-    /// this absolute sample (the end of the silence).
-    answer_from: u64,
     /// Every note sounding, and its note-off.
     sounding: Sounding,
     /// The chord being gathered from the player.
@@ -407,10 +396,8 @@ pub struct Performer {
     /// The beat of the last grid step handled, in the current timeline.
     last_step_beat: Option<f64>,
     was_playing: bool,
-    state: State,
-    echo_pending: u32,
-    last_player_on: Option<u64>,
-    call_tokens: u32,
+    /// Whose turn it is (the mode's state).
+    turns: Turns,
     last_player_velocity: u8,
     /// The absolute sample of the last onset fed to the worker: the next
     /// event's `when` counts from it.
@@ -452,17 +439,13 @@ impl Performer {
             generation: 0,
             predictions: [None; KEPT_PREDICTIONS],
             fallback: None,
-            answer_from: 0,
             sounding: Sounding::new(),
             chord: Chord::new(),
             clock: 0,
             timeline: Timeline::new(),
             last_step_beat: None,
             was_playing: false,
-            state: State::Idle,
-            echo_pending: 0,
-            last_player_on: None,
-            call_tokens: 0,
+            turns: Turns::new(),
             last_player_velocity: 90,
             last_onset: None,
             late_steps: 0,
@@ -688,10 +671,7 @@ impl Performer {
     }
 
     fn restart_mode(&mut self) {
-        self.state = State::Idle;
-        self.echo_pending = 0;
-        self.last_player_on = None;
-        self.call_tokens = 0;
+        self.turns.restart();
     }
 
     fn clear_predictions(&mut self) {
@@ -771,13 +751,9 @@ impl Performer {
                 }
                 self.last_player_velocity = velocity.clamp(1, 127);
                 self.chord.add(key, now_abs);
-                if self.settings.mode == Mode::Respond {
-                    self.last_player_on = Some(now_abs);
-                    if matches!(self.state, State::Playing { .. }) {
-                        // The player interrupts the answer.
-                        self.sounding.end_all_own(offset, out);
-                        self.state = State::Idle;
-                    }
+                if self.turns.player_note(self.settings.mode, now_abs) {
+                    // The player interrupts the answer.
+                    self.sounding.end_all_own(offset, out);
                 }
             }
             NoteEvent::Off {
@@ -811,15 +787,7 @@ impl Performer {
         self.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
         let velocity = self.last_player_velocity;
         self.feed(token, onset as f64, velocity, lowest, samples_per_beat);
-        match self.settings.mode {
-            Mode::Continue => {
-                if self.state == State::Idle {
-                    self.state = State::Playing { remaining: None };
-                }
-            }
-            Mode::Echo => self.echo_pending += 1,
-            Mode::Respond => self.call_tokens += 1,
-        }
+        self.turns.player_event(self.settings.mode);
     }
 
     /// Sends the event that starts at absolute sample `onset` to the
@@ -863,21 +831,10 @@ impl Performer {
     /// *respond*: once the player has been silent for `silence_beats`
     /// after a call, the answer starts (at `now_abs`).
     fn answer_after_silence(&mut self, now_abs: u64, samples_per_beat: f64) {
-        let settings = self.settings;
-        // While listening after a call (see `silence_end`).
         if let Some(due) = self.silence_end(samples_per_beat)
             && now_abs >= due
         {
-            let steps = match settings.answer_length {
-                AnswerLength::Steps(n) => n,
-                AnswerLength::AsLongAsCall => self.call_tokens,
-            };
-            self.state = State::Playing {
-                remaining: Some(steps.max(1)),
-            };
-            self.call_tokens = 0;
-            self.last_player_on = None;
-            self.answer_from = now_abs;
+            self.turns.answer(self.settings.answer_length, now_abs);
         }
     }
 
@@ -885,21 +842,13 @@ impl Performer {
     /// ends, while listening.
     fn silence_end(&self, samples_per_beat: f64) -> Option<u64> {
         let silence = (self.settings.silence_beats * samples_per_beat) as u64;
-        let listening = self.settings.mode == Mode::Respond
-            && self.state == State::Idle
-            && self.chord.is_empty()
-            && self.call_tokens > 0;
-        self.last_player_on
-            .filter(|_| listening)
-            .map(|last| last + silence)
+        self.turns
+            .silence_end(self.settings.mode, silence, !self.chord.is_empty())
     }
 
     /// Whether the mode wants the performer to play now.
     fn plays(&self) -> bool {
-        match self.settings.mode {
-            Mode::Continue | Mode::Respond => matches!(self.state, State::Playing { .. }),
-            Mode::Echo => self.echo_pending > 0,
-        }
+        self.turns.plays(self.settings.mode)
     }
 
     fn grid_step(
@@ -949,7 +898,7 @@ impl Performer {
         let event = self.peek_prediction()?;
         let last = self.last_onset?;
         let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
-        let exact = (last + gap).max(self.answer_from as f64);
+        let exact = (last + gap).max(self.turns.answer_from() as f64);
         Some((exact.round().max(0.0) as u64, exact))
     }
 
@@ -1015,18 +964,7 @@ impl Performer {
         }
         let lowest = pitches.iter().min().unwrap_or(60);
         self.feed(token, onset, velocity, lowest, samples_per_beat);
-        if let State::Playing {
-            remaining: Some(remaining),
-        } = &mut self.state
-        {
-            *remaining -= 1;
-            if *remaining == 0 {
-                self.state = State::Idle;
-            }
-        }
-        if settings.mode == Mode::Echo {
-            self.echo_pending -= 1;
-        }
+        self.turns.played(settings.mode);
     }
 }
 

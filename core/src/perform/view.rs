@@ -32,7 +32,7 @@ impl Performer {
         let last = self
             .last_onset
             .map_or(0.0, |onset| (onset - self.clock as f64) / samples_per_beat);
-        let from = (self.answer_from as f64 - self.clock as f64) / samples_per_beat;
+        let from = (self.turns.answer_from() as f64 - self.clock as f64) / samples_per_beat;
         let mut at = last;
         self.prepared().enumerate().map(move |(i, event)| {
             at += f64::from(event.when) / grid;
