@@ -308,7 +308,11 @@ pub fn continue_events(
         let next = sampler.sample_event(predictor, rhythm, &history);
         predictor.feed_event(&next);
         history.push(next.what);
-        if let Some(event) = next.to_event(vocab) {
+        if let Some(mut event) = next.to_event(vocab) {
+            // The grid's velocity exactly, not its class' middle.
+            if let Rhythm::Grid { velocity, .. } = rhythm {
+                event.velocity = velocity;
+            }
             generated.push(event);
         }
     }
