@@ -17,6 +17,12 @@ use crate::predictor::Predictor;
 use crate::token::{PitchClassSet, Token};
 use crate::vocab::Vocab;
 
+/// The event network's other heads draw from the most likely classes
+/// holding this much probability: the rare rest, once drawn, leads the
+/// network's own timing astray (a 5/12-beat gap played is read back, and
+/// more follow).
+pub const RHYTHM_TOP_P: f32 = 0.98;
+
 /// How the next token is chosen.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SamplerSettings {
@@ -39,8 +45,8 @@ pub struct SamplerSettings {
     pub follow_key: bool,
     /// Softmax temperature of the event network's other heads (when, hold,
     /// velocity, register); 0 picks the most likely class. They have no
-    /// top-k or top-p cut and no repetition guard: at 1 they play the
-    /// model's own distribution of timing, lengths, dynamics and register.
+    /// top-k cut and no repetition guard, and a top-p cut of their own
+    /// ([`RHYTHM_TOP_P`]).
     pub rhythm_temperature: f32,
 }
 
@@ -187,7 +193,7 @@ impl Sampler {
                 .map(|(index, &score)| (score, index)),
         );
         let s = self.settings;
-        self.draw(s.rhythm_temperature, 0, 1.0)
+        self.draw(s.rhythm_temperature, 0, RHYTHM_TOP_P)
     }
 
     /// Draws from `candidates` (score, index) at `temperature` after the

@@ -52,7 +52,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
     /// Sampling temperature of the timing, lengths, velocities and voicing
-    /// (no top-k or top-p cut: 1 plays the model's own distribution)
+    /// (no top-k cut; a top-p of 0.98 of their own)
     /// [default: 1, or 0 with --temperature 0].
     #[arg(long)]
     rhythm_temperature: Option<f32>,
