@@ -340,7 +340,13 @@ impl NoteEvent {
 enum ToWorker {
     /// An event enters the window (the player's, or one the performer
     /// played), with its real `when` and velocity and its lowest key.
-    Feed { event: Event, epoch: u64 },
+    /// `player`: the player's event (the next one cannot sound together
+    /// with it).
+    Feed {
+        event: Event,
+        epoch: u64,
+        player: bool,
+    },
     /// New sampling settings and rhythm (the model's, or the grid's step
     /// and velocity); predictions from now on use them.
     Sampler {
@@ -786,7 +792,14 @@ impl Performer {
         // for the old window stands in.
         self.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
         let velocity = self.last_player_velocity;
-        self.feed(token, onset as f64, velocity, lowest, samples_per_beat);
+        self.feed(
+            token,
+            onset as f64,
+            velocity,
+            lowest,
+            samples_per_beat,
+            true,
+        );
         self.turns.player_event(self.settings.mode);
     }
 
@@ -795,7 +808,16 @@ impl Performer {
     /// as a grid step).
     /// `onset` is exact (a fraction of a sample where a predicted `when`
     /// put it), so that gaps do not gather rounding errors.
-    fn feed(&mut self, what: Token, onset: f64, velocity: u8, lowest: u8, samples_per_beat: f64) {
+    #[allow(clippy::too_many_arguments)]
+    fn feed(
+        &mut self,
+        what: Token,
+        onset: f64,
+        velocity: u8,
+        lowest: u8,
+        samples_per_beat: f64,
+        player: bool,
+    ) {
         let when = match self.last_onset {
             Some(last) => {
                 let beats = (onset - last).max(0.0) / samples_per_beat;
@@ -817,6 +839,7 @@ impl Performer {
         self.send(ToWorker::Feed {
             event,
             epoch: self.epoch,
+            player,
         });
     }
 
@@ -963,7 +986,7 @@ impl Performer {
                 .start_own(key, channel, velocity, offset, now_abs + length, out);
         }
         let lowest = pitches.iter().min().unwrap_or(60);
-        self.feed(token, onset, velocity, lowest, samples_per_beat);
+        self.feed(token, onset, velocity, lowest, samples_per_beat, false);
         self.turns.played(settings.mode);
     }
 }

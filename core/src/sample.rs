@@ -183,13 +183,16 @@ impl Sampler {
     }
 
     /// Chooses a class of one of the event network's other heads (when,
-    /// hold, velocity, register) at the rhythm temperature.
-    pub fn sample_class(&mut self, logits: &[f32]) -> usize {
+    /// hold, velocity, register) at the rhythm temperature, from class
+    /// `first` on.
+    pub fn sample_class(&mut self, logits: &[f32], first: usize) -> usize {
         self.candidates.clear();
+        let first = first.min(logits.len().saturating_sub(1));
         self.candidates.extend(
             logits
                 .iter()
                 .enumerate()
+                .skip(first)
                 .map(|(index, &score)| (score, index)),
         );
         let s = self.settings;
@@ -239,12 +242,15 @@ impl Sampler {
     /// the token (with the key filter and repetition guard, given `recent`
     /// tokens), then hold, velocity and register. With [`Rhythm::Grid`], or
     /// a network that predicts tokens only, the event is a plain step of
-    /// the grid and only its token is chosen (given that `when`).
+    /// the grid and only its token is chosen (given that `when`). The
+    /// model's `when` is at least `min_when` twelfths (1 right after a
+    /// player's chord: it cannot sound together with one already past).
     pub fn sample_event(
         &mut self,
         predictor: &mut Predictor,
         rhythm: Rhythm,
         recent: &[usize],
+        min_when: usize,
     ) -> EventClasses {
         let network = predictor.network().clone();
         let vocab = network.vocab();
@@ -252,11 +258,14 @@ impl Sampler {
         let mut chosen = EventClasses::default();
         match rhythm {
             Rhythm::Model if model_rhythm => {
-                chosen.when = self.sample_class(predictor.head_logits(Head::When, &chosen));
+                chosen.when =
+                    self.sample_class(predictor.head_logits(Head::When, &chosen), min_when);
                 chosen.what = self.sample(predictor.head_logits(Head::What, &chosen), recent);
-                chosen.hold = self.sample_class(predictor.head_logits(Head::Hold, &chosen));
-                chosen.velocity = self.sample_class(predictor.head_logits(Head::Velocity, &chosen));
-                chosen.register = self.sample_class(predictor.head_logits(Head::Register, &chosen));
+                chosen.hold = self.sample_class(predictor.head_logits(Head::Hold, &chosen), 0);
+                chosen.velocity =
+                    self.sample_class(predictor.head_logits(Head::Velocity, &chosen), 0);
+                chosen.register =
+                    self.sample_class(predictor.head_logits(Head::Register, &chosen), 0);
                 // A note's register is its own octave, whatever the head said.
                 if let Some(event) = chosen.to_event(vocab) {
                     chosen.register = crate::event::classes::register_class(event.lowest);
@@ -311,7 +320,7 @@ pub fn continue_events(
     let mut history: Vec<usize> = primer.iter().map(|e| e.what).collect();
     let mut generated = Vec::with_capacity(count);
     for _ in 0..count {
-        let next = sampler.sample_event(predictor, rhythm, &history);
+        let next = sampler.sample_event(predictor, rhythm, &history, 0);
         predictor.feed_event(&next);
         history.push(next.what);
         if let Some(mut event) = next.to_event(vocab) {

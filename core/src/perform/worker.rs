@@ -65,6 +65,8 @@ pub struct Worker {
     /// many twelfths of a beat, at this velocity (what the speculation
     /// assumes, and what the event network's token head is conditioned on).
     rhythm: Rhythm,
+    /// Whether the last event fed was the player's.
+    after_player: bool,
     /// Where the next token's probabilities are published, if anyone
     /// watches (the plugin's window).
     next_tokens: Option<Arc<NextTokens>>,
@@ -132,6 +134,7 @@ impl Worker {
             window_tokens: VecDeque::new(),
             recent: VecDeque::new(),
             rhythm,
+            after_player: false,
             chain: VecDeque::new(),
             next_tokens: None,
             probabilities: Vec::new(),
@@ -195,7 +198,12 @@ impl Worker {
         while let Ok(message) = self.inbox.pop() {
             busy = true;
             match message {
-                ToWorker::Feed { event, epoch } => {
+                ToWorker::Feed {
+                    event,
+                    epoch,
+                    player,
+                } => {
+                    self.after_player = player;
                     self.feed(event, epoch);
                     self.follow_key();
                 }
@@ -317,9 +325,12 @@ impl Worker {
             sink.publish(&self.probabilities, |i| vocab.token(i));
         }
         let recent: Vec<usize> = self.recent.iter().chain(&self.chain).copied().collect();
-        let classes = self
-            .sampler
-            .sample_event(&mut self.speculative, self.rhythm, &recent);
+        // Right after the player's event, the first prediction cannot sound
+        // together with it: that chord is already past.
+        let min_when = usize::from(self.after_player && self.chain.is_empty());
+        let classes =
+            self.sampler
+                .sample_event(&mut self.speculative, self.rhythm, &recent, min_when);
         let next = classes.what;
         let event = classes
             .to_event(self.predictor.network().vocab())
