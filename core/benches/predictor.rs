@@ -1,5 +1,6 @@
 //! One prediction step and a full-window re-prime of a network of the
-//! default sizes (3 × LSTM 512, embedding 64, dense 256, 358 tokens).
+//! seed's sizes (3 × LSTM 512, embedding 64, dense 256, 358 tokens), and
+//! one step of the built-in event network with all five heads.
 //! Speed does not depend on the weights' values, so they are made up.
 
 use std::hint::black_box;
@@ -58,5 +59,36 @@ fn predictor(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, predictor);
+/// One event in, the next event's five heads out, on the built-in model.
+fn event_step(c: &mut Criterion) {
+    use pianola_core::event::EventClasses;
+    use pianola_core::model::Head;
+    let file = pianola_core::default_model::load().unwrap();
+    let vocab = file.vocab.len();
+    let mut predictor = Predictor::new(Arc::new(Network::new(&file).unwrap()));
+    let event = |i: usize| EventClasses {
+        what: (i * 37) % vocab,
+        when: (i * 5) % 13,
+        hold: 6,
+        velocity: 4,
+        register: 4,
+    };
+    let window: Vec<EventClasses> = (0..100).map(event).collect();
+    predictor.prime_events(&window);
+    let mut i = 0;
+    c.bench_function("event_step_builtin_all_heads", |b| {
+        b.iter(|| {
+            i += 1;
+            predictor.feed_event(black_box(&event(i)));
+            let chosen = event(i + 1);
+            let mut sum = 0.0;
+            for head in Head::ALL {
+                sum += predictor.head_logits(head, &chosen)[0];
+            }
+            black_box(sum)
+        })
+    });
+}
+
+criterion_group!(benches, predictor, event_step);
 criterion_main!(benches);
