@@ -240,6 +240,10 @@ pub struct PerformerSettings {
     pub feel: Feel,
     /// *Model* feel: the model's velocities are scaled by this (0.25..=2).
     pub dynamics: f64,
+    /// *Model* feel: a planned event due within this many beats of a
+    /// player's event stands (it plays); later ones are predicted again
+    /// from the player's event.
+    pub commit_beats: f64,
     /// The grid.
     pub division: Division,
     /// The share of a step a note sounds (0.05..=1).
@@ -268,6 +272,7 @@ impl Default for PerformerSettings {
             mode: Mode::Continue,
             feel: Feel::Grid,
             dynamics: 1.0,
+            commit_beats: 0.125,
             division: Division::Eighth,
             gate: 0.9,
             velocity: Velocity::Fixed(90),
@@ -392,6 +397,9 @@ pub struct Performer {
     /// The prediction that was ready for the next step when a player's
     /// token voided it: the step plays it if the fresh one is not ready.
     fallback: Option<Event>,
+    /// *Model* feel: the planned event that stands through a player's
+    /// event (inside the commit horizon), and its exact due sample.
+    committed: Option<(Event, f64)>,
     /// Every note sounding, and its note-off.
     sounding: Sounding,
     /// The chord being gathered from the player.
@@ -445,6 +453,7 @@ impl Performer {
             generation: 0,
             predictions: [None; KEPT_PREDICTIONS],
             fallback: None,
+            committed: None,
             sounding: Sounding::new(),
             chord: Chord::new(),
             clock: 0,
@@ -574,6 +583,7 @@ impl Performer {
             Continuity::Starts => self.last_step_beat = None,
             Continuity::Relocated => {
                 self.last_step_beat = None;
+                self.committed = None;
                 self.sounding.end_all_own(0, out);
             }
         }
@@ -639,7 +649,7 @@ impl Performer {
             // player's events, then the grid step.
             self.sounding.end_due(now_abs, now, out);
             if self.chord.due(tolerance).is_some_and(|due| due <= now_abs) {
-                self.commit_chord(samples_per_beat);
+                self.commit_chord(now_abs, samples_per_beat);
             }
             while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) <= now) {
                 self.player_event(*event, now, now_abs, out);
@@ -678,6 +688,7 @@ impl Performer {
 
     fn restart_mode(&mut self) {
         self.turns.restart();
+        self.committed = None;
     }
 
     fn clear_predictions(&mut self) {
@@ -712,6 +723,7 @@ impl Performer {
                 }
                 FromWorker::ModelChanged { generation } => {
                     self.generation = generation;
+                    self.committed = None;
                     self.clear_predictions();
                     self.sounding.end_all_own(0, out);
                 }
@@ -774,7 +786,18 @@ impl Performer {
         }
     }
 
-    fn commit_chord(&mut self, samples_per_beat: f64) {
+    fn commit_chord(&mut self, now_abs: u64, samples_per_beat: f64) {
+        // *Model* feel: the planned event due within the commit horizon
+        // stands; what lies beyond it is predicted again.
+        if self.settings.feel == Feel::Model && self.committed.is_none() {
+            let horizon = (self.settings.commit_beats.max(0.0) * samples_per_beat).round() as u64;
+            if let (Some((due, exact)), Some(event)) =
+                (self.model_due(samples_per_beat), self.peek_prediction())
+                && due <= now_abs + horizon
+            {
+                self.committed = Some((event, exact));
+            }
+        }
         let Some(Gathered {
             token,
             lowest,
@@ -910,11 +933,14 @@ impl Performer {
         );
     }
 
-    /// *Model* feel: the absolute sample at which the next predicted event
-    /// is due (`when` after the last onset fed, not before an answer's
-    /// start), if the mode plays and the prediction is ready: rounded, and
-    /// exact.
+    /// *Model* feel: the absolute sample at which the next event is due:
+    /// the committed one's, or the next predicted one's (`when` after the
+    /// last onset fed, not before an answer's start) if the mode plays and
+    /// the prediction is ready: rounded, and exact.
     fn model_due(&self, samples_per_beat: f64) -> Option<(u64, f64)> {
+        if let Some((_, exact)) = self.committed {
+            return Some((exact.round().max(0.0) as u64, exact));
+        }
         if !self.plays() {
             return None;
         }
@@ -935,7 +961,12 @@ impl Performer {
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
-        let Some(event) = self.take_prediction() else {
+        let Some(event) = self
+            .committed
+            .take()
+            .map(|(event, _)| event)
+            .or_else(|| self.take_prediction())
+        else {
             return;
         };
         if due < self.clock {

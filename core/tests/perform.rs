@@ -358,6 +358,64 @@ fn the_model_feel_plays_the_predicted_times_and_holds_sample_accurately() {
 }
 
 #[test]
+fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
+    let mut committed_checked = 0;
+    for seed in 0..6 {
+        let mut s = settings(Mode::Continue, Division::Eighth);
+        s.feel = Feel::Model;
+        let mut host = Host::with_network(network_of(Arch::Events, seed), s, 48_000.0, 120.0);
+        host.strike(&[60], 64);
+        host.run(24_000 * 2, 64);
+        // Find a planned event far enough ahead for a player's note to come
+        // before it and inside the horizon: 1/16 beat before it.
+        let spb = host.samples_per_beat();
+        let mut found = None;
+        for _ in 0..400 {
+            host.block(64, &[]);
+            if let Some((event, ahead)) = host.performer.plan(spb).next()
+                && ahead > 0.1
+            {
+                found = Some((event, host.clock + (ahead * spb).round() as u64));
+                break;
+            }
+        }
+        let Some((event, due)) = found else { continue };
+        let note_at = due - (spb / 16.0) as u64;
+        host.run(note_at - host.clock, 64);
+        let before = host.heard.len();
+        host.block(
+            64,
+            &[NoteEvent::On {
+                offset: 0,
+                channel: 0,
+                key: 50,
+                velocity: 90,
+            }],
+        );
+        host.run(spb as u64, 64);
+        let keys: Vec<(u64, u8)> = host.heard[before..]
+            .iter()
+            .filter_map(|h| match h.event {
+                NoteEvent::On { key, .. } => Some((h.at, key)),
+                _ => None,
+            })
+            .collect();
+        for key in event.pitches().iter() {
+            assert!(
+                keys.iter()
+                    .any(|&(at, k)| k == key && at.abs_diff(due) <= 1),
+                "seed {seed}: the committed {key} at {due} did not play: {keys:?}"
+            );
+        }
+        committed_checked += 1;
+        host.performer
+            .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));
+        assert_paired(&host.heard);
+    }
+    assert!(committed_checked >= 3, "{committed_checked} cases checked");
+}
+
+#[test]
 fn continue_plays_every_step_after_the_first_token() {
     let mut host = Host::new(settings(Mode::Continue, Division::Eighth), 48_000.0, 120.0);
     host.run(48_000, 256);

@@ -60,13 +60,18 @@ impl ModelFacts {
     fn of(name: String, file: &ModelFile) -> Self {
         let config = &file.params.config;
         let corpus = &file.info.corpus;
-        let loss = file
-            .info
-            .training
-            .validation_loss
-            .map_or_else(|| "not measured".to_string(), |l| format!("{l:.3}"));
+        // The notes' cross-entropy: the token network's only head, the
+        // event network's `what`.
+        let training = &file.info.training;
+        let notes = training
+            .validation_heads
+            .iter()
+            .find(|(head, _)| head == "what")
+            .map(|&(_, loss)| loss)
+            .or(training.validation_loss);
+        let loss = notes.map_or_else(|| "not measured".to_string(), |l| format!("{l:.3}"));
         let summary = format!(
-            "LSTM {} × {} ({:?}) · {} tokens · corpus {} ({} songs) · held-out cross-entropy {loss}",
+            "LSTM {} × {} ({:?}) · {} tokens · corpus {} ({} songs) · held-out cross-entropy of the notes {loss}",
             config.layers, config.hidden, config.arch, config.vocab_size, corpus.path, corpus.songs
         );
         Self { name, summary }

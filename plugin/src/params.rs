@@ -192,6 +192,10 @@ pub struct PianolaParams {
     /// *Model* feel: the model's velocities scaled by this.
     #[id = "dynamics"]
     pub dynamics: FloatParam,
+    /// *Model* feel: beats ahead within which a planned event stands when
+    /// the player plays.
+    #[id = "commit"]
+    pub commit: FloatParam,
 
     /// Keep to a key: off, follow the player's, or a fixed one.
     #[id = "key"]
@@ -291,6 +295,14 @@ impl Default for PianolaParams {
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_percentage(0))
             .with_string_to_value(formatters::s2v_f32_percentage()),
+            commit: FloatParam::new(
+                "Commit",
+                performer.commit_beats as f32,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_step_size(1.0 / 48.0)
+            .with_value_to_string(decimals(3, " beats"))
+            .with_string_to_value(decimals_parse(" beats")),
             key: EnumParam::new("Key", KeyChoice::Off),
             gate: FloatParam::new(
                 "Gate",
@@ -368,6 +380,7 @@ impl PianolaParams {
             mode: self.mode.value().0,
             feel: self.feel.value().0,
             dynamics: (f64::from(self.dynamics.value()) * 1e4).round() / 1e4,
+            commit_beats: (f64::from(self.commit.value()) * 1e4).round() / 1e4,
             division: self.division.value().0,
             // f32 parameters read as the decimals a user typed.
             gate: (f64::from(self.gate.value()) * 1e4).round() / 1e4,

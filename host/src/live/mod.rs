@@ -90,6 +90,10 @@ pub struct LiveArgs {
     /// With --feel model: the model's velocities scaled by this (0.25..2).
     #[arg(long, default_value_t = 1.0)]
     dynamics: f64,
+    /// With --feel model: a planned event due within this many beats of
+    /// your note still plays; later ones are predicted again from it.
+    #[arg(long, default_value_t = 0.125)]
+    commit: f64,
     /// Keep to a key: `follow` (the key of what is played, estimated as it
     /// goes), `off`, or a key or scale such as "A minor" or "D dorian".
     #[arg(long, default_value = "off", value_parser = parse_key)]
@@ -227,6 +231,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
         division: args.division,
         feel: args.feel,
         dynamics: args.dynamics.clamp(0.25, 2.0),
+        commit_beats: args.commit.clamp(0.0, 4.0),
         thru: args.thru,
         silence_beats: args.silence,
         answer_length: match args.answer_length {
