@@ -15,21 +15,28 @@ use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, train};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+/// A tiny network of `arch` (8 tokens, windows of 12), freshly
+/// initialised, and the random number generator that goes on training it.
+fn tiny_network(arch: Arch) -> (Network, ChaCha8Rng) {
+    let config = ModelConfig {
+        arch,
+        vocab_size: 8,
+        embed: 8,
+        hidden: 24,
+        layers: 2,
+        dense: 16,
+        window: 12,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let params = initialise(config, &mut rng);
+    let network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+    (network, rng)
+}
+
 #[test]
 fn a_tiny_model_memorises_a_short_sequence() {
     for kind in [OptimizerKind::RmsProp, OptimizerKind::AdamW] {
-        let config = ModelConfig {
-            arch: Arch::Pianola,
-            vocab_size: 8,
-            embed: 8,
-            hidden: 24,
-            layers: 2,
-            dense: 16,
-            window: 12,
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let params = initialise(config, &mut rng);
-        let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+        let (mut network, mut rng) = tiny_network(Arch::Pianola);
         let sequence = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2].map(Step::token);
         let batch = Batch {
             inputs: &sequence[..12],
@@ -57,18 +64,7 @@ fn a_tiny_model_memorises_a_short_sequence() {
 
 #[test]
 fn a_tiny_event_network_memorises_every_field() {
-    let config = ModelConfig {
-        arch: Arch::Events,
-        vocab_size: 8,
-        embed: 8,
-        hidden: 24,
-        layers: 2,
-        dense: 16,
-        window: 12,
-    };
-    let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let params = initialise(config, &mut rng);
-    let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+    let (mut network, mut rng) = tiny_network(Arch::Events);
     let sequence: Vec<Step> = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2]
         .iter()
         .enumerate()
