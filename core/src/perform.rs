@@ -546,6 +546,13 @@ impl Performer {
         self.send(ToWorker::Reset { epoch: self.epoch });
     }
 
+    /// Lets `frames` samples pass unprocessed (cycles a host or audio server
+    /// skipped): notes due in them end at the start of the next block, and
+    /// events due in them play there, counted late. Real-time safe.
+    pub fn skip(&mut self, frames: u32) {
+        self.clock += u64::from(frames);
+    }
+
     /// Processes one block of `frames` samples: the player's `input` (sorted
     /// by offset) and the `transport` at the block's start. Emits the
     /// performer's notes through `out`, in time order. Real-time safe.

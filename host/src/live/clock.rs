@@ -128,6 +128,15 @@ impl Clock {
         }
     }
 
+    /// Lets `frames` pass that no block processed (cycles the audio server
+    /// skipped): the beat runs on at the last tempo.
+    pub fn skip(&mut self, frames: u32) {
+        if self.running && !(self.follows_midi() && self.tick_count == 0) {
+            self.beat += f64::from(frames) / samples_per_beat(self.sample_rate, self.last_tempo);
+        }
+        self.frame += u64::from(frames);
+    }
+
     /// The transport for the next block of `frames`; call once per block,
     /// after the block's clock messages.
     pub fn next_block(&mut self, frames: u32) -> Transport {
@@ -202,6 +211,16 @@ mod tests {
         }
         let said = last.and_then(|t| t.position_beats).unwrap_or(0.0);
         (clock.ticks as f64 / 24.0, said)
+    }
+
+    #[test]
+    fn skipped_frames_move_the_beat_on() {
+        let mut clock = Clock::new(ClockSource::Own(120.0), 48_000.0);
+        clock.next_block(256);
+        clock.skip(512);
+        let after = clock.next_block(256);
+        // 256 + 512 frames at 24,000 frames per beat.
+        assert_eq!(after.position_beats, Some(768.0 / 24_000.0));
     }
 
     #[test]

@@ -217,6 +217,16 @@ impl Engine {
     /// Runs one block of `frames` samples: `input` is the block's MIDI
     /// messages with their offsets, in time order; `out` receives Pianola's
     /// messages with their offsets, in time order. Real-time safe.
+    /// Lets `frames` pass that no block processed (cycles the audio server
+    /// skipped, seen in its frame clock): the beat, the performer's clock
+    /// and the recording run on, so what follows stays on the grid.
+    /// Real-time safe.
+    pub fn skip(&mut self, frames: u32) {
+        self.clock.skip(frames);
+        self.performer.skip(frames);
+        self.frame += u64::from(frames);
+    }
+
     pub fn block<'a>(
         &mut self,
         frames: u32,

@@ -119,10 +119,26 @@ struct Process {
     engine: Engine,
     input: Port<MidiIn>,
     output: Port<MidiOut>,
+    /// JACK's frame time the next cycle should start at.
+    expected: Option<u32>,
 }
+
+/// The most frames taken for cycles JACK skipped (10 s at 48 kHz); a larger
+/// jump in its frame clock is not a few missed cycles.
+const MAX_SKIPPED_FRAMES: u32 = 480_000;
 
 impl ProcessHandler for Process {
     fn process(&mut self, _: &Client, scope: &ProcessScope) -> Control {
+        // Cycles this client missed (a busy machine): the timeline runs on
+        // by JACK's frame clock, so later notes stay on the grid.
+        let start = scope.last_frame_time();
+        if let Some(expected) = self.expected {
+            let skipped = start.wrapping_sub(expected);
+            if skipped > 0 && skipped <= MAX_SKIPPED_FRAMES {
+                self.engine.skip(skipped);
+            }
+        }
+        self.expected = Some(start.wrapping_add(scope.n_frames()));
         let mut writer = self.output.writer(scope);
         let input = self.input.iter(scope).map(|m| (m.time, m.bytes));
         self.engine
@@ -173,6 +189,7 @@ impl Session {
             engine,
             input: in_port,
             output: out_port,
+            expected: None,
         };
         let client = client
             .activate_async(notifications, process)
