@@ -260,13 +260,19 @@ pub struct EventClasses {
 impl EventClasses {
     /// The classes of `event`; `None` if `vocab` lacks its token.
     pub fn of(event: &Event, vocab: &Vocab) -> Option<Self> {
-        Some(Self {
-            what: vocab.index_of(event.what)?,
+        Some(Self::with_what(event, vocab.index_of(event.what)?))
+    }
+
+    /// The classes of `event`, its token given as vocabulary index `what`
+    /// (the nearest token a vocabulary knows, for one it lacks).
+    pub fn with_what(event: &Event, what: usize) -> Self {
+        Self {
+            what,
             when: classes::time_class(event.when),
             hold: classes::time_class(event.hold),
             velocity: classes::velocity_class(event.velocity),
             register: classes::register_class(event.lowest),
-        })
+        }
     }
 
     /// The token `what` with the other fields of a plain step: `step`

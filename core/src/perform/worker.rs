@@ -17,7 +17,7 @@ use std::time::Duration;
 use rtrb::{Consumer, Producer};
 
 use super::{FromWorker, NextTokens, ToWorker};
-use crate::event::{Event, EventClasses, classes};
+use crate::event::{Event, EventClasses};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::predictor::{Network, Predictor};
@@ -53,10 +53,9 @@ pub struct Worker {
     generation: u64,
     /// Tokens received so far (the real-time side's count).
     received: u64,
-    /// The last `window` events, to re-prime a new model.
+    /// The last `window` events, to re-prime a new model and estimate the
+    /// key.
     window: VecDeque<Event>,
-    /// Their tokens, for the key estimate.
-    window_tokens: VecDeque<Token>,
     /// Recent token indices, for the repetition guard.
     recent: VecDeque<usize>,
     /// Speculated tokens already sent, in order.
@@ -131,7 +130,6 @@ impl Worker {
             generation: 0,
             received: 0,
             window: VecDeque::new(),
-            window_tokens: VecDeque::new(),
             recent: VecDeque::new(),
             rhythm,
             after_player: false,
@@ -222,7 +220,6 @@ impl Worker {
                 ToWorker::Reset { epoch } => {
                     self.predictor.reset();
                     self.window.clear();
-                    self.window_tokens.clear();
                     self.recent.clear();
                     self.void_speculation(epoch);
                     self.follow_key();
@@ -245,7 +242,7 @@ impl Worker {
     /// voids the speculation.
     fn follow_key(&mut self) {
         let key = (self.wanted.follow_key && self.window.len() >= KEY_EVIDENCE)
-            .then(|| estimate(&pitch_class_counts(&self.window_tokens)))
+            .then(|| estimate(&pitch_class_counts(self.window.iter().map(|e| &e.what))))
             .flatten();
         self.key
             .store(key.map_or(NO_KEY, Key::index), Ordering::Relaxed);
@@ -286,12 +283,11 @@ impl Worker {
             ..event
         };
         let window = self.predictor.network().config().window;
-        self.predictor.feed_event(&classes_of(&known, index));
+        self.predictor
+            .feed_event(&EventClasses::with_what(&known, index));
         self.window.push_back(known);
-        self.window_tokens.push_back(known.what);
         if self.window.len() > window {
             self.window.pop_front();
-            self.window_tokens.pop_front();
         }
         self.recent.push_back(index);
         if self.recent.len() > 32 {
@@ -365,7 +361,9 @@ impl Worker {
         let events: Vec<EventClasses> = self
             .window
             .iter()
-            .filter_map(|e| nearest_known(e.what, vocab).map(|index| classes_of(e, index)))
+            .filter_map(|e| {
+                nearest_known(e.what, vocab).map(|index| EventClasses::with_what(e, index))
+            })
             .collect();
         self.sampler.set_settings(*self.sampler.settings(), vocab);
         self.predictor = Predictor::new(network);
@@ -376,17 +374,6 @@ impl Worker {
         });
         let epoch = self.epoch;
         self.void_speculation(epoch);
-    }
-}
-
-/// `event`'s classes with its token at vocabulary index `what`.
-fn classes_of(event: &Event, what: usize) -> EventClasses {
-    EventClasses {
-        what,
-        when: classes::time_class(event.when),
-        hold: classes::time_class(event.hold),
-        velocity: classes::velocity_class(event.velocity),
-        register: classes::register_class(event.lowest),
     }
 }
 
