@@ -875,10 +875,7 @@ impl Performer {
 
     /// The velocity the performer's own notes play at.
     fn own_velocity(&self) -> u8 {
-        match self.settings.velocity {
-            Velocity::Fixed(v) => v.clamp(1, 127),
-            Velocity::FollowPlayer => self.last_player_velocity,
-        }
+        grid_velocity(&self.settings, self.last_player_velocity)
     }
 
     /// *respond*: once the player has been silent for `silence_beats`
@@ -1036,10 +1033,16 @@ fn rhythm_of(settings: &PerformerSettings, player_velocity: u8) -> Rhythm {
         Feel::Model => Rhythm::Model,
         Feel::Grid => Rhythm::Grid {
             step: settings.division.twelfths(),
-            velocity: match settings.velocity {
-                Velocity::Fixed(v) => v.clamp(1, 127),
-                Velocity::FollowPlayer => player_velocity.clamp(1, 127),
-            },
+            velocity: grid_velocity(settings, player_velocity),
         },
     }
+}
+
+/// The velocity of the performer's grid notes: fixed, or the player's last.
+fn grid_velocity(settings: &PerformerSettings, player_velocity: u8) -> u8 {
+    match settings.velocity {
+        Velocity::Fixed(v) => v,
+        Velocity::FollowPlayer => player_velocity,
+    }
+    .clamp(1, 127)
 }
