@@ -234,14 +234,24 @@ fn follows_midi_clock_at_two_tempos() {
         assert!(inside.len() >= 8, "{bpm} BPM: {} onsets", inside.len());
         // Within two periods: the follower's phase moves with the ticks'
         // arrival, which jitters by a period on the busy 2-core machine.
+        // One gap may miss that while the follower catches up with ticks
+        // lost in cycles Pianola's client missed (seen in 2 of 7 CI runs on
+        // this machine), but never by more than a quarter of a step.
+        let mut outliers = 0;
         for pair in inside.windows(2) {
             let gap = pair[1] - pair[0];
             let steps = (gap as f64 / step as f64).round().max(1.0) as u64;
+            let error = gap.abs_diff(steps * step);
             assert!(
-                gap.abs_diff(steps * step) <= 2 * u64::from(PERIOD),
+                error <= step / 4,
                 "{bpm} BPM: onsets {gap} frames apart, steps of {step}"
             );
+            outliers += usize::from(error > 2 * u64::from(PERIOD));
         }
+        assert!(
+            outliers <= 1,
+            "{bpm} BPM: {outliers} gaps off the steps of {step} by more than two periods"
+        );
     }
 }
 
