@@ -9,7 +9,7 @@ use pianola_core::model::{Arch, Head, ModelConfig};
 use pianola_core::weights::{ModelFile, StoredDtype};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
-use pianola_trainer::network::{Batch, Network, Positions};
+use pianola_trainer::network::{Batch, Network, Positions, Stats};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
 use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, train};
 use rand::SeedableRng;
@@ -33,31 +33,43 @@ fn tiny_network(arch: Arch) -> (Network, ChaCha8Rng) {
     (network, rng)
 }
 
+/// Trains `network` on the one window `sequence` (12 inputs, each followed
+/// by the next) for `steps` steps; the figures of the first and the last.
+fn memorise(
+    network: &mut Network,
+    rng: &mut ChaCha8Rng,
+    sequence: &[Step],
+    kind: OptimizerKind,
+    steps: usize,
+) -> (Stats, Stats) {
+    let batch = Batch {
+        inputs: &sequence[..12],
+        targets: &sequence[1..],
+        windows: 1,
+        steps: 12,
+    };
+    let vars = network.vars();
+    let mut optimizer = Optimizer::new(kind, 0.01, vars.clone()).unwrap();
+    let mut first = None;
+    let mut last = Stats::default();
+    for _ in 0..steps {
+        let mut step = network.gradients(&batch, Positions::All, 0.0, rng).unwrap();
+        last = step.stats;
+        first.get_or_insert(step.stats);
+        clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
+        optimizer.step(&step.grads).unwrap();
+    }
+    (first.unwrap(), last)
+}
+
 #[test]
 fn a_tiny_model_memorises_a_short_sequence() {
     for kind in [OptimizerKind::RmsProp, OptimizerKind::AdamW] {
         let (mut network, mut rng) = tiny_network(Arch::Pianola);
         let sequence = [3u32, 1, 4, 1, 5, 2, 6, 5, 3, 5, 7, 0, 2].map(Step::token);
-        let batch = Batch {
-            inputs: &sequence[..12],
-            targets: &sequence[1..],
-            windows: 1,
-            steps: 12,
-        };
-        let vars = network.vars();
-        let mut optimizer = Optimizer::new(kind, 0.01, vars.clone()).unwrap();
-        let mut first = None;
-        let mut last = 0.0;
-        for _ in 0..300 {
-            let mut step = network
-                .gradients(&batch, Positions::All, 0.0, &mut rng)
-                .unwrap();
-            last = step.stats.loss();
-            first.get_or_insert(last);
-            clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
-            optimizer.step(&step.grads).unwrap();
-        }
-        assert!(first.unwrap() > 1.5, "{kind:?}: started at {first:?}");
+        let (first, last) = memorise(&mut network, &mut rng, &sequence, kind, 300);
+        let (first, last) = (first.loss(), last.loss());
+        assert!(first > 1.5, "{kind:?}: started at {first}");
         assert!(last < 0.05, "{kind:?}: loss still {last} after 300 steps");
     }
 }
@@ -76,26 +88,7 @@ fn a_tiny_event_network_memorises_every_field() {
             lowest: [36, 60, 48, 72][i % 4],
         })
         .collect();
-    let batch = Batch {
-        inputs: &sequence[..12],
-        targets: &sequence[1..],
-        windows: 1,
-        steps: 12,
-    };
-    let vars = network.vars();
-    let mut optimizer = Optimizer::new(OptimizerKind::AdamW, 0.01, vars.clone()).unwrap();
-    let mut first = None;
-    let mut last = Default::default();
-    for _ in 0..400 {
-        let mut step = network
-            .gradients(&batch, Positions::All, 0.0, &mut rng)
-            .unwrap();
-        last = step.stats;
-        first.get_or_insert(step.stats);
-        clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
-        optimizer.step(&step.grads).unwrap();
-    }
-    let first = first.unwrap();
+    let (first, last) = memorise(&mut network, &mut rng, &sequence, OptimizerKind::AdamW, 400);
     for head in Head::ALL {
         assert!(
             first.head_loss(head) > 1.0,
