@@ -46,6 +46,7 @@ mod worker;
 pub use next_tokens::{NEXT_TOKENS, NextTokens};
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
+pub use view::Planned;
 pub use worker::{Worker, WorkerControl, WorkerThread};
 
 use std::sync::Arc;

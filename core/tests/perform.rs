@@ -372,10 +372,12 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
         let mut found = None;
         for _ in 0..400 {
             host.block(64, &[]);
-            if let Some((event, ahead)) = host.performer.plan(spb).next()
-                && ahead > 0.1
+            if let Some(next) = host.performer.plan(spb).next()
+                && next.beats_ahead > 0.1
             {
-                found = Some((event, host.clock + (ahead * spb).round() as u64));
+                assert!(!next.committed, "beyond the horizon");
+                let due = host.clock + (next.beats_ahead * spb).round() as u64;
+                found = Some((next.event, due));
                 break;
             }
         }
@@ -392,6 +394,17 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
                 velocity: 90,
             }],
         );
+        // The plan shows it first and committed until it plays, before the
+        // player's note is gathered (inside the horizon) and after (kept).
+        while host.clock + 64 < due {
+            host.block(64, &[]);
+            let next = host.performer.plan(spb).next();
+            assert!(
+                next.is_some_and(|next| next.committed && next.event == event),
+                "seed {seed}: at {} the plan shows {next:?}, not {event} committed",
+                host.clock
+            );
+        }
         host.run(spb as u64, 64);
         let keys: Vec<(u64, u8)> = host.heard[before..]
             .iter()

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pianola_core::Token;
+use pianola_core::event::Event;
 use pianola_core::midi_file::TimeSignature;
 use pianola_core::perform::{NextTokens, NoteEvent, Transport};
 use pianola_core::tempo::{host_bpm, samples_per_beat};
@@ -77,13 +78,40 @@ impl Default for Position {
     }
 }
 
-/// A prepared token and the beat of the step it would play on.
+/// A prepared event and the beat it would start on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Prepared {
-    /// The step's beat.
+    /// The beat it would start on.
     pub beat: f64,
-    /// The token.
-    pub token: Token,
+    /// The event (its `when` is not kept: `beat` says where it starts).
+    pub event: Event,
+    /// Whether it stands if the player plays now (*Model* feel's commit).
+    pub committed: bool,
+}
+
+impl Prepared {
+    /// Packs all but the token and the beat: lowest key, hold, velocity,
+    /// committed.
+    fn shape(&self) -> u64 {
+        u64::from(self.event.lowest)
+            | u64::from(self.event.hold.min(0xFFFF)) << 8
+            | u64::from(self.event.velocity) << 24
+            | u64::from(self.committed) << 32
+    }
+
+    fn from_parts(what: Token, beat: f64, shape: u64) -> Self {
+        Prepared {
+            beat,
+            event: Event {
+                what,
+                when: 0,
+                hold: ((shape >> 8) & 0xFFFF) as u32,
+                velocity: ((shape >> 24) & 0xFF) as u8,
+                lowest: (shape & 0xFF) as u8,
+            },
+            committed: shape >> 32 & 1 == 1,
+        }
+    }
 }
 
 /// The atomics both sides share.
@@ -97,6 +125,8 @@ struct Shared {
     prepared: [AtomicU32; PREPARED],
     /// The beat each prepared token would play at (`f64` bits).
     prepared_beats: [AtomicU64; PREPARED],
+    /// The rest of each prepared event ([`Prepared::shape`]).
+    prepared_shapes: [AtomicU64; PREPARED],
     dropped: AtomicU64,
 }
 
@@ -134,13 +164,19 @@ impl ActivityWriter {
         s.playing.store(position.playing, Ordering::Relaxed);
     }
 
-    /// Publishes the prepared tokens with the beats they would play at.
-    pub fn prepared(&mut self, tokens: impl Iterator<Item = (Token, f64)>) {
+    /// Publishes the prepared events with the beats they would start on.
+    pub fn prepared(&mut self, events: impl Iterator<Item = Prepared>) {
         let s = &self.shared;
-        let mut tokens = tokens.map(|(token, beat)| (token.code(), beat));
-        for (cell, beat) in s.prepared.iter().zip(&s.prepared_beats) {
-            let (code, at) = tokens.next().unwrap_or((0, 0.0));
+        let mut events = events.map(|p| (p.event.what.code(), p.beat, p.shape()));
+        let cells = s
+            .prepared
+            .iter()
+            .zip(&s.prepared_beats)
+            .zip(&s.prepared_shapes);
+        for ((cell, beat), shape) in cells {
+            let (code, at, rest) = events.next().unwrap_or((0, 0.0, 0));
             store_f64(beat, at);
+            shape.store(rest, Ordering::Relaxed);
             cell.store(code, Ordering::Relaxed);
         }
     }
@@ -278,6 +314,7 @@ impl Activity {
             playing: AtomicBool::new(false),
             prepared: Default::default(),
             prepared_beats: Default::default(),
+            prepared_shapes: Default::default(),
             dropped: AtomicU64::new(0),
         });
         let activity = Activity {
@@ -358,16 +395,16 @@ impl Activity {
         }
     }
 
-    /// The prepared tokens and their beats.
+    /// The prepared events and their beats.
     pub fn prepared(&self) -> Vec<Prepared> {
         let s = &self.shared;
         s.prepared
             .iter()
             .zip(&s.prepared_beats)
-            .map_while(|(cell, beat)| {
-                Token::from_code(cell.load(Ordering::Relaxed)).map(|token| Prepared {
-                    beat: load_f64(beat),
-                    token,
+            .zip(&s.prepared_shapes)
+            .map_while(|((cell, beat), shape)| {
+                Token::from_code(cell.load(Ordering::Relaxed)).map(|token| {
+                    Prepared::from_parts(token, load_f64(beat), shape.load(Ordering::Relaxed))
                 })
             })
             .collect()
@@ -426,12 +463,37 @@ mod tests {
             playing: true,
         };
         writer.position(position);
-        writer.prepared([(Token::Note(60), 18.0), (Token::Note(62), 18.5)].into_iter());
+        let chord: Token = "0.4.7".parse().unwrap();
+        let planned = [
+            Prepared {
+                beat: 18.0,
+                event: Event {
+                    what: Token::Note(60),
+                    when: 0,
+                    hold: 6,
+                    velocity: 100,
+                    lowest: 60,
+                },
+                committed: true,
+            },
+            Prepared {
+                beat: 18.5,
+                event: Event {
+                    what: chord,
+                    when: 0,
+                    hold: 300,
+                    velocity: 42,
+                    lowest: 36,
+                },
+                committed: false,
+            },
+        ];
+        writer.prepared(planned.into_iter());
         assert_eq!(activity.position(), position);
-        let prepared = activity.prepared();
-        assert_eq!(prepared.len(), 2);
-        assert_eq!(prepared[1].beat, 18.5);
-        assert_eq!(prepared[1].token, Token::Note(62));
+        assert_eq!(activity.prepared(), planned);
+        // Fewer events later: the list ends where they end.
+        writer.prepared(planned[1..].iter().copied());
+        assert_eq!(activity.prepared(), planned[1..]);
     }
 
     #[test]

@@ -34,8 +34,10 @@ use crate::params::PianolaParams;
 pub const DEFAULT_SIZE: (u32, u32) = (900, 600);
 /// The smallest the window gets.
 const MIN_SIZE: (f32, f32) = (640.0, 440.0);
-/// How often the window redraws while open.
+/// How often the window redraws while the beat moves.
 const FRAME: Duration = Duration::from_millis(33);
+/// How often it looks for changes while the beat stands still.
+const IDLE_FRAME: Duration = Duration::from_millis(250);
 
 /// The editor's own settings, kept in the plugin's state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,6 +164,8 @@ struct App {
     gui: Option<GuiContext>,
     model: model_panel::ModelPanel,
     capture: capture_panel::CapturePanel,
+    /// The beat the last frame showed.
+    shown_beat: f64,
 }
 
 impl App {
@@ -172,6 +176,7 @@ impl App {
             gui: None,
             model: model_panel::ModelPanel::default(),
             capture: capture_panel::CapturePanel::default(),
+            shown_beat: f64::NAN,
         }
     }
 }
@@ -179,35 +184,59 @@ impl App {
 impl NiceEguiApp for App {
     fn build(
         &mut self,
-        _egui_ctx: egui::Context,
+        egui_ctx: egui::Context,
         nice_gui_ctx: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
+        frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        // The panels leave their background to the clear colour: without a
+        // GPU, OpenGL fills every pixel it is asked to, so one fill of the
+        // window less is a third of a frame's work.
+        // The colour goes to glClear as it is (no sRGB conversion).
+        let [r, g, b, _] = egui_ctx.global_style().visuals.panel_fill.to_array();
+        let channel = |c: u8| f32::from(c) / 255.0;
+        frame.set_clear_color(egui::Rgba::from_rgba_premultiplied(
+            channel(r),
+            channel(g),
+            channel(b),
+            1.0,
+        ));
         self.gui = Some(nice_gui_ctx);
         Ok(())
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
-        ui.ctx().request_repaint_after(FRAME);
+        // Redraw at the frame rate while the beat moves (the roll scrolls),
+        // rarely while it stands (only the model's status may change).
+        let beat = self.activity.position().beat;
+        let moving = beat != self.shown_beat;
+        self.shown_beat = beat;
+        ui.ctx()
+            .request_repaint_after(if moving { FRAME } else { IDLE_FRAME });
         let Some(gui) = &self.gui else {
             return;
         };
         let setter = gui.param_setter();
-        egui::Panel::top("model").show(ui, |ui| {
-            self.model.show(ui, &self.params.model);
-        });
+        let unfilled = |frame: egui::Frame| frame.fill(egui::Color32::TRANSPARENT);
+        egui::Panel::top("model")
+            .frame(unfilled(egui::Frame::side_top_panel(ui.style())))
+            .show(ui, |ui| {
+                self.model.show(ui, &self.params.model);
+            });
         egui::Panel::left("parameters")
+            .frame(unfilled(egui::Frame::side_top_panel(ui.style())))
             .resizable(false)
             .exact_size(380.0)
             .show(ui, |ui| {
                 controls::show(ui, &self.params, &setter);
             });
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("What it hears and plans");
-            roll::show(ui, &self.activity, &self.params);
-            ui.separator();
-            self.capture.show(ui, &self.activity, &self.params.editor);
-        });
+        egui::CentralPanel::default()
+            .frame(unfilled(egui::Frame::central_panel(ui.style())))
+            .show(ui, |ui| {
+                ui.heading("What it hears and plans");
+                roll::show(ui, &self.activity, &self.params);
+                ui.separator();
+                self.capture.show(ui, &self.activity, &self.params.editor);
+            });
     }
 
     fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {

@@ -15,7 +15,7 @@ use nice_plug::prelude::*;
 use pianola_core::midi_file::TimeSignature;
 use pianola_core::perform::{self, Feel, Performer, Transport as CoreTransport, WorkerThread};
 
-use activity::{Activity, ActivityWriter, BeatClock, Position};
+use activity::{Activity, ActivityWriter, BeatClock, Position, Prepared};
 
 pub mod activity;
 pub mod capture;
@@ -334,18 +334,23 @@ impl Plugin for Pianola {
             Feel::Grid => {
                 let step = settings.division.beats();
                 let next_step = (end / step).ceil() * step;
+                writer.prepared(performer.prepared().enumerate().map(|(i, event)| Prepared {
+                    beat: next_step + i as f64 * step,
+                    event,
+                    committed: false,
+                }));
+            }
+            Feel::Model => {
                 writer.prepared(
                     performer
-                        .prepared()
-                        .enumerate()
-                        .map(|(i, e)| (e.what, next_step + i as f64 * step)),
-                );
+                        .plan(block.samples_per_beat)
+                        .map(|planned| Prepared {
+                            beat: end + planned.beats_ahead,
+                            event: planned.event,
+                            committed: planned.committed,
+                        }),
+                )
             }
-            Feel::Model => writer.prepared(
-                performer
-                    .plan(block.samples_per_beat)
-                    .map(|(e, ahead)| (e.what, end + ahead)),
-            ),
         }
         writer.position(Position {
             beat: end,

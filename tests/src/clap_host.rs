@@ -561,6 +561,15 @@ impl PluginUnderTest {
         block
     }
 
+    /// From now on, runs blocks at most `speed` times real time (changing
+    /// [`speed`](Self::speed) alone keeps the pace counted from activation).
+    pub fn set_speed(&mut self, speed: f64) {
+        self.speed = speed;
+        let behind = Duration::from_secs_f64(self.clock as f64 / self.sample_rate / speed);
+        let now = Instant::now();
+        self.started = now.checked_sub(behind).unwrap_or(now);
+    }
+
     /// Sleeps so that blocks run at most `speed` times real time.
     fn pace(&self) {
         let due = Duration::from_secs_f64(self.clock as f64 / self.sample_rate / self.speed);

@@ -71,6 +71,24 @@ impl Xvfb {
     }
 }
 
+impl Xvfb {
+    /// The server's process id (for its CPU time), if it can be found.
+    pub fn server_pid(&self) -> Option<u32> {
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .find_map(|entry| {
+                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+                let mut args = cmdline.split(|&b| b == 0);
+                let program = Path::new(std::str::from_utf8(args.next()?).ok()?);
+                let display = args.next()?;
+                (program.file_name()? == "Xvfb" && display == self.display.as_bytes())
+                    .then_some(pid)
+            })
+    }
+}
+
 /// A top-level window, as a host's plugin window.
 pub struct ParentWindow {
     conn: RustConnection,

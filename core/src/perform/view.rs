@@ -22,25 +22,54 @@ impl Performer {
     }
 }
 
+/// One event of the *Model* feel's plan.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Planned {
+    /// The event.
+    pub event: Event,
+    /// Beats after the end of the last block processed at which it starts.
+    pub beats_ahead: f64,
+    /// Whether it stands if the player plays now: the event kept through a
+    /// player's note, or the next one while it lies inside the commit
+    /// horizon.
+    pub committed: bool,
+}
+
 impl Performer {
-    /// *Model* feel: the prepared events with how many beats after the end
-    /// of the last block processed each would start (each `when` after the
-    /// one before, from the last onset), as long as the window changes only
+    /// *Model* feel: the committed event, if a player's note left one
+    /// standing, then the prepared events, each `when` after the one before
+    /// (the first from the last onset), as long as the window changes only
     /// by playing them. Real-time safe.
-    pub fn plan(&self, samples_per_beat: f64) -> impl Iterator<Item = (Event, f64)> + '_ {
+    pub fn plan(&self, samples_per_beat: f64) -> impl Iterator<Item = Planned> + '_ {
         let grid = f64::from(crate::event::GRID_PER_BEAT);
-        let last = self
-            .last_onset
-            .map_or(0.0, |onset| (onset - self.clock as f64) / samples_per_beat);
-        let from = (self.turns.answer_from() as f64 - self.clock as f64) / samples_per_beat;
+        let clock = self.clock as f64;
+        let horizon = self.settings.commit_beats.max(0.0);
+        let standing = self.committed.map(|(event, exact)| Planned {
+            event,
+            beats_ahead: ((exact - clock) / samples_per_beat).max(0.0),
+            committed: true,
+        });
+        let last = match standing {
+            Some(planned) => planned.beats_ahead,
+            None => self
+                .last_onset
+                .map_or(0.0, |onset| (onset - clock) / samples_per_beat),
+        };
+        let from = (self.turns.answer_from() as f64 - clock) / samples_per_beat;
         let mut at = last;
-        self.prepared().enumerate().map(move |(i, event)| {
+        let prepared = self.prepared().enumerate().map(move |(i, event)| {
             at += f64::from(event.when) / grid;
-            if i == 0 {
+            let first = i == 0 && standing.is_none();
+            if first {
                 at = at.max(from).max(0.0);
             }
-            (event, at)
-        })
+            Planned {
+                event,
+                beats_ahead: at,
+                committed: first && at <= horizon,
+            }
+        });
+        standing.into_iter().chain(prepared)
     }
 }
 

@@ -1,7 +1,11 @@
 //! A small piano roll: the last bars of the player's notes and Pianola's,
-//! the beat grid, the playhead, and the prepared tokens ahead of it.
+//! the beat grid, the playhead, and the prepared events ahead of it (the
+//! committed one filled).
 
 use egui::{self, Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind};
+
+use pianola_core::event::GRID_PER_BEAT;
+use pianola_core::perform::Feel;
 
 use crate::activity::{Activity, NoteRecord, Source};
 use crate::params::PianolaParams;
@@ -16,6 +20,7 @@ const MIN_KEYS: u8 = 24;
 const PLAYER: Color32 = Color32::from_rgb(80, 160, 255);
 const PIANOLA: Color32 = Color32::from_rgb(255, 150, 60);
 const PREPARED: Color32 = Color32::from_rgb(255, 215, 160);
+const COMMITTED: Color32 = Color32::from_rgb(150, 110, 60);
 
 /// A note as a span of beats.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,6 +93,40 @@ fn next_token_bars(ui: &mut egui::Ui, activity: &Activity) {
     });
 }
 
+/// A planned note ahead of the playhead.
+struct PlannedNote {
+    key: u8,
+    start: f64,
+    end: f64,
+    committed: bool,
+}
+
+/// The prepared events before beat `to` as notes: voiced and held as the
+/// performer will play them (*Model* feel: the predicted register and hold;
+/// *Grid*: the chord octave, the gate of a division step).
+fn planned_notes(activity: &Activity, params: &PianolaParams, to: f64) -> Vec<PlannedNote> {
+    let feel = params.feel.value().0;
+    let chord_octave = params.chord_octave.value() as i8;
+    let step = params.division.value().0.beats() * f64::from(params.gate.value());
+    let mut notes = Vec::new();
+    for prepared in activity.prepared().into_iter().filter(|p| p.beat < to) {
+        let (keys, length) = match feel {
+            Feel::Model => (
+                prepared.event.pitches(),
+                f64::from(prepared.event.hold.max(1)) / f64::from(GRID_PER_BEAT),
+            ),
+            Feel::Grid => (prepared.event.what.pitches(chord_octave), step),
+        };
+        notes.extend(keys.iter().map(|key| PlannedNote {
+            key,
+            start: prepared.beat,
+            end: prepared.beat + length,
+            committed: prepared.committed,
+        }));
+    }
+    notes
+}
+
 /// Draws the roll across the available width.
 pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
     let position = activity.position();
@@ -97,27 +136,13 @@ pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
     let to = now + BEATS_AHEAD;
     let notes = activity.notes_since(from - 4.0 * bar);
     let past = spans(&notes, now);
-    let chord_octave = params.chord_octave.value() as i8;
-    let ahead: Vec<(f64, u8)> = activity
-        .prepared()
-        .into_iter()
-        .filter(|p| p.beat < to)
-        .flat_map(|p| {
-            let pitches = p.token.pitches(chord_octave);
-            pitches
-                .as_slice()
-                .iter()
-                .map(|&k| (p.beat, k))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-
+    let ahead = planned_notes(activity, params, to);
     // The key range: every note shown, at least two octaves around C4.
     let keys = past
         .iter()
         .filter(|s| s.end >= from)
         .map(|s| s.key)
-        .chain(ahead.iter().map(|&(_, k)| k));
+        .chain(ahead.iter().map(|n| n.key));
     let (mut low, mut high) = keys.fold((u8::MAX, 0u8), |(lo, hi), k| (lo.min(k), hi.max(k)));
     if low > high {
         (low, high) = (60 - MIN_KEYS / 2, 60 + MIN_KEYS / 2);
@@ -173,12 +198,15 @@ pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
         );
         painter.rect_filled(note, 1.0, color);
     }
-    let step_width = rect.width() / ((to - from) as f32) * 0.45;
-    for &(beat, key) in &ahead {
-        let note = Rect::from_min_size(
-            Pos2::new(x(beat), y(key)),
-            egui::vec2(step_width, (row - 1.0).max(1.0)),
+    for planned in &ahead {
+        let (a, b) = clip(planned.start, planned.end);
+        let note = Rect::from_min_max(
+            Pos2::new(x(a), y(planned.key)),
+            Pos2::new(x(b).max(x(a) + 3.0), y(planned.key) + (row - 1.0).max(1.0)),
         );
+        if planned.committed {
+            painter.rect_filled(note, 1.0, COMMITTED);
+        }
         painter.rect_stroke(note, 1.0, Stroke::new(1.5, PREPARED), StrokeKind::Inside);
     }
 
@@ -195,7 +223,8 @@ pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
     ui.horizontal(|ui| {
         ui.colored_label(PLAYER, "you");
         ui.colored_label(PIANOLA, "Pianola");
-        ui.colored_label(PREPARED, "prepared");
+        ui.colored_label(PREPARED, "planned");
+        ui.colored_label(COMMITTED, "committed");
         ui.label(format!(
             "{:.1} BPM · {}/{} · {}",
             position.bpm,
