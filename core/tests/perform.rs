@@ -939,6 +939,74 @@ fn following_the_key_keeps_to_the_players_key_and_tells_it() {
 }
 
 #[test]
+fn following_the_key_follows_the_player_into_e_flat_minor_within_a_few_bars() {
+    use pianola_core::key::Key;
+    use pianola_core::sample::{SamplerSettings, in_scale};
+    let mut host = Host::new(
+        PerformerSettings {
+            sampler: SamplerSettings {
+                follow_key: true,
+                temperature: 1.5,
+                top_k: 0,
+                ..SamplerSettings::default()
+            },
+            ..settings(Mode::Echo, Division::Sixteenth)
+        },
+        48_000.0,
+        120.0,
+    );
+    // Two bars' phrase in C major, played four times, a note per beat.
+    let c_major_phrase = [60u8, 64, 67, 72, 71, 69, 67, 65];
+    for _ in 0..4 {
+        for key in c_major_phrase {
+            host.strike(&[key], 64);
+            host.run(24_000 - 128, 256);
+        }
+    }
+    let c_major = Key::parse("C major").unwrap();
+    assert_eq!(host.performer.followed_key(), Some(c_major));
+    // Then E-flat minor (six flats): the key is followed by the phrase's
+    // tenth note (its first F, the note that tells it from A-flat minor),
+    // within three bars, and every answer from then on is in it.
+    let e_flat_minor = Key::parse("E- minor").unwrap();
+    let phrase = [63u8, 66, 70, 75, 73, 71, 70, 68, 66, 65, 63, 58];
+    let mut followed_after = None;
+    let mut answers = Vec::new();
+    for (i, key) in phrase.iter().cycle().take(48).enumerate() {
+        let start = host.heard.len();
+        host.strike(&[*key], 64);
+        host.run(24_000 - 128, 256);
+        if followed_after.is_none()
+            && host
+                .performer
+                .followed_key()
+                .is_some_and(|k| k.scale() == e_flat_minor.scale())
+        {
+            followed_after = Some(i + 1);
+        } else if followed_after.is_some() {
+            answers.extend(host.heard[start..].iter().filter_map(|h| match h.event {
+                NoteEvent::On { key, .. } => Some(key),
+                _ => None,
+            }));
+        }
+    }
+    let followed_after = followed_after.expect("E-flat minor was never followed");
+    assert!(
+        followed_after <= 10,
+        "followed after {followed_after} notes of E-flat minor"
+    );
+    assert!(answers.len() >= 24, "{} answers", answers.len());
+    let outside: Vec<u8> = answers
+        .into_iter()
+        .filter(|&key| !in_scale(Token::Note(key), e_flat_minor.scale()))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "answers outside E-flat minor: {outside:?}"
+    );
+}
+
+#[test]
 fn the_worker_publishes_the_most_likely_next_tokens() {
     use pianola_core::perform::NextTokens;
     let (mut performer, mut worker) = Performer::new(network(0), PerformerSettings::default(), 3);

@@ -31,6 +31,10 @@ pub const SPECULATION: usize = 4;
 const IDLE_SLEEP: Duration = Duration::from_micros(500);
 /// Tokens the window holds before a followed key is estimated from it.
 const KEY_EVIDENCE: usize = 8;
+/// How much each of the player's events leaves of the weight of those
+/// before it in the followed key's evidence: the last dozen or so count, so
+/// a player who changes key is followed within a few bars.
+const PLAYER_KEY_MEMORY: f32 = 0.9;
 /// The published key when there is none.
 pub(super) const NO_KEY: u8 = u8::MAX;
 
@@ -66,6 +70,12 @@ pub struct Worker {
     rhythm: Rhythm,
     /// Whether the last event fed was the player's.
     after_player: bool,
+    /// The player's pitch classes, each event weighing
+    /// [`PLAYER_KEY_MEMORY`] times the one after it: what a followed key
+    /// is estimated from once the player has played enough.
+    player_pitches: [f32; 12],
+    /// The player's events fed so far (up to [`KEY_EVIDENCE`]).
+    player_events: usize,
     /// Where the next token's probabilities are published, if anyone
     /// watches (the plugin's window).
     next_tokens: Option<Arc<NextTokens>>,
@@ -133,6 +143,8 @@ impl Worker {
             recent: VecDeque::new(),
             rhythm,
             after_player: false,
+            player_pitches: [0.0; 12],
+            player_events: 0,
             chain: VecDeque::new(),
             next_tokens: None,
             probabilities: Vec::new(),
@@ -202,6 +214,9 @@ impl Worker {
                     player,
                 } => {
                     self.after_player = player;
+                    if player {
+                        self.hear_player(event.what);
+                    }
                     self.feed(event, epoch);
                     self.follow_key();
                 }
@@ -221,6 +236,8 @@ impl Worker {
                     self.predictor.reset();
                     self.window.clear();
                     self.recent.clear();
+                    self.player_pitches = [0.0; 12];
+                    self.player_events = 0;
                     self.void_speculation(epoch);
                     self.follow_key();
                 }
@@ -237,13 +254,29 @@ impl Worker {
         while self.poll() {}
     }
 
-    /// With `follow_key`, keeps the sampler to the key the window is in
-    /// (once it holds enough to tell), and publishes it; a change of key
-    /// voids the speculation.
+    /// Adds the player's token to the evidence of their key.
+    fn hear_player(&mut self, what: Token) {
+        let heard = pitch_class_counts([&what]);
+        for (weight, new) in self.player_pitches.iter_mut().zip(heard) {
+            *weight = *weight * PLAYER_KEY_MEMORY + new;
+        }
+        self.player_events = (self.player_events + 1).min(KEY_EVIDENCE);
+    }
+
+    /// With `follow_key`, keeps the sampler to the player's key (from their
+    /// recent events once they have played enough; until then from the
+    /// window's, once it holds enough to tell), and publishes it; a change
+    /// of key voids the speculation.
     fn follow_key(&mut self) {
-        let key = (self.wanted.follow_key && self.window.len() >= KEY_EVIDENCE)
-            .then(|| estimate(&pitch_class_counts(self.window.iter().map(|e| &e.what))))
-            .flatten();
+        let key = if !self.wanted.follow_key {
+            None
+        } else if self.player_events >= KEY_EVIDENCE {
+            estimate(&self.player_pitches)
+        } else if self.window.len() >= KEY_EVIDENCE {
+            estimate(&pitch_class_counts(self.window.iter().map(|e| &e.what)))
+        } else {
+            None
+        };
         self.key
             .store(key.map_or(NO_KEY, Key::index), Ordering::Relaxed);
         let scale = if self.wanted.follow_key {
