@@ -888,11 +888,11 @@ fn a_thru_note_off_keeps_the_players_release_velocity() {
     assert_eq!(offs, vec![off], "the release passes through as played");
 }
 
-#[test]
-fn following_the_key_keeps_to_the_players_key_and_tells_it() {
-    use pianola_core::key::Key;
-    use pianola_core::sample::{SamplerSettings, in_scale};
-    let mut host = Host::new(
+/// Echo at sixteenths, following the player's key, sampling widely (hot,
+/// no top-k) so that only the key keeps the answers in it.
+fn key_following_echo() -> Host {
+    use pianola_core::sample::SamplerSettings;
+    Host::new(
         PerformerSettings {
             sampler: SamplerSettings {
                 follow_key: true,
@@ -904,7 +904,14 @@ fn following_the_key_keeps_to_the_players_key_and_tells_it() {
         },
         48_000.0,
         120.0,
-    );
+    )
+}
+
+#[test]
+fn following_the_key_keeps_to_the_players_key_and_tells_it() {
+    use pianola_core::key::Key;
+    use pianola_core::sample::in_scale;
+    let mut host = key_following_echo();
     assert_eq!(host.performer.followed_key(), None);
     // A phrase in D major, a note per beat; echo answers each.
     let phrase = [
@@ -941,20 +948,8 @@ fn following_the_key_keeps_to_the_players_key_and_tells_it() {
 #[test]
 fn following_the_key_follows_the_player_into_e_flat_minor_within_a_few_bars() {
     use pianola_core::key::Key;
-    use pianola_core::sample::{SamplerSettings, in_scale};
-    let mut host = Host::new(
-        PerformerSettings {
-            sampler: SamplerSettings {
-                follow_key: true,
-                temperature: 1.5,
-                top_k: 0,
-                ..SamplerSettings::default()
-            },
-            ..settings(Mode::Echo, Division::Sixteenth)
-        },
-        48_000.0,
-        120.0,
-    );
+    use pianola_core::sample::in_scale;
+    let mut host = key_following_echo();
     // Two bars' phrase in C major, played four times, a note per beat.
     let c_major_phrase = [60u8, 64, 67, 72, 71, 69, 67, 65];
     for _ in 0..4 {
