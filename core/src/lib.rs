@@ -21,6 +21,7 @@ pub mod atomic_file;
 pub mod corpus;
 pub mod default_model;
 pub mod event;
+pub mod figures;
 pub mod kernel;
 pub mod key;
 pub mod midi_file;

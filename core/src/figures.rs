@@ -1,0 +1,203 @@
+//! Musical figures of a sequence of events, to hold what Pianola plays
+//! against the music it learned from (`musical_sanity` and the live
+//! rhythm examples):
+//!
+//! - rhythm: the histograms of the inter-onset gaps (`when`) and lengths
+//!   (`hold`) over the network's time classes, compared by Jensen–Shannon
+//!   divergence, and the share of events that start together with the
+//!   previous one;
+//! - voicing: how many chords, and octave tokens, have their lowest key
+//!   below middle C;
+//! - key: the share of notes in the best-fitting major or minor key
+//!   (Krumhansl–Schmuckler), and the pitch-class entropy;
+//! - repetition: the longest run of one token, the share of 8-token
+//!   sequences found verbatim in a corpus, and the share of distinct ones.
+
+use std::collections::HashSet;
+
+use crate::event::{Event, classes};
+use crate::key::{estimate, pitch_class_counts};
+use crate::token::Token;
+
+/// The length of the sequences counted as copied or distinct.
+pub const GRAM: usize = 8;
+
+/// The figures of one piece, or of several pooled ([`pool`]).
+#[derive(Default, Clone, Debug)]
+pub struct Figures {
+    /// Counts of each `when` class (every event but the first).
+    pub when: Vec<f64>,
+    /// Counts of each `hold` class.
+    pub hold: Vec<f64>,
+    /// Share of events with `when` = 0.
+    pub together: f64,
+    /// Chords (two or more pitch classes) with their lowest key below
+    /// middle C, and all chords.
+    pub chords_low: (usize, usize),
+    /// Octave tokens (one pitch class) below middle C, and all of them.
+    pub octaves_low: (usize, usize),
+    /// Share of notes in the best-fitting key.
+    pub in_key: f64,
+    /// Entropy of the pitch classes, in bits.
+    pub entropy_bits: f64,
+    /// The longest run of one token.
+    pub longest_run: usize,
+    /// Share of [`GRAM`]-token sequences found in the corpus given.
+    pub copied: f64,
+    /// Share of distinct [`GRAM`]-token sequences.
+    pub distinct: f64,
+}
+
+/// Counts of `values` in the network's time classes.
+pub fn time_histogram(values: impl Iterator<Item = u32>) -> Vec<f64> {
+    let mut counts = vec![0.0; classes::TIME_CLASSES];
+    for v in values {
+        counts[classes::time_class(v)] += 1.0;
+    }
+    counts
+}
+
+fn normalised(counts: &[f64]) -> Vec<f64> {
+    let total: f64 = counts.iter().sum::<f64>().max(1e-12);
+    counts.iter().map(|c| c / total).collect()
+}
+
+/// The Jensen–Shannon divergence of two histograms, in bits (0: the same
+/// shape; 1: nothing in common).
+pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
+    let (p, q) = (normalised(p), normalised(q));
+    let kl = |a: &[f64], m: &[f64]| -> f64 {
+        a.iter()
+            .zip(m)
+            .filter(|(a, _)| **a > 0.0)
+            .map(|(a, m)| a * (a / m).log2())
+            .sum()
+    };
+    let m: Vec<f64> = p.iter().zip(&q).map(|(a, b)| (a + b) / 2.0).collect();
+    (kl(&p, &m) + kl(&q, &m)) / 2.0
+}
+
+/// A count pair's share: `low` of `all`.
+pub fn share((low, all): (usize, usize)) -> f64 {
+    low as f64 / all.max(1) as f64
+}
+
+/// The figures of `events`; `corpus_grams` are the corpus' [`GRAM`]-token
+/// sequences (empty: nothing counts as copied).
+pub fn figures(events: &[Event], corpus_grams: &HashSet<Vec<Token>>) -> Figures {
+    let tokens: Vec<Token> = events.iter().map(|e| e.what).collect();
+    let rest = &events[1.min(events.len())..];
+    let mut f = Figures {
+        when: time_histogram(rest.iter().map(|e| e.when)),
+        hold: time_histogram(events.iter().map(|e| e.hold)),
+        together: rest.iter().filter(|e| e.when == 0).count() as f64 / rest.len().max(1) as f64,
+        ..Figures::default()
+    };
+    for e in events {
+        if let Token::Chord(set) = e.what {
+            let low = usize::from(e.lowest < 60);
+            if set.len() == 1 {
+                f.octaves_low.0 += low;
+                f.octaves_low.1 += 1;
+            } else {
+                f.chords_low.0 += low;
+                f.chords_low.1 += 1;
+            }
+        }
+    }
+    let counts = pitch_class_counts(&tokens);
+    let total: f32 = counts.iter().sum();
+    if let Some(key) = estimate(&counts) {
+        let scale = key.scale();
+        let inside: f32 = (0..12u8)
+            .filter(|&pc| scale.contains(pc))
+            .map(|pc| counts[usize::from(pc)])
+            .sum();
+        f.in_key = f64::from(inside / total);
+    }
+    f.entropy_bits = counts
+        .iter()
+        .filter(|&&c| c > 0.0)
+        .map(|&c| {
+            let p = f64::from(c / total);
+            -p * p.log2()
+        })
+        .sum();
+    let mut run = 1;
+    f.longest_run = 1;
+    for pair in tokens.windows(2) {
+        run = if pair[0] == pair[1] { run + 1 } else { 1 };
+        f.longest_run = f.longest_run.max(run);
+    }
+    let grams: Vec<&[Token]> = tokens.windows(GRAM).collect();
+    let n = grams.len().max(1) as f64;
+    f.copied = grams
+        .iter()
+        .filter(|g| corpus_grams.contains(&g.to_vec()))
+        .count() as f64
+        / n;
+    f.distinct = grams.iter().collect::<HashSet<_>>().len() as f64 / n;
+    f
+}
+
+/// Several pieces as one: histograms and counts summed, shares and
+/// entropies averaged, the longest run the longest.
+pub fn pool(pieces: &[Figures]) -> Figures {
+    let n = pieces.len().max(1) as f64;
+    let mut f = Figures {
+        when: vec![0.0; classes::TIME_CLASSES],
+        hold: vec![0.0; classes::TIME_CLASSES],
+        ..Figures::default()
+    };
+    for p in pieces {
+        for (a, b) in f.when.iter_mut().zip(&p.when) {
+            *a += b;
+        }
+        for (a, b) in f.hold.iter_mut().zip(&p.hold) {
+            *a += b;
+        }
+        f.together += p.together / n;
+        f.chords_low.0 += p.chords_low.0;
+        f.chords_low.1 += p.chords_low.1;
+        f.octaves_low.0 += p.octaves_low.0;
+        f.octaves_low.1 += p.octaves_low.1;
+        f.in_key += p.in_key / n;
+        f.entropy_bits += p.entropy_bits / n;
+        f.longest_run = f.longest_run.max(p.longest_run);
+        f.copied += p.copied / n;
+        f.distinct += p.distinct / n;
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jensen_shannon_is_zero_for_one_shape_and_one_bit_for_disjoint_ones() {
+        assert!(jensen_shannon(&[1.0, 3.0, 0.0], &[2.0, 6.0, 0.0]).abs() < 1e-12);
+        assert!((jensen_shannon(&[1.0, 0.0], &[0.0, 5.0]) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn figures_count_together_voicing_runs_and_copies() {
+        let e = |text: &str| -> Event { text.parse().unwrap() };
+        let events = [
+            e("C4@1/2~1/2"),
+            e("C4@0~1/2"),
+            e("0.4.7_3@1~1"),
+            e("0_2@1/2~1/2"),
+            e("0_5@1/2~1/2"),
+        ];
+        let grams: HashSet<Vec<Token>> = HashSet::new();
+        let f = figures(&events, &grams);
+        assert_eq!(f.together, 0.25);
+        assert_eq!(f.chords_low, (1, 1));
+        assert_eq!(f.octaves_low, (1, 2));
+        assert_eq!(f.longest_run, 2);
+        assert_eq!(f.when.iter().sum::<f64>(), 4.0);
+        assert_eq!(f.hold.iter().sum::<f64>(), 5.0);
+        assert_eq!(f.copied, 0.0);
+    }
+}
