@@ -17,7 +17,7 @@ use std::collections::HashSet;
 
 use crate::event::{Event, classes};
 use crate::key::{estimate, pitch_class_counts};
-use crate::token::Token;
+use crate::token::{PitchClassSet, Token};
 
 /// The length of the sequences counted as copied or distinct.
 pub const GRAM: usize = 8;
@@ -140,6 +140,50 @@ pub fn figures(events: &[Event], corpus_grams: &HashSet<Vec<Token>>) -> Figures 
     f
 }
 
+/// `events` as one MIDI stream shows them: an event together with the one
+/// before it (`when` = 0) sounds as part of it, one chord of both (its
+/// lowest key the lower, its hold the first's). What a single note output
+/// plays can only be held against music seen this way.
+pub fn as_one_stream(events: &[Event]) -> Vec<Event> {
+    let mut merged: Vec<Event> = Vec::with_capacity(events.len());
+    for event in events {
+        match merged.last_mut() {
+            Some(last) if event.when == 0 => {
+                let (first, second) = (last.pitches(), event.pitches());
+                if let Some(set) = PitchClassSet::from_pitches(first.iter().chain(second.iter())) {
+                    last.what = Token::Chord(set);
+                }
+                last.lowest = last.lowest.min(event.lowest);
+            }
+            _ => merged.push(*event),
+        }
+    }
+    merged
+}
+
+/// The columns of [`Figures::row`].
+pub const TABLE_HEADER: &str = "JS when, JS hold (bits) | together | chords, octaves below C4 | in key | entropy | longest run | copied 8-grams | distinct 8-grams";
+
+impl Figures {
+    /// One line of a table ([`TABLE_HEADER`]): these figures, the rhythm
+    /// against `reference`'s.
+    pub fn row(&self, reference: &Figures) -> String {
+        format!(
+            "{:.3} {:.3} | {:>5.1} % | {:>5.1} % {:>5.1} % | {:.3} | {:.2} | {:>2} | {:>4.1} % | {:.2}",
+            jensen_shannon(&self.when, &reference.when),
+            jensen_shannon(&self.hold, &reference.hold),
+            100.0 * self.together,
+            100.0 * share(self.chords_low),
+            100.0 * share(self.octaves_low),
+            self.in_key,
+            self.entropy_bits,
+            self.longest_run,
+            100.0 * self.copied,
+            self.distinct
+        )
+    }
+}
+
 /// Several pieces as one: histograms and counts summed, shares and
 /// entropies averaged, the longest run the longest.
 pub fn pool(pieces: &[Figures]) -> Figures {
@@ -199,5 +243,17 @@ mod tests {
         assert_eq!(f.when.iter().sum::<f64>(), 4.0);
         assert_eq!(f.hold.iter().sum::<f64>(), 5.0);
         assert_eq!(f.copied, 0.0);
+    }
+
+    #[test]
+    fn one_stream_sounds_events_together_as_one_chord() {
+        let e = |text: &str| -> Event { text.parse().unwrap() };
+        let events = [e("C3@1/2~1"), e("E4@0~1/2"), e("G4@1/2~1/2"), e("G5@0~1/2")];
+        let merged = as_one_stream(&events);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].what, "0.4".parse().unwrap());
+        assert_eq!((merged[0].lowest, merged[0].hold), (48, 12));
+        assert_eq!(merged[1].what, "7".parse().unwrap());
+        assert_eq!(merged[1].when, 6);
     }
 }

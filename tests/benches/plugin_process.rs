@@ -18,7 +18,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pianola_tests::clap_host::{Input, PluginUnderTest, onsets, workspace_root};
+use pianola_tests::clap_host::{Input, PluginUnderTest, onsets, release_bundle};
 use pianola_tests::x11::{ParentWindow, Xvfb};
 
 const FRAMES: u32 = 512;
@@ -89,23 +89,6 @@ fn main() {
         share(closed)
     );
     plugin.deactivate();
-}
-
-/// Builds the release bundle and copies it aside (the tests' debug build
-/// replaces `target/bundled`).
-fn release_bundle() -> std::path::PathBuf {
-    let root = workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["xtask", "bundle", "pianola", "--release"])
-        .current_dir(&root)
-        .status()
-        .expect("running cargo xtask bundle pianola --release");
-    assert!(status.success());
-    let dir = root.join("target/bench-bundle");
-    std::fs::create_dir_all(&dir).expect("bench folder");
-    let bundle = dir.join("pianola.clap");
-    std::fs::copy(root.join("target/bundled/pianola.clap"), &bundle).expect("copying the bundle");
-    bundle
 }
 
 /// Sixteenths, then a phrase the performer continues from.

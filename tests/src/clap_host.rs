@@ -49,6 +49,24 @@ pub fn bundled_clap() -> PathBuf {
     bundled_dir().join("pianola.clap")
 }
 
+/// Builds the release bundle (`cargo xtask bundle pianola --release`) and
+/// copies it to `target/bench-bundle/` (the tests' debug build replaces
+/// `target/bundled`), for benchmarks and measurements.
+pub fn release_bundle() -> PathBuf {
+    let root = workspace_root();
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["xtask", "bundle", "pianola", "--release"])
+        .current_dir(&root)
+        .status()
+        .expect("running cargo xtask bundle pianola --release");
+    assert!(status.success(), "the release bundle builds");
+    let dir = root.join("target/bench-bundle");
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    let bundle = dir.join("pianola.clap");
+    std::fs::copy(root.join("target/bundled/pianola.clap"), &bundle).expect("copying the bundle");
+    bundle
+}
+
 /// The test host: it answers the plugin's requests by ignoring them.
 pub struct TestHost;
 
