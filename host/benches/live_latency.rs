@@ -11,6 +11,11 @@
 //! and the late steps Pianola counted itself (steps that found no
 //! prediction ready and played nothing), from its summary line at exit.
 //!
+//! Then *Feel* = Model in each mode, 200 notes each (*respond*: phrases of
+//! four notes and three beats of silence): the late events Pianola counted
+//! (a planned event played after its time because its prediction was not
+//! ready).
+//!
 //! `cargo bench -p pianola-host --bench live_latency`
 
 #[path = "../tests/common/mod.rs"]
@@ -125,10 +130,55 @@ fn main() {
     let late = after_step.iter().filter(|&&f| f > 0).count();
     summary("answer after its grid step", after_step);
     println!("live latency: {late} of {NOTES} answers came after the step they were due on");
-    let counted = stderr
+    let counted = late_count(&stderr);
+    println!("live latency: Pianola counted {counted} over {NOTES} notes");
+
+    for mode in ["continue", "respond", "echo"] {
+        let counted = model_feel_late_events(mode);
+        println!("live, Feel = Model, {mode}: Pianola counted {counted} over {NOTES} notes");
+    }
+}
+
+/// Plays [`NOTES`] notes to `pianola live --feel model --mode MODE`; returns
+/// the late count of its summary line.
+fn model_feel_late_events(mode: &str) -> String {
+    let client = TestClient::start();
+    let child = spawn_live(
+        Path::new(env!("CARGO_BIN_EXE_pianola")),
+        &client,
+        &[
+            "--bpm", "120", "--mode", mode, "--feel", "model", "--seed", "5",
+        ],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    let mut schedule = Vec::new();
+    for i in 0..NOTES {
+        let at = if mode == "respond" {
+            // Four notes a half beat apart, then three beats of silence.
+            (i / 4) * 108_000 + (i % 4) * 12_000
+        } else {
+            i * 13_200 + (i * 317) % 4_000
+        };
+        let key = 55 + (i % 12) as u8;
+        schedule.push((at, vec![0x91, key, 100]));
+        schedule.push((at + 3_000, vec![0x81, key, 0]));
+    }
+    schedule.sort_by_key(|(at, _)| *at);
+    let last = schedule.last().map_or(0, |(at, _)| *at);
+    client.play(schedule);
+    client.wait_frames(last + 96_000);
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    late_count(&stderr)
+}
+
+/// The late count of `pianola live`'s summary line at exit.
+fn late_count(stderr: &str) -> String {
+    stderr
         .lines()
         .filter_map(|line| line.strip_prefix("pianola live: "))
         .find_map(|rest| rest.split(", ").find(|part| part.ends_with("late steps")))
-        .unwrap_or("no summary line");
-    println!("live latency: Pianola counted {counted} over {NOTES} notes");
+        .unwrap_or("no summary line")
+        .to_string()
 }
