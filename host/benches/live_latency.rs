@@ -69,14 +69,7 @@ fn main() {
     assert!(client.wait_connected(Duration::from_secs(30)));
     // The player is on channel 2, Pianola answers on channel 1; notes 0.55
     // beats apart, so they fall on every phase of the grid.
-    let mut schedule = Vec::new();
-    for i in 0..NOTES {
-        let at = i * 13_200 + (i * 317) % 4_000;
-        let key = 55 + (i % 12) as u8;
-        schedule.push((at, vec![0x91, key, 100]));
-        schedule.push((at + 3_000, vec![0x81, key, 0]));
-    }
-    schedule.sort_by_key(|(at, _)| *at);
+    let schedule = player(|i| i * 13_200 + (i * 317) % 4_000);
     let last = schedule.last().map_or(0, |(at, _)| *at);
     client.play(schedule);
     client.wait_frames(last + 24_000);
@@ -151,19 +144,14 @@ fn model_feel_late_events(mode: &str) -> String {
         ],
     );
     assert!(client.wait_connected(Duration::from_secs(30)));
-    let mut schedule = Vec::new();
-    for i in 0..NOTES {
-        let at = if mode == "respond" {
+    let schedule = player(|i| {
+        if mode == "respond" {
             // Four notes a half beat apart, then three beats of silence.
             (i / 4) * 108_000 + (i % 4) * 12_000
         } else {
             i * 13_200 + (i * 317) % 4_000
-        };
-        let key = 55 + (i % 12) as u8;
-        schedule.push((at, vec![0x91, key, 100]));
-        schedule.push((at + 3_000, vec![0x81, key, 0]));
-    }
-    schedule.sort_by_key(|(at, _)| *at);
+        }
+    });
     let last = schedule.last().map_or(0, |(at, _)| *at);
     client.play(schedule);
     client.wait_frames(last + 96_000);
@@ -171,6 +159,19 @@ fn model_feel_late_events(mode: &str) -> String {
     let (code, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(0), "{stderr}");
     late_count(&stderr)
+}
+
+/// The player's [`NOTES`] notes on channel 2, the `i`th at frame `at(i)`,
+/// each held 3,000 frames; in time order.
+fn player(at: impl Fn(u64) -> u64) -> Vec<(u64, Vec<u8>)> {
+    let mut schedule = Vec::new();
+    for i in 0..NOTES {
+        let key = 55 + (i % 12) as u8;
+        schedule.push((at(i), vec![0x91, key, 100]));
+        schedule.push((at(i) + 3_000, vec![0x81, key, 0]));
+    }
+    schedule.sort_by_key(|(at, _)| *at);
+    schedule
 }
 
 /// The late count of `pianola live`'s summary line at exit.
