@@ -37,6 +37,7 @@
 
 mod chord;
 mod next_tokens;
+mod plan;
 mod sounding;
 mod timeline;
 mod turns;
@@ -55,6 +56,7 @@ use std::sync::atomic::AtomicU8;
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use chord::{Chord, Gathered};
+use plan::Plan;
 use sounding::Sounding;
 use turns::Turns;
 
@@ -381,8 +383,6 @@ enum FromWorker {
 
 /// Queue lengths between the two sides.
 const QUEUE: usize = 256;
-/// Predictions the real-time side keeps.
-const KEPT_PREDICTIONS: usize = 8;
 
 /// The real-time side of the performer.
 pub struct Performer {
@@ -394,13 +394,8 @@ pub struct Performer {
     /// Bumped whenever the worker's speculation becomes invalid.
     epoch: u64,
     generation: u64,
-    predictions: [Option<(u64, Event)>; KEPT_PREDICTIONS],
-    /// The prediction that was ready for the next step when a player's
-    /// token voided it: the step plays it if the fresh one is not ready.
-    fallback: Option<Event>,
-    /// *Model* feel: the planned event that stands through a player's
-    /// event (inside the commit horizon), and its exact due sample.
-    committed: Option<(Event, f64)>,
+    /// What the worker predicted, and what outlives a player's event.
+    plan: Plan,
     /// Every note sounding, and its note-off.
     sounding: Sounding,
     /// The chord being gathered from the player.
@@ -452,9 +447,7 @@ impl Performer {
             sent: 0,
             epoch: 0,
             generation: 0,
-            predictions: [None; KEPT_PREDICTIONS],
-            fallback: None,
-            committed: None,
+            plan: Plan::new(),
             sounding: Sounding::new(),
             chord: Chord::new(),
             clock: 0,
@@ -520,7 +513,7 @@ impl Performer {
         }
         if old.sampler != settings.sampler || rhythm_of(&old, 0) != rhythm_of(&settings, 0) {
             self.epoch += 1;
-            self.clear_predictions();
+            self.plan.clear();
             self.send(ToWorker::Sampler {
                 settings: settings.sampler,
                 rhythm: rhythm_of(&settings, self.last_player_velocity),
@@ -543,7 +536,7 @@ impl Performer {
         self.chord.clear();
         self.last_onset = None;
         self.epoch += 1;
-        self.clear_predictions();
+        self.plan.clear();
         self.send(ToWorker::Reset { epoch: self.epoch });
     }
 
@@ -591,7 +584,7 @@ impl Performer {
             Continuity::Starts => self.last_step_beat = None,
             Continuity::Relocated => {
                 self.last_step_beat = None;
-                self.committed = None;
+                self.plan.committed = None;
                 self.sounding.end_all_own(0, out);
             }
         }
@@ -696,12 +689,7 @@ impl Performer {
 
     fn restart_mode(&mut self) {
         self.turns.restart();
-        self.committed = None;
-    }
-
-    fn clear_predictions(&mut self) {
-        self.predictions = [None; KEPT_PREDICTIONS];
-        self.fallback = None;
+        self.plan.committed = None;
     }
 
     fn send(&mut self, message: ToWorker) {
@@ -722,17 +710,12 @@ impl Performer {
                     if epoch != self.epoch || generation != self.generation || after < self.sent {
                         continue;
                     }
-                    let slot = self
-                        .predictions
-                        .iter()
-                        .position(|p| p.is_none_or(|(a, _)| a < self.sent || a == after))
-                        .unwrap_or(0);
-                    self.predictions[slot] = Some((after, event));
+                    self.plan.keep(after, event, self.sent);
                 }
                 FromWorker::ModelChanged { generation } => {
                     self.generation = generation;
-                    self.committed = None;
-                    self.clear_predictions();
+                    self.plan.committed = None;
+                    self.plan.clear();
                     self.sounding.end_all_own(0, out);
                 }
             }
@@ -741,20 +724,12 @@ impl Performer {
 
     /// The prediction for the window as it is now, if one is ready.
     fn take_prediction(&mut self) -> Option<Event> {
-        let slot = self.prediction_slot()?;
-        self.predictions[slot].take().map(|(_, event)| event)
+        self.plan.take(self.sent)
     }
 
     /// The prediction for the window as it is now, left in place.
     fn peek_prediction(&self) -> Option<Event> {
-        self.predictions[self.prediction_slot()?].map(|(_, event)| event)
-    }
-
-    fn prediction_slot(&self) -> Option<usize> {
-        let sent = self.sent;
-        self.predictions
-            .iter()
-            .position(|p| matches!(p, Some((a, _)) if *a == sent))
+        self.plan.peek(self.sent)
     }
 
     fn player_event(
@@ -797,13 +772,13 @@ impl Performer {
     fn commit_chord(&mut self, now_abs: u64, samples_per_beat: f64) {
         // *Model* feel: the planned event due within the commit horizon
         // stands; what lies beyond it is predicted again.
-        if self.settings.feel == Feel::Model && self.committed.is_none() {
+        if self.settings.feel == Feel::Model && self.plan.committed.is_none() {
             let horizon = (self.settings.commit_beats.max(0.0) * samples_per_beat).round() as u64;
             if let (Some((due, exact)), Some(event)) =
                 (self.model_due(samples_per_beat), self.peek_prediction())
                 && due <= now_abs + horizon
             {
-                self.committed = Some((event, exact));
+                self.plan.committed = Some((event, exact));
             }
         }
         let Some(Gathered {
@@ -816,12 +791,12 @@ impl Performer {
         };
         // The player's token: the worker's speculation no longer holds, but
         // what was ready for the next step stands in until a fresh one is.
-        let ready = self.take_prediction().or(self.fallback);
+        let ready = self.take_prediction().or(self.plan.fallback);
         self.epoch += 1;
-        self.clear_predictions();
+        self.plan.clear();
         // The model's rhythm counts from the player's onset: nothing made
         // for the old window stands in.
-        self.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
+        self.plan.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
         let velocity = self.last_player_velocity;
         self.feed(
             token,
@@ -912,7 +887,7 @@ impl Performer {
         let settings = self.settings;
         self.answer_after_silence(now_abs, samples_per_beat);
         // A voided prediction stands in for this step only.
-        let fallback = self.fallback.take();
+        let fallback = self.plan.fallback.take();
         if !self.plays() {
             return;
         }
@@ -943,7 +918,7 @@ impl Performer {
     /// last onset fed, not before an answer's start) if the mode plays and
     /// the prediction is ready: rounded, and exact.
     fn model_due(&self, samples_per_beat: f64) -> Option<(u64, f64)> {
-        if let Some((_, exact)) = self.committed {
+        if let Some((_, exact)) = self.plan.committed {
             return Some((exact.round().max(0.0) as u64, exact));
         }
         if !self.plays() {
@@ -967,6 +942,7 @@ impl Performer {
         out: &mut impl FnMut(NoteEvent),
     ) {
         let Some(event) = self
+            .plan
             .committed
             .take()
             .map(|(event, _)| event)

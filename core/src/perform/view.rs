@@ -11,14 +11,7 @@ impl Performer {
     /// the window as it is now, the next for the window after that event,
     /// and so on, stopping at the first one not ready. Real-time safe.
     pub fn prepared(&self) -> impl Iterator<Item = Event> + '_ {
-        let sent = self.sent;
-        (0..self.predictions.len() as u64).map_while(move |ahead| {
-            self.predictions
-                .iter()
-                .flatten()
-                .find(|(after, _)| *after == sent + ahead)
-                .map(|&(_, event)| event)
-        })
+        self.plan.ahead(self.sent)
     }
 }
 
@@ -44,7 +37,7 @@ impl Performer {
         let grid = f64::from(crate::event::GRID_PER_BEAT);
         let clock = self.clock as f64;
         let horizon = self.settings.commit_beats.max(0.0);
-        let standing = self.committed.map(|(event, exact)| Planned {
+        let standing = self.plan.committed.map(|(event, exact)| Planned {
             event,
             beats_ahead: ((exact - clock) / samples_per_beat).max(0.0),
             committed: true,
