@@ -1,11 +1,11 @@
 //! Musical figures of `pianola generate`'s music against the model's
-//! held-out songs: 10 seeds × 500 events at the default settings, each
+//! held-out songs: 10 seeds (`--seeds N`) × 500 events at the default settings, each
 //! primed with a random window of the corpus.
 //!
 //! The figures are [`pianola_core::figures`]'s: rhythm, voicing, key and
 //! repetition.
 //!
-//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--corpus DIR] [--rhythm grid] [--temperature T] [--rhythm-temperature T]`
+//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--corpus DIR] [--rhythm grid] [--temperature T] [--rhythm-temperature T]`
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,15 +20,16 @@ use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
 use pianola_host::generate::random_primer;
 
 const EVENTS: usize = 500;
-const SEEDS: u64 = 10;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut model_path, mut dir, mut rhythm) = (None, default_corpus_dir(), Rhythm::Model);
+    let mut seeds = 10u64;
     let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--model" => model_path = args.next(),
+            "--seeds" => seeds = args.next().and_then(|n| n.parse().ok()).expect("a number"),
             "--corpus" => dir = args.next().expect("--corpus DIR").into(),
             "--temperature" => {
                 settings.temperature = args.next().and_then(|t| t.parse().ok()).expect("a number")
@@ -85,7 +86,7 @@ fn main() {
     let mut pieces = Vec::new();
     let mut streams = Vec::new();
     println!("seed | {}", figures::TABLE_HEADER);
-    for seed in 0..SEEDS {
+    for seed in 0..seeds {
         let primer = random_primer(&corpus, vocab, window, seed).unwrap();
         let primer: Vec<EventClasses> = primer
             .iter()

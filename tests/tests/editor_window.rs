@@ -66,6 +66,16 @@ fn phrase(start: u64, samples_per_beat: f64) -> Vec<(u64, Input)> {
 
 #[test]
 fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
+    // On a thread of its own, joined: Mesa's EGL tears down per-thread
+    // state (unloading its driver) when a thread that drew ends, and the
+    // test harness may exit the process once a test function returns,
+    // before its thread has ended (a crash at exit, one run in five).
+    std::thread::spawn(open_show_close_open)
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
+fn open_show_close_open() {
     let xvfb = Xvfb::start();
     // SAFETY: set before the plugin is loaded, while this test's thread is
     // the only one that reads the environment.
