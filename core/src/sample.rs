@@ -40,8 +40,9 @@ pub struct SamplerSettings {
     pub repetition_window: usize,
     /// Keep only tokens whose pitch classes all lie in this set.
     pub scale: Option<PitchClassSet>,
-    /// Keep to the key the context is in, estimated as it grows (the live
-    /// performer's *Follow*; instead of `scale`).
+    /// Keep to the key of the context (the live performer's *Follow*: the
+    /// player's recent events once there are enough, else the window;
+    /// instead of `scale`).
     pub follow_key: bool,
     /// Softmax temperature of the event network's other heads (when, hold,
     /// velocity, register); 0 picks the most likely class. They have no
