@@ -154,29 +154,27 @@ fn wait_for(parent: &ParentWindow, done: impl Fn(usize) -> bool) {
 /// Plays [`CPU_SECONDS`] in real time; returns the CPU time of this process
 /// and of `server` as shares of the wall time.
 fn cpu_while_playing(plugin: &mut PluginUnderTest, server: Option<u32>) -> (f64, Option<f64>) {
-    let cpu = |pid: &str| cpu_seconds(pid);
-    let server_pid = server.map(|pid| pid.to_string());
-    let (own, other) = (cpu("self"), server_pid.as_deref().and_then(cpu));
+    let server = server.map(|pid| pid.to_string());
+    let before = (cpu_ticks("self"), server.as_deref().and_then(cpu_ticks));
     let wall = Instant::now();
     let until = plugin.clock + (CPU_SECONDS * RATE) as u64;
     plugin.run_until(until, || FRAMES, &[]);
     let wall = wall.elapsed().as_secs_f64();
-    let own = (cpu("self").unwrap_or(0.0) - own.unwrap_or(0.0)) / wall;
-    let other = match (server_pid.as_deref().and_then(cpu), other) {
-        (Some(after), Some(before)) => Some((after - before) / wall),
-        _ => None,
-    };
+    let after = (cpu_ticks("self"), server.as_deref().and_then(cpu_ticks));
+    let share = |ticks: f64| ticks / clock_ticks_per_second() / wall;
+    let own =
+        share(after.0.expect("this process' CPU time") - before.0.expect("this process' CPU time"));
+    let other = after.1.zip(before.1).map(|(a, b)| share(a - b));
     (own, other)
 }
 
-/// User and system CPU seconds of a process (`/proc/PID/stat`).
-fn cpu_seconds(pid: &str) -> Option<f64> {
+/// User and system CPU time of a process in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command's closing parenthesis; utime and stime are
     // the 14th and 15th of the line.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / clock_ticks_per_second())
+    Some(fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
 }
 
 /// The kernel's clock ticks per second (`getconf CLK_TCK`; 100 if unknown).
