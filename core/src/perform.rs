@@ -350,11 +350,17 @@ enum ToWorker {
     /// played), with its real `when` and velocity and its lowest key.
     /// `player`: the player's event (the next one cannot sound together
     /// with it).
+    /// `then`: the committed event that plays next (its `when` counted
+    /// from this one), for the worker to predict past it at once.
     Feed {
         event: Event,
         epoch: u64,
         player: bool,
+        then: Option<Event>,
     },
+    /// The predictions past a committed event no longer hold (it was
+    /// dropped): predict for the window as it is.
+    Replan { epoch: u64 },
     /// New sampling settings and rhythm (the model's, or the grid's step
     /// and velocity); predictions from now on use them.
     Sampler {
@@ -584,7 +590,7 @@ impl Performer {
             Continuity::Starts => self.last_step_beat = None,
             Continuity::Relocated => {
                 self.last_step_beat = None;
-                self.plan.committed = None;
+                self.drop_committed();
                 self.sounding.end_all_own(0, out);
             }
         }
@@ -689,7 +695,17 @@ impl Performer {
 
     fn restart_mode(&mut self) {
         self.turns.restart();
-        self.plan.committed = None;
+        self.drop_committed();
+    }
+
+    /// Forgets the committed event; the worker, which predicted past it,
+    /// predicts again for the window as it is.
+    fn drop_committed(&mut self) {
+        if self.plan.committed.take().is_some() {
+            self.epoch += 1;
+            self.plan.clear();
+            self.send(ToWorker::Replan { epoch: self.epoch });
+        }
     }
 
     fn send(&mut self, message: ToWorker) {
@@ -797,56 +813,55 @@ impl Performer {
         // The model's rhythm counts from the player's onset: nothing made
         // for the old window stands in.
         self.plan.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
-        let velocity = self.last_player_velocity;
-        self.feed(
+        let event = self.fed_event(
             token,
             onset as f64,
-            velocity,
+            self.last_player_velocity,
             lowest,
             samples_per_beat,
-            true,
         );
+        // The committed event follows the player's: the worker predicts
+        // what comes after it now, not when it plays.
+        let then = self.plan.committed.map(|(committed, exact)| Event {
+            when: twelfths_between(onset as f64, exact, samples_per_beat),
+            hold: 0,
+            ..committed
+        });
+        self.send(ToWorker::Feed {
+            event,
+            epoch: self.epoch,
+            player: true,
+            then,
+        });
         self.turns.player_event(self.settings.mode);
     }
 
-    /// Sends the event that starts at absolute sample `onset` to the
-    /// worker, its `when` counted from the last one fed (the first counts
-    /// as a grid step).
-    /// `onset` is exact (a fraction of a sample where a predicted `when`
-    /// put it), so that gaps do not gather rounding errors.
-    #[allow(clippy::too_many_arguments)]
-    fn feed(
+    /// The event that starts at absolute sample `onset`, counted as sent
+    /// to the worker: its `when` counted from the last one fed (the first
+    /// counts as a grid step). `onset` is exact (a fraction of a sample
+    /// where a predicted `when` put it), so that gaps do not gather
+    /// rounding errors.
+    fn fed_event(
         &mut self,
         what: Token,
         onset: f64,
         velocity: u8,
         lowest: u8,
         samples_per_beat: f64,
-        player: bool,
-    ) {
+    ) -> Event {
         let when = match self.last_onset {
-            Some(last) => {
-                let beats = (onset - last).max(0.0) / samples_per_beat;
-                (beats * f64::from(GRID_PER_BEAT))
-                    .round()
-                    .min(f64::from(u16::MAX)) as u32
-            }
+            Some(last) => twelfths_between(last, onset, samples_per_beat),
             None => self.settings.division.twelfths(),
         };
         self.last_onset = Some(onset);
         self.sent += 1;
-        let event = Event {
+        Event {
             what,
             when,
             hold: 0,
             velocity,
             lowest,
-        };
-        self.send(ToWorker::Feed {
-            event,
-            epoch: self.epoch,
-            player,
-        });
+        }
     }
 
     /// The velocity the performer's own notes play at.
@@ -998,9 +1013,24 @@ impl Performer {
                 .start_own(key, channel, velocity, offset, now_abs + length, out);
         }
         let lowest = pitches.iter().min().unwrap_or(60);
-        self.feed(token, onset, velocity, lowest, samples_per_beat, false);
+        let event = self.fed_event(token, onset, velocity, lowest, samples_per_beat);
+        self.send(ToWorker::Feed {
+            event,
+            epoch: self.epoch,
+            player: false,
+            then: None,
+        });
         self.turns.played(settings.mode);
     }
+}
+
+/// Twelfths of a beat from sample `from` to sample `to` (0 if `to` is
+/// earlier), rounded.
+fn twelfths_between(from: f64, to: f64, samples_per_beat: f64) -> u32 {
+    let beats = (to - from).max(0.0) / samples_per_beat;
+    (beats * f64::from(GRID_PER_BEAT))
+        .round()
+        .min(f64::from(u16::MAX)) as u32
 }
 
 /// What the worker predicts for: the model's rhythm, or grid steps at the

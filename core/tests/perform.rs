@@ -395,17 +395,25 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
             }],
         );
         // The plan shows it first and committed until it plays, before the
-        // player's note is gathered (inside the horizon) and after (kept).
+        // player's note is gathered (inside the horizon) and after (kept);
+        // once the worker has heard the player's note, it shows what comes
+        // after the committed event too.
+        let mut then = None;
         while host.clock + 64 < due {
             host.block(64, &[]);
-            let next = host.performer.plan(spb).next();
+            let mut plan = host.performer.plan(spb);
+            let next = plan.next();
             assert!(
                 next.is_some_and(|next| next.committed && next.event == event),
                 "seed {seed}: at {} the plan shows {next:?}, not {event} committed",
                 host.clock
             );
+            then = plan
+                .next()
+                .map(|p| (p.event, host.clock + (p.beats_ahead * spb).round() as u64));
         }
-        host.run(spb as u64, 64);
+        let (then, then_due) = then.expect("the plan reaches past the committed event");
+        host.run(then_due + 64 - host.clock, 64);
         let keys: Vec<(u64, u8)> = host.heard[before..]
             .iter()
             .filter_map(|h| match h.event {
@@ -420,6 +428,15 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
                 "seed {seed}: the committed {key} at {due} did not play: {keys:?}"
             );
         }
+        // What the plan showed after it plays when the plan said, on time.
+        for key in then.pitches().iter() {
+            assert!(
+                keys.iter()
+                    .any(|&(at, k)| k == key && at.abs_diff(then_due) <= 1),
+                "seed {seed}: {then} planned at {then_due} did not play: {keys:?}"
+            );
+        }
+        assert_eq!(host.performer.late_steps(), 0, "seed {seed}");
         committed_checked += 1;
         host.performer
             .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));

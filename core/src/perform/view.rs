@@ -30,9 +30,10 @@ pub struct Planned {
 
 impl Performer {
     /// *Model* feel: the committed event, if a player's note left one
-    /// standing, then the prepared events, each `when` after the one before
-    /// (the first from the last onset), as long as the window changes only
-    /// by playing them. Real-time safe.
+    /// standing, then the prepared events (predicted past the committed
+    /// one), each `when` after the one before (the first from the last
+    /// onset), as long as the window changes only by playing them.
+    /// Real-time safe.
     pub fn plan(&self, samples_per_beat: f64) -> impl Iterator<Item = Planned> + '_ {
         let grid = f64::from(crate::event::GRID_PER_BEAT);
         let clock = self.clock as f64;
@@ -50,7 +51,9 @@ impl Performer {
         };
         let from = (self.turns.answer_from() as f64 - clock) / samples_per_beat;
         let mut at = last;
-        let prepared = self.prepared().enumerate().map(move |(i, event)| {
+        // Past a standing event, the predictions for the window after it.
+        let after = self.sent + u64::from(standing.is_some());
+        let prepared = self.plan.ahead(after).enumerate().map(move |(i, event)| {
             at += f64::from(event.when) / grid;
             let first = i == 0 && standing.is_none();
             if first {

@@ -212,6 +212,7 @@ impl Worker {
                     event,
                     epoch,
                     player,
+                    then,
                 } => {
                     self.after_player = player;
                     if player {
@@ -219,7 +220,11 @@ impl Worker {
                     }
                     self.feed(event, epoch);
                     self.follow_key();
+                    if let Some(committed) = then {
+                        self.speculate_committed(committed);
+                    }
                 }
+                ToWorker::Replan { epoch } => self.void_speculation(epoch),
                 ToWorker::Sampler {
                     settings,
                     rhythm,
@@ -331,6 +336,24 @@ impl Worker {
         } else {
             self.void_speculation(epoch);
         }
+    }
+
+    /// Starts the speculation with `committed`, the event the real-time
+    /// side plays next whatever is predicted: what follows it is predicted
+    /// before it plays.
+    fn speculate_committed(&mut self, committed: Event) {
+        let vocab = self.predictor.network().vocab();
+        let Some(index) = nearest_known(committed.what, vocab) else {
+            return;
+        };
+        let known = Event {
+            what: vocab.token(index).expect("an index of the vocabulary"),
+            ..committed
+        };
+        self.void_speculation(self.epoch);
+        self.speculative
+            .feed_event(&EventClasses::with_what(&known, index));
+        self.chain.push_back(index);
     }
 
     /// Predicts the token after the speculation so far and sends it;
