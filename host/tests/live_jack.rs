@@ -627,3 +627,48 @@ fn a_player_note_just_before_a_step_never_silences_it() {
         "a note on every step of the sweep: {onsets:?}"
     );
 }
+
+#[test]
+fn the_model_feel_plays_every_planned_event_on_time_while_the_player_plays() {
+    let _server = JackServer::start("model-commit");
+    let client = TestClient::start();
+    let child = spawn_live(
+        Path::new(PIANOLA),
+        &client,
+        &[
+            "--bpm", "120", "--mode", "continue", "--feel", "model", "--seed", "5",
+        ],
+    );
+    assert!(client.wait_connected(Duration::from_secs(30)));
+    // A note every 0.55 beats, its phase sweeping over 4,000 frames (two
+    // twelfths of a beat): many land just before an event Pianola planned
+    // (inside the commit horizon, 1/8 beat), and each voids the plan beyond.
+    let notes = 40u64;
+    let mut schedule = Vec::new();
+    for i in 0..notes {
+        let at = i * 13_200 + (i * 317) % 4_000;
+        let key = 55 + (i % 12) as u8;
+        schedule.push((at, vec![0x90, key, 100]));
+        schedule.push((at + 3_000, vec![0x80, key, 0]));
+    }
+    schedule.sort_by_key(|(at, _)| *at);
+    let last = schedule.last().map_or(0, |(at, _)| *at);
+    let start = client.play(schedule);
+    client.wait_frames(start.saturating_sub(client.now()) + last + 2 * BEAT_120);
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+    // Every planned event played at its time: the committed one through
+    // the player's note, and the ones after it (predicted before it played).
+    assert!(stderr.contains(", 0 late steps"), "no event late: {stderr}");
+    let heard = client.heard();
+    assert_eq!(sounding(&heard), vec![], "every note-on got its note-off");
+    let played = distinct_onsets(&heard)
+        .into_iter()
+        .filter(|&o| o > start + BEAT_120)
+        .count() as u64;
+    assert!(
+        played >= notes,
+        "Pianola played {played} onsets over {notes} notes"
+    );
+}
