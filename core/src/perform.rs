@@ -273,7 +273,7 @@ impl Default for PerformerSettings {
     fn default() -> Self {
         Self {
             mode: Mode::Continue,
-            feel: Feel::Grid,
+            feel: Feel::Model,
             dynamics: 1.0,
             commit_beats: 0.125,
             division: Division::Eighth,

@@ -199,10 +199,12 @@ fn assert_paired(heard: &[Heard]) {
     assert_eq!(check.sounding, vec![], "left sounding");
 }
 
+/// The grid's settings (tests of the model's rhythm set `feel` to Model).
 fn settings(mode: Mode, division: Division) -> PerformerSettings {
     PerformerSettings {
         mode,
         division,
+        feel: Feel::Grid,
         gate: 0.5,
         velocity: Velocity::Fixed(90),
         ..PerformerSettings::default()

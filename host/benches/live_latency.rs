@@ -59,6 +59,8 @@ fn main() {
             "120",
             "--mode",
             "echo",
+            "--feel",
+            "grid",
             "--division",
             "1/16t",
             "--thru",

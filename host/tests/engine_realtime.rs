@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use pianola_core::alloc_counter::{AllocCounter, allocations_in};
-use pianola_core::perform::{NoteEvent, Performer, PerformerSettings};
+use pianola_core::perform::{Feel, NoteEvent, Performer, PerformerSettings};
 use pianola_core::predictor::Network;
 use pianola_core::voices::VoiceCheck;
 use pianola_host::live::clock::{Clock, ClockSource};
@@ -23,7 +23,11 @@ const FRAMES: u32 = 256;
 fn run(source: ClockSource, send_clock: bool, blocks: u64) -> (Vec<(u64, Vec<u8>)>, Vec<Recorded>) {
     let model = pianola_core::default_model::load().unwrap();
     let network = Arc::new(Network::new(&model).unwrap());
-    let (performer, mut worker) = Performer::new(network, PerformerSettings::default(), 1);
+    let settings = PerformerSettings {
+        feel: Feel::Grid,
+        ..PerformerSettings::default()
+    };
+    let (performer, mut worker) = Performer::new(network, settings, 1);
     let status = Arc::new(LiveStatus::default());
     // The session asks for Start once its output is connected.
     status.start_wanted.store(true, Ordering::SeqCst);

@@ -65,6 +65,8 @@ fn plays_on_the_grid_and_ctrl_c_ends_every_note_and_writes_both_tracks() {
         &[
             "--bpm",
             "120",
+            "--feel",
+            "grid",
             "--division",
             "1/8",
             "--mode",
@@ -189,6 +191,8 @@ fn follows_midi_clock_at_two_tempos() {
         &client,
         &[
             "--clock",
+            "--feel",
+            "grid",
             "--division",
             "1/8",
             "--mode",
@@ -573,6 +577,8 @@ fn a_player_note_just_before_a_step_never_silences_it() {
         &[
             "--bpm",
             "120",
+            "--feel",
+            "grid",
             "--division",
             "1/16",
             "--mode",

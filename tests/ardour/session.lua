@@ -50,6 +50,24 @@ local pianola = ARDOUR.LuaAPI.new_plugin(Session, "Pianola", ARDOUR.PluginType.V
 assert(not pianola:isnil(), "Ardour does not know the Pianola VST3 (was ardour-vst3-scanner run on it?)")
 assert(track:add_processor_by_index(pianola, 0, nil, true) == 0, "Ardour could not insert Pianola")
 
+-- Feel = Grid: one note per 1/8 step for the gate, what the analysis measures.
+-- Feel's choices are Model and Grid; Grid is 1 (plain or normalised alike).
+local function set_parameter(proc, name, value)
+	local plugin = proc:to_insert():plugin(0)
+	local n = 0
+	for j = 0, plugin:parameter_count() - 1 do
+		if plugin:parameter_is_control(j) and plugin:parameter_is_input(j) then
+			if plugin:parameter_label(j) == name then
+				assert(ARDOUR.LuaAPI.set_processor_param(proc, n, value), "Ardour could not set " .. name)
+				return
+			end
+			n = n + 1
+		end
+	end
+	error("Pianola has no parameter " .. name)
+end
+set_parameter(pianola, "Feel", 1)
+
 -- Listen to the MIDI input while rolling too: a track that is not record-armed
 -- plays its (empty) playlist instead of its input when monitoring is "auto".
 track:monitoring_control():set_value(ARDOUR.MonitorChoice.MonitorInput, PBD.GroupControlDisposition.NoGroup)

@@ -213,6 +213,16 @@ impl PluginUnderTest {
         Self::load(&bundled_clap())
     }
 
+    /// Like [`PluginUnderTest::new`], with *Feel* set to Grid: one event
+    /// per division step, for the tests of the grid's timing.
+    pub fn on_the_grid() -> Self {
+        let mut plugin = Self::new();
+        let feel = plugin.param_id("Feel");
+        // Feel's choices are Model, Grid: Grid is the normalised 1.
+        plugin.flush_param(feel, 1.0);
+        plugin
+    }
+
     /// Loads the CLAP bundle at `path` and creates an instance.
     pub fn load(path: &Path) -> Self {
         // SAFETY: the bundle is this workspace's own plugin, built by cargo.

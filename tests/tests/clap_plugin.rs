@@ -46,7 +46,7 @@ fn assert_on_grid_and_paired(notes: &[SentNote], samples_per_beat: f64, step: f6
 
 #[test]
 fn continue_mode_plays_on_the_grid_and_stops_with_the_transport() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.activate(48_000.0, 512);
     let spb = plugin.samples_per_beat();
     let inputs = phrase_inputs(spb, 0.0);
@@ -88,7 +88,7 @@ impl BlockSizes {
 
 #[test]
 fn echo_answers_each_played_note_once_on_the_next_step() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     // Echo is chosen through the params extension's flush, before activation.
     let mode = plugin.param_id("Mode");
     plugin.flush_param(mode, 2.0);
@@ -161,7 +161,7 @@ fn respond_answers_after_the_silence_for_the_response_length() {
 #[test]
 fn any_block_size_and_sample_rate_keeps_the_grid() {
     for (i, rate) in [44_100.0, 48_000.0, 96_000.0].into_iter().enumerate() {
-        let mut plugin = PluginUnderTest::new();
+        let mut plugin = PluginUnderTest::on_the_grid();
         plugin.activate(rate, 4096);
         let spb = plugin.samples_per_beat();
         let mut sizes = BlockSizes(i as u64 + 1);
@@ -183,7 +183,7 @@ fn any_block_size_and_sample_rate_keeps_the_grid() {
 
 #[test]
 fn parameter_changes_inside_blocks_take_effect() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.activate(48_000.0, 1024);
     let division = plugin.param_id("Division");
     let channel = plugin.param_id("Output channel");
@@ -301,12 +301,22 @@ fn bypass_and_all_notes_off_end_every_note() {
         while sounding_after(&plugin.sent).is_empty() {
             plugin.process(64, &[]);
         }
+        let before = plugin.sent.len();
+        let was_sounding = sounding_after(&plugin.sent);
         plugin.process(64, &[(10, Input::Param { id, value: 1.0 })]);
-        assert_eq!(
-            sounding_after(&plugin.sent),
-            vec![],
-            "{name} ends every note"
+        let ended: Vec<(u8, u8)> = plugin.sent[before..]
+            .iter()
+            .filter(|n| !n.on)
+            .map(|n| (n.channel, n.key))
+            .collect();
+        assert!(
+            was_sounding.iter().all(|voice| ended.contains(voice)),
+            "{name} ends every note: {was_sounding:?} sounded, {ended:?} ended"
         );
+        if id == bypass {
+            // Bypassed, nothing plays; all notes off lets the music go on.
+            assert_eq!(sounding_after(&plugin.sent), vec![], "{name}");
+        }
         if id == panic {
             plugin.process(64, &[(0, Input::Param { id, value: 0.0 })]);
         }

@@ -96,7 +96,7 @@ fn assert_plays_full_notes_on_the_grid(
     every: f64,
     until: f64,
 ) {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.position_report = report;
     plugin.split_at_events = split;
     plugin.transport.tempo = tempo;
@@ -125,7 +125,7 @@ fn a_transport_that_starts_between_ticks_keeps_the_exact_grid() {
     // Ardour starts a track's transport its latency (here 528 samples)
     // before beat 0, and reports positions rounded to 1/1920 beat: the first
     // position is off the exact beat by a fraction of a tick.
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.position_report = PositionReport::RoundedToTicks(1920);
     plugin.activate(48_000.0, 256);
     let spb = plugin.samples_per_beat();
@@ -155,7 +155,7 @@ fn blocks_split_at_every_incoming_event_are_one_timeline() {
 
 #[test]
 fn a_tempo_master_changing_tempo_keeps_full_notes_on_its_grid() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.position_report = PositionReport::RoundedToTicks(1920);
     plugin.activate(48_000.0, 256);
     let fast = plugin.samples_per_beat();
@@ -178,7 +178,7 @@ fn a_tempo_master_changing_tempo_keeps_full_notes_on_its_grid() {
 
 #[test]
 fn a_loop_ends_what_sounds_and_starts_the_grid_again() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.position_report = PositionReport::RoundedToTicks(1920);
     plugin.activate(48_000.0, 256);
     let spb = plugin.samples_per_beat();
@@ -205,7 +205,7 @@ fn a_loop_ends_what_sounds_and_starts_the_grid_again() {
 
 #[test]
 fn bypass_reset_and_all_notes_off_in_blocks_full_of_notes_keep_time_order() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.activate(48_000.0, 512);
     let bypass = plugin.param_id("Bypass");
     let panic = plugin.param_id("All notes off");

@@ -81,7 +81,10 @@ mod tests {
     fn the_first_prepared_token_is_the_one_the_next_step_plays() {
         let file = crate::default_model::load().unwrap();
         let network = Arc::new(Network::new(&file).unwrap());
-        let settings = PerformerSettings::default();
+        let settings = PerformerSettings {
+            feel: crate::perform::Feel::Grid,
+            ..PerformerSettings::default()
+        };
         let (mut performer, mut worker) = Performer::new(network, settings, 7);
         let frames = 512u32;
         let samples_per_beat = 24_000.0;

@@ -85,7 +85,7 @@ pub struct LiveArgs {
     division: Division,
     /// `model`: the model's timing, lengths, velocities and chord voicing;
     /// `grid`: one event per division step (the seed's way).
-    #[arg(long, default_value = "grid", value_parser = parse_feel)]
+    #[arg(long, default_value = "model", value_parser = parse_feel)]
     feel: Feel,
     /// With --feel model: the model's velocities scaled by this (0.25..2).
     #[arg(long, default_value_t = 1.0)]
