@@ -161,6 +161,40 @@ pub fn as_one_stream(events: &[Event]) -> Vec<Event> {
     merged
 }
 
+/// Notes as one note output plays them, back into events: `notes` are
+/// (onset, end, key) in samples, sorted by onset; the notes starting on one
+/// sample are one event, its `when` and `hold` (its lowest note's length)
+/// in twelfths of a beat at `samples_per_beat`, at velocity 80.
+pub fn events_of_notes(notes: &[(u64, u64, u8)], samples_per_beat: f64) -> Vec<Event> {
+    let twelfths = |samples: u64| {
+        (samples as f64 * f64::from(crate::event::GRID_PER_BEAT) / samples_per_beat).round() as u32
+    };
+    let mut events = Vec::new();
+    let mut previous: Option<u64> = None;
+    for group in notes.chunk_by(|a, b| a.0 == b.0) {
+        // A key struck twice on one sample (the first note ended at once)
+        // is one note, as long as the longer.
+        let &(on, off, lowest) = group
+            .iter()
+            .min_by_key(|n| (n.2, std::cmp::Reverse(n.1)))
+            .expect("a note");
+        let distinct_keys = group.iter().any(|n| n.2 != lowest);
+        let what = match PitchClassSet::from_pitches(group.iter().map(|n| n.2)) {
+            Some(set) if distinct_keys => Token::Chord(set),
+            _ => Token::Note(lowest),
+        };
+        events.push(Event {
+            what,
+            when: previous.map_or(0, |p| twelfths(on - p)),
+            hold: twelfths(off - on),
+            velocity: 80,
+            lowest,
+        });
+        previous = Some(on);
+    }
+    events
+}
+
 /// The columns of [`Figures::row`].
 pub const TABLE_HEADER: &str = "JS when, JS hold (bits) | together | chords, octaves below C4 | in key | entropy | longest run | copied 8-grams | distinct 8-grams";
 
@@ -255,5 +289,28 @@ mod tests {
         assert_eq!((merged[0].lowest, merged[0].hold), (48, 12));
         assert_eq!(merged[1].what, "7".parse().unwrap());
         assert_eq!(merged[1].when, 6);
+    }
+
+    #[test]
+    fn notes_on_one_sample_are_one_event_timed_in_twelfths() {
+        // 24,000 samples a beat: a twelfth is 2,000.
+        let notes = [
+            (0, 4_000, 64),
+            (0, 6_000, 60),
+            (6_000, 6_000, 67),
+            (6_000, 8_000, 67),
+        ];
+        let events = events_of_notes(&notes, 24_000.0);
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            events[0].what,
+            Token::Chord(PitchClassSet::from_pitches([60, 64]).unwrap())
+        );
+        assert_eq!(
+            (events[0].when, events[0].hold, events[0].lowest),
+            (0, 3, 60)
+        );
+        assert_eq!(events[1].what, Token::Note(67));
+        assert_eq!((events[1].when, events[1].hold), (3, 1));
     }
 }

@@ -48,7 +48,7 @@ pub use next_tokens::{NEXT_TOKENS, NextTokens};
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
 pub use view::Planned;
-pub use worker::{Worker, WorkerControl, WorkerThread};
+pub use worker::{SPECULATION, Worker, WorkerControl, WorkerThread};
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;

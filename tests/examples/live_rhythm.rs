@@ -20,9 +20,8 @@ use std::collections::HashSet;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::default_model;
 use pianola_core::event::{Event, GRID_PER_BEAT};
-use pianola_core::figures::{self, Figures, as_one_stream, pool};
-use pianola_core::token::{PitchClassSet, Token};
-use pianola_tests::clap_host::{Input, PlayedNote, PluginUnderTest, played_notes, release_bundle};
+use pianola_core::figures::{self, Figures, as_one_stream, events_of_notes, pool};
+use pianola_tests::clap_host::{Input, PluginUnderTest, played_notes, release_bundle};
 
 const PRIMER: usize = 100;
 const EVENTS: usize = 500;
@@ -52,34 +51,6 @@ fn player_inputs(events: &[Event], start: u64, samples_per_beat: f64) -> Vec<(u6
     // Offs before ons at one sample: a key struck again sounds again.
     inputs.sort_by_key(|(at, input)| (*at, matches!(input, Input::NoteOn { .. })));
     inputs
-}
-
-/// Notes back into events: the notes starting on one sample are one event,
-/// its `when` and `hold` (its lowest note's length) in twelfths of a beat.
-fn events_of(notes: &[PlayedNote], samples_per_beat: f64) -> Vec<Event> {
-    let twelfths = |samples: u64| {
-        (samples as f64 * f64::from(GRID_PER_BEAT) / samples_per_beat).round() as u32
-    };
-    let mut events = Vec::new();
-    let mut previous: Option<u64> = None;
-    for group in notes.chunk_by(|a, b| a.on == b.on) {
-        let lowest = group.iter().min_by_key(|n| n.key).expect("a note");
-        let keys: Vec<u8> = group.iter().map(|n| n.key).collect();
-        let what = if keys.len() == 1 {
-            Token::Note(keys[0])
-        } else {
-            Token::Chord(PitchClassSet::from_pitches(keys).expect("pitches"))
-        };
-        events.push(Event {
-            what,
-            when: previous.map_or(0, |p| twelfths(group[0].on - p)),
-            hold: twelfths(lowest.off - lowest.on),
-            velocity: 80,
-            lowest: lowest.key,
-        });
-        previous = Some(group[0].on);
-    }
-    events
 }
 
 fn main() {
@@ -134,8 +105,12 @@ fn main() {
         plugin.run_until(primer_end + 1, || FRAMES, &inputs);
         let answered = |plugin: &PluginUnderTest| {
             let notes = played_notes(&plugin.sent);
-            let after: Vec<PlayedNote> = notes.into_iter().filter(|n| n.on > primer_end).collect();
-            events_of(&after, spb)
+            let after: Vec<(u64, u64, u8)> = notes
+                .into_iter()
+                .filter(|n| n.on > primer_end)
+                .map(|n| (n.on, n.off, n.key))
+                .collect();
+            events_of_notes(&after, spb)
         };
         let deadline = primer_end + (4.0 * EVENTS as f64 * spb) as u64;
         while answered(&plugin).len() <= EVENTS && plugin.clock < deadline {

@@ -5,7 +5,7 @@
 use crate::event::Event;
 
 /// Predictions the real-time side keeps.
-const KEPT: usize = 8;
+const KEPT: usize = 16;
 
 /// The predicted events waiting to play, each for the window after a
 /// number of events sent (`after`), and the two that outlive a player's
