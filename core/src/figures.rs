@@ -161,6 +161,33 @@ pub fn as_one_stream(events: &[Event]) -> Vec<Event> {
     merged
 }
 
+/// The notes of `events` as a player plays them, from sample `start`:
+/// (onset, end, key, velocity), onsets `when` apart, each note held for its
+/// event's `hold` (at least a twelfth), in the events' order.
+pub fn notes_of_events(
+    events: &[Event],
+    start: u64,
+    samples_per_beat: f64,
+) -> Vec<(u64, u64, u8, u8)> {
+    let twelfth = samples_per_beat / f64::from(crate::event::GRID_PER_BEAT);
+    let mut at = start as f64;
+    let mut notes = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        if i > 0 {
+            at += f64::from(event.when) * twelfth;
+        }
+        let on = at.round() as u64;
+        let off = on + (f64::from(event.hold.max(1)) * twelfth).round() as u64;
+        notes.extend(
+            event
+                .pitches()
+                .iter()
+                .map(|key| (on, off, key, event.velocity)),
+        );
+    }
+    notes
+}
+
 /// Notes as one note output plays them, back into events: `notes` are
 /// (onset, end, key) in samples, sorted by onset; the notes starting on one
 /// sample are one event, its `when` and `hold` (its lowest note's length)
@@ -289,6 +316,22 @@ mod tests {
         assert_eq!((merged[0].lowest, merged[0].hold), (48, 12));
         assert_eq!(merged[1].what, "7".parse().unwrap());
         assert_eq!(merged[1].when, 6);
+    }
+
+    #[test]
+    fn notes_of_events_read_back_as_the_same_events() {
+        let events: Vec<Event> = ["C4@0~6:80", "0.4@0~3:80", "G5@3~1:80"]
+            .iter()
+            .map(|t| t.parse().unwrap())
+            .collect();
+        let notes: Vec<(u64, u64, u8)> = notes_of_events(&events, 100, 24_000.0)
+            .into_iter()
+            .map(|(on, off, key, _)| (on, off, key))
+            .collect();
+        let mut sorted = notes.clone();
+        sorted.sort_unstable();
+        let back = events_of_notes(&sorted, 24_000.0);
+        assert_eq!(back, as_one_stream(&events));
     }
 
     #[test]

@@ -341,6 +341,34 @@ impl NoteEvent {
             NoteEvent::On { offset, .. } | NoteEvent::Off { offset, .. } => offset,
         }
     }
+
+    /// The same event at sample `offset` of a block.
+    pub fn at(self, offset: u32) -> Self {
+        match self {
+            NoteEvent::On {
+                channel,
+                key,
+                velocity,
+                ..
+            } => NoteEvent::On {
+                offset,
+                channel,
+                key,
+                velocity,
+            },
+            NoteEvent::Off {
+                channel,
+                key,
+                velocity,
+                ..
+            } => NoteEvent::Off {
+                offset,
+                channel,
+                key,
+                velocity,
+            },
+        }
+    }
 }
 
 /// Messages to the worker.

@@ -85,31 +85,7 @@ fn share_in_key(network: &Arc<Network>, key: Key, follow: bool, feel: Feel, seed
         let mut block = Vec::new();
         while next < input.len() && input[next].0 < clock + u64::from(BLOCK) {
             let (at, event) = input[next];
-            let offset = (at - clock) as u32;
-            block.push(match event {
-                NoteEvent::On {
-                    channel,
-                    key,
-                    velocity,
-                    ..
-                } => NoteEvent::On {
-                    offset,
-                    channel,
-                    key,
-                    velocity,
-                },
-                NoteEvent::Off {
-                    channel,
-                    key,
-                    velocity,
-                    ..
-                } => NoteEvent::Off {
-                    offset,
-                    channel,
-                    key,
-                    velocity,
-                },
-            });
+            block.push(event.at((at - clock) as u32));
             next += 1;
         }
         let transport = Transport {

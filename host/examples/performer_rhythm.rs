@@ -19,8 +19,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use pianola_core::corpus::{Corpus, default_corpus_dir};
-use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
-use pianola_core::figures::{self, Figures, as_one_stream, events_of_notes, jensen_shannon, pool};
+use pianola_core::event::{Event, EventClasses};
+use pianola_core::figures::{
+    self, Figures, as_one_stream, events_of_notes, jensen_shannon, notes_of_events, pool,
+};
 use pianola_core::perform::{Mode, NoteEvent, Performer, PerformerSettings, Transport};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
@@ -32,70 +34,33 @@ const RATE: f64 = 48_000.0;
 const SAMPLES_PER_BEAT: f64 = 24_000.0;
 
 /// The player's notes of `events` as (sample, note event), the first at
-/// sample `FRAMES`, each held for its event's `hold`.
+/// sample `FRAMES`.
 fn player_notes(events: &[Event]) -> Vec<(u64, NoteEvent)> {
-    let twelfth = SAMPLES_PER_BEAT / f64::from(GRID_PER_BEAT);
-    let mut at = f64::from(FRAMES);
     let mut notes = Vec::new();
-    for (i, event) in events.iter().enumerate() {
-        if i > 0 {
-            at += f64::from(event.when) * twelfth;
-        }
-        let on = at.round() as u64;
-        let off = on + (f64::from(event.hold.max(1)) * twelfth).round() as u64;
-        for key in event.pitches().iter() {
-            let (channel, velocity) = (0, event.velocity);
-            notes.push((
-                on,
-                NoteEvent::On {
-                    offset: 0,
-                    channel,
-                    key,
-                    velocity,
-                },
-            ));
-            notes.push((
-                off,
-                NoteEvent::Off {
-                    offset: 0,
-                    channel,
-                    key,
-                    velocity: 0,
-                },
-            ));
-        }
+    for (on, off, key, velocity) in notes_of_events(events, u64::from(FRAMES), SAMPLES_PER_BEAT) {
+        let (offset, channel) = (0, 0);
+        notes.push((
+            on,
+            NoteEvent::On {
+                offset,
+                channel,
+                key,
+                velocity,
+            },
+        ));
+        notes.push((
+            off,
+            NoteEvent::Off {
+                offset,
+                channel,
+                key,
+                velocity: 0,
+            },
+        ));
     }
     // Offs before ons at one sample: a key struck again sounds again.
     notes.sort_by_key(|(at, note)| (*at, matches!(note, NoteEvent::On { .. })));
     notes
-}
-
-/// `note` at `offset` in its block.
-fn at_offset(note: NoteEvent, offset: u32) -> NoteEvent {
-    match note {
-        NoteEvent::On {
-            channel,
-            key,
-            velocity,
-            ..
-        } => NoteEvent::On {
-            offset,
-            channel,
-            key,
-            velocity,
-        },
-        NoteEvent::Off {
-            channel,
-            key,
-            velocity,
-            ..
-        } => NoteEvent::Off {
-            offset,
-            channel,
-            key,
-            velocity,
-        },
-    }
 }
 
 /// What the performer plays after `opening` (the events, and how many it
@@ -122,7 +87,7 @@ fn perform(network: Arc<Network>, opening: &[Event], seed: u64) -> (Vec<Event>, 
         let block_end = clock + u64::from(FRAMES);
         block.clear();
         while next < player.len() && player[next].0 < block_end {
-            block.push(at_offset(player[next].1, (player[next].0 - clock) as u32));
+            block.push(player[next].1.at((player[next].0 - clock) as u32));
             next += 1;
         }
         // *continue* from the block that holds the opening's last event.

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::default_model;
-use pianola_core::event::{Event, GRID_PER_BEAT};
-use pianola_core::figures::{self, Figures, as_one_stream, events_of_notes, pool};
+use pianola_core::event::Event;
+use pianola_core::figures::{self, Figures, as_one_stream, events_of_notes, notes_of_events, pool};
 use pianola_tests::clap_host::{Input, PluginUnderTest, played_notes, release_bundle};
 
 const PRIMER: usize = 100;
@@ -30,23 +30,13 @@ const FRAMES: u32 = 512;
 /// slow enough for the worker thread to keep up on two busy cores.
 const SPEED: f64 = 4.0;
 
-/// The player's notes of `events` from sample `start`: onsets `when` apart,
-/// each note held for its event's `hold`.
+/// The player's notes of `events` from sample `start` as host inputs.
 fn player_inputs(events: &[Event], start: u64, samples_per_beat: f64) -> Vec<(u64, Input)> {
-    let twelfth = samples_per_beat / f64::from(GRID_PER_BEAT);
-    let mut at = start as f64;
     let mut inputs = Vec::new();
-    for (i, event) in events.iter().enumerate() {
-        if i > 0 {
-            at += f64::from(event.when) * twelfth;
-        }
-        let on = at.round() as u64;
-        let off = on + (f64::from(event.hold.max(1)) * twelfth).round() as u64;
-        for key in event.pitches().iter() {
-            let velocity = f64::from(event.velocity) / 127.0;
-            inputs.push((on, Input::NoteOn { key, velocity }));
-            inputs.push((off, Input::NoteOff { key }));
-        }
+    for (on, off, key, velocity) in notes_of_events(events, start, samples_per_beat) {
+        let velocity = f64::from(velocity) / 127.0;
+        inputs.push((on, Input::NoteOn { key, velocity }));
+        inputs.push((off, Input::NoteOff { key }));
     }
     // Offs before ons at one sample: a key struck again sounds again.
     inputs.sort_by_key(|(at, input)| (*at, matches!(input, Input::NoteOn { .. })));
