@@ -834,13 +834,21 @@ impl Performer {
             return;
         };
         // The player's token: the worker's speculation no longer holds, but
-        // what was ready for the next step stands in until a fresh one is.
+        // what was ready stands in until a fresh one is: *Grid*, the next
+        // step's; *Model*, the event after the committed one (nothing else
+        // made for the old window: the model's rhythm counts from the
+        // player's onset).
+        let after_committed = self
+            .plan
+            .committed
+            .and_then(|_| self.plan.peek(self.sent + 1));
         let ready = self.take_prediction().or(self.plan.fallback);
         self.epoch += 1;
         self.plan.clear();
-        // The model's rhythm counts from the player's onset: nothing made
-        // for the old window stands in.
-        self.plan.fallback = ready.filter(|_| self.settings.feel == Feel::Grid);
+        self.plan.fallback = match self.settings.feel {
+            Feel::Grid => ready,
+            Feel::Model => after_committed,
+        };
         let event = self.fed_event(
             token,
             onset as f64,
@@ -967,7 +975,7 @@ impl Performer {
         if !self.plays() {
             return None;
         }
-        let event = self.peek_prediction()?;
+        let event = self.peek_prediction().or(self.plan.fallback)?;
         let last = self.last_onset?;
         let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
         let exact = (last + gap).max(self.turns.answer_from() as f64);
@@ -984,14 +992,15 @@ impl Performer {
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
-        let Some(event) = self
-            .plan
-            .committed
-            .take()
-            .map(|(event, _)| event)
-            .or_else(|| self.take_prediction())
-        else {
-            return;
+        let event = match self.plan.committed.take() {
+            Some((event, _)) => event,
+            None => {
+                let fallback = self.plan.fallback.take();
+                match self.take_prediction().or(fallback) {
+                    Some(event) => event,
+                    None => return,
+                }
+            }
         };
         if due < self.clock {
             // Its time passed before this block: the prediction came late.

@@ -69,6 +69,8 @@ struct Host {
     beat: f64,
     clock: u64,
     heard: Vec<Heard>,
+    /// The worker is not polled (a busy machine).
+    worker_paused: bool,
 }
 
 impl Host {
@@ -92,6 +94,7 @@ impl Host {
             beat: 0.0,
             clock: 0,
             heard: Vec::new(),
+            worker_paused: false,
         }
     }
 
@@ -127,7 +130,9 @@ impl Host {
         if self.playing {
             self.beat += f64::from(frames) / self.samples_per_beat();
         }
-        self.worker.poll_all();
+        if !self.worker_paused {
+            self.worker.poll_all();
+        }
     }
 
     /// Runs `samples` in blocks of `size`, with no input.
@@ -445,6 +450,80 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
         assert_paired(&host.heard);
     }
     assert!(committed_checked >= 3, "{committed_checked} cases checked");
+}
+
+#[test]
+fn the_event_after_the_committed_one_plays_on_time_when_the_worker_is_slow() {
+    let mut checked = 0;
+    for seed in 0..12 {
+        let mut s = settings(Mode::Continue, Division::Eighth);
+        s.feel = Feel::Model;
+        let mut host = Host::with_network(network_of(Arch::Events, seed), s, 48_000.0, 120.0);
+        host.strike(&[60], 64);
+        host.run(24_000 * 2, 64);
+        // A planned event far enough ahead for a note 1/16 beat before it,
+        // and the one after it.
+        let spb = host.samples_per_beat();
+        let mut found = None;
+        for _ in 0..400 {
+            host.block(64, &[]);
+            let mut plan = host.performer.plan(spb);
+            if let (Some(first), Some(second)) = (plan.next(), plan.next())
+                && first.beats_ahead > 0.1
+            {
+                let due = |beats: f64| host.clock + (beats * spb).round() as u64;
+                found = Some((
+                    first.event,
+                    due(first.beats_ahead),
+                    second.event,
+                    due(second.beats_ahead),
+                ));
+                break;
+            }
+        }
+        let Some((event, due, after, after_due)) = found else {
+            continue;
+        };
+        host.run(due - (spb / 16.0) as u64 - host.clock, 64);
+        let before = host.heard.len();
+        // The worker hears nothing from the player's note until both are due.
+        host.worker_paused = true;
+        host.block(
+            64,
+            &[NoteEvent::On {
+                offset: 0,
+                channel: 0,
+                key: 50,
+                velocity: 90,
+            }],
+        );
+        host.run(after_due + 64 - host.clock, 64);
+        // Both played at their time (what came after them could not be
+        // ready: the worker heard nothing).
+        assert_eq!(host.performer.late_steps(), 0, "seed {seed}");
+        host.worker_paused = false;
+        host.run(spb as u64, 64);
+        let keys: Vec<(u64, u8)> = host.heard[before..]
+            .iter()
+            .filter_map(|h| match h.event {
+                NoteEvent::On { key, .. } => Some((h.at, key)),
+                _ => None,
+            })
+            .collect();
+        for (planned, at) in [(event, due), (after, after_due)] {
+            for key in planned.pitches().iter() {
+                assert!(
+                    keys.iter().any(|&(t, k)| k == key && t.abs_diff(at) <= 1),
+                    "seed {seed}: {planned} due at {at} did not play on time: {keys:?}"
+                );
+            }
+        }
+        checked += 1;
+        host.performer
+            .all_notes_off(0, &mut |e| host.heard.push(Heard { at: 0, event: e }));
+        assert_paired(&host.heard);
+    }
+    assert!(checked >= 3, "{checked} cases checked");
 }
 
 #[test]

@@ -12,9 +12,9 @@ const KEPT: usize = 16;
 /// event.
 pub(super) struct Plan {
     predictions: [Option<(u64, Event)>; KEPT],
-    /// *Grid* feel: the prediction that was ready for the next step when a
-    /// player's event voided it; the step plays it if the fresh one is not
-    /// ready.
+    /// What stands in when a player's event voided the predictions and the
+    /// fresh one is not ready: *Grid* feel, the prediction that was ready
+    /// for the next step; *Model* feel, the one after the committed event.
     pub(super) fallback: Option<Event>,
     /// *Model* feel: the planned event that stands through a player's
     /// event (inside the commit horizon), and its exact due sample.
