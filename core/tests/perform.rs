@@ -364,15 +364,33 @@ fn the_model_feel_plays_the_predicted_times_and_holds_sample_accurately() {
     }
 }
 
+/// A host playing a test event network in *Model* feel, *continue*, at
+/// 120 BPM: two beats after the player's first note.
+fn playing_in_model_feel(seed: usize) -> Host {
+    let mut s = settings(Mode::Continue, Division::Eighth);
+    s.feel = Feel::Model;
+    let mut host = Host::with_network(network_of(Arch::Events, seed), s, 48_000.0, 120.0);
+    host.strike(&[60], 64);
+    host.run(24_000 * 2, 64);
+    host
+}
+
+/// The (sample, key) of every note-on heard since the first `before`.
+fn note_ons_since(host: &Host, before: usize) -> Vec<(u64, u8)> {
+    host.heard[before..]
+        .iter()
+        .filter_map(|h| match h.event {
+            NoteEvent::On { key, .. } => Some((h.at, key)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
     let mut committed_checked = 0;
     for seed in 0..6 {
-        let mut s = settings(Mode::Continue, Division::Eighth);
-        s.feel = Feel::Model;
-        let mut host = Host::with_network(network_of(Arch::Events, seed), s, 48_000.0, 120.0);
-        host.strike(&[60], 64);
-        host.run(24_000 * 2, 64);
+        let mut host = playing_in_model_feel(seed);
         // Find a planned event far enough ahead for a player's note to come
         // before it and inside the horizon: 1/16 beat before it.
         let spb = host.samples_per_beat();
@@ -421,13 +439,7 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
         }
         let (then, then_due) = then.expect("the plan reaches past the committed event");
         host.run(then_due + 64 - host.clock, 64);
-        let keys: Vec<(u64, u8)> = host.heard[before..]
-            .iter()
-            .filter_map(|h| match h.event {
-                NoteEvent::On { key, .. } => Some((h.at, key)),
-                _ => None,
-            })
-            .collect();
+        let keys = note_ons_since(&host, before);
         for key in event.pitches().iter() {
             assert!(
                 keys.iter()
@@ -456,11 +468,7 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
 fn the_event_after_the_committed_one_plays_on_time_when_the_worker_is_slow() {
     let mut checked = 0;
     for seed in 0..12 {
-        let mut s = settings(Mode::Continue, Division::Eighth);
-        s.feel = Feel::Model;
-        let mut host = Host::with_network(network_of(Arch::Events, seed), s, 48_000.0, 120.0);
-        host.strike(&[60], 64);
-        host.run(24_000 * 2, 64);
+        let mut host = playing_in_model_feel(seed);
         // A planned event far enough ahead for a note 1/16 beat before it,
         // and the one after it.
         let spb = host.samples_per_beat();
@@ -503,13 +511,7 @@ fn the_event_after_the_committed_one_plays_on_time_when_the_worker_is_slow() {
         assert_eq!(host.performer.late_steps(), 0, "seed {seed}");
         host.worker_paused = false;
         host.run(spb as u64, 64);
-        let keys: Vec<(u64, u8)> = host.heard[before..]
-            .iter()
-            .filter_map(|h| match h.event {
-                NoteEvent::On { key, .. } => Some((h.at, key)),
-                _ => None,
-            })
-            .collect();
+        let keys = note_ons_since(&host, before);
         for (planned, at) in [(event, due), (after, after_due)] {
             for key in planned.pitches().iter() {
                 assert!(
