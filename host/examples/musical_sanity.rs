@@ -5,7 +5,7 @@
 //! The figures are [`pianola_core::figures`]'s: rhythm, voicing, key and
 //! repetition.
 //!
-//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--corpus DIR] [--rhythm grid] [--temperature T] [--rhythm-temperature T]`
+//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--corpus DIR] [--rhythm grid] [--temperature T] [--rhythm-temperature T] [--repetition-penalty P]`
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -33,6 +33,10 @@ fn main() {
             "--corpus" => dir = args.next().expect("--corpus DIR").into(),
             "--temperature" => {
                 settings.temperature = args.next().and_then(|t| t.parse().ok()).expect("a number")
+            }
+            "--repetition-penalty" => {
+                settings.repetition_penalty =
+                    args.next().and_then(|t| t.parse().ok()).expect("a number")
             }
             "--rhythm-temperature" => {
                 settings.rhythm_temperature =
