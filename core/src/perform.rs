@@ -818,8 +818,7 @@ impl Performer {
         // stands; what lies beyond it is predicted again.
         if self.settings.feel == Feel::Model && self.plan.committed.is_none() {
             let horizon = (self.settings.commit_beats.max(0.0) * samples_per_beat).round() as u64;
-            if let (Some((due, exact)), Some(event)) =
-                (self.model_due(samples_per_beat), self.peek_prediction())
+            if let Some((_, event, due, exact)) = self.model_next(samples_per_beat)
                 && due <= now_abs + horizon
             {
                 self.plan.committed = Some((event, exact));
@@ -964,22 +963,41 @@ impl Performer {
         );
     }
 
-    /// *Model* feel: the absolute sample at which the next event is due:
-    /// the committed one's, or the next predicted one's (`when` after the
-    /// last onset fed, not before an answer's start) if the mode plays and
-    /// the prediction is ready: rounded, and exact.
-    fn model_due(&self, samples_per_beat: f64) -> Option<(u64, f64)> {
-        if let Some((_, exact)) = self.plan.committed {
-            return Some((exact.round().max(0.0) as u64, exact));
+    /// *Model* feel: the next event, where it comes from, and the absolute
+    /// sample at which it is due (rounded, and exact): the committed one,
+    /// or, if the mode plays, the next predicted one, `when` after the last
+    /// onset fed and not before an answer's start. A fresh prediction that
+    /// came after its time gives way to a stand-in still on time.
+    fn model_next(&self, samples_per_beat: f64) -> Option<(Next, Event, u64, f64)> {
+        let rounded = |exact: f64| exact.round().max(0.0) as u64;
+        if let Some((event, exact)) = self.plan.committed {
+            return Some((Next::Committed, event, rounded(exact), exact));
         }
         if !self.plays() {
             return None;
         }
-        let event = self.peek_prediction().or(self.plan.fallback)?;
         let last = self.last_onset?;
-        let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
-        let exact = (last + gap).max(self.turns.answer_from() as f64);
-        Some((exact.round().max(0.0) as u64, exact))
+        let answer_from = self.turns.answer_from() as f64;
+        let exact_due = |event: &Event| {
+            let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
+            (last + gap).max(answer_from)
+        };
+        let is_past = |event: &Event| rounded(exact_due(event)) < self.clock;
+        let (next, event) = match (self.peek_prediction(), self.plan.fallback) {
+            (Some(fresh), Some(stand_in)) if is_past(&fresh) && !is_past(&stand_in) => {
+                (Next::StandIn, stand_in)
+            }
+            (Some(fresh), _) => (Next::Fresh, fresh),
+            (None, stand_in) => (Next::StandIn, stand_in?),
+        };
+        let exact = exact_due(&event);
+        Some((next, event, rounded(exact), exact))
+    }
+
+    /// *Model* feel: when the next event is due, as [`Performer::model_next`].
+    fn model_due(&self, samples_per_beat: f64) -> Option<(u64, f64)> {
+        self.model_next(samples_per_beat)
+            .map(|(_, _, due, exact)| (due, exact))
     }
 
     /// *Model* feel: plays the predicted event due at `due`, with its hold,
@@ -992,16 +1010,17 @@ impl Performer {
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
-        let event = match self.plan.committed.take() {
-            Some((event, _)) => event,
-            None => {
-                let fallback = self.plan.fallback.take();
-                match self.take_prediction().or(fallback) {
-                    Some(event) => event,
-                    None => return,
-                }
-            }
+        let Some((next, event, _, _)) = self.model_next(samples_per_beat) else {
+            return;
         };
+        match next {
+            Next::Committed => self.plan.committed = None,
+            Next::Fresh => {
+                self.take_prediction();
+                self.plan.fallback = None;
+            }
+            Next::StandIn => self.plan.fallback = None,
+        }
         if due < self.clock {
             // Its time passed before this block: the prediction came late.
             self.late_steps += 1;
@@ -1059,6 +1078,17 @@ impl Performer {
         });
         self.turns.played(settings.mode);
     }
+}
+
+/// Where *Model* feel's next event comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// The event that stood through the player's note.
+    Committed,
+    /// The prediction for the window as it is.
+    Fresh,
+    /// The prediction made before the player's note, standing in.
+    StandIn,
 }
 
 /// Twelfths of a beat from sample `from` to sample `to` (0 if `to` is

@@ -407,18 +407,8 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
             }
         }
         let Some((event, due)) = found else { continue };
-        let note_at = due - (spb / 16.0) as u64;
-        host.run(note_at - host.clock, 64);
         let before = host.heard.len();
-        host.block(
-            64,
-            &[NoteEvent::On {
-                offset: 0,
-                channel: 0,
-                key: 50,
-                velocity: 90,
-            }],
-        );
+        strike_before(&mut host, due, false);
         // The plan shows it first and committed until it plays, before the
         // player's note is gathered (inside the horizon) and after (kept);
         // once the worker has heard the player's note, it shows what comes
@@ -464,47 +454,69 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
     assert!(committed_checked >= 3, "{committed_checked} cases checked");
 }
 
+/// Plays blocks until the plan shows an event at least 0.1 beat ahead and
+/// one after it at least `gap` beats later; returns both and the samples
+/// they are due at.
+fn next_two_planned(
+    host: &mut Host,
+    gap: f64,
+) -> Option<(
+    pianola_core::event::Event,
+    u64,
+    pianola_core::event::Event,
+    u64,
+)> {
+    let spb = host.samples_per_beat();
+    for _ in 0..400 {
+        host.block(64, &[]);
+        let mut plan = host.performer.plan(spb);
+        if let (Some(first), Some(second)) = (plan.next(), plan.next())
+            && first.beats_ahead > 0.1
+            && second.beats_ahead >= first.beats_ahead + gap
+        {
+            let due = |beats: f64| host.clock + (beats * spb).round() as u64;
+            return Some((
+                first.event,
+                due(first.beats_ahead),
+                second.event,
+                due(second.beats_ahead),
+            ));
+        }
+    }
+    None
+}
+
+/// Runs until 1/16 beat before `due`, then the player strikes a key; with
+/// `pause_worker`, the worker is paused from then on.
+fn strike_before(host: &mut Host, due: u64, pause_worker: bool) {
+    let spb = host.samples_per_beat();
+    host.run(due - (spb / 16.0) as u64 - host.clock, 64);
+    host.worker_paused = pause_worker;
+    host.block(
+        64,
+        &[NoteEvent::On {
+            offset: 0,
+            channel: 0,
+            key: 50,
+            velocity: 90,
+        }],
+    );
+}
+
 #[test]
 fn the_event_after_the_committed_one_plays_on_time_when_the_worker_is_slow() {
     let mut checked = 0;
     for seed in 0..12 {
         let mut host = playing_in_model_feel(seed);
+        let spb = host.samples_per_beat();
         // A planned event far enough ahead for a note 1/16 beat before it,
         // and the one after it.
-        let spb = host.samples_per_beat();
-        let mut found = None;
-        for _ in 0..400 {
-            host.block(64, &[]);
-            let mut plan = host.performer.plan(spb);
-            if let (Some(first), Some(second)) = (plan.next(), plan.next())
-                && first.beats_ahead > 0.1
-            {
-                let due = |beats: f64| host.clock + (beats * spb).round() as u64;
-                found = Some((
-                    first.event,
-                    due(first.beats_ahead),
-                    second.event,
-                    due(second.beats_ahead),
-                ));
-                break;
-            }
-        }
-        let Some((event, due, after, after_due)) = found else {
+        let Some((event, due, after, after_due)) = next_two_planned(&mut host, 0.0) else {
             continue;
         };
-        host.run(due - (spb / 16.0) as u64 - host.clock, 64);
         let before = host.heard.len();
         // The worker hears nothing from the player's note until both are due.
-        host.worker_paused = true;
-        host.block(
-            64,
-            &[NoteEvent::On {
-                offset: 0,
-                channel: 0,
-                key: 50,
-                velocity: 90,
-            }],
-        );
+        strike_before(&mut host, due, true);
         host.run(after_due + 64 - host.clock, 64);
         // Both played at their time (what came after them could not be
         // ready: the worker heard nothing).
@@ -526,6 +538,28 @@ fn the_event_after_the_committed_one_plays_on_time_when_the_worker_is_slow() {
         assert_paired(&host.heard);
     }
     assert!(checked >= 3, "{checked} cases checked");
+}
+
+#[test]
+fn a_fresh_prediction_too_late_for_its_time_gives_way_to_the_stand_in() {
+    let mut checked = 0;
+    for seed in 0..24 {
+        let mut host = playing_in_model_feel(seed);
+        // A planned event, and one at least 1/12 beat after it.
+        let Some((_, due, _, after_due)) = next_two_planned(&mut host, 1.0 / 12.0) else {
+            continue;
+        };
+        // The worker hears the player's note only just before the event
+        // after the committed one is due: what it then predicts after the
+        // committed one may be due already.
+        strike_before(&mut host, due, true);
+        host.run(after_due - 128 - host.clock, 64);
+        host.worker_paused = false;
+        host.run(after_due + 64 - host.clock, 64);
+        assert_eq!(host.performer.late_steps(), 0, "seed {seed}");
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked} cases checked");
 }
 
 #[test]
