@@ -117,7 +117,7 @@ fn echo_answers_each_played_note_once_on_the_next_step() {
 
 #[test]
 fn respond_answers_after_the_silence_for_the_response_length() {
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.activate(48_000.0, 256);
     let mode = plugin.param_id("Mode");
     let length = plugin.param_id("Response length");
