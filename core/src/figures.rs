@@ -222,6 +222,31 @@ pub fn events_of_notes(notes: &[(u64, u64, u8)], samples_per_beat: f64) -> Vec<E
     events
 }
 
+/// The songs of `corpus` that `model` held out from its training, with
+/// more than `min_events` events.
+pub fn held_out_songs<'a>(
+    corpus: &'a crate::corpus::Corpus,
+    model: &crate::weights::ModelFile,
+    min_events: usize,
+) -> Vec<&'a crate::corpus::Song> {
+    corpus
+        .songs
+        .iter()
+        .filter(|s| model.info.corpus.validation_songs.contains(&s.name))
+        .filter(|s| s.events.len() > min_events)
+        .collect()
+}
+
+/// The figures of `songs` pooled, each read as one note output plays it
+/// ([`as_one_stream`]): the reference for what Pianola plays live.
+pub fn one_stream_reference(songs: &[&crate::corpus::Song]) -> Figures {
+    let pieces: Vec<Figures> = songs
+        .iter()
+        .map(|s| figures(&as_one_stream(&s.events), &HashSet::new()))
+        .collect();
+    pool(&pieces)
+}
+
 /// The columns of [`Figures::row`].
 pub const TABLE_HEADER: &str = "JS when, JS hold (bits) | together | chords, octaves below C4 | in key | entropy | longest run | copied 8-grams | distinct 8-grams";
 

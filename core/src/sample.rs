@@ -120,6 +120,20 @@ pub fn in_scale(token: Token, scale: PitchClassSet) -> bool {
 /// predicts [`crate::perform::SPECULATION`] events ahead).
 pub const MAX_TOGETHER: usize = 7;
 
+/// How many events at the end of a sequence started together with the one
+/// before them, given each event's `when` (oldest first; the first event's
+/// counts from before the sequence, so it never counts).
+pub fn trailing_together(whens: impl DoubleEndedIterator<Item = usize>) -> usize {
+    let mut together = 0;
+    for when in whens.rev() {
+        if when != 0 {
+            return together;
+        }
+        together += 1;
+    }
+    together.saturating_sub(1)
+}
+
 /// The smallest `when` class the next event may have after `together`
 /// events in a row that started with the one before them.
 pub fn min_when_after(together: usize) -> usize {
@@ -333,12 +347,7 @@ pub fn continue_events(
     let vocab = network.vocab();
     let mut history: Vec<usize> = primer.iter().map(|e| e.what).collect();
     let mut generated = Vec::with_capacity(count);
-    let mut together = primer
-        .iter()
-        .skip(1)
-        .rev()
-        .take_while(|e| e.when == 0)
-        .count();
+    let mut together = trailing_together(primer.iter().map(|e| e.when));
     for _ in 0..count {
         let next = sampler.sample_event(predictor, rhythm, &history, min_when_after(together));
         together = if next.when == 0 { together + 1 } else { 0 };
@@ -455,5 +464,18 @@ mod tests {
         let mut sampler = Sampler::new(settings, &vocab, 1);
         // F#4 and 1.5 score best but lie outside C major.
         assert_eq!(sampler.sample(&logits, &[]), index("E4"));
+    }
+
+    #[test]
+    fn trailing_together_counts_the_events_on_the_last_onset_after_its_first() {
+        assert_eq!(trailing_together([6, 0, 0].into_iter()), 2);
+        assert_eq!(trailing_together([0, 3, 0].into_iter()), 1);
+        assert_eq!(
+            trailing_together([0, 0, 0].into_iter()),
+            2,
+            "the first counts from before"
+        );
+        assert_eq!(trailing_together([4].into_iter()), 0);
+        assert_eq!(trailing_together(std::iter::empty()), 0);
     }
 }

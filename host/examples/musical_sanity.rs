@@ -64,11 +64,7 @@ fn main() {
     }
 
     // The held-out songs, each whole, and all of them together.
-    let held_out: Vec<&pianola_core::Song> = corpus
-        .songs
-        .iter()
-        .filter(|s| model.info.corpus.validation_songs.contains(&s.name))
-        .collect();
+    let held_out = figures::held_out_songs(&corpus, &model, 0);
     let reference: Vec<Figures> = held_out
         .iter()
         .map(|s| figures::figures(&s.events, &HashSet::new()))
@@ -105,12 +101,6 @@ fn main() {
     }
     println!(" all | {}", pool(&pieces).row(&pooled));
     // As one note output shows them (what the live measurement sees).
-    let stream_reference: Vec<Figures> = held_out
-        .iter()
-        .map(|s| figures::figures(&as_one_stream(&s.events), &HashSet::new()))
-        .collect();
-    println!(
-        "one stream | {}",
-        pool(&streams).row(&pool(&stream_reference))
-    );
+    let stream_reference = figures::one_stream_reference(&held_out);
+    println!("one stream | {}", pool(&streams).row(&stream_reference));
 }

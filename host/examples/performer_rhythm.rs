@@ -21,7 +21,7 @@ use std::sync::Arc;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::event::{Event, EventClasses};
 use pianola_core::figures::{
-    self, Figures, as_one_stream, events_of_notes, jensen_shannon, notes_of_events, pool,
+    self, as_one_stream, events_of_notes, jensen_shannon, notes_of_events, pool,
 };
 use pianola_core::perform::{Mode, NoteEvent, Performer, PerformerSettings, Transport};
 use pianola_core::sample::{Rhythm, continue_events};
@@ -146,17 +146,8 @@ fn main() {
     }
     let model = default_model::load().expect("the built-in model");
     let corpus = Corpus::read_dir(&default_corpus_dir()).expect("the corpus");
-    let held_out: Vec<_> = corpus
-        .songs
-        .iter()
-        .filter(|s| model.info.corpus.validation_songs.contains(&s.name))
-        .filter(|s| s.events.len() > PRIMER)
-        .collect();
-    let reference: Vec<Figures> = held_out
-        .iter()
-        .map(|s| figures::figures(&as_one_stream(&s.events), &HashSet::new()))
-        .collect();
-    let reference = pool(&reference);
+    let held_out = figures::held_out_songs(&corpus, &model, PRIMER);
+    let reference = figures::one_stream_reference(&held_out);
     let network = Arc::new(Network::new(&model).expect("the built-in network"));
     let mut predictor = Predictor::new(network.clone());
 

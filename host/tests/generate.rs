@@ -8,7 +8,7 @@ use std::sync::Arc;
 use pianola_core::corpus::read_events;
 use pianola_core::event::{Event, EventClasses};
 use pianola_core::model::Head;
-use pianola_core::sample::{Rhythm, continue_events, min_when_after};
+use pianola_core::sample::{Rhythm, continue_events, min_when_after, trailing_together};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token};
 
 fn pianola(args: &[&str], dir: &Path) -> Output {
@@ -102,12 +102,7 @@ fn the_file_reads_back_as_the_events_the_library_generates() {
             };
             // Events in a row on one onset are capped (MAX_TOGETHER): past
             // the cap, the most likely `when` that is not 0.
-            let mut together = primer
-                .iter()
-                .skip(1)
-                .rev()
-                .take_while(|e| e.when == 0)
-                .count();
+            let mut together = trailing_together(primer.iter().map(|e| e.when));
             for event in &expected {
                 let want = EventClasses::of(event, &model.vocab).unwrap();
                 let mut chosen = EventClasses::default();

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::default_model;
 use pianola_core::event::Event;
-use pianola_core::figures::{self, Figures, as_one_stream, events_of_notes, notes_of_events, pool};
+use pianola_core::figures::{self, events_of_notes, notes_of_events, pool};
 use pianola_tests::clap_host::{Input, PluginUnderTest, played_notes, release_bundle};
 
 const PRIMER: usize = 100;
@@ -49,18 +49,9 @@ fn main() {
         .map_or(usize::MAX, |n| n.parse().expect("a number of songs"));
     let model = default_model::load().expect("the built-in model");
     let corpus = Corpus::read_dir(&default_corpus_dir()).expect("the corpus");
-    let held_out: Vec<_> = corpus
-        .songs
-        .iter()
-        .filter(|s| model.info.corpus.validation_songs.contains(&s.name))
-        .filter(|s| s.events.len() > PRIMER)
-        .take(songs)
-        .collect();
-    let reference: Vec<Figures> = held_out
-        .iter()
-        .map(|s| figures::figures(&as_one_stream(&s.events), &HashSet::new()))
-        .collect();
-    let reference = pool(&reference);
+    let mut held_out = figures::held_out_songs(&corpus, &model, PRIMER);
+    held_out.truncate(songs);
+    let reference = figures::one_stream_reference(&held_out);
 
     let bundle = release_bundle();
     println!("song | {}", figures::TABLE_HEADER);

@@ -22,7 +22,7 @@ use crate::event::{Event, EventClasses};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::predictor::{Network, Predictor};
-use crate::sample::{Rhythm, Sampler, SamplerSettings, min_when_after};
+use crate::sample::{Rhythm, Sampler, SamplerSettings, min_when_after, trailing_together};
 use crate::token::Token;
 use crate::vocab::Vocab;
 
@@ -412,13 +412,8 @@ impl Worker {
     /// How many events in a row, at the end of the window and the
     /// speculation, started together with the one before.
     fn together(&self) -> usize {
-        let speculated = self.chain.iter().rev().take_while(|c| c.when == 0).count();
-        if speculated < self.chain.len() {
-            return speculated;
-        }
-        let fed = self.window.iter().rev().take_while(|e| e.when == 0).count();
-        // The first event of the window counts from before the window.
-        speculated + fed.min(self.window.len().saturating_sub(1))
+        let fed = self.window.iter().map(|e| e.when as usize);
+        trailing_together(fed.chain(self.chain.iter().map(|c| c.when)))
     }
 
     /// The fields of the performer's next grid step, before its token is
