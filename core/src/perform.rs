@@ -14,12 +14,21 @@
 //!
 //! ## Timing
 //!
-//! Output notes start exactly on grid steps (the division) in the host's
-//! beat timeline while the transport plays; otherwise a free-running clock
-//! at the host tempo drives the grid. A note sounds for `gate` of a step
-//! (counted in samples, so it ends properly whatever the transport does).
-//! Notes the player starts within `chord_tolerance_beats` of each other
-//! become one token (a chord), committed when the tolerance has passed.
+//! *Feel* = Model (the default): each event starts its predicted `when`
+//! after the one before, on the 1/12-beat grid, and sounds its predicted
+//! hold. A player's note voids the plan except an event due within the
+//! commit horizon, which stands; the worker predicts past it at once, and
+//! the event after it, as planned before the note, stands in until the
+//! fresh prediction is ready (or when that one comes after its time).
+//!
+//! *Feel* = Grid: output notes start exactly on grid steps (the division),
+//! each sounding for `gate` of a step (counted in samples, so it ends
+//! properly whatever the transport does).
+//!
+//! Either way the beats are the host's while the transport plays;
+//! otherwise a free-running clock at the host tempo drives them. Notes the
+//! player starts within `chord_tolerance_beats` of each other become one
+//! token (a chord), committed when the tolerance has passed.
 //!
 //! ## Modes
 //!
