@@ -74,6 +74,15 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f32,
+    /// Lower the learning rate along half a cosine, from --lr to 0 at the
+    /// end of the run (its --minutes, or its --epochs when sooner).
+    #[arg(long)]
+    decay: bool,
+    /// From this share of the run on (0 to 1), validate and keep the
+    /// running mean of the weights since then instead of the latest ones
+    /// (stochastic weight averaging).
+    #[arg(long)]
+    average_from: Option<f64>,
     /// Update rule.
     #[arg(long, value_enum, default_value = "rmsprop")]
     optimizer: OptimizerArg,
@@ -172,6 +181,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         window: args.window,
         batch: args.batch,
         learning_rate: args.lr,
+        decay: args.decay,
+        average_from: args.average_from,
         optimizer: match args.optimizer {
             OptimizerArg::Rmsprop => OptimizerKind::RmsProp,
             OptimizerArg::Adamw => OptimizerKind::AdamW,

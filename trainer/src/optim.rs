@@ -59,6 +59,17 @@ impl Optimizer {
         })
     }
 
+    /// Sets the learning rate of the next updates.
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        match self {
+            Optimizer::RmsProp(r) => r.learning_rate = learning_rate,
+            Optimizer::AdamW { matrices, vectors } => {
+                matrices.set_learning_rate(learning_rate);
+                vectors.set_learning_rate(learning_rate);
+            }
+        }
+    }
+
     /// Applies one update from `grads`.
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         match self {
@@ -131,4 +142,85 @@ pub fn clip_gradients(grads: &mut GradStore, vars: &[Var], max_norm: f32) -> Res
         }
     }
     Ok(norm)
+}
+
+/// The running mean of the weights over the updates since it began
+/// (Polyak–Ruppert averaging, as stochastic weight averaging does it): the
+/// mean of many nearby points of a noisy descent usually predicts held-out
+/// data better than any one of them.
+pub struct WeightAverage {
+    means: Vec<Tensor>,
+    count: u32,
+}
+
+impl WeightAverage {
+    /// An average of nothing yet.
+    pub fn new() -> Self {
+        Self {
+            means: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// How many weight sets are averaged.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// Adds the current weights of `vars`.
+    pub fn add(&mut self, vars: &[Var]) -> Result<()> {
+        self.count += 1;
+        if self.means.is_empty() {
+            self.means = vars
+                .iter()
+                .map(|v| v.as_tensor().copy())
+                .collect::<Result<_>>()?;
+            return Ok(());
+        }
+        let weight = 1.0 / f64::from(self.count);
+        for (mean, var) in self.means.iter_mut().zip(vars) {
+            *mean = (&*mean + ((var.as_tensor() - &*mean)? * weight)?)?;
+        }
+        Ok(())
+    }
+
+    /// Exchanges the weights of `vars` with the averaged ones: call it once
+    /// to put the average in, and again to take it back out.
+    pub fn swap(&mut self, vars: &[Var]) -> Result<()> {
+        for (mean, var) in self.means.iter_mut().zip(vars) {
+            let current = var.as_tensor().copy()?;
+            var.set(mean)?;
+            *mean = current;
+        }
+        Ok(())
+    }
+}
+
+impl Default for WeightAverage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn the_average_is_the_mean_of_the_weights_added_and_swaps_in_and_out() {
+        let var = Var::new(&[1.0f32, 2.0], &Device::Cpu).unwrap();
+        let vars = [var.clone()];
+        let mut average = WeightAverage::new();
+        for values in [[1.0f32, 2.0], [3.0, 6.0], [5.0, 1.0]] {
+            var.set(&Tensor::new(&values, &Device::Cpu).unwrap())
+                .unwrap();
+            average.add(&vars).unwrap();
+        }
+        assert_eq!(average.count(), 3);
+        average.swap(&vars).unwrap();
+        assert_eq!(var.as_tensor().to_vec1::<f32>().unwrap(), [3.0, 3.0]);
+        average.swap(&vars).unwrap();
+        assert_eq!(var.as_tensor().to_vec1::<f32>().unwrap(), [5.0, 1.0]);
+    }
 }

@@ -23,7 +23,7 @@ use crate::data::{
 };
 use crate::init::initialise;
 use crate::network::{Batch, Network, Positions, Stats};
-use crate::optim::{Optimizer, OptimizerKind, clip_gradients};
+use crate::optim::{Optimizer, OptimizerKind, WeightAverage, clip_gradients};
 
 /// Everything a training run is told.
 #[derive(Clone, Debug)]
@@ -52,6 +52,13 @@ pub struct TrainOptions {
     pub batch: usize,
     /// Learning rate.
     pub learning_rate: f32,
+    /// Lower the learning rate along half a cosine to 0 at the end of the
+    /// run (the minutes, or the epochs when they end it sooner).
+    pub decay: bool,
+    /// From this share of the run on (0 to 1), validate and keep the
+    /// running mean of the weights instead of the latest ones
+    /// ([`WeightAverage`]).
+    pub average_from: Option<f64>,
     /// Update rule.
     pub optimizer: OptimizerKind,
     /// Dropout between layers.
@@ -257,6 +264,7 @@ pub fn train(
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     let mut history = Vec::new();
     let mut best: Option<Stats> = None;
+    let mut average = WeightAverage::new();
     let mut steps = done_steps;
     let deadline = options.minutes.map(|m| m * 60.0);
     let out_of_time =
@@ -305,7 +313,18 @@ pub fn train(
                 };
                 let mut step = network.gradients(&batch, positions, options.dropout, &mut rng)?;
                 clip_gradients(&mut step.grads, &vars, options.clip)?;
+                // How far through the run: by epochs or by the clock.
+                let by_epochs =
+                    (epoch - done_epochs - 1) as f64 + done_in_epoch as f64 / batches.len() as f64;
+                let by_time = deadline.map_or(0.0, |d| started.elapsed().as_secs_f64() / d);
+                let through = (by_epochs / options.epochs as f64).max(by_time);
+                if options.decay {
+                    optimizer.set_learning_rate(decayed(f64::from(options.learning_rate), through));
+                }
                 optimizer.step(&step.grads)?;
+                if options.average_from.is_some_and(|from| through >= from) {
+                    average.add(&vars)?;
+                }
                 let stats = step.stats;
                 steps += 1;
                 done_in_epoch += 1;
@@ -320,6 +339,11 @@ pub fn train(
                 || done_in_epoch == batches.len()
                 || last_validation.elapsed().as_secs_f64() >= options.validate_every;
             if due && loss_count > 0 {
+                // Once averaging, the average is what is validated and kept.
+                let averaged = average.count() > 0;
+                if averaged {
+                    average.swap(&vars)?;
+                }
                 let validation = evaluate(&mut network, &validation_songs, options.eval_stride)?;
                 let record = EpochRecord {
                     epoch: (epoch - 1) as f64 + done_in_epoch as f64 / batches.len() as f64,
@@ -347,6 +371,9 @@ pub fn train(
                     );
                     file.save(&options.out, options.dtype)?;
                 }
+                if averaged {
+                    average.swap(&vars)?;
+                }
                 progress.epoch(&record, improved);
                 history.push(record);
                 write_csv(&options.out, &history)?;
@@ -364,6 +391,12 @@ pub fn train(
         best,
         interrupted,
     })
+}
+
+/// The learning rate `fraction` of the way through a decaying run: half a
+/// cosine from `start` down to 0.
+fn decayed(start: f64, fraction: f64) -> f64 {
+    start * 0.5 * (1.0 + (std::f64::consts::PI * fraction.clamp(0.0, 1.0)).cos())
 }
 
 /// Copies into `params` every tensor of `file` with the same name and
@@ -529,4 +562,21 @@ fn write_csv(out: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
 /// The current UTC time as RFC 3339.
 fn utc_now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decayed;
+
+    #[test]
+    fn the_decayed_learning_rate_falls_along_half_a_cosine_to_zero() {
+        assert_eq!(decayed(1e-3, 0.0), 1e-3);
+        assert!((decayed(1e-3, 0.5) - 5e-4).abs() < 1e-12);
+        assert!(decayed(1e-3, 0.25) > decayed(1e-3, 0.5));
+        assert!(decayed(1e-3, 1.0).abs() < 1e-12);
+        assert!(
+            decayed(1e-3, 2.0).abs() < 1e-12,
+            "past the end it stays at 0"
+        );
+    }
 }

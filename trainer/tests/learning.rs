@@ -135,6 +135,8 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         window: 24,
         batch: 8,
         learning_rate: 3e-3,
+        decay: false,
+        average_from: None,
         optimizer: OptimizerKind::AdamW,
         dropout: 0.1,
         transpose: 3,
