@@ -3,7 +3,8 @@
 //! [`Performer`] (*respond* while they are played, *continue* from the
 //! last one, *Feel* = Model, 120 BPM, 48 kHz, blocks of 512), and the 500
 //! events it plays after them are read back from its notes; the same
-//! opening is continued by [`continue_events`] with the same seed. Both are
+//! opening is continued by [`continue_events`] with the same seed and
+//! the performer's sampling ([`SamplerSettings::live`]). Both are
 //! measured as one note output shows them ([`as_one_stream`]) against the
 //! held-out songs, with [`pianola_core::figures`].
 //!
@@ -166,7 +167,7 @@ fn main() {
                 .iter()
                 .filter_map(|e| EventClasses::of(e, &model.vocab))
                 .collect();
-            let mut sampler = Sampler::new(SamplerSettings::default(), &model.vocab, seed);
+            let mut sampler = Sampler::new(SamplerSettings::live(), &model.vocab, seed);
             let generated = continue_events(
                 &mut predictor,
                 &mut sampler,

@@ -66,6 +66,10 @@ pub struct GenerateArgs {
     /// temperature 0).
     #[arg(long, default_value_t = SamplerSettings::default().repetition_penalty)]
     repetition_penalty: f32,
+    /// Lower the score of tokens outside the key of the last 100 events by
+    /// this much (0: off; a soft pull, where --key forbids).
+    #[arg(long, default_value_t = SamplerSettings::default().key_guide)]
+    key_guide: f32,
     /// Keep to a scale, e.g. "C major", "A minor", "D dorian".
     #[arg(long)]
     key: Option<String>,
@@ -158,6 +162,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         top_k: args.top_k,
         top_p: args.top_p,
         repetition_penalty: args.repetition_penalty,
+        key_guide: args.key_guide,
         scale,
         ..SamplerSettings::default()
     };
