@@ -12,7 +12,7 @@
 //! The figures are [`pianola_core::figures`]'s: rhythm, voicing, key and
 //! repetition.
 //!
-//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--corpus DIR] [--primers held-out|corpus] [--rhythm grid] [--temperature T] [--top-k K] [--top-p P] [--key-guide G] [--rhythm-temperature T] [--repetition-penalty P]`
+//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--first-seed 0] [--corpus DIR] [--primers held-out|corpus] [--rhythm grid] [--temperature T] [--top-k K] [--top-p P] [--key-guide G] [--rhythm-temperature T] [--repetition-penalty P]`
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -31,13 +31,16 @@ const EVENTS: usize = 500;
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut model_path, mut dir, mut rhythm) = (None, default_corpus_dir(), Rhythm::Model);
-    let mut seeds = 10u64;
+    let (mut seeds, mut first_seed) = (10u64, 0u64);
     let mut primers_from_corpus = false;
     let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--model" => model_path = args.next(),
             "--seeds" => seeds = args.next().and_then(|n| n.parse().ok()).expect("a number"),
+            "--first-seed" => {
+                first_seed = args.next().and_then(|n| n.parse().ok()).expect("a number")
+            }
             "--corpus" => dir = args.next().expect("--corpus DIR").into(),
             "--primers" => {
                 primers_from_corpus = match args.next().as_deref() {
@@ -119,7 +122,7 @@ fn main() {
     let mut pieces = Vec::new();
     let mut streams = Vec::new();
     println!("seed | {}", figures::TABLE_HEADER);
-    for seed in 0..seeds {
+    for seed in first_seed..first_seed + seeds {
         let primer = random_primer(&primer_songs, vocab, window, seed).unwrap();
         let primer: Vec<EventClasses> = primer
             .iter()
