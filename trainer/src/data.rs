@@ -200,14 +200,14 @@ const MAX_LOUDER: i32 = 24;
 /// One epoch's training windows of `steps + 1` tokens from `songs`, every
 /// `stride` tokens from a random offset below `stride` in each song, each
 /// with a random shift within ±`max_shift`, in random order; with a shift
-/// allowed, also with a random velocity change and half, normal or double
-/// pace. Songs shorter
-/// than a window give none.
+/// allowed, also with a random velocity change and, with `change_pace`,
+/// half, normal or double pace. Songs shorter than a window give none.
 pub fn training_windows<T>(
     songs: &[&[T]],
     steps: usize,
     stride: usize,
     max_shift: i32,
+    change_pace: bool,
     rng: &mut impl Rng,
 ) -> Vec<Window> {
     let mut windows = Vec::new();
@@ -221,10 +221,13 @@ pub fn training_windows<T>(
             let shift = rng.random_range(-max_shift..=max_shift);
             let augment = max_shift > 0;
             let (louder, pace) = if augment {
-                (
-                    rng.random_range(-MAX_LOUDER..=MAX_LOUDER),
-                    [-2, 1, 2][rng.random_range(0..3)],
-                )
+                let louder = rng.random_range(-MAX_LOUDER..=MAX_LOUDER);
+                let pace = if change_pace {
+                    [-2, 1, 2][rng.random_range(0..3)]
+                } else {
+                    1
+                };
+                (louder, pace)
             } else {
                 (0, 1)
             };
@@ -387,7 +390,8 @@ mod tests {
         let long: Vec<Step> = (0..250).map(Step::token).collect();
         let short: Vec<Step> = (0..50).map(Step::token).collect();
         let songs: Vec<&[Step]> = vec![&long, &short];
-        let windows = training_windows(&songs, 100, 100, 0, &mut ChaCha8Rng::seed_from_u64(1));
+        let windows =
+            training_windows(&songs, 100, 100, 0, true, &mut ChaCha8Rng::seed_from_u64(1));
         assert!(!windows.is_empty());
         assert!(windows.iter().all(|w| w.song == 0 && w.start + 101 <= 250));
         let eval = evaluation_windows(&songs, 100, 10);
@@ -398,5 +402,20 @@ mod tests {
         assert_eq!(targets[0].what, 11);
         assert_eq!(inputs[100].what, 20);
         assert_eq!(targets[199].what, 120);
+    }
+
+    #[test]
+    fn a_steady_pace_keeps_every_window_at_its_songs_own() {
+        let long: Vec<Step> = (0..2_000).map(Step::token).collect();
+        let songs: Vec<&[Step]> = vec![&long];
+        let paces = |change_pace| {
+            let mut rng = ChaCha8Rng::seed_from_u64(2);
+            training_windows(&songs, 20, 5, 6, change_pace, &mut rng)
+                .iter()
+                .map(|w| w.pace)
+                .collect::<std::collections::HashSet<_>>()
+        };
+        assert_eq!(paces(true), [-2, 1, 2].into());
+        assert_eq!(paces(false), [1].into());
     }
 }
