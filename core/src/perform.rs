@@ -294,7 +294,7 @@ impl Default for PerformerSettings {
             chord_tolerance_beats: 1.0 / 32.0,
             silence_beats: 2.0,
             answer_length: AnswerLength::Steps(8),
-            sampler: SamplerSettings::live(),
+            sampler: SamplerSettings::default(),
         }
     }
 }

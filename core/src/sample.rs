@@ -57,13 +57,16 @@ pub struct SamplerSettings {
 }
 
 impl Default for SamplerSettings {
-    /// The defaults `pianola generate` plays with: no top-k or top-p cut,
-    /// and the key guide at 1.5. A cut keeps the likeliest tokens, and
-    /// those are the stock chords of an accompaniment: with top-k 20 and
-    /// top-p 0.95, 76 % of the chords sounded below middle C where the
-    /// held-out songs have 54 %; without a cut the tail of rarer tokens
-    /// strays from the key, which the guide holds
-    /// (`musical_sanity --seeds 100`, figures in `models/README.md`).
+    /// The defaults `pianola generate` and the live performer play with:
+    /// no top-k or top-p cut, and the key guide at 1.5. A cut keeps the
+    /// likeliest tokens, and those are the stock chords of an
+    /// accompaniment: with top-k 20 and top-p 0.95, 76 % of the chords
+    /// sounded below middle C where the held-out songs have 54 %; without a
+    /// cut the tail of rarer tokens strays from the key, which the guide
+    /// holds (`musical_sanity --seeds 100`, figures in `models/README.md`).
+    /// Live, the guide reads the key from the last 32 events the worker
+    /// knows, the player's and Pianola's; *Key* = Follow or a scale keeps
+    /// to a key strictly.
     fn default() -> Self {
         Self {
             temperature: 0.9,
@@ -75,20 +78,6 @@ impl Default for SamplerSettings {
             follow_key: false,
             key_guide: 1.5,
             rhythm_temperature: 1.0,
-        }
-    }
-}
-
-impl SamplerSettings {
-    /// The live performer's defaults: the 20 likeliest tokens within a
-    /// top-p of 0.95, and no key guide, as the player's *Key* setting
-    /// (off, follow, or one key) decides the key live.
-    pub fn live() -> Self {
-        Self {
-            top_k: 20,
-            top_p: 0.95,
-            key_guide: 0.0,
-            ..Self::default()
         }
     }
 }

@@ -1032,7 +1032,7 @@ fn key_following_echo() -> Host {
                 follow_key: true,
                 temperature: 1.5,
                 top_k: 0,
-                ..SamplerSettings::live()
+                ..SamplerSettings::default()
             },
             ..settings(Mode::Echo, Division::Sixteenth)
         },

@@ -45,7 +45,7 @@ fn share_in_key(network: &Arc<Network>, key: Key, follow: bool, feel: Feel, seed
         feel,
         sampler: SamplerSettings {
             follow_key: follow,
-            ..SamplerSettings::live()
+            ..SamplerSettings::default()
         },
         ..PerformerSettings::default()
     };

@@ -4,7 +4,7 @@
 //! last one, *Feel* = Model, 120 BPM, 48 kHz, blocks of 512), and the 500
 //! events it plays after them are read back from its notes; the same
 //! opening is continued by [`continue_events`] with the same seed and
-//! the performer's sampling ([`SamplerSettings::live`]). Both are
+//! the same sampling settings. Both are
 //! measured as one note output shows them ([`as_one_stream`]) against the
 //! held-out songs, with [`pianola_core::figures`].
 //!
@@ -14,7 +14,7 @@
 //! prints one line for the performer and one for `generate`, then the
 //! means over the seeds and the late events counted.
 //!
-//! `cargo run --release -p pianola-host --example performer_rhythm -- [--seeds 3]`
+//! `cargo run --release -p pianola-host --example performer_rhythm -- [--seeds 3] [--model FILE]`
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ use pianola_core::figures::{
 };
 use pianola_core::perform::{Mode, NoteEvent, Performer, PerformerSettings, Transport};
 use pianola_core::sample::{Rhythm, continue_events};
+use pianola_core::weights::ModelFile;
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
 
 const PRIMER: usize = 100;
@@ -138,14 +139,18 @@ fn perform(network: Arc<Network>, opening: &[Event], seed: u64) -> (Vec<Event>, 
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let mut seeds = 3u64;
+    let (mut seeds, mut model_path) = (3u64, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seeds" => seeds = args.next().and_then(|n| n.parse().ok()).expect("a number"),
+            "--model" => model_path = Some(args.next().expect("--model FILE")),
             other => panic!("unknown argument {other}"),
         }
     }
-    let model = default_model::load().expect("the built-in model");
+    let model = match &model_path {
+        Some(path) => ModelFile::load(std::path::Path::new(path)).expect("a weights file"),
+        None => default_model::load().expect("the built-in model"),
+    };
     let corpus = Corpus::read_dir(&default_corpus_dir()).expect("the corpus");
     let held_out = figures::held_out_songs(&corpus, &model, PRIMER);
     let reference = figures::one_stream_reference(&held_out);
@@ -167,7 +172,7 @@ fn main() {
                 .iter()
                 .filter_map(|e| EventClasses::of(e, &model.vocab))
                 .collect();
-            let mut sampler = Sampler::new(SamplerSettings::live(), &model.vocab, seed);
+            let mut sampler = Sampler::new(SamplerSettings::default(), &model.vocab, seed);
             let generated = continue_events(
                 &mut predictor,
                 &mut sampler,

@@ -275,7 +275,7 @@ fn decimals_parse(unit: &'static str) -> Parse<f32> {
 impl Default for PianolaParams {
     fn default() -> Self {
         let performer = PerformerSettings::default();
-        let sampler = SamplerSettings::live();
+        let sampler = SamplerSettings::default();
         let default_model = std::env::var_os("PIANOLA_MODEL").map(PathBuf::from);
         Self {
             model: ModelSlot::new(default_model),
@@ -399,7 +399,7 @@ impl PianolaParams {
                     KeyChoice::Off | KeyChoice::Follow => None,
                 },
                 follow_key: self.key.value() == KeyChoice::Follow,
-                ..SamplerSettings::live()
+                ..SamplerSettings::default()
             },
         }
     }

@@ -99,7 +99,7 @@ pub struct LiveArgs {
     #[arg(long, default_value = "off", value_parser = parse_key)]
     key: KeyChoice,
     /// Softmax temperature (0: always the most likely token).
-    #[arg(long, default_value_t = SamplerSettings::live().temperature)]
+    #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
     /// *respond*: beats of silence before answering.
     #[arg(long, default_value_t = PerformerSettings::default().silence_beats)]
@@ -245,7 +245,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
                 KeyChoice::Off | KeyChoice::Follow => None,
             },
             follow_key: args.key == KeyChoice::Follow,
-            ..SamplerSettings::live()
+            ..SamplerSettings::default()
         },
         ..PerformerSettings::default()
     }
