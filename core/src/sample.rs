@@ -64,7 +64,7 @@ impl Default for SamplerSettings {
     /// sounded below middle C where the held-out songs have 54 %; without a
     /// cut the tail of rarer tokens strays from the key, which the guide
     /// holds (`musical_sanity --seeds 100`, figures in `models/README.md`).
-    /// Live, the guide reads the key from the last 32 events the worker
+    /// Live, the guide reads the key from the last 100 events the worker
     /// knows, the player's and Pianola's; *Key* = Follow or a scale keeps
     /// to a key strictly.
     fn default() -> Self {

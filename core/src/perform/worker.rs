@@ -22,7 +22,9 @@ use crate::event::{Event, EventClasses};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::predictor::{Network, Predictor};
-use crate::sample::{Rhythm, Sampler, SamplerSettings, min_when_after, trailing_together};
+use crate::sample::{
+    KEY_GUIDE_WINDOW, Rhythm, Sampler, SamplerSettings, min_when_after, trailing_together,
+};
 use crate::token::Token;
 use crate::vocab::Vocab;
 
@@ -64,7 +66,8 @@ pub struct Worker {
     /// The last `window` events, to re-prime a new model and estimate the
     /// key.
     window: VecDeque<Event>,
-    /// Recent token indices, for the repetition guard.
+    /// Recent token indices, for the repetition guard and the key guide
+    /// (the last [`KEY_GUIDE_WINDOW`]).
     recent: VecDeque<usize>,
     /// Speculated events already sent, in order.
     chain: VecDeque<EventClasses>,
@@ -327,7 +330,7 @@ impl Worker {
             self.window.pop_front();
         }
         self.recent.push_back(index);
-        if self.recent.len() > 32 {
+        if self.recent.len() > KEY_GUIDE_WINDOW {
             self.recent.pop_front();
         }
         if epoch == self.epoch && self.chain.front().map(|c| c.what) == Some(index) {
@@ -429,7 +432,13 @@ impl Worker {
         self.sampler.set_settings(*self.sampler.settings(), vocab);
         self.predictor = Predictor::new(network);
         self.predictor.prime_events(&events);
-        self.recent = events.iter().rev().take(32).rev().map(|e| e.what).collect();
+        self.recent = events
+            .iter()
+            .rev()
+            .take(KEY_GUIDE_WINDOW)
+            .rev()
+            .map(|e| e.what)
+            .collect();
         let _ = self.outbox.push(FromWorker::ModelChanged {
             generation: self.generation,
         });
