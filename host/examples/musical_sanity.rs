@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use pianola_core::corpus::{Corpus, default_corpus_dir};
+use pianola_core::corpus::{Corpus, Song, default_corpus_dir};
 use pianola_core::event::EventClasses;
 use pianola_core::figures::{self, Figures, GRAM, as_one_stream, pool, share};
 use pianola_core::sample::{Rhythm, continue_events};
@@ -108,13 +108,10 @@ fn main() {
         pooled.distinct,
     );
 
-    let primer_songs = Corpus {
-        songs: if primers_from_corpus {
-            corpus.songs.clone()
-        } else {
-            held_out.iter().map(|&s| s.clone()).collect()
-        },
-        skipped: Vec::new(),
+    let primer_songs: Vec<&Song> = if primers_from_corpus {
+        corpus.songs.iter().collect()
+    } else {
+        held_out.clone()
     };
 
     let network = Arc::new(Network::new(&model).unwrap());
@@ -123,7 +120,7 @@ fn main() {
     let mut streams = Vec::new();
     println!("seed | {}", figures::TABLE_HEADER);
     for seed in first_seed..first_seed + seeds {
-        let primer = random_primer(&primer_songs, vocab, window, seed).unwrap();
+        let primer = random_primer(primer_songs.iter().copied(), vocab, window, seed).unwrap();
         let primer: Vec<EventClasses> = primer
             .iter()
             .filter_map(|e| EventClasses::of(e, vocab))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use clap::ValueEnum;
-use pianola_core::corpus::{Corpus, default_corpus_dir, read_events};
+use pianola_core::corpus::{Corpus, Song, default_corpus_dir, read_events};
 use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
 use pianola_core::midi_file::write_events;
 use pianola_core::sample::{Rhythm, continue_events, parse_scale};
@@ -283,7 +283,7 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
             dir.display()
         )
     })?;
-    random_primer(&corpus, vocab, window, args.seed).with_context(|| {
+    random_primer(&corpus.songs, vocab, window, args.seed).with_context(|| {
         format!(
             "{} holds no songs to prime from: give --prime FILE.mid or --prime-tokens",
             dir.display()
@@ -291,18 +291,17 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
     })
 }
 
-/// Up to `window` consecutive events of a song of `corpus` whose tokens
+/// Up to `window` consecutive events of one of `songs` whose tokens
 /// `vocab` knows, the song and the start chosen by `seed`; `None` without
 /// songs.
-pub fn random_primer(
-    corpus: &Corpus,
+pub fn random_primer<'a>(
+    songs: impl IntoIterator<Item = &'a Song>,
     vocab: &Vocab,
     window: usize,
     seed: u64,
 ) -> Option<Vec<Event>> {
-    let songs: Vec<Vec<Event>> = corpus
-        .songs
-        .iter()
+    let songs: Vec<Vec<Event>> = songs
+        .into_iter()
         .map(|s| {
             s.events
                 .iter()
