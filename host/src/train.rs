@@ -93,10 +93,10 @@ pub struct TrainArgs {
     /// model knows every key [default: 6 for pianola, 0 for seed]
     #[arg(long)]
     transpose: Option<i32>,
-    /// Train at the songs' own pace only (by default transposed windows
-    /// are also played at half and double pace).
-    #[arg(long)]
-    steady_pace: bool,
+    /// Share of transposed training windows played at half or double pace
+    /// (0: the songs' own pace only; by default each pace as often).
+    #[arg(long, default_value_t = 2.0 / 3.0)]
+    pace_change: f64,
     /// Share of songs held out for validation.
     #[arg(long, default_value_t = 0.1)]
     val_songs: f64,
@@ -196,7 +196,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             ArchArg::Events | ArchArg::Pianola => 6,
             ArchArg::Seed => 0,
         }),
-        change_pace: !args.steady_pace,
+        pace_change: args.pace_change,
         validation_share: args.val_songs,
         seed: args.seed,
         resume: args.resume.clone(),

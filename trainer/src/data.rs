@@ -200,14 +200,15 @@ const MAX_LOUDER: i32 = 24;
 /// One epoch's training windows of `steps + 1` tokens from `songs`, every
 /// `stride` tokens from a random offset below `stride` in each song, each
 /// with a random shift within ±`max_shift`, in random order; with a shift
-/// allowed, also with a random velocity change and, with `change_pace`,
-/// half, normal or double pace. Songs shorter than a window give none.
+/// allowed, also with a random velocity change and, in a `pace_change`
+/// share of them, at half or double pace (each as often as the other).
+/// Songs shorter than a window give none.
 pub fn training_windows<T>(
     songs: &[&[T]],
     steps: usize,
     stride: usize,
     max_shift: i32,
-    change_pace: bool,
+    pace_change: f64,
     rng: &mut impl Rng,
 ) -> Vec<Window> {
     let mut windows = Vec::new();
@@ -222,8 +223,8 @@ pub fn training_windows<T>(
             let augment = max_shift > 0;
             let (louder, pace) = if augment {
                 let louder = rng.random_range(-MAX_LOUDER..=MAX_LOUDER);
-                let pace = if change_pace {
-                    [-2, 1, 2][rng.random_range(0..3)]
+                let pace = if rng.random_bool(pace_change.clamp(0.0, 1.0)) {
+                    [-2, 2][rng.random_range(0..2)]
                 } else {
                     1
                 };
@@ -390,8 +391,14 @@ mod tests {
         let long: Vec<Step> = (0..250).map(Step::token).collect();
         let short: Vec<Step> = (0..50).map(Step::token).collect();
         let songs: Vec<&[Step]> = vec![&long, &short];
-        let windows =
-            training_windows(&songs, 100, 100, 0, true, &mut ChaCha8Rng::seed_from_u64(1));
+        let windows = training_windows(
+            &songs,
+            100,
+            100,
+            0,
+            2.0 / 3.0,
+            &mut ChaCha8Rng::seed_from_u64(1),
+        );
         assert!(!windows.is_empty());
         assert!(windows.iter().all(|w| w.song == 0 && w.start + 101 <= 250));
         let eval = evaluation_windows(&songs, 100, 10);
@@ -405,17 +412,22 @@ mod tests {
     }
 
     #[test]
-    fn a_steady_pace_keeps_every_window_at_its_songs_own() {
-        let long: Vec<Step> = (0..2_000).map(Step::token).collect();
+    fn the_pace_change_share_is_how_many_windows_change_pace() {
+        let long: Vec<Step> = (0..20_000).map(Step::token).collect();
         let songs: Vec<&[Step]> = vec![&long];
-        let paces = |change_pace| {
+        let paces = |pace_change| {
             let mut rng = ChaCha8Rng::seed_from_u64(2);
-            training_windows(&songs, 20, 5, 6, change_pace, &mut rng)
-                .iter()
-                .map(|w| w.pace)
-                .collect::<std::collections::HashSet<_>>()
+            let windows = training_windows(&songs, 20, 5, 6, pace_change, &mut rng);
+            let share = |pace| {
+                windows.iter().filter(|w| w.pace == pace).count() as f64 / windows.len() as f64
+            };
+            [share(-2), share(1), share(2)]
         };
-        assert_eq!(paces(true), [-2, 1, 2].into());
-        assert_eq!(paces(false), [1].into());
+        assert_eq!(paces(0.0), [0.0, 1.0, 0.0]);
+        let [half, own, double] = paces(2.0 / 3.0);
+        assert!((own - 1.0 / 3.0).abs() < 0.05, "{own}");
+        assert!((half - double).abs() < 0.05, "{half} {double}");
+        let [_, own, _] = paces(0.25);
+        assert!((own - 0.75).abs() < 0.05, "{own}");
     }
 }

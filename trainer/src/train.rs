@@ -66,9 +66,9 @@ pub struct TrainOptions {
     /// Transpose training windows by up to ± this many semitones (0: off);
     /// the vocabulary then holds every transposition of the corpus' tokens.
     pub transpose: i32,
-    /// Play transposed training windows at half or double pace too, each
-    /// as often as at their own (so a player's pace is familiar).
-    pub change_pace: bool,
+    /// Share of transposed training windows played at half or double pace
+    /// (so a player's pace is familiar); 2/3 plays each pace as often.
+    pub pace_change: f64,
     /// Share of songs held out.
     pub validation_share: f64,
     /// Seed of the split, the initial weights and the batches.
@@ -283,7 +283,7 @@ pub fn train(
             config.window,
             stride,
             options.transpose,
-            options.change_pace,
+            options.pace_change,
             &mut rng,
         );
         if windows.is_empty() {

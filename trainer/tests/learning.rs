@@ -137,7 +137,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         learning_rate: 3e-3,
         decay: false,
         average_from: None,
-        change_pace: true,
+        pace_change: 2.0 / 3.0,
         optimizer: OptimizerKind::AdamW,
         dropout: 0.1,
         transpose: 3,
