@@ -291,9 +291,10 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
     })
 }
 
-/// Up to `window` consecutive events of one of `songs` whose tokens
-/// `vocab` knows, the song and the start chosen by `seed`; `None` without
-/// songs.
+/// Up to `window` consecutive events of `songs` whose tokens `vocab`
+/// knows, chosen by `seed` among all such windows alike (as the seed
+/// network's script chose its start anywhere in the whole corpus: a long
+/// song primes more often than a short one); `None` without songs.
 pub fn random_primer<'a>(
     songs: impl IntoIterator<Item = &'a Song>,
     vocab: &Vocab,
@@ -311,11 +312,55 @@ pub fn random_primer<'a>(
         })
         .filter(|s| !s.is_empty())
         .collect();
-    if songs.is_empty() {
+    let starts = |song: &Vec<Event>| song.len().saturating_sub(window) + 1;
+    let total: usize = songs.iter().map(starts).sum();
+    if total == 0 {
         return None;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let song = &songs[rng.random_range(0..songs.len())];
-    let start = rng.random_range(0..=song.len().saturating_sub(window));
-    Some(song[start..(start + window).min(song.len())].to_vec())
+    let mut start = rng.random_range(0..total);
+    for song in &songs {
+        if start < starts(song) {
+            return Some(song[start..(start + window).min(song.len())].to_vec());
+        }
+        start -= starts(song);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn song(name: &str, notes: &[&str], events: usize) -> Song {
+        let events: Vec<Event> = (0..events)
+            .map(|i| notes[i % notes.len()].parse().unwrap())
+            .collect();
+        Song {
+            name: name.into(),
+            tokens: events.iter().map(|e| e.what).collect(),
+            events,
+        }
+    }
+
+    #[test]
+    fn a_random_primer_is_any_window_alike_so_long_songs_prime_more_often() {
+        // 901 windows of 100 events in the long song, 2 in the short one:
+        // drawn song by song, half the primers would be the short song's.
+        let long = song("long", &["C4", "E4", "G4"], 1_000);
+        let short = song("short", &["D4", "F4"], 101);
+        let vocab = Vocab::from_tokens(long.tokens.iter().chain(&short.tokens).copied());
+        let d4: Event = "D4".parse().unwrap();
+        let f4: Event = "F4".parse().unwrap();
+        let mut from_short = 0;
+        for seed in 0..300 {
+            let primer = random_primer([&long, &short], &vocab, 100, seed).unwrap();
+            assert_eq!(primer.len(), 100);
+            from_short += usize::from(primer[0].what == d4.what || primer[0].what == f4.what);
+        }
+        assert!(
+            from_short <= 5,
+            "{from_short} of 300 primers from the short song"
+        );
+    }
 }
