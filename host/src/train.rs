@@ -93,6 +93,10 @@ pub struct TrainArgs {
     /// model knows every key [default: 6 for pianola, 0 for seed]
     #[arg(long)]
     transpose: Option<i32>,
+    /// How many times the notes' cross-entropy counts in the event
+    /// network's loss (the other heads count once).
+    #[arg(long, default_value_t = 1.0)]
+    what_weight: f64,
     /// Share of transposed training windows played at half or double pace
     /// (0: the songs' own pace only; by default each pace as often).
     #[arg(long, default_value_t = 2.0 / 3.0)]
@@ -197,6 +201,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             ArchArg::Seed => 0,
         }),
         pace_change: args.pace_change,
+        what_weight: args.what_weight,
         validation_share: args.val_songs,
         seed: args.seed,
         resume: args.resume.clone(),

@@ -125,7 +125,7 @@ fn training_step(c: &mut Criterion) {
         group.bench_function(format!("{threads}_threads"), |b| {
             b.iter(|| {
                 let mut step = network
-                    .gradients(&batch, Positions::All, case.dropout, &mut rng)
+                    .gradients(&batch, Positions::All, case.dropout, 1.0, &mut rng)
                     .unwrap();
                 clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
                 optimizer.step(&step.grads).unwrap();

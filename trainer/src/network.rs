@@ -320,12 +320,15 @@ impl Network {
 
     /// One forward and backward pass in training mode, with dropout `p`
     /// between layers drawn from `rng`; batch-norm running statistics are
-    /// updated.
+    /// updated. The gradients are those of the sum of the heads'
+    /// cross-entropies with the notes' (`what`) counted `what_weight` times;
+    /// the statistics are the plain cross-entropies.
     pub fn gradients(
         &mut self,
         batch: &Batch,
         positions: Positions,
         dropout: f32,
+        what_weight: f64,
         rng: &mut impl Rng,
     ) -> Result<Gradients> {
         let mut masks = |len: usize| -> Option<Vec<f32>> {
@@ -343,6 +346,10 @@ impl Network {
             let mean = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
             stats.head_sums[head.index()] = mean * rows as f64;
             stats.loss_sum += mean * rows as f64;
+            let loss = match head {
+                Head::What if what_weight != 1.0 => (loss * what_weight)?,
+                _ => loss,
+            };
             total = Some(match total {
                 Some(sum) => (sum + loss)?,
                 None => loss,

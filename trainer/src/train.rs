@@ -66,6 +66,9 @@ pub struct TrainOptions {
     /// Transpose training windows by up to ± this many semitones (0: off);
     /// the vocabulary then holds every transposition of the corpus' tokens.
     pub transpose: i32,
+    /// How many times the notes' (`what`) cross-entropy counts in the
+    /// event network's loss; the other heads count once.
+    pub what_weight: f64,
     /// Share of transposed training windows played at half or double pace
     /// (so a player's pace is familiar); 2/3 plays each pace as often.
     pub pace_change: f64,
@@ -315,7 +318,13 @@ pub fn train(
                     windows: chunk.len(),
                     steps: config.window,
                 };
-                let mut step = network.gradients(&batch, positions, options.dropout, &mut rng)?;
+                let mut step = network.gradients(
+                    &batch,
+                    positions,
+                    options.dropout,
+                    options.what_weight,
+                    &mut rng,
+                )?;
                 clip_gradients(&mut step.grads, &vars, options.clip)?;
                 // How far through the run: by epochs or by the clock.
                 let by_epochs =

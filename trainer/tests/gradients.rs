@@ -42,10 +42,24 @@ fn batch_data(windows: usize, steps: usize, vocab: u32) -> (Vec<Step>, Vec<Step>
     (inputs, targets)
 }
 
+/// Windows and steps of the batches the checks use.
+const WINDOWS: usize = 8;
+const STEPS: usize = 6;
+
+/// `data` from [`batch_data`] as a batch of [`WINDOWS`] × [`STEPS`].
+fn batch_of(data: &(Vec<Step>, Vec<Step>)) -> Batch<'_> {
+    Batch {
+        inputs: &data.0,
+        targets: &data.1,
+        windows: WINDOWS,
+        steps: STEPS,
+    }
+}
+
 /// The mean loss with dropout masks drawn from a fixed seed.
 fn loss(network: &mut Network, batch: &Batch, positions: Positions, dropout: f32) -> f64 {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let step = network.gradients(batch, positions, dropout, &mut rng);
+    let step = network.gradients(batch, positions, dropout, 1.0, &mut rng);
     step.unwrap().stats.loss()
 }
 
@@ -57,18 +71,12 @@ fn check(arch: Arch, positions: Positions, dropout: f32) {
             *v += 0.05 * ((i % 5) as f32 - 2.0);
         }
     }
-    let (windows, steps) = (8, 6);
-    let (inputs, targets) = batch_data(windows, steps, 7);
-    let batch = Batch {
-        inputs: &inputs,
-        targets: &targets,
-        windows,
-        steps,
-    };
+    let data = batch_data(WINDOWS, STEPS, 7);
+    let batch = batch_of(&data);
     let mut network = Network::new(&params, &Device::Cpu, DType::F64).unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let step = network
-        .gradients(&batch, positions, dropout, &mut rng)
+        .gradients(&batch, positions, dropout, 1.0, &mut rng)
         .unwrap();
 
     let eps = 1e-6;
@@ -142,4 +150,39 @@ fn seed_gradients_match_finite_differences() {
 #[test]
 fn seed_gradients_match_with_dropout() {
     check(Arch::Seed, Positions::Last, 0.3);
+}
+
+#[test]
+fn the_what_weight_scales_the_notes_gradients_alone() {
+    let params = initialise(tiny(Arch::Events), &mut ChaCha8Rng::seed_from_u64(1));
+    let data = batch_data(WINDOWS, STEPS, 7);
+    let batch = batch_of(&data);
+    let mut network = Network::new(&params, &Device::Cpu, DType::F64).unwrap();
+    let mut gradient = |what_weight: f64, name: &str| -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let step = network
+            .gradients(&batch, Positions::All, 0.0, what_weight, &mut rng)
+            .unwrap();
+        let vars = network.named_vars();
+        let (_, var) = vars.iter().find(|(n, _)| n == name).unwrap();
+        let grad = step.grads.get(var.as_tensor()).unwrap();
+        grad.flatten_all().unwrap().to_vec1().unwrap()
+    };
+    // The notes' output layer feeds the notes' head alone: its gradient
+    // triples; the lengths' output layer's stays as it was.
+    let (what_once, what_thrice) = (
+        gradient(1.0, "output.weight"),
+        gradient(3.0, "output.weight"),
+    );
+    for (once, thrice) in what_once.iter().zip(&what_thrice) {
+        assert!((3.0 * once - thrice).abs() <= 1e-12 + 1e-9 * thrice.abs());
+    }
+    assert!(what_once.iter().any(|g| g.abs() > 1e-6));
+    let (hold_once, hold_thrice) = (
+        gradient(1.0, "hold_output.weight"),
+        gradient(3.0, "hold_output.weight"),
+    );
+    assert_eq!(hold_once, hold_thrice);
+    // The shared layers feel the weight.
+    assert_ne!(gradient(1.0, "dense.weight"), gradient(3.0, "dense.weight"));
 }

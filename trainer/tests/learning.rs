@@ -53,7 +53,9 @@ fn memorise(
     let mut first = None;
     let mut last = Stats::default();
     for _ in 0..steps {
-        let mut step = network.gradients(&batch, Positions::All, 0.0, rng).unwrap();
+        let mut step = network
+            .gradients(&batch, Positions::All, 0.0, 1.0, rng)
+            .unwrap();
         last = step.stats;
         first.get_or_insert(step.stats);
         clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
@@ -138,6 +140,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         decay: false,
         average_from: None,
         pace_change: 2.0 / 3.0,
+        what_weight: 1.0,
         optimizer: OptimizerKind::AdamW,
         dropout: 0.1,
         transpose: 3,
@@ -175,6 +178,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
     let resumed = TrainOptions {
         resume: Some(options.out.clone()),
         epochs: 1,
+        out: dir.join("resumed.safetensors"),
         ..options.clone()
     };
     let report = train(&resumed, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
