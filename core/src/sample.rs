@@ -17,10 +17,15 @@ use crate::predictor::Predictor;
 use crate::token::{PitchClassSet, Token};
 use crate::vocab::Vocab;
 
-/// The event network's other heads draw from the most likely classes
-/// holding this much probability: the rare rest, once drawn, leads the
-/// network's own timing astray (a 5/12-beat gap played is read back, and
-/// more follow).
+/// The timing heads (when, hold) draw from the most likely classes
+/// holding this much probability: a rare gap or length, once played, is
+/// read back and leads the network's own timing astray (a 5/12-beat gap
+/// played is read back, and more follow).
+pub const TIMING_TOP_P: f32 = 0.9;
+
+/// The velocity and register heads draw from the most likely classes
+/// holding this much probability: only the rarest classes are cut, so the
+/// chords keep the register their music gives them.
 pub const RHYTHM_TOP_P: f32 = 0.98;
 
 /// How the next token is chosen.
@@ -51,8 +56,8 @@ pub struct SamplerSettings {
     pub key_guide: f32,
     /// Softmax temperature of the event network's other heads (when, hold,
     /// velocity, register); 0 picks the most likely class. They have no
-    /// top-k cut and no repetition guard, and a top-p cut of their own
-    /// ([`RHYTHM_TOP_P`]).
+    /// top-k cut and no repetition guard, and top-p cuts of their own
+    /// ([`TIMING_TOP_P`], [`RHYTHM_TOP_P`]).
     pub rhythm_temperature: f32,
 }
 
@@ -261,8 +266,8 @@ impl Sampler {
 
     /// Chooses a class of one of the event network's other heads (when,
     /// hold, velocity, register) at the rhythm temperature, from class
-    /// `first` on.
-    pub fn sample_class(&mut self, logits: &[f32], first: usize) -> usize {
+    /// `first` on, among the likeliest classes holding `top_p`.
+    pub fn sample_class(&mut self, logits: &[f32], first: usize, top_p: f32) -> usize {
         self.candidates.clear();
         let first = first.min(logits.len().saturating_sub(1));
         self.candidates.extend(
@@ -273,7 +278,7 @@ impl Sampler {
                 .map(|(index, &score)| (score, index)),
         );
         let s = self.settings;
-        self.draw(s.rhythm_temperature, 0, RHYTHM_TOP_P)
+        self.draw(s.rhythm_temperature, 0, top_p)
     }
 
     /// Draws from `candidates` (score, index) at `temperature` after the
@@ -335,14 +340,18 @@ impl Sampler {
         let mut chosen = EventClasses::default();
         match rhythm {
             Rhythm::Model if model_rhythm => {
-                chosen.when =
-                    self.sample_class(predictor.head_logits(Head::When, &chosen), min_when);
+                chosen.when = self.sample_class(
+                    predictor.head_logits(Head::When, &chosen),
+                    min_when,
+                    TIMING_TOP_P,
+                );
                 chosen.what = self.sample(predictor.head_logits(Head::What, &chosen), recent);
-                chosen.hold = self.sample_class(predictor.head_logits(Head::Hold, &chosen), 0);
-                chosen.velocity =
-                    self.sample_class(predictor.head_logits(Head::Velocity, &chosen), 0);
-                chosen.register =
-                    self.sample_class(predictor.head_logits(Head::Register, &chosen), 0);
+                let logits = predictor.head_logits(Head::Hold, &chosen);
+                chosen.hold = self.sample_class(logits, 0, TIMING_TOP_P);
+                let logits = predictor.head_logits(Head::Velocity, &chosen);
+                chosen.velocity = self.sample_class(logits, 0, RHYTHM_TOP_P);
+                let logits = predictor.head_logits(Head::Register, &chosen);
+                chosen.register = self.sample_class(logits, 0, RHYTHM_TOP_P);
                 // A note's register is its own octave, whatever the head said.
                 if let Some(event) = chosen.to_event(vocab) {
                     chosen.register = crate::event::classes::register_class(event.lowest);

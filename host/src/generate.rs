@@ -52,7 +52,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
     /// Sampling temperature of the timing, lengths, velocities and voicing
-    /// (no top-k cut; a top-p of 0.98 of their own)
+    /// (no top-k cut; a top-p of their own: 0.9 for the timing and lengths,
+    /// 0.98 for the velocities and voicing)
     /// [default: 1, or 0 with --temperature 0].
     #[arg(long)]
     rhythm_temperature: Option<f32>,
