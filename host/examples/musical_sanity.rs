@@ -22,9 +22,8 @@ use pianola_core::event::EventClasses;
 use pianola_core::figures::{self, Figures, GRAM, as_one_stream, pool, share};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::token::Token;
-use pianola_core::weights::ModelFile;
-use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
-use pianola_host::generate::random_primer;
+use pianola_core::{Network, Predictor, Sampler, SamplerSettings};
+use pianola_host::generate::{load_model, random_primer};
 
 const EVENTS: usize = 500;
 
@@ -78,10 +77,7 @@ fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let model = match &model_path {
-        Some(path) => ModelFile::load(std::path::Path::new(path)).expect("a weights file"),
-        None => default_model::load().unwrap(),
-    };
+    let model = load_model(model_path.as_deref().map(std::path::Path::new)).expect("a model");
     let corpus = Corpus::read_dir(&dir).expect("a corpus");
     let vocab = &model.vocab;
     let window = model.params.config.window;

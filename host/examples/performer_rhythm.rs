@@ -26,8 +26,8 @@ use pianola_core::figures::{
 };
 use pianola_core::perform::{Mode, NoteEvent, Performer, PerformerSettings, Transport};
 use pianola_core::sample::{Rhythm, continue_events};
-use pianola_core::weights::ModelFile;
-use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
+use pianola_core::{Network, Predictor, Sampler, SamplerSettings};
+use pianola_host::generate::load_model;
 
 const PRIMER: usize = 100;
 const EVENTS: usize = 500;
@@ -147,10 +147,7 @@ fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let model = match &model_path {
-        Some(path) => ModelFile::load(std::path::Path::new(path)).expect("a weights file"),
-        None => default_model::load().expect("the built-in model"),
-    };
+    let model = load_model(model_path.as_deref().map(std::path::Path::new)).expect("a model");
     let corpus = Corpus::read_dir(&default_corpus_dir()).expect("the corpus");
     let held_out = figures::held_out_songs(&corpus, &model, PRIMER);
     let reference = figures::one_stream_reference(&held_out);
