@@ -148,6 +148,7 @@ pub fn clip_gradients(grads: &mut GradStore, vars: &[Var], max_norm: f32) -> Res
 /// (Polyak–Ruppert averaging, as stochastic weight averaging does it): the
 /// mean of many nearby points of a noisy descent usually predicts held-out
 /// data better than any one of them.
+#[derive(Default)]
 pub struct WeightAverage {
     means: Vec<Tensor>,
     count: u32,
@@ -156,10 +157,7 @@ pub struct WeightAverage {
 impl WeightAverage {
     /// An average of nothing yet.
     pub fn new() -> Self {
-        Self {
-            means: Vec::new(),
-            count: 0,
-        }
+        Self::default()
     }
 
     /// How many weight sets are averaged.
@@ -193,12 +191,6 @@ impl WeightAverage {
             *mean = current;
         }
         Ok(())
-    }
-}
-
-impl Default for WeightAverage {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
