@@ -1,29 +1,32 @@
-//! The plugin's window (nice-plug-egui): the parameters, the model, what
-//! Pianola hears and plans, and Capture.
+//! The plugin's window: the parameters, the model, what Pianola hears
+//! and plans, and Capture, laid out by egui and drawn on the CPU.
 //!
 //! Everything it shows comes from lock-free state the audio thread writes
 //! ([`Activity`]) or from the parameters; everything it changes goes
 //! through the host's parameter calls ([`ParamSetter`]) or the model slot.
+//!
+//! [`ParamSetter`]: nice_plug::prelude::ParamSetter
 
 mod capture_panel;
 mod controls;
+mod input;
 mod model_panel;
+mod present;
+mod raster;
 mod roll;
+mod window;
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use baseview::{WindowSettings, WindowWaker};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize, Size};
-use nice_plug::editor::{HostMethods, SpawnedEditor};
+use nice_plug::editor::{EditorHandle, HostMethods, SpawnedEditor};
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::{Editor, ParentWindowHandle, ResizeHint};
-use nice_plug_egui::{
-    EguiEditorHandle, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
-    create_egui_editor,
-};
 use serde::{Deserialize, Serialize};
 
 use crate::activity::Activity;
@@ -112,6 +115,11 @@ impl PianolaEditor {
         Self { params, activity }
     }
 
+    /// How the host may resize the window.
+    fn resize_rule() -> ResizeHint {
+        ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1))
+    }
+
     fn logical_size(&self) -> LogicalSize<f32> {
         let settings = self.params.editor.get();
         LogicalSize::new(
@@ -122,7 +130,7 @@ impl PianolaEditor {
 }
 
 impl Editor for PianolaEditor {
-    type Handle = EguiEditorHandle;
+    type Handle = PianolaEditorHandle;
 
     fn spawn(
         &self,
@@ -132,20 +140,29 @@ impl Editor for PianolaEditor {
         gui_context: GuiContext,
         host: Option<HostMethods>,
     ) -> Result<SpawnedEditor<Self::Handle>, Box<dyn Error>> {
-        let state = EguiEditorState::from_size(Size::Logical(self.logical_size().cast()), 1.0);
-        let settings = EguiNiceSettings::new()
-            .with_tile("Pianola")
-            .with_resize_hint(self.resize_hint());
-        let app = App::new(self.params.clone(), self.activity.clone());
-        let editor = create_egui_editor(state, RepaintNotifier::new(), settings, app)
-            .ok_or("the egui editor could not be made")?;
-        editor.spawn(
-            parent,
-            wait_for_parent,
-            fallback_scale_factor,
-            gui_context,
-            host,
-        )
+        let settings = WindowSettings::new()
+            .with_title("Pianola")
+            .with_size(Size::Logical(self.logical_size().cast()))
+            .with_min_size(Size::Logical(LogicalSize::new(
+                f64::from(MIN_SIZE.0),
+                f64::from(MIN_SIZE.1),
+            )))
+            .with_resizable(true)
+            .with_parent(parent.as_ref())
+            .with_wait_for_parent(wait_for_parent)
+            .with_fallback_scale_factor(fallback_scale_factor);
+        let app = App::new(self.params.clone(), self.activity.clone(), gui_context);
+        let window = baseview::Window::create_with_host(
+            settings,
+            move |window| window::EditorWindow::new(window, app),
+            host.map(host_for_baseview),
+        )?;
+        Ok(SpawnedEditor {
+            handle: PianolaEditorHandle {
+                waker: window.waker(),
+            },
+            window,
+        })
     }
 
     fn size(&self) -> NativeSize<u32> {
@@ -153,15 +170,128 @@ impl Editor for PianolaEditor {
     }
 
     fn resize_hint(&self) -> ResizeHint {
-        ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1))
+        Self::resize_rule()
     }
+
+    unsafe fn assume_standalone_in_process(&self) {
+        // SAFETY: the caller keeps the promise baseview's function asks for,
+        // which is the same as this one's.
+        unsafe { baseview::assume_standalone_in_process() }
+    }
+}
+
+/// The host's side of an open window: where nice-plug passes the host's
+/// calls on to baseview.
+pub struct PianolaEditorHandle {
+    waker: WindowWaker,
+}
+
+impl EditorHandle for PianolaEditorHandle {
+    type Window = baseview::Window;
+    type Error = baseview::Error;
+
+    fn run_until_closed(window: Self::Window) -> Result<(), Self::Error> {
+        window.run_until_closed()
+    }
+
+    fn set_parent(
+        &self,
+        parent: ParentWindowHandle,
+        window: &Self::Window,
+    ) -> Result<(), Self::Error> {
+        window.set_parent(&parent)
+    }
+
+    fn show(&self, window: &Self::Window) -> Result<(), Self::Error> {
+        window.show()?;
+        self.waker.request_redraw();
+        Ok(())
+    }
+
+    fn hide(&self, window: &Self::Window) -> Result<(), Self::Error> {
+        window.hide()
+    }
+
+    fn set_size(
+        &self,
+        new_size: NativeSize<u32>,
+        window: &Self::Window,
+    ) -> Result<(), Self::Error> {
+        window.resize(new_size)
+    }
+
+    fn host_main_thread_callback(&self, window: &Self::Window) {
+        window.host_main_thread_callback();
+    }
+
+    fn adjust_size(
+        &self,
+        new_size: NativeSize<u32>,
+        window: &Self::Window,
+    ) -> Option<NativeSize<u32>> {
+        let current = window.size();
+        Some(PianolaEditor::resize_rule().adjust_size(
+            new_size,
+            NativeSize::from_logical_or_physical(current.logical, current.physical),
+            current.scale_factor,
+        ))
+    }
+
+    fn set_fallback_scale_factor(
+        &self,
+        scale_factor: f64,
+        window: &Self::Window,
+    ) -> Result<(), Self::Error> {
+        window.suggest_fallback_scale_factor(scale_factor)
+    }
+
+    fn state_changed(&self) {
+        self.waker.request_redraw();
+    }
+
+    fn param_value_changed(&self, _id: &str, _normalized_value: f32) {
+        self.waker.request_redraw();
+    }
+
+    fn param_modulation_changed(&self, _id: &str, _modulation_offset: f32) {
+        self.waker.request_redraw();
+    }
+}
+
+/// nice-plug's host callbacks as baseview's (nice-plug keeps its own copy
+/// of the traits so as not to depend on baseview).
+fn host_for_baseview(host: HostMethods) -> baseview::host::Host {
+    struct Callbacks(Box<dyn nice_plug::editor::HostCallbacks>);
+    impl baseview::host::HostCallbacks for Callbacks {
+        fn request_resize(
+            &mut self,
+            new_size: baseview::WindowSize,
+        ) -> Result<(), baseview::HandlerError> {
+            self.0
+                .request_resize(new_size.physical.into(), new_size.scale_factor)
+                .map_err(baseview::HandlerError::from_boxed)
+        }
+
+        fn destroyed(&mut self) {
+            self.0.destroyed();
+        }
+    }
+    struct MainThread(Box<dyn nice_plug::editor::HostMainThreadCaller>);
+    impl baseview::host::HostMainThreadCaller for MainThread {
+        fn call_main_thread(&mut self) {
+            self.0.call_main_thread();
+        }
+    }
+    baseview::host::Host::new()
+        .with_callbacks(Callbacks(host.callbacks))
+        .with_main_thread(MainThread(host.main_thread_caller))
 }
 
 /// The window's contents.
 struct App {
     params: Arc<PianolaParams>,
     activity: Activity,
-    gui: Option<GuiContext>,
+    gui: GuiContext,
     model: model_panel::ModelPanel,
     capture: capture_panel::CapturePanel,
     /// The beat the last frame showed.
@@ -169,42 +299,18 @@ struct App {
 }
 
 impl App {
-    fn new(params: Arc<PianolaParams>, activity: Activity) -> Self {
+    fn new(params: Arc<PianolaParams>, activity: Activity, gui: GuiContext) -> Self {
         Self {
             params,
             activity,
-            gui: None,
+            gui,
             model: model_panel::ModelPanel::default(),
             capture: capture_panel::CapturePanel::default(),
             shown_beat: f64::NAN,
         }
     }
-}
 
-impl NiceEguiApp for App {
-    fn build(
-        &mut self,
-        egui_ctx: egui::Context,
-        nice_gui_ctx: GuiContext,
-        frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        // The panels leave their background to the clear colour: without a
-        // GPU, OpenGL fills every pixel it is asked to, so one fill of the
-        // window less is a third of a frame's work.
-        // The colour goes to glClear as it is (no sRGB conversion).
-        let [r, g, b, _] = egui_ctx.global_style().visuals.panel_fill.to_array();
-        let channel = |c: u8| f32::from(c) / 255.0;
-        frame.set_clear_color(egui::Rgba::from_rgba_premultiplied(
-            channel(r),
-            channel(g),
-            channel(b),
-            1.0,
-        ));
-        self.gui = Some(nice_gui_ctx);
-        Ok(())
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui) {
         // Redraw at the frame rate while the beat moves (the roll scrolls),
         // rarely while it stands (only the model's status may change).
         let beat = self.activity.position().beat;
@@ -212,10 +318,9 @@ impl NiceEguiApp for App {
         self.shown_beat = beat;
         ui.ctx()
             .request_repaint_after(if moving { FRAME } else { IDLE_FRAME });
-        let Some(gui) = &self.gui else {
-            return;
-        };
-        let setter = gui.param_setter();
+        let setter = self.gui.param_setter();
+        // The panels leave their background to the frame's, which the
+        // raster fills tiles with before drawing: one fill less per pixel.
         let unfilled = |frame: egui::Frame| frame.fill(egui::Color32::TRANSPARENT);
         egui::Panel::top("model")
             .frame(unfilled(egui::Frame::side_top_panel(ui.style())))
@@ -239,15 +344,11 @@ impl NiceEguiApp for App {
             });
     }
 
-    fn resized(&mut self, new_size: nice_plug_egui::baseview::WindowSize) {
-        let logical = new_size.logical;
+    /// The window's new size, kept in the plugin's state.
+    fn resized(&mut self, width: f64, height: f64) {
         self.params.editor.update(|s| {
-            s.width = logical.width.round() as u32;
-            s.height = logical.height.round() as u32;
+            s.width = width.round() as u32;
+            s.height = height.round() as u32;
         });
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
     }
 }

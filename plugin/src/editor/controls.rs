@@ -3,8 +3,6 @@
 
 use nice_plug::prelude::{Param, ParamFlags, ParamPtr, ParamSetter, Params};
 
-use nice_plug_egui::widgets::ParamSlider;
-
 use crate::params::PianolaParams;
 
 /// Number parameters with at most this many steps are a choice list.
@@ -50,9 +48,41 @@ pub fn show(ui: &mut egui::Ui, params: &PianolaParams, setter: &ParamSetter) {
 fn control<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
     match param.step_count() {
         Some(steps) if steps <= MAX_LISTED_STEPS => choice(ui, param, setter, steps),
-        _ => {
-            ui.add(ParamSlider::for_param(param, setter).with_width(140.0));
+        _ => slider(ui, param, setter),
+    }
+}
+
+/// A slider over the parameter's range that shows and takes its value as
+/// the parameter writes it; a drag is one gesture for the host, a double
+/// click sets the default.
+fn slider<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
+    let mut normalized = f64::from(param.unmodulated_normalized_value());
+    ui.spacing_mut().slider_width = 120.0;
+    let response = ui.add(
+        egui::Slider::new(&mut normalized, 0.0..=1.0)
+            .custom_formatter(|value, _| param.normalized_value_to_string(value as f32, true))
+            .custom_parser(|text| param.string_to_normalized_value(text).map(f64::from)),
+    );
+    if response.drag_started() {
+        setter.begin_set_parameter(param);
+    }
+    if response.double_clicked() {
+        setter.begin_set_parameter(param);
+        setter.set_parameter(param, param.default_plain_value());
+        setter.end_set_parameter(param);
+    } else if response.changed() {
+        // A click, a typed value or a key: a gesture of its own.
+        let alone = !response.dragged();
+        if alone {
+            setter.begin_set_parameter(param);
         }
+        setter.set_parameter_normalized(param, normalized as f32);
+        if alone {
+            setter.end_set_parameter(param);
+        }
+    }
+    if response.drag_stopped() {
+        setter.end_set_parameter(param);
     }
 }
 

@@ -10,9 +10,9 @@ use pianola_core::perform::Feel;
 use crate::activity::{Activity, NoteRecord, Source};
 use crate::params::PianolaParams;
 
-/// Bars shown before the playhead.
+/// Bars shown before the playhead, at least.
 const BARS_BEHIND: f64 = 2.0;
-/// Beats shown after it.
+/// Beats shown after it, at least.
 const BEATS_AHEAD: f64 = 3.0;
 /// The fewest keys shown.
 const MIN_KEYS: u8 = 24;
@@ -127,13 +127,20 @@ fn planned_notes(activity: &Activity, params: &PianolaParams, to: f64) -> Vec<Pl
     notes
 }
 
+/// The beats the roll shows around `now`: it turns a page a bar at a time
+/// and the playhead moves across it, so a frame redraws only what changed
+/// near the playhead, not the whole roll.
+fn page(now: f64, bar: f64) -> (f64, f64) {
+    let from = ((now / bar).floor() - BARS_BEHIND) * bar;
+    (from, from + (BARS_BEHIND + 1.0) * bar + BEATS_AHEAD)
+}
+
 /// Draws the roll across the available width.
 pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
     let position = activity.position();
     let now = position.beat;
     let bar = position.meter.quarters_per_bar();
-    let from = now - BARS_BEHIND * bar;
-    let to = now + BEATS_AHEAD;
+    let (from, to) = page(now, bar);
     let notes = activity.notes_since(from - 4.0 * bar);
     let past = spans(&notes, now);
     let ahead = planned_notes(activity, params, to);
@@ -237,4 +244,21 @@ pub fn show(ui: &mut egui::Ui, activity: &Activity, params: &PianolaParams) {
             }
         ));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_keeps_two_bars_behind_and_three_beats_ahead_and_turns_each_bar() {
+        for tenth in 0..400 {
+            let now = f64::from(tenth) / 10.0;
+            let (from, to) = page(now, 4.0);
+            assert!(now - from >= 8.0 && to - now >= 3.0, "{now}: {from}..{to}");
+            assert_eq!(from % 4.0, 0.0, "pages start on a bar line");
+            let bar_start = now - now % 4.0;
+            assert_eq!(page(bar_start, 4.0), (from, to), "one page a bar");
+        }
+    }
 }
