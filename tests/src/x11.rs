@@ -129,6 +129,25 @@ impl ParentWindow {
         }
     }
 
+    /// Moves the pointer to `(x, y)` in this window and clicks the left
+    /// button there, as a user's mouse does (the XTEST extension).
+    pub fn click(&self, x: i16, y: i16) {
+        use x11rb::protocol::xproto::{BUTTON_PRESS_EVENT, BUTTON_RELEASE_EVENT};
+        use x11rb::protocol::xtest::ConnectionExt as _;
+        self.conn
+            .warp_pointer(x11rb::NONE, self.id, 0, 0, 0, 0, x, y)
+            .expect("moving the pointer");
+        self.conn.sync().expect("talking to X");
+        std::thread::sleep(Duration::from_millis(50));
+        for event in [BUTTON_PRESS_EVENT, BUTTON_RELEASE_EVENT] {
+            self.conn
+                .xtest_fake_input(event, 1, x11rb::CURRENT_TIME, x11rb::NONE, 0, 0, 0)
+                .expect("pressing the button");
+            self.conn.sync().expect("talking to X");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// What the window shows now, the plugin's child window included.
     pub fn screenshot(&self) -> Screenshot {
         let (width, height) = self.size;

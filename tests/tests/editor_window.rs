@@ -73,7 +73,8 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
 
     let mut plugin = PluginUnderTest::new();
     plugin.activate(48_000.0, 512);
-    let parent = ParentWindow::new(&xvfb.display, 900, 600);
+    // Room for the window to grow when the host resizes it.
+    let parent = ParentWindow::new(&xvfb.display, 1000, 700);
     let size = plugin.open_gui(parent.id);
     assert_eq!(size, (900, 600), "the default size");
     assert!(plugin.gui_can_resize());
@@ -98,6 +99,24 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     });
     assert_eq!(plugin.param_value(mode), 2.0);
 
+    // The mouse works the controls: a click near the left end of the
+    // Velocity slider (its row in the left panel) sets a low velocity,
+    // through the host's parameter calls.
+    let velocity = plugin.param_id("Velocity");
+    assert!((plugin.param_value(velocity) - 90.0).abs() < 0.01);
+    parent.click(166, 351);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while plugin.param_value(velocity) > 10.0 && Instant::now() < deadline {
+        let until = plugin.clock + 4096;
+        plugin.run_until(until, || 512, &[]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        plugin.param_value(velocity) <= 10.0,
+        "a click at the slider's left end set Velocity to {}",
+        plugin.param_value(velocity)
+    );
+
     // Notes played show in the piano roll, the player's and Pianola's in
     // their colours (none before).
     let count = |shot: &Screenshot, colour: [u8; 3]| {
@@ -115,6 +134,18 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         count(shot, PLAYER) > 400 && count(shot, PIANOLA) > 400
     });
     playing.write_png(&screenshot_path());
+
+    // Resized by the host, it draws the whole of its new size (nothing of
+    // the parent's black left in the part it grew into).
+    let grown = |shot: &Screenshot| {
+        shot.crop((900, 600), (1000, 700))
+            .rgb
+            .iter()
+            .all(|&c| c > 0)
+    };
+    assert!(!grown(&parent.screenshot()));
+    plugin.resize_gui(1000, 700);
+    play_until(&mut plugin, &parent, &[], grown);
 
     plugin.close_gui();
     play_until(&mut plugin, &parent, &[], |shot| shot.colours() == 1);
