@@ -12,7 +12,7 @@ mod controls;
 mod input;
 mod model_panel;
 mod present;
-mod raster;
+pub mod raster;
 mod roll;
 mod window;
 

@@ -5,7 +5,7 @@
 //! - `process()`: the median, p99 and worst call and their share of the
 //!   block's real time, with the editor closed and then open (blocks paced
 //!   at 4× real time so the worker keeps up as it would live);
-//! - the editor (Xvfb started here, Mesa's software OpenGL): the time from
+//! - the editor (Xvfb started here; the plugin draws on the CPU): the time from
 //!   the host's `create`/`set_parent`/`show` to the first drawn frame, and
 //!   the CPU it takes while notes play in real time (the plugin's process
 //!   and the X server, editor open against closed).

@@ -133,7 +133,7 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     let playing = play_until(&mut plugin, &parent, &inputs, |shot| {
         count(shot, PLAYER) > 400 && count(shot, PIANOLA) > 400
     });
-    playing.write_png(&screenshot_path());
+    playing.crop((0, 0), size).write_png(&screenshot_path());
 
     // Resized by the host, it draws the whole of its new size (nothing of
     // the parent's black left in the part it grew into).

@@ -2,7 +2,7 @@
 //! baseview's.
 
 use baseview::{MouseButton, MouseCursor};
-use keyboard_types::{Code, Key, Modifiers};
+use keyboard_types::{Key, Modifiers};
 
 /// egui's modifiers from the keyboard's.
 pub fn modifiers(held: &Modifiers) -> egui::Modifiers {
@@ -35,15 +35,6 @@ pub fn key(key: &Key) -> Option<egui::Key> {
         Key::Named(named) => egui::Key::from_name(&format!("{named:?}")),
         Key::Character(text) if text == " " => Some(egui::Key::Space),
         Key::Character(text) => egui::Key::from_name(&text.to_uppercase()),
-    }
-}
-
-/// What a key press with `held` modifiers asks of the clipboard.
-pub fn clipboard_command(held: egui::Modifiers, code: Code) -> Option<egui::Event> {
-    match (held.command, code) {
-        (true, Code::KeyX) => Some(egui::Event::Cut),
-        (true, Code::KeyC) => Some(egui::Event::Copy),
-        _ => None,
     }
 }
 

@@ -106,11 +106,8 @@ impl WindowHandler for EditorWindow {
         let app = &mut state.app;
         let mut output = state.egui.run_ui(input, |ui| app.ui(ui));
 
-        for command in &output.platform_output.commands {
-            if let egui::OutputCommand::CopyText(text) = command {
-                baseview::copy_to_clipboard(text);
-            }
-        }
+        // No clipboard: baseview has none on X11 (its `copy_to_clipboard`
+        // panics there), so egui's copy commands go unanswered.
         let cursor = input::cursor(output.platform_output.cursor_icon);
         if cursor != state.cursor {
             state.cursor = cursor;
@@ -221,14 +218,11 @@ impl WindowHandler for EditorWindow {
                         modifiers: state.modifiers,
                     });
                 }
-                if pressed {
-                    if let Some(command) = input::clipboard_command(state.modifiers, key.code) {
-                        events.push(command);
-                    } else if let keyboard_types::Key::Character(text) = &key.key
-                        && !state.modifiers.ctrl
-                    {
-                        events.push(egui::Event::Text(text.clone()));
-                    }
+                if pressed
+                    && let keyboard_types::Key::Character(text) = &key.key
+                    && !state.modifiers.ctrl
+                {
+                    events.push(egui::Event::Text(text.clone()));
                 }
                 if !state.egui.egui_wants_keyboard_input() {
                     // The host's shortcuts (space to play) keep working.
