@@ -99,24 +99,6 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     });
     assert_eq!(plugin.param_value(mode), 2.0);
 
-    // The mouse works the controls: a click near the left end of the
-    // Velocity slider (its row in the left panel) sets a low velocity,
-    // through the host's parameter calls.
-    let velocity = plugin.param_id("Velocity");
-    assert!((plugin.param_value(velocity) - 90.0).abs() < 0.01);
-    parent.click(166, 351);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while plugin.param_value(velocity) > 10.0 && Instant::now() < deadline {
-        let until = plugin.clock + 4096;
-        plugin.run_until(until, || 512, &[]);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        plugin.param_value(velocity) <= 10.0,
-        "a click at the slider's left end set Velocity to {}",
-        plugin.param_value(velocity)
-    );
-
     // Notes played show in the piano roll, the player's and Pianola's in
     // their colours (none before).
     let count = |shot: &Screenshot, colour: [u8; 3]| {
@@ -134,6 +116,24 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         count(shot, PLAYER) > 400 && count(shot, PIANOLA) > 400
     });
     playing.crop((0, 0), size).write_png(&screenshot_path());
+
+    // The mouse works the controls: a click near the left end of the
+    // Velocity slider (its row in the left panel) sets a low velocity,
+    // through the host's parameter calls.
+    let velocity = plugin.param_id("Velocity");
+    assert!((plugin.param_value(velocity) - 90.0).abs() < 0.01);
+    parent.click(166, 351);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while plugin.param_value(velocity) > 10.0 && Instant::now() < deadline {
+        let until = plugin.clock + 4096;
+        plugin.run_until(until, || 512, &[]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        plugin.param_value(velocity) <= 10.0,
+        "a click at the slider's left end set Velocity to {}",
+        plugin.param_value(velocity)
+    );
 
     // Resized by the host, it draws the whole of its new size (nothing of
     // the parent's black left in the part it grew into).
