@@ -12,6 +12,11 @@ use x11rb::protocol::xproto::{
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 
+/// The keysym of the left Control key.
+pub const CONTROL: u32 = 0xffe3;
+/// The keysym of the Return key.
+pub const RETURN: u32 = 0xff0d;
+
 /// An Xvfb server. It stops when the test process ends, not when dropped:
 /// the plugin's own X connection lives as long as the plugin library, and
 /// a server that goes away under it makes Xlib end the whole process.
@@ -146,6 +151,51 @@ impl ParentWindow {
             self.conn.sync().expect("talking to X");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Presses and releases the keys of `keysyms` (X keysyms: `'4' as u32`,
+    /// [`RETURN`], …) in order, each held down until the last is pressed
+    /// (so `[CONTROL, 'a' as u32]` is Ctrl+A), as a keyboard does (XTEST).
+    pub fn press(&self, keysyms: &[u32]) {
+        use x11rb::protocol::xproto::{KEY_PRESS_EVENT, KEY_RELEASE_EVENT};
+        use x11rb::protocol::xtest::ConnectionExt as _;
+        let setup = self.conn.setup();
+        let (first, count) = (setup.min_keycode, setup.max_keycode - setup.min_keycode + 1);
+        let mapping = self
+            .conn
+            .get_keyboard_mapping(first, count)
+            .expect("asking for the keyboard")
+            .reply()
+            .expect("reading the keyboard");
+        let per_key = usize::from(mapping.keysyms_per_keycode);
+        let keycode = |keysym: u32| {
+            let index = mapping
+                .keysyms
+                .iter()
+                .position(|&k| k == keysym)
+                .unwrap_or_else(|| panic!("no key for keysym {keysym:#x}"));
+            first + (index / per_key) as u8
+        };
+        let fake = |event: u8, keysym: u32| {
+            self.conn
+                .xtest_fake_input(
+                    event,
+                    keycode(keysym),
+                    x11rb::CURRENT_TIME,
+                    x11rb::NONE,
+                    0,
+                    0,
+                    0,
+                )
+                .expect("pressing a key");
+            self.conn.sync().expect("talking to X");
+            std::thread::sleep(Duration::from_millis(30));
+        };
+        keysyms.iter().for_each(|&k| fake(KEY_PRESS_EVENT, k));
+        keysyms
+            .iter()
+            .rev()
+            .for_each(|&k| fake(KEY_RELEASE_EVENT, k));
     }
 
     /// What the window shows now, the plugin's child window included.

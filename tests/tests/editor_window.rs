@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use pianola_tests::clap_host::{Input, PluginUnderTest, workspace_root};
-use pianola_tests::x11::{ParentWindow, Screenshot, Xvfb};
+use pianola_tests::x11::{CONTROL, ParentWindow, RETURN, Screenshot, Xvfb};
 
 /// The piano roll's colours (plugin/src/editor/roll.rs).
 const PLAYER: [u8; 3] = [80, 160, 255];
@@ -134,6 +134,30 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         "a click at the slider's left end set Velocity to {}",
         plugin.param_value(velocity)
     );
+
+    // The keyboard reaches its text fields: a click on Capture's bar count,
+    // Ctrl+A, "4", Return, and the plugin's state keeps 4 bars.
+    let bars = |plugin: &mut PluginUnderTest| {
+        let state = String::from_utf8_lossy(&plugin.save_state()).into_owned();
+        let at = state
+            .find("capture_bars")
+            .expect("the editor's settings in the state");
+        state[at..]
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    assert_eq!(bars(&mut plugin), "8");
+    parent.click(437, 554);
+    parent.press(&[CONTROL, 'a' as u32]);
+    parent.press(&['4' as u32]);
+    parent.press(&[RETURN]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bars(&mut plugin) != "4" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(bars(&mut plugin), "4", "typed into the bar count");
 
     // Resized by the host, it draws the whole of its new size (nothing of
     // the parent's black left in the part it grew into).
