@@ -8,6 +8,7 @@
 //! [`ParamSetter`]: nice_plug::prelude::ParamSetter
 
 mod capture_panel;
+mod clipboard;
 mod controls;
 mod input;
 mod model_panel;

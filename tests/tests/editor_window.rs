@@ -159,6 +159,44 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     }
     assert_eq!(bars(&mut plugin), "4", "typed into the bar count");
 
+    // The clipboard: "12" pasted into the bar count sets 12, and copying
+    // the field's text puts "12" back on the clipboard.
+    let clipboard = x11_clipboard::Clipboard::new().expect("the X clipboard");
+    let atoms = &clipboard.setter.atoms;
+    clipboard
+        .store(atoms.clipboard, atoms.utf8_string, "12")
+        .expect("putting text on the clipboard");
+    parent.click(437, 554);
+    parent.press(&[CONTROL, 'a' as u32]);
+    parent.press(&[CONTROL, 'v' as u32]);
+    parent.press(&[RETURN]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while bars(&mut plugin) != "12" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(bars(&mut plugin), "12", "pasted into the bar count");
+    clipboard
+        .store(atoms.clipboard, atoms.utf8_string, "nothing yet")
+        .expect("putting text on the clipboard");
+    parent.click(437, 554);
+    parent.press(&[CONTROL, 'a' as u32]);
+    parent.press(&[CONTROL, 'c' as u32]);
+    parent.press(&[RETURN]);
+    let getter = &clipboard.getter.atoms;
+    let copied = clipboard
+        .load(
+            getter.clipboard,
+            getter.utf8_string,
+            getter.property,
+            Duration::from_secs(2),
+        )
+        .expect("reading the clipboard");
+    assert_eq!(
+        String::from_utf8_lossy(&copied),
+        "12",
+        "copied from the bar count"
+    );
+
     // Resized by the host, it draws the whole of its new size (nothing of
     // the parent's black left in the part it grew into).
     let grown = |shot: &Screenshot| {

@@ -11,10 +11,11 @@ use baseview::{
     DamageArea, Event, EventStatus, HandlerError, MouseCursor, MouseEvent, ScrollDelta,
     WindowContext, WindowEvent, WindowHandler, WindowSize,
 };
-use keyboard_types::KeyState;
+use keyboard_types::{Code, KeyState};
 use raw_window_handle::{HasWindowHandle, RawWindowHandle};
 
 use super::App;
+use super::clipboard::Clipboard;
 use super::input;
 use super::present::Presenter;
 use super::raster::Raster;
@@ -37,6 +38,7 @@ struct State {
     pointer: Option<egui::Pos2>,
     modifiers: egui::Modifiers,
     cursor: MouseCursor,
+    clipboard: Clipboard,
 }
 
 /// The window handle baseview gives is not an X11 window.
@@ -80,6 +82,7 @@ impl EditorWindow {
                 pointer: None,
                 modifiers: egui::Modifiers::default(),
                 cursor: MouseCursor::Default,
+                clipboard: Clipboard::default(),
             }),
         })
     }
@@ -106,8 +109,11 @@ impl WindowHandler for EditorWindow {
         let app = &mut state.app;
         let mut output = state.egui.run_ui(input, |ui| app.ui(ui));
 
-        // No clipboard: baseview has none on X11 (its `copy_to_clipboard`
-        // panics there), so egui's copy commands go unanswered.
+        for command in &output.platform_output.commands {
+            if let egui::OutputCommand::CopyText(text) = command {
+                state.clipboard.copy(text);
+            }
+        }
         let cursor = input::cursor(output.platform_output.cursor_icon);
         if cursor != state.cursor {
             state.cursor = cursor;
@@ -218,11 +224,20 @@ impl WindowHandler for EditorWindow {
                         modifiers: state.modifiers,
                     });
                 }
-                if pressed
-                    && let keyboard_types::Key::Character(text) = &key.key
-                    && !state.modifiers.ctrl
-                {
-                    events.push(egui::Event::Text(text.clone()));
+                if pressed {
+                    match (state.modifiers.command, key.code) {
+                        (true, Code::KeyC) => events.push(egui::Event::Copy),
+                        (true, Code::KeyX) => events.push(egui::Event::Cut),
+                        (true, Code::KeyV) => {
+                            events.extend(state.clipboard.paste().map(egui::Event::Paste))
+                        }
+                        (false, _) => {
+                            if let keyboard_types::Key::Character(text) = &key.key {
+                                events.push(egui::Event::Text(text.clone()));
+                            }
+                        }
+                        _ => {}
+                    }
                 }
                 if !state.egui.egui_wants_keyboard_input() {
                     // The host's shortcuts (space to play) keep working.
