@@ -51,6 +51,37 @@ fn play_until(
     }
 }
 
+/// Capture's bar count as the plugin's saved state has it.
+fn capture_bars(plugin: &mut PluginUnderTest) -> String {
+    let state = String::from_utf8_lossy(&plugin.save_state()).into_owned();
+    let at = state
+        .find("capture_bars")
+        .expect("the editor's settings in the state");
+    state[at..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+/// Waits until the plugin's state has `bars` as Capture's bar count.
+fn wait_for_capture_bars(plugin: &mut PluginUnderTest, bars: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while capture_bars(plugin) != bars && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(capture_bars(plugin), bars);
+}
+
+/// Clicks Capture's bar count (where the screenshot shows it), selects its
+/// text (Ctrl+A), presses `keys` together, then Return.
+fn edit_bar_count(parent: &ParentWindow, keys: &[u32]) {
+    parent.click(437, 554);
+    parent.press(&[CONTROL, 'a' as u32]);
+    parent.press(keys);
+    parent.press(&[RETURN]);
+}
+
 /// A phrase from `start` samples on: a note every half beat.
 fn phrase(start: u64, samples_per_beat: f64) -> Vec<(u64, Input)> {
     let mut inputs = Vec::new();
@@ -137,65 +168,34 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
 
     // The keyboard reaches its text fields: a click on Capture's bar count,
     // Ctrl+A, "4", Return, and the plugin's state keeps 4 bars.
-    let bars = |plugin: &mut PluginUnderTest| {
-        let state = String::from_utf8_lossy(&plugin.save_state()).into_owned();
-        let at = state
-            .find("capture_bars")
-            .expect("the editor's settings in the state");
-        state[at..]
-            .chars()
-            .skip_while(|c| !c.is_ascii_digit())
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-    };
-    assert_eq!(bars(&mut plugin), "8");
-    parent.click(437, 554);
-    parent.press(&[CONTROL, 'a' as u32]);
-    parent.press(&['4' as u32]);
-    parent.press(&[RETURN]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while bars(&mut plugin) != "4" && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(bars(&mut plugin), "4", "typed into the bar count");
+    assert_eq!(capture_bars(&mut plugin), "8");
+    edit_bar_count(&parent, &['4' as u32]);
+    wait_for_capture_bars(&mut plugin, "4");
 
     // The clipboard: "12" pasted into the bar count sets 12, and copying
     // the field's text puts "12" back on the clipboard.
     let clipboard = x11_clipboard::Clipboard::new().expect("the X clipboard");
-    let atoms = &clipboard.setter.atoms;
-    clipboard
-        .store(atoms.clipboard, atoms.utf8_string, "12")
-        .expect("putting text on the clipboard");
-    parent.click(437, 554);
-    parent.press(&[CONTROL, 'a' as u32]);
-    parent.press(&[CONTROL, 'v' as u32]);
-    parent.press(&[RETURN]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while bars(&mut plugin) != "12" && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(bars(&mut plugin), "12", "pasted into the bar count");
-    clipboard
-        .store(atoms.clipboard, atoms.utf8_string, "nothing yet")
-        .expect("putting text on the clipboard");
-    parent.click(437, 554);
-    parent.press(&[CONTROL, 'a' as u32]);
-    parent.press(&[CONTROL, 'c' as u32]);
-    parent.press(&[RETURN]);
-    let getter = &clipboard.getter.atoms;
+    let put = |text: &str| {
+        let atoms = &clipboard.setter.atoms;
+        clipboard
+            .store(atoms.clipboard, atoms.utf8_string, text)
+            .expect("putting text on the clipboard");
+    };
+    put("12");
+    edit_bar_count(&parent, &[CONTROL, 'v' as u32]);
+    wait_for_capture_bars(&mut plugin, "12");
+    put("nothing yet");
+    edit_bar_count(&parent, &[CONTROL, 'c' as u32]);
+    let atoms = &clipboard.getter.atoms;
     let copied = clipboard
         .load(
-            getter.clipboard,
-            getter.utf8_string,
-            getter.property,
+            atoms.clipboard,
+            atoms.utf8_string,
+            atoms.property,
             Duration::from_secs(2),
         )
         .expect("reading the clipboard");
-    assert_eq!(
-        String::from_utf8_lossy(&copied),
-        "12",
-        "copied from the bar count"
-    );
+    assert_eq!(String::from_utf8_lossy(&copied), "12", "copied");
 
     // Resized by the host, it draws the whole of its new size (nothing of
     // the parent's black left in the part it grew into).
