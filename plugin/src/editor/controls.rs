@@ -53,8 +53,9 @@ fn control<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
 }
 
 /// A slider over the parameter's range that shows and takes its value as
-/// the parameter writes it; a drag is one gesture for the host, a double
-/// click sets the default.
+/// the parameter writes it. A drag is one gesture for the host, from the
+/// press to the release; a click, a typed value or a double click (the
+/// default) is a gesture of its own.
 fn slider<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
     let mut normalized = f64::from(param.unmodulated_normalized_value());
     ui.spacing_mut().slider_width = 120.0;
@@ -63,27 +64,32 @@ fn slider<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
             .custom_formatter(|value, _| param.normalized_value_to_string(value as f32, true))
             .custom_parser(|text| param.string_to_normalized_value(text).map(f64::from)),
     );
-    if response.drag_started() {
+    // Whether this slider's gesture is open, from frame to frame.
+    let gesture = response.id.with("gesture");
+    let mut open = ui.data(|d| d.get_temp::<bool>(gesture)).unwrap_or(false);
+    if response.drag_started() && !open {
         setter.begin_set_parameter(param);
+        open = true;
     }
-    if response.double_clicked() {
-        setter.begin_set_parameter(param);
-        setter.set_parameter(param, param.default_plain_value());
-        setter.end_set_parameter(param);
-    } else if response.changed() {
-        // A click, a typed value or a key: a gesture of its own.
-        let alone = !response.dragged();
-        if alone {
+    let new_value = if response.double_clicked() {
+        Some(param.preview_normalized(param.default_plain_value()))
+    } else {
+        response.changed().then_some(normalized as f32)
+    };
+    if let Some(value) = new_value {
+        if !open {
             setter.begin_set_parameter(param);
         }
-        setter.set_parameter_normalized(param, normalized as f32);
-        if alone {
+        setter.set_parameter_normalized(param, value);
+        if !open {
             setter.end_set_parameter(param);
         }
     }
-    if response.drag_stopped() {
+    if open && !response.dragged() {
         setter.end_set_parameter(param);
+        open = false;
     }
+    ui.data_mut(|d| d.insert_temp(gesture, open));
 }
 
 fn choice<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter, steps: usize) {
