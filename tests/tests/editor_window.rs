@@ -223,10 +223,13 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         |plugin: &mut PluginUnderTest| String::from_utf8_lossy(&plugin.save_state()).into_owned();
     let playing_mine = format!("playing {}", mine.display());
     assert!(!state(&mut plugin).contains(&playing_mine));
+    // The dialog covers the parameters and lists the file where a
+    // screenshot showed it.
+    let listing = |shot: &Screenshot| shot.crop((30, 95), (300, 118));
+    let parameters = listing(&parent.screenshot());
     parent.click(205, 12);
-    // The dialog lists the file where the screenshot showed it.
     let dialog = play_until(&mut plugin, &parent, &[], |shot| {
-        shot.crop((30, 95), (300, 118)).colours() > 10
+        listing(shot) != parameters
     });
     dialog.write_png(&screenshot_path().with_file_name("load-dialog.png"));
     // Open is enabled once the file's name shows in the File field.
