@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use clack_extensions::gui::{
     GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
 };
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamRescanFlags, PluginParams,
+};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
     NoteOffEvent, NoteOnEvent, ParamGestureBeginEvent, ParamGestureEndEvent, ParamValueEvent,
@@ -68,7 +71,7 @@ pub fn release_bundle() -> PathBuf {
     bundle
 }
 
-/// The test host: it answers the plugin's requests by ignoring them.
+/// The test host: it hears the plugin's requests and ignores them.
 pub struct TestHost;
 
 /// The test host's shared handler.
@@ -96,13 +99,31 @@ impl HostGuiImpl for TestHostShared {
     fn closed(&self, _was_destroyed: bool) {}
 }
 
+/// The host's side of the `params` extension, as every DAW has it: the
+/// plugin's requests (a flush when its window changes a parameter while no
+/// block runs, a rescan) are heard; the blocks the test runs do the
+/// flushing.
+impl HostParamsImplShared for TestHostShared {
+    fn request_flush(&self) {}
+}
+
+/// The test host's main-thread handler.
+pub struct TestHostMainThread;
+
+impl MainThreadHandler<'_> for TestHostMainThread {}
+
+impl HostParamsImplMainThread for TestHostMainThread {
+    fn rescan(&self, _flags: ParamRescanFlags) {}
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
+}
+
 impl HostHandlers for TestHost {
     type Shared<'a> = TestHostShared;
-    type MainThread<'a> = ();
+    type MainThread<'a> = TestHostMainThread;
     type AudioProcessor<'a> = ();
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder.register::<HostGui>();
+        builder.register::<HostGui>().register::<HostParams>();
     }
 }
 
@@ -239,9 +260,14 @@ impl PluginUnderTest {
         let id = descriptor.id().expect("a plugin id").to_owned();
         let info = HostInfo::new("pianola-tests", "Pianola", "https://example.invalid", "0")
             .expect("host info");
-        let mut instance =
-            PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), &entry, &id, &info)
-                .expect("instantiating Pianola");
+        let mut instance = PluginInstance::<TestHost>::new(
+            |_| TestHostShared,
+            |_| TestHostMainThread,
+            &entry,
+            &id,
+            &info,
+        )
+        .expect("instantiating Pianola");
         let handle = instance.plugin_handle();
         let params = handle.get_extension().expect("the params extension");
         let state = handle.get_extension().expect("the state extension");
