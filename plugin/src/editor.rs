@@ -312,7 +312,7 @@ impl App {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui) {
-        // Redraw at the frame rate while the beat moves (the roll scrolls),
+        // Redraw at the frame rate while the beat moves (the playhead moves),
         // rarely while it stands (only the model's status may change).
         let beat = self.activity.position().beat;
         let moving = beat != self.shown_beat;

@@ -597,14 +597,13 @@ impl PluginUnderTest {
             // CLAP's rule that output events are sorted by time.
             if let Some(begin) = event.as_event::<ParamGestureBeginEvent>() {
                 self.gestures.extend(begin.param_id().map(|id| (id, true)));
+                continue;
             }
             if let Some(end) = event.as_event::<ParamGestureEndEvent>() {
                 self.gestures.extend(end.param_id().map(|id| (id, false)));
+                continue;
             }
-            if event.as_event::<ParamGestureBeginEvent>().is_some()
-                || event.as_event::<ParamGestureEndEvent>().is_some()
-                || event.as_event::<ParamValueEvent>().is_some()
-            {
+            if event.as_event::<ParamValueEvent>().is_some() {
                 continue;
             }
             assert!(

@@ -64,12 +64,24 @@ fn capture_bars(plugin: &mut PluginUnderTest) -> String {
         .collect()
 }
 
-/// Waits until the plugin's state has `bars` as Capture's bar count.
-fn wait_for_capture_bars(plugin: &mut PluginUnderTest, bars: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while capture_bars(plugin) != bars && Instant::now() < deadline {
+/// Plays blocks while `waiting` holds, for at most `seconds` (the caller
+/// then checks what it waited for).
+fn play_while(
+    plugin: &mut PluginUnderTest,
+    seconds: u64,
+    mut waiting: impl FnMut(&mut PluginUnderTest) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while waiting(plugin) && Instant::now() < deadline {
+        let until = plugin.clock + 4096;
+        plugin.run_until(until, || 512, &[]);
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits until the plugin's state has `bars` as Capture's bar count.
+fn wait_for_capture_bars(plugin: &mut PluginUnderTest, bars: &str) {
+    play_while(plugin, 10, |plugin| capture_bars(plugin) != bars);
     assert_eq!(capture_bars(plugin), bars);
 }
 
@@ -163,12 +175,9 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     let velocity = plugin.param_id("Velocity");
     assert!((plugin.param_value(velocity) - 90.0).abs() < 0.01);
     parent.click(166, 351);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while plugin.param_value(velocity) > 10.0 && Instant::now() < deadline {
-        let until = plugin.clock + 4096;
-        plugin.run_until(until, || 512, &[]);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    play_while(&mut plugin, 10, |plugin| {
+        plugin.param_value(velocity) > 10.0
+    });
     assert!(
         plugin.param_value(velocity) <= 10.0,
         "a click at the slider's left end set Velocity to {}",
@@ -238,12 +247,9 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         shot.crop((62, 474), (350, 492)).colours() > 10
     });
     parent.click(427, 509);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !state(&mut plugin).contains(&playing_mine) && Instant::now() < deadline {
-        let until = plugin.clock + 4096;
-        plugin.run_until(until, || 512, &[]);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    play_while(&mut plugin, 30, |plugin| {
+        !state(plugin).contains(&playing_mine)
+    });
     assert!(
         state(&mut plugin).contains(&playing_mine),
         "the model chosen in the dialog plays"

@@ -76,14 +76,10 @@ fn slider<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter) {
     } else {
         response.changed().then_some(normalized as f32)
     };
-    if let Some(value) = new_value {
-        if !open {
-            setter.begin_set_parameter(param);
-        }
-        setter.set_parameter_normalized(param, value);
-        if !open {
-            setter.end_set_parameter(param);
-        }
+    match new_value {
+        Some(value) if open => setter.set_parameter_normalized(param, value),
+        Some(value) => set_in_one_gesture(setter, param, value),
+        None => {}
     }
     if open && !response.dragged() {
         setter.end_set_parameter(param);
@@ -103,10 +99,16 @@ fn choice<P: Param>(ui: &mut egui::Ui, param: &P, setter: &ParamSetter, steps: u
                 let text = param.normalized_value_to_string(normalized, true);
                 let selected = (current - normalized).abs() < 0.5 / steps as f32;
                 if ui.selectable_label(selected, text).clicked() && !selected {
-                    setter.begin_set_parameter(param);
-                    setter.set_parameter_normalized(param, normalized);
-                    setter.end_set_parameter(param);
+                    set_in_one_gesture(setter, param, normalized);
                 }
             }
         });
+}
+
+/// Sets a parameter as a gesture of its own (begin, set, end), as the host
+/// records one change for automation and undo.
+fn set_in_one_gesture<P: Param>(setter: &ParamSetter, param: &P, normalized: f32) {
+    setter.begin_set_parameter(param);
+    setter.set_parameter_normalized(param, normalized);
+    setter.end_set_parameter(param);
 }

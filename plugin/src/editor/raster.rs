@@ -34,14 +34,19 @@ pub struct PixelRect {
 }
 
 impl PixelRect {
+    /// The rectangle, if it holds any pixel.
+    fn non_empty(self) -> Option<PixelRect> {
+        (self.x0 < self.x1 && self.y0 < self.y1).then_some(self)
+    }
+
     fn intersect(self, other: PixelRect) -> Option<PixelRect> {
-        let rect = PixelRect {
+        PixelRect {
             x0: self.x0.max(other.x0),
             y0: self.y0.max(other.y0),
             x1: self.x1.min(other.x1),
             y1: self.y1.min(other.y1),
-        };
-        (rect.x0 < rect.x1 && rect.y0 < rect.y1).then_some(rect)
+        }
+        .non_empty()
     }
 }
 
@@ -232,13 +237,13 @@ impl Raster {
     fn clip_rect(&self, clip: egui::Rect, pixels_per_point: f32) -> Option<PixelRect> {
         let edge =
             |v: f32, max: usize| (floor(v * pixels_per_point + 0.5).max(0.0) as usize).min(max);
-        let rect = PixelRect {
+        PixelRect {
             x0: edge(clip.min.x, self.width),
             y0: edge(clip.min.y, self.height),
             x1: edge(clip.max.x, self.width),
             y1: edge(clip.max.y, self.height),
-        };
-        (rect.x0 < rect.x1 && rect.y0 < rect.y1).then_some(rect)
+        }
+        .non_empty()
     }
 
     /// Lists each triangle in the tiles it touches and hashes what each
@@ -266,9 +271,9 @@ impl Raster {
                 let Some(corners) = corners(&mesh.vertices, triangle) else {
                     continue;
                 };
-                let Some(bounds) = bounds(&corners, pixels_per_point)
-                    .and_then(|b| b.intersect(clip))
-                    .and_then(|b| b.intersect(self.whole()))
+                // The clip rectangle lies inside the frame already.
+                let Some(bounds) =
+                    bounds(&corners, pixels_per_point).and_then(|b| b.intersect(clip))
                 else {
                     continue;
                 };
@@ -310,15 +315,6 @@ impl Raster {
                     }
                 }
             }
-        }
-    }
-
-    fn whole(&self) -> PixelRect {
-        PixelRect {
-            x0: 0,
-            y0: 0,
-            x1: self.width,
-            y1: self.height,
         }
     }
 
@@ -397,13 +393,13 @@ fn bounds(corners: &[Vertex; 3], ppp: f32) -> Option<PixelRect> {
     if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) {
         return None;
     }
-    let rect = PixelRect {
+    PixelRect {
         x0: ceil(x0 - 0.5).max(0.0) as usize,
         y0: ceil(y0 - 0.5).max(0.0) as usize,
         x1: floor(x1 + 0.5).max(0.0) as usize,
         y1: floor(y1 + 0.5).max(0.0) as usize,
-    };
-    (rect.x0 < rect.x1 && rect.y0 < rect.y1).then_some(rect)
+    }
+    .non_empty()
 }
 
 /// One edge's function `a·x + b·y + c`, positive inside, and whether

@@ -157,6 +157,7 @@ impl WindowHandler for EditorWindow {
         let state = &mut *self.state.borrow_mut();
         let scale = self.window.scale_factor() as f32;
         let mut events = Vec::new();
+        let mut status = EventStatus::Captured;
         match event {
             Event::Mouse(mouse) => {
                 match mouse {
@@ -241,9 +242,7 @@ impl WindowHandler for EditorWindow {
                 }
                 if !state.egui.egui_wants_keyboard_input() {
                     // The host's shortcuts (space to play) keep working.
-                    state.input.events.extend(events);
-                    self.window.request_redraw();
-                    return EventStatus::Ignored;
+                    status = EventStatus::Ignored;
                 }
             }
             Event::Window(WindowEvent::Focused) => events.push(egui::Event::WindowFocused(true)),
@@ -253,6 +252,6 @@ impl WindowHandler for EditorWindow {
         }
         state.input.events.extend(events);
         self.window.request_redraw();
-        EventStatus::Captured
+        status
     }
 }
