@@ -1,6 +1,6 @@
 //! Reading the reference corpus: the whole folder, from disk to tokens.
 //!
-//! Corpus: `$PIANOLA_CORPUS`, else `../shared/midi_songs` beside the workspace.
+//! Corpus: the reference corpus, found as the tests find it.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -9,10 +9,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pianola_core::Corpus;
 
 fn corpus_dir() -> PathBuf {
-    match std::env::var_os(pianola_core::corpus::CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
-    }
+    pianola_core::corpus::reference_corpus_dir()
 }
 
 fn read_corpus(c: &mut Criterion) {

@@ -42,8 +42,7 @@ use crate::vocab::Vocab;
 /// The MIDI channel of drums (channel 10, zero-based 9).
 const DRUM_CHANNEL: u8 = 9;
 
-/// The environment variable naming the default corpus folder.
-pub const CORPUS_ENV: &str = "PIANOLA_CORPUS";
+pub use crate::corpus_dir::{CORPUS_ENV, CorpusNotFound, default_corpus_dir, reference_corpus_dir};
 
 /// Why a MIDI file or folder could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -161,41 +160,11 @@ impl Corpus {
     }
 }
 
-fn is_midi_path(path: &Path) -> bool {
+/// Whether `path` names a MIDI file (`.mid` or `.midi`, in any case).
+pub fn is_midi_path(path: &Path) -> bool {
     path.extension()
         .and_then(|ext| ext.to_str())
         .is_some_and(|ext| ext.eq_ignore_ascii_case("mid") || ext.eq_ignore_ascii_case("midi"))
-}
-
-/// The corpus folder to use when none is given: `$PIANOLA_CORPUS` if set,
-/// else `midi_songs/` if it holds MIDI files, else `../shared/midi_songs`
-/// (the reference corpus beside a checkout), all relative to the current
-/// folder.
-pub fn default_corpus_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os(CORPUS_ENV).filter(|dir| !dir.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let local = PathBuf::from("midi_songs");
-    let has_songs = fs::read_dir(&local).is_ok_and(|entries| {
-        entries
-            .filter_map(Result::ok)
-            .any(|entry| is_midi_path(&entry.path()))
-    });
-    if has_songs {
-        local
-    } else {
-        PathBuf::from("../shared/midi_songs")
-    }
-}
-
-/// The team's reference corpus, for tests and benchmarks: `$PIANOLA_CORPUS`
-/// if set, else `shared/midi_songs` beside the workspace this crate was
-/// built in.
-pub fn reference_corpus_dir() -> PathBuf {
-    match std::env::var_os(CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
-    }
 }
 
 /// Reads one MIDI file into tokens.

@@ -5,7 +5,8 @@
 //! - [`event`]: the events the performer and network speak: the token
 //!   plus when, how long, how loud and where.
 //! - [`vocab`]: a sorted vocabulary mapping tokens to indices and back.
-//! - [`corpus`]: reading MIDI files into token sequences; [`midi_file`]:
+//! - [`corpus`]: reading MIDI files into token sequences ([`corpus_dir`]:
+//!   where the corpus is); [`midi_file`]:
 //!   writing them.
 //! - [`model`]: the network's sizes and parameters.
 //! - [`weights`]: the self-describing weights file.
@@ -19,6 +20,7 @@
 pub mod alloc_counter;
 pub mod atomic_file;
 pub mod corpus;
+pub mod corpus_dir;
 pub mod default_model;
 pub mod event;
 pub mod figures;

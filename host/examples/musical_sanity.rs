@@ -29,7 +29,8 @@ const EVENTS: usize = 500;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut model_path, mut dir, mut rhythm) = (None, default_corpus_dir(), Rhythm::Model);
+    let (mut model_path, mut dir, mut rhythm) =
+        (None, default_corpus_dir().expect("a corpus"), Rhythm::Model);
     let (mut seeds, mut first_seed) = (10u64, 0u64);
     let mut primers_from_corpus = false;
     let mut settings = SamplerSettings::default();

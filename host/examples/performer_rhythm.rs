@@ -148,7 +148,7 @@ fn main() {
         }
     }
     let model = load_model(model_path.as_deref().map(std::path::Path::new)).expect("a model");
-    let corpus = Corpus::read_dir(&default_corpus_dir()).expect("the corpus");
+    let corpus = Corpus::read_dir(&default_corpus_dir().expect("a corpus")).expect("the corpus");
     let held_out = figures::held_out_songs(&corpus, &model, PRIMER);
     let reference = figures::one_stream_reference(&held_out);
     let network = Arc::new(Network::new(&model).expect("the built-in network"));

@@ -277,7 +277,7 @@ fn primer(
 /// A random window of the corpus, chosen by the seed, as the seed's
 /// `predict.py` did.
 fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<Vec<Event>> {
-    let dir = args.corpus.clone().unwrap_or_else(default_corpus_dir);
+    let dir = args.corpus.clone().map_or_else(default_corpus_dir, Ok)?;
     let corpus = Corpus::read_dir(&dir).with_context(|| {
         format!(
             "reading the corpus {} for a random primer (or give --prime FILE.mid or --prime-tokens)",

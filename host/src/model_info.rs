@@ -82,7 +82,7 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
     println!("window:       {} tokens", config.window);
     println!(
         "corpus:       {} ({} songs, {} tokens, {} held out)",
-        c.path,
+        c.name,
         c.songs,
         c.tokens,
         c.validation_songs.len()
@@ -124,7 +124,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let (dir, names) = match &args.songs {
         Some(dir) => (dir.clone(), None),
         None => (
-            args.corpus.clone().unwrap_or_else(default_corpus_dir),
+            args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
             Some(&file.info.corpus.validation_songs),
         ),
     };

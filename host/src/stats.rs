@@ -84,7 +84,7 @@ struct SkippedReport {
 
 /// Runs `pianola stats`.
 pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
-    let dir = args.corpus.clone().unwrap_or_else(default_corpus_dir);
+    let dir = args.corpus.clone().map_or_else(default_corpus_dir, Ok)?;
     let corpus = Corpus::read_dir(&dir)
         .with_context(|| format!("reading the corpus folder {}", dir.display()))?;
     let report = Report {

@@ -48,7 +48,7 @@ fn main() {
         .nth(1)
         .map_or(usize::MAX, |n| n.parse().expect("a number of songs"));
     let model = default_model::load().expect("the built-in model");
-    let corpus = Corpus::read_dir(&default_corpus_dir()).expect("the corpus");
+    let corpus = Corpus::read_dir(&default_corpus_dir().expect("a corpus")).expect("the corpus");
     let mut held_out = figures::held_out_songs(&corpus, &model, PRIMER);
     held_out.truncate(songs);
     let reference = figures::one_stream_reference(&held_out);

@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-/// The reference corpus: `$PIANOLA_CORPUS` if set, else `../shared/midi_songs`
-/// beside the workspace.
+/// The reference corpus, found as the commands find it
+/// ([`pianola_core::corpus_dir`]); a test without it fails saying how to
+/// get it.
 pub fn reference_corpus() -> PathBuf {
-    match std::env::var_os(pianola_core::corpus::CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
-    }
+    pianola_core::corpus::reference_corpus_dir()
 }
 
 pub mod clap_host;

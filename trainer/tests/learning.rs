@@ -267,8 +267,5 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
 }
 
 fn pianola_tests_corpus() -> std::path::PathBuf {
-    match std::env::var_os(pianola_core::corpus::CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => dir.into(),
-        _ => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/midi_songs"),
-    }
+    pianola_core::corpus::reference_corpus_dir()
 }
