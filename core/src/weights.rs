@@ -54,8 +54,15 @@ pub struct ModelInfo {
 /// The corpus a model was trained on.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CorpusSummary {
-    /// The folder, as given to the trainer.
-    pub path: String,
+    /// The folder's name (its last component, never a machine's path;
+    /// files written before this rule hold the path given to the trainer
+    /// under `path`).
+    #[serde(alias = "path")]
+    pub name: String,
+    /// The songs' digest ([`crate::corpus_dir::songs_digest`]): which files
+    /// these were, whatever the folder is called.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
     /// Songs read.
     pub songs: usize,
     /// Tokens over all songs.
@@ -379,6 +386,7 @@ fn decode(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

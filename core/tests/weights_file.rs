@@ -273,3 +273,19 @@ fn non_finite_values_are_refused() {
         Err(WeightsError::NonFinite(_))
     ));
 }
+
+#[test]
+fn the_built_in_model_names_no_folder_of_the_machine_that_trained_it() {
+    let file = pianola_core::default_model::load().unwrap();
+    let corpus = &file.info.corpus;
+    assert_eq!(corpus.name, "midi_songs");
+    assert_eq!(corpus.songs, 92);
+    assert_eq!(corpus.digest.len(), 64, "a SHA-256 digest of the songs");
+    let info = serde_json::to_string(&file.info).unwrap();
+    for word in info.split(['"', ' ', '=']) {
+        assert!(
+            !word.starts_with('/') && !word.contains(":\\"),
+            "an absolute path in the model's facts: {word}"
+        );
+    }
+}

@@ -173,7 +173,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     unsafe { device::set_threads(args.threads) };
     let device = device::open(&args.device)?;
     let options = TrainOptions {
-        corpus: args.corpus.clone().unwrap_or_else(default_corpus_dir),
+        corpus: args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
         out: args.out.clone(),
         arch: match args.arch {
             ArchArg::Events => Arch::Events,
@@ -215,7 +215,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         } else {
             StoredDtype::F16
         },
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: recorded_command(std::env::args()),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -248,4 +248,56 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         None => println!("no epoch finished: nothing saved"),
     }
     Ok(())
+}
+
+/// The command line as a weights file records it: `pianola` and its
+/// arguments, each path shortened to its file name, so that the file names
+/// no folder of the machine that trained it.
+fn recorded_command(args: impl Iterator<Item = String>) -> String {
+    args.enumerate()
+        .map(|(i, arg)| {
+            if i == 0 {
+                "pianola".to_string()
+            } else {
+                // `--out=PATH` keeps its option.
+                let (option, value) = match arg.split_once('=') {
+                    Some((option, value)) if option.starts_with("--") => (option, value),
+                    _ => ("", arg.as_str()),
+                };
+                let value = if value.contains(std::path::MAIN_SEPARATOR) || value.contains('/') {
+                    pianola_core::corpus_dir::folder_name(std::path::Path::new(value))
+                } else {
+                    value.to_string()
+                };
+                if option.is_empty() {
+                    value
+                } else {
+                    format!("{option}={value}")
+                }
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recorded_command;
+
+    #[test]
+    fn the_recorded_command_names_no_folder() {
+        let args = [
+            "/work/main/target/release/pianola",
+            "train",
+            "--corpus",
+            "/work/shared/midi_songs",
+            "--out=/tmp/x/ww4.safetensors",
+            "--minutes",
+            "12",
+        ];
+        assert_eq!(
+            recorded_command(args.iter().map(|a| a.to_string())),
+            "pianola train --corpus midi_songs --out=ww4.safetensors --minutes 12"
+        );
+    }
 }

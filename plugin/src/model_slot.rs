@@ -72,7 +72,7 @@ impl ModelFacts {
         let loss = notes.map_or_else(|| "not measured".to_string(), |l| format!("{l:.3}"));
         let summary = format!(
             "LSTM {} × {} ({:?}) · {} tokens · corpus {} ({} songs) · held-out cross-entropy of the notes {loss}",
-            config.layers, config.hidden, config.arch, config.vocab_size, corpus.path, corpus.songs
+            config.layers, config.hidden, config.arch, config.vocab_size, corpus.name, corpus.songs
         );
         Self { name, summary }
     }

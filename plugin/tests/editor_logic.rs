@@ -5,11 +5,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use midly::{MetaMessage, MidiMessage, Smf, TrackEventKind};
-use pianola_core::midi_file::TICKS_PER_QUARTER;
+use pianola_core::midi_file::{TICKS_PER_QUARTER, TimeSignature};
 use pianola_core::perform::{NoteEvent, Performer, PerformerSettings, Transport};
 use pianola_core::weights::StoredDtype;
 use pianola_plugin::ModelSlot;
-use pianola_plugin::activity::{Activity, BeatClock, Source};
+use pianola_plugin::activity::{Activity, BlockActivity, Source};
 use pianola_plugin::capture::{self, CaptureError};
 
 /// A fresh folder under the system's temporary folder.
@@ -38,7 +38,7 @@ fn settled(slot: &ModelSlot) -> String {
 fn load_a_good_file_a_bad_file_and_the_built_in_model() {
     let dir = temp_dir("models");
     let mut file = pianola_core::default_model::load().unwrap();
-    file.info.corpus.path = "my own songs".into();
+    file.info.corpus.name = "my own songs".into();
     let good = dir.join("mine.safetensors");
     file.save(&good, StoredDtype::F16).unwrap();
     let bad = dir.join("broken.safetensors");
@@ -109,75 +109,151 @@ fn track_notes(smf: &Smf, track: usize) -> Vec<(u64, u8, bool)> {
     notes
 }
 
-#[test]
-fn capture_writes_the_notes_sent_in_the_last_bars() {
-    // The plugin's audio-thread glue, block by block: the player's notes
-    // and the performer's go to the host and into the activity.
+/// How the host in [`jam`] reports its position.
+#[derive(Clone, Copy, PartialEq)]
+enum Host {
+    /// The exact beat and sample position, one piece per block.
+    Exact,
+    /// A valid position stuck at beat 0 while the transport rolls.
+    StuckAtZero,
+    /// Each block split at the player's notes, every piece handed the
+    /// block's start position (as Carla does).
+    SplitAtEvents,
+}
+
+/// A note event at an absolute sample: (sample, source, key, on).
+type Played = (u64, Source, u8, bool);
+
+/// The plugin's audio-thread glue, block by block, through the functions
+/// the plugin's `process` calls: the player (a note on every beat of the
+/// first 8 beats, 37 samples after it) and the performer (seeded, Model
+/// feel) go to the host and into the activity, placed on the performer's
+/// beat line. Returns the activity and every note event at the absolute
+/// sample it sounded.
+fn jam(host: Host, meter: TimeSignature, blocks: u64) -> (Activity, Vec<Played>) {
     let file = pianola_core::default_model::load().unwrap();
     let network = std::sync::Arc::new(pianola_core::Network::new(&file).unwrap());
     let settings = PerformerSettings::default();
     let (mut performer, mut worker) = Performer::new(network, settings, 3);
     let (activity, mut writer) = Activity::new();
-    let mut clock = BeatClock::default();
-    let frames = 480u32;
+    let frames = 480u64;
     let samples_per_beat = 24_000.0;
-    let mut sent = Vec::new(); // (beat, source, key, on)
-    for block in 0..1500u64 {
-        let start = block * u64::from(frames);
-        let transport = Transport {
-            sample_rate: 48_000.0,
-            tempo: Some(120.0),
-            playing: true,
-            position_beats: Some(start as f64 / samples_per_beat),
-            position_samples: Some(start as i64),
-        };
+    let player_at = |beat: u64| beat * 24_000 + 37;
+    let mut played = Vec::new();
+    for block in 0..blocks {
+        let start = block * frames;
         let beat = start as f64 / samples_per_beat;
-        // The player: a note on every beat of the first 8 beats.
-        let mut input = Vec::new();
-        if beat < 8.0 && beat.fract() == 0.0 {
-            let key = 60 + beat as u8;
-            input.push(NoteEvent::On {
-                offset: 0,
-                channel: 0,
-                key,
-                velocity: 100,
-            });
-        }
-        let b = clock.block(&transport, frames);
-        writer.player_notes(&b, &input);
-        for event in &input {
-            if let NoteEvent::On { key, .. } = *event {
-                sent.push((b.beat_at(0), Source::Player, key, true));
+        let input: Vec<(u64, NoteEvent)> = (0..8)
+            .map(player_at)
+            .filter(|&at| (start..start + frames).contains(&at))
+            .map(|at| {
+                let key = 60 + (at / 24_000) as u8;
+                let on = NoteEvent::On {
+                    offset: 0,
+                    channel: 0,
+                    key,
+                    velocity: 100,
+                };
+                (at, on)
+            })
+            .collect();
+        let cuts: Vec<u64> = match host {
+            Host::SplitAtEvents => input.iter().map(|(at, _)| *at).collect(),
+            _ => Vec::new(),
+        };
+        let mut piece_start = start;
+        for piece_end in cuts.into_iter().chain([start + frames]) {
+            if piece_end == piece_start {
+                continue;
             }
-        }
-        worker.poll_all();
-        performer.process(&transport, frames, &input, &mut |event| {
-            writer.performer_note(&b, event, &input, settings.thru);
-            let (offset, key, on) = match event {
-                NoteEvent::On { offset, key, .. } => (offset, key, true),
-                NoteEvent::Off { offset, key, .. } => (offset, key, false),
+            let transport = Transport {
+                sample_rate: 48_000.0,
+                tempo: Some(120.0),
+                playing: true,
+                position_beats: Some(match host {
+                    Host::StuckAtZero => 0.0,
+                    _ => beat,
+                }),
+                position_samples: match host {
+                    Host::Exact => Some(start as i64),
+                    _ => None,
+                },
             };
-            sent.push((b.beat_at(offset), Source::Pianola, key, on));
-        });
-        writer.position(pianola_plugin::activity::Position {
-            beat: b.beat_at(frames),
-            bpm: 120.0,
-            meter: pianola_core::midi_file::TimeSignature {
-                numerator: 3,
-                denominator: 4,
-            },
-            playing: true,
-        });
+            let piece_input: Vec<NoteEvent> = input
+                .iter()
+                .filter(|(at, _)| (piece_start..piece_end).contains(at))
+                .map(|(at, event)| event.at((at - piece_start) as u32))
+                .collect();
+            for event in &piece_input {
+                if let NoteEvent::On { key, offset, .. } = *event {
+                    played.push((piece_start + u64::from(offset), Source::Player, key, true));
+                }
+            }
+            worker.poll_all();
+            let piece_frames = (piece_end - piece_start) as u32;
+            let mut output = Vec::new();
+            performer.process(&transport, piece_frames, &piece_input, &mut |event| {
+                output.push(event);
+            });
+            for event in &output {
+                let (offset, key, on) = match *event {
+                    NoteEvent::On { offset, key, .. } => (offset, key, true),
+                    NoteEvent::Off { offset, key, .. } => (offset, key, false),
+                };
+                played.push((piece_start + u64::from(offset), Source::Pianola, key, on));
+            }
+            writer.block(
+                &performer,
+                BlockActivity {
+                    input: &piece_input,
+                    output: &output,
+                    thru: settings.thru,
+                    frames: piece_frames,
+                    bpm: 120.0,
+                    meter,
+                    playing: true,
+                },
+            );
+            piece_start = piece_end;
+        }
         activity.collect();
     }
+    (activity, played)
+}
 
+/// The ticks (from `start_beat`) of `played`'s notes of `source` from
+/// `start_beat` on: (tick, key, on).
+fn expected_ticks(played: &[Played], source: Source, start_beat: f64) -> Vec<(u64, u8, bool)> {
+    played
+        .iter()
+        .filter(|(_, s, ..)| *s == source)
+        .map(|&(sample, _, key, on)| (sample as f64 / 24_000.0, key, on))
+        .filter(|(beat, ..)| *beat >= start_beat - capture::START_SLACK_BEATS)
+        .map(|(beat, key, on)| {
+            let tick = ((beat - start_beat) * f64::from(TICKS_PER_QUARTER)).round() as u64;
+            (tick, key, on)
+        })
+        .collect()
+}
+
+fn note_ons(notes: &[(u64, u8, bool)]) -> Vec<(u64, u8, bool)> {
+    notes.iter().filter(|n| n.2).copied().collect()
+}
+
+#[test]
+fn capture_writes_the_notes_sent_in_the_last_bars() {
+    let meter = TimeSignature {
+        numerator: 3,
+        denominator: 4,
+    };
+    let (activity, played) = jam(Host::Exact, meter, 1500);
     let position = activity.position();
     let bars = 4;
     let start = capture::start_beat(&position, bars);
     assert!(start > 8.0, "the capture starts after the player's notes");
     let dir = temp_dir("capture");
     let path = capture::write(
-        &activity.notes_since(start),
+        &activity.notes_since(start - capture::START_SLACK_BEATS),
         &position,
         bars,
         &dir,
@@ -200,24 +276,13 @@ fn capture_writes_the_notes_sent_in_the_last_bars() {
 
     // Pianola's track holds exactly the notes it sent in those bars (the
     // ones sounding at the end closed there); the player played nothing.
-    let expected: Vec<(u64, u8, bool)> = sent
-        .iter()
-        .filter(|(beat, source, ..)| *source == Source::Pianola && *beat >= start)
-        .map(|&(beat, _, key, on)| {
-            (
-                ((beat - start) * f64::from(TICKS_PER_QUARTER)).round() as u64,
-                key,
-                on,
-            )
-        })
-        .collect();
+    let expected = expected_ticks(&played, Source::Pianola, start);
     let written = track_notes(&smf, 2);
     assert!(expected.len() > 20, "Pianola played in those bars");
-    let ons = |notes: &[(u64, u8, bool)]| notes.iter().filter(|n| n.2).copied().collect::<Vec<_>>();
-    assert_eq!(ons(&written), ons(&expected));
+    assert_eq!(note_ons(&written), note_ons(&expected));
     assert_eq!(
-        written.len() - ons(&written).len(),
-        ons(&expected).len(),
+        written.len() - note_ons(&written).len(),
+        note_ons(&expected).len(),
         "every note closed"
     );
     assert!(track_notes(&smf, 1).is_empty());
@@ -233,8 +298,62 @@ fn capture_writes_the_notes_sent_in_the_last_bars() {
     .unwrap();
     let smf_bytes = std::fs::read(all).unwrap();
     let smf = Smf::parse(&smf_bytes).unwrap();
-    let player: Vec<u8> = ons(&track_notes(&smf, 1)).iter().map(|n| n.1).collect();
+    let player: Vec<u8> = note_ons(&track_notes(&smf, 1))
+        .iter()
+        .map(|n| n.1)
+        .collect();
     assert_eq!(player, (60..68).collect::<Vec<u8>>());
+}
+
+/// Captures the whole of a jam with `host` and checks that both tracks
+/// hold every onset at the tick it sounded (counted from the transport's
+/// start at sample 0), whatever positions the host reported.
+fn capture_puts_onsets_where_they_sounded(host: Host, name: &str) {
+    let meter = TimeSignature {
+        numerator: 4,
+        denominator: 4,
+    };
+    let (activity, played) = jam(host, meter, 600);
+    let position = activity.position();
+    assert!(
+        (position.beat - 600.0 * 480.0 / 24_000.0).abs() < 1e-6,
+        "the position runs at the host's tempo: {}",
+        position.beat
+    );
+    let dir = temp_dir(name);
+    let path = capture::write(
+        &activity.notes_since(0.0),
+        &position,
+        100,
+        &dir,
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let smf = Smf::parse(&std::fs::read(&path).unwrap())
+        .unwrap()
+        .to_static();
+    let player = note_ons(&track_notes(&smf, 1));
+    assert_eq!(
+        player,
+        note_ons(&expected_ticks(&played, Source::Player, 0.0))
+    );
+    assert_eq!(player.len(), 8);
+    let pianola = note_ons(&track_notes(&smf, 2));
+    assert!(pianola.len() > 8, "Pianola played: {}", pianola.len());
+    assert_eq!(
+        pianola,
+        note_ons(&expected_ticks(&played, Source::Pianola, 0.0))
+    );
+}
+
+#[test]
+fn capture_places_notes_where_they_sounded_when_the_host_position_is_stuck_at_zero() {
+    capture_puts_onsets_where_they_sounded(Host::StuckAtZero, "stuck");
+}
+
+#[test]
+fn capture_places_notes_where_they_sounded_when_the_host_splits_blocks_at_events() {
+    capture_puts_onsets_where_they_sounded(Host::SplitAtEvents, "split");
 }
 
 #[test]

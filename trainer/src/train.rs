@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device};
 use pianola_core::corpus::Corpus;
+use pianola_core::corpus_dir::{folder_name, songs_digest};
 use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use pianola_core::weights::{
     CorpusSummary, ModelFile, ModelInfo, StoredDtype, TrainingSummary, WeightsError,
@@ -495,7 +496,12 @@ fn model_file(
         params: params.clone(),
         info: ModelInfo {
             corpus: CorpusSummary {
-                path: options.corpus.display().to_string(),
+                name: folder_name(&options.corpus),
+                digest: songs_digest(
+                    &options.corpus,
+                    corpus.songs.iter().map(|s| s.name.as_str()),
+                )
+                .unwrap_or_default(),
                 songs: corpus.songs.len(),
                 tokens: corpus.total_tokens(),
                 validation_songs: validation_names.to_vec(),
