@@ -45,8 +45,10 @@
 //! [`Performer::all_notes_off`].
 
 mod chord;
+mod link;
 mod next_tokens;
 mod plan;
+mod schedule;
 mod sounding;
 mod timeline;
 mod turns;
@@ -54,6 +56,7 @@ mod view;
 mod worker;
 
 pub use next_tokens::{NEXT_TOKENS, NextTokens};
+pub use schedule::BlockPosition;
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
 pub use view::Planned;
@@ -62,9 +65,8 @@ pub use worker::{SPECULATION, Worker, WorkerControl, WorkerThread};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
 
-use rtrb::{Consumer, Producer, RingBuffer};
-
 use chord::{Chord, Gathered};
+use link::{FromWorker, ToWorker, WorkerLink};
 use plan::Plan;
 use sounding::Sounding;
 use turns::Turns;
@@ -72,6 +74,10 @@ use turns::Turns;
 use crate::event::{Event, GRID_PER_BEAT};
 use crate::sample::{Rhythm, SamplerSettings};
 use crate::token::Token;
+
+/// The environment variable a host (the plugin, `pianola live`) reads a
+/// seed from, for repeatable takes ([`PerformerSettings::seed`]).
+pub const SEED_ENV: &str = "PIANOLA_SEED";
 
 /// How the performer answers the player.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,6 +282,10 @@ pub struct PerformerSettings {
     pub answer_length: AnswerLength,
     /// How the next token is chosen.
     pub sampler: SamplerSettings,
+    /// For repeatable takes: the sampler's random sequence starts again
+    /// from this seed at every reset and whenever it changes (`None`: it
+    /// runs on from the seed the performer was made with).
+    pub seed: Option<u64>,
 }
 
 impl Default for PerformerSettings {
@@ -295,6 +305,7 @@ impl Default for PerformerSettings {
             silence_beats: 2.0,
             answer_length: AnswerLength::Steps(8),
             sampler: SamplerSettings::default(),
+            seed: None,
         }
     }
 }
@@ -380,63 +391,11 @@ impl NoteEvent {
     }
 }
 
-/// Messages to the worker.
-#[derive(Clone, Copy, Debug)]
-enum ToWorker {
-    /// An event enters the window (the player's, or one the performer
-    /// played), with its real `when` and velocity and its lowest key.
-    /// `player`: the player's event (the next one cannot sound together
-    /// with it).
-    /// `then`: the committed event that plays next (its `when` counted
-    /// from this one), for the worker to predict past it at once.
-    Feed {
-        event: Event,
-        epoch: u64,
-        player: bool,
-        then: Option<Event>,
-    },
-    /// The predictions past a committed event no longer hold (it was
-    /// dropped): predict for the window as it is.
-    Replan { epoch: u64 },
-    /// New sampling settings and rhythm (the model's, or the grid's step
-    /// and velocity); predictions from now on use them.
-    Sampler {
-        settings: SamplerSettings,
-        rhythm: Rhythm,
-        epoch: u64,
-    },
-    /// Forget the window.
-    Reset { epoch: u64 },
-}
-
-/// Messages from the worker.
-#[derive(Clone, Copy, Debug)]
-enum FromWorker {
-    /// Play `event` when the window holds `after` events, in `epoch`,
-    /// with model `generation`.
-    Prediction {
-        epoch: u64,
-        generation: u64,
-        after: u64,
-        event: Event,
-    },
-    /// The model changed: notes in flight end, older predictions are void.
-    ModelChanged { generation: u64 },
-}
-
-/// Queue lengths between the two sides.
-const QUEUE: usize = 256;
-
 /// The real-time side of the performer.
 pub struct Performer {
     settings: PerformerSettings,
-    to_worker: Producer<ToWorker>,
-    from_worker: Consumer<FromWorker>,
-    /// Tokens sent into the window so far.
-    sent: u64,
-    /// Bumped whenever the worker's speculation becomes invalid.
-    epoch: u64,
-    generation: u64,
+    /// The queues to the worker and the counts that keep them in step.
+    link: WorkerLink,
     /// What the worker predicted, and what outlives a player's event.
     plan: Plan,
     /// Every note sounding, and its note-off.
@@ -446,6 +405,8 @@ pub struct Performer {
     /// Absolute samples since start.
     clock: u64,
     timeline: Timeline,
+    /// Where the block being (or last) processed lies on the beat line.
+    block: BlockPosition,
     /// The beat of the last grid step handled, in the current timeline.
     last_step_beat: Option<f64>,
     was_playing: bool,
@@ -456,55 +417,56 @@ pub struct Performer {
     /// event's `when` counts from it.
     last_onset: Option<f64>,
     late_steps: u64,
-    dropped_messages: u64,
     /// The key the worker follows (see [`Performer::followed_key`]).
     key: Arc<AtomicU8>,
 }
 
 impl Performer {
     /// A performer and its worker, which owns `network`'s predictor and a
-    /// sampler seeded with `seed`. Run the worker on its own thread
+    /// sampler seeded with the settings' seed, or else `seed` (a host's
+    /// own, different for every instance). Run the worker on its own thread
     /// ([`Worker::spawn`]) or, for tests, call [`Worker::poll`] between blocks.
     pub fn new(
         network: std::sync::Arc<crate::predictor::Network>,
         settings: PerformerSettings,
         seed: u64,
     ) -> (Performer, Worker) {
-        let (to_worker, worker_in) = RingBuffer::new(QUEUE);
-        let (worker_out, from_worker) = RingBuffer::new(QUEUE);
+        let (link, worker_ends) = WorkerLink::new();
         let key = Arc::new(AtomicU8::new(worker::NO_KEY));
         let rhythm = rhythm_of(&settings, Event::DEFAULT_VELOCITY);
         let worker = Worker::new(
             network,
             settings.sampler,
             rhythm,
-            seed,
-            worker_in,
-            worker_out,
+            settings.seed.unwrap_or(seed),
+            worker_ends,
             key.clone(),
         );
         let performer = Performer {
             settings,
-            to_worker,
-            from_worker,
-            sent: 0,
-            epoch: 0,
-            generation: 0,
+            link,
             plan: Plan::new(),
             sounding: Sounding::new(),
             chord: Chord::new(),
             clock: 0,
             timeline: Timeline::new(),
+            block: BlockPosition::default(),
             last_step_beat: None,
             was_playing: false,
             turns: Turns::new(),
             last_player_velocity: 90,
             last_onset: None,
             late_steps: 0,
-            dropped_messages: 0,
             key,
         };
         (performer, worker)
+    }
+
+    /// Where the last block processed lies on the performer's beat line
+    /// (the host's beats while its transport plays): what a display or a
+    /// recording of the block's notes places them by. Real-time safe.
+    pub fn block_position(&self) -> BlockPosition {
+        self.block
     }
 
     /// The current settings.
@@ -524,15 +486,18 @@ impl Performer {
         crate::key::Key::from_index(self.key.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// Messages to the worker lost because its queue was full.
+    /// Messages to the worker lost because its queue was full. Each loss
+    /// is healed as soon as the queue has room: the worker is told how
+    /// many events the window has had, and plays on in step (the lost
+    /// events themselves are missing from its window). Real-time safe.
     pub fn dropped_messages(&self) -> u64 {
-        self.dropped_messages
+        self.link.dropped
     }
 
     /// How many tokens have entered the window since the performer was
     /// made (the network sees the last `window` of them).
     pub fn tokens_in(&self) -> u64 {
-        self.sent
+        self.link.sent
     }
 
     /// Whether any note the performer started is still sounding.
@@ -554,13 +519,16 @@ impl Performer {
         } else if old.channel != settings.channel {
             self.all_notes_off(0, out);
         }
-        if old.sampler != settings.sampler || rhythm_of(&old, 0) != rhythm_of(&settings, 0) {
-            self.epoch += 1;
-            self.plan.clear();
-            self.send(ToWorker::Sampler {
+        if old.sampler != settings.sampler
+            || old.seed != settings.seed
+            || rhythm_of(&old, 0) != rhythm_of(&settings, 0)
+        {
+            let rhythm = rhythm_of(&settings, self.last_player_velocity);
+            self.link.void(&mut self.plan, |epoch| ToWorker::Sampler {
                 settings: settings.sampler,
-                rhythm: rhythm_of(&settings, self.last_player_velocity),
-                epoch: self.epoch,
+                rhythm,
+                seed: settings.seed,
+                epoch,
             });
         }
     }
@@ -578,9 +546,12 @@ impl Performer {
         self.restart_mode();
         self.chord.clear();
         self.last_onset = None;
-        self.epoch += 1;
-        self.plan.clear();
-        self.send(ToWorker::Reset { epoch: self.epoch });
+        let (sent, seed) = (self.link.sent, self.settings.seed);
+        self.link.void(&mut self.plan, |epoch| ToWorker::Reset {
+            epoch,
+            sent,
+            seed,
+        });
     }
 
     /// Lets `frames` samples pass unprocessed (cycles a host or audio server
@@ -621,7 +592,14 @@ impl Performer {
         let BlockStart {
             beat: start_beat,
             continuity,
+            follows_host,
         } = self.timeline.block(transport, frames, samples_per_beat);
+        self.block = BlockPosition {
+            clock: self.clock,
+            beat: start_beat,
+            samples_per_beat,
+            follows_host,
+        };
         match continuity {
             Continuity::Continues | Continuity::Drifted => {}
             Continuity::Starts => self.last_step_beat = None,
@@ -632,22 +610,12 @@ impl Performer {
             }
         }
 
-        // A step belongs to the block holding its rounded sample: one less
-        // than half a sample before the block's start still plays at offset
-        // 0. Never twice: steps at or before the last one played are skipped.
         let step = self.settings.division.beats();
-        let mut next_step = ((start_beat - 0.5 / samples_per_beat) / step - 1e-9).ceil();
-        if let Some(last) = self.last_step_beat {
-            if continuity == Continuity::Drifted {
-                // The step after the last one handled comes next, even if
-                // the drift moved the block's start past it (it then plays
-                // at offset 0).
-                next_step = next_step.min((last / step).round() + 1.0);
-            }
-            while next_step * step <= last + 1e-9 {
-                next_step += 1.0;
-            }
-        }
+        let mut next_step = self.next_step_index(
+            start_beat,
+            samples_per_beat,
+            continuity == Continuity::Drifted,
+        );
         let step_offset = |k: f64| {
             ((k * step - start_beat) * samples_per_beat)
                 .round()
@@ -665,7 +633,7 @@ impl Performer {
                 .map(|o| o as u32);
             // The model's rhythm: the next predicted event, and in respond
             // mode the end of the silence that starts an answer.
-            let model_due = (!grid).then(|| self.model_due(samples_per_beat)).flatten();
+            let model_due = (!grid).then(|| self.model_due()).flatten();
             let model_at = model_due.and_then(|(due, _)| self.offset_in_block(due, frames));
             let silence_at = (!grid)
                 .then(|| self.silence_end(samples_per_beat))
@@ -707,7 +675,7 @@ impl Performer {
                 self.answer_after_silence(now_abs, samples_per_beat);
                 // The player's events may have voided the prediction, or
                 // moved the onset it counts from: look again.
-                if let Some((due, exact)) = self.model_due(samples_per_beat)
+                if let Some((due, exact)) = self.model_due()
                     && due <= now_abs
                     && model_at.is_some_and(|at| at <= now)
                 {
@@ -722,6 +690,27 @@ impl Performer {
             }
         }
         self.clock += u64::from(frames);
+    }
+
+    /// *Grid* feel: the index (in steps of the division) of the first grid
+    /// step a block starting at `start_beat` plays. A step belongs to the
+    /// block holding its rounded sample: one less than half a sample before
+    /// the block's start still plays at offset 0. Never twice: steps at or
+    /// before the last one played are skipped. After a `drifted` start the
+    /// step after the last one handled comes next, even if the drift moved
+    /// the block's start past it (it then plays at offset 0).
+    fn next_step_index(&self, start_beat: f64, samples_per_beat: f64, drifted: bool) -> f64 {
+        let step = self.settings.division.beats();
+        let mut next_step = ((start_beat - 0.5 / samples_per_beat) / step - 1e-9).ceil();
+        if let Some(last) = self.last_step_beat {
+            if drifted {
+                next_step = next_step.min((last / step).round() + 1.0);
+            }
+            while next_step * step <= last + 1e-9 {
+                next_step += 1.0;
+            }
+        }
+        next_step
     }
 
     /// The offset in this block of absolute sample `at` (now if past).
@@ -739,20 +728,14 @@ impl Performer {
     /// predicts again for the window as it is.
     fn drop_committed(&mut self) {
         if self.plan.committed.take().is_some() {
-            self.epoch += 1;
-            self.plan.clear();
-            self.send(ToWorker::Replan { epoch: self.epoch });
-        }
-    }
-
-    fn send(&mut self, message: ToWorker) {
-        if self.to_worker.push(message).is_err() {
-            self.dropped_messages += 1;
+            self.link
+                .void(&mut self.plan, |epoch| ToWorker::Replan { epoch });
         }
     }
 
     fn receive(&mut self, out: &mut impl FnMut(NoteEvent)) {
-        while let Ok(message) = self.from_worker.pop() {
+        self.link.heal(&mut self.plan);
+        while let Some(message) = self.link.receive() {
             match message {
                 FromWorker::Prediction {
                     epoch,
@@ -760,13 +743,12 @@ impl Performer {
                     after,
                     event,
                 } => {
-                    if epoch != self.epoch || generation != self.generation || after < self.sent {
-                        continue;
+                    if self.link.current(epoch, generation, after) {
+                        self.plan.keep(after, event, self.link.sent);
                     }
-                    self.plan.keep(after, event, self.sent);
                 }
                 FromWorker::ModelChanged { generation } => {
-                    self.generation = generation;
+                    self.link.generation = generation;
                     self.plan.committed = None;
                     self.plan.clear();
                     self.sounding.end_all_own(0, out);
@@ -777,12 +759,12 @@ impl Performer {
 
     /// The prediction for the window as it is now, if one is ready.
     fn take_prediction(&mut self) -> Option<Event> {
-        self.plan.take(self.sent)
+        self.plan.take(self.link.sent)
     }
 
     /// The prediction for the window as it is now, left in place.
     fn peek_prediction(&self) -> Option<Event> {
-        self.plan.peek(self.sent)
+        self.plan.peek(self.link.sent)
     }
 
     fn player_event(
@@ -827,7 +809,7 @@ impl Performer {
         // stands; what lies beyond it is predicted again.
         if self.settings.feel == Feel::Model && self.plan.committed.is_none() {
             let horizon = (self.settings.commit_beats.max(0.0) * samples_per_beat).round() as u64;
-            if let Some((_, event, due, exact)) = self.model_next(samples_per_beat)
+            if let Some((_, event, due, exact)) = self.model_next()
                 && due <= now_abs + horizon
             {
                 self.plan.committed = Some((event, exact));
@@ -849,9 +831,9 @@ impl Performer {
         let after_committed = self
             .plan
             .committed
-            .and_then(|_| self.plan.peek(self.sent + 1));
+            .and_then(|_| self.plan.peek(self.link.sent + 1));
         let ready = self.take_prediction().or(self.plan.fallback);
-        self.epoch += 1;
+        self.link.epoch += 1;
         self.plan.clear();
         self.plan.fallback = match self.settings.feel {
             Feel::Grid => ready,
@@ -871,9 +853,9 @@ impl Performer {
             hold: 0,
             ..committed
         });
-        self.send(ToWorker::Feed {
+        self.link.send(ToWorker::Feed {
             event,
-            epoch: self.epoch,
+            epoch: self.link.epoch,
             player: true,
             then,
         });
@@ -898,7 +880,7 @@ impl Performer {
             None => self.settings.division.twelfths(),
         };
         self.last_onset = Some(onset);
-        self.sent += 1;
+        self.link.sent += 1;
         Event {
             what,
             when,
@@ -977,7 +959,7 @@ impl Performer {
     /// or, if the mode plays, the next predicted one, `when` after the last
     /// onset fed and not before an answer's start. A fresh prediction that
     /// came after its time gives way to a stand-in still on time.
-    fn model_next(&self, samples_per_beat: f64) -> Option<(Next, Event, u64, f64)> {
+    fn model_next(&self) -> Option<(Next, Event, u64, f64)> {
         let rounded = |exact: f64| exact.round().max(0.0) as u64;
         if let Some((event, exact)) = self.plan.committed {
             return Some((Next::Committed, event, rounded(exact), exact));
@@ -987,10 +969,7 @@ impl Performer {
         }
         let last = self.last_onset?;
         let answer_from = self.turns.answer_from() as f64;
-        let exact_due = |event: &Event| {
-            let gap = f64::from(event.when) * samples_per_beat / f64::from(GRID_PER_BEAT);
-            (last + gap).max(answer_from)
-        };
+        let exact_due = |event: &Event| self.block.due(last, event.when, answer_from);
         let is_past = |event: &Event| rounded(exact_due(event)) < self.clock;
         let (next, event) = match (self.peek_prediction(), self.plan.fallback) {
             (Some(fresh), Some(stand_in)) if is_past(&fresh) && !is_past(&stand_in) => {
@@ -1004,9 +983,8 @@ impl Performer {
     }
 
     /// *Model* feel: when the next event is due, as [`Performer::model_next`].
-    fn model_due(&self, samples_per_beat: f64) -> Option<(u64, f64)> {
-        self.model_next(samples_per_beat)
-            .map(|(_, _, due, exact)| (due, exact))
+    fn model_due(&self) -> Option<(u64, f64)> {
+        self.model_next().map(|(_, _, due, exact)| (due, exact))
     }
 
     /// *Model* feel: plays the predicted event due at `due`, with its hold,
@@ -1019,7 +997,7 @@ impl Performer {
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
-        let Some((next, event, _, _)) = self.model_next(samples_per_beat) else {
+        let Some((next, event, _, _)) = self.model_next() else {
             return;
         };
         match next {
@@ -1074,14 +1052,21 @@ impl Performer {
         let settings = self.settings;
         let channel = settings.channel & 15;
         for key in pitches.iter() {
-            self.sounding
-                .start_own(key, channel, velocity, offset, now_abs + length, out);
+            self.sounding.start_own(
+                key,
+                channel,
+                velocity,
+                offset,
+                now_abs,
+                now_abs + length,
+                out,
+            );
         }
         let lowest = pitches.iter().min().unwrap_or(60);
         let event = self.fed_event(token, onset, velocity, lowest, samples_per_beat);
-        self.send(ToWorker::Feed {
+        self.link.send(ToWorker::Feed {
             event,
-            epoch: self.epoch,
+            epoch: self.link.epoch,
             player: false,
             then: None,
         });

@@ -202,6 +202,11 @@ impl Sampler {
         }
     }
 
+    /// Starts the random sequence again from `seed`, as a new sampler's.
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
+    }
+
     /// The settings.
     pub fn settings(&self) -> &SamplerSettings {
         &self.settings

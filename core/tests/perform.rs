@@ -71,6 +71,19 @@ struct Host {
     heard: Vec<Heard>,
     /// The worker is not polled (a busy machine).
     worker_paused: bool,
+    /// How the host reports its position.
+    report: Report,
+}
+
+/// How a [`Host`] reports its beat position.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Report {
+    /// The exact beat.
+    Exact,
+    /// Rounded to whole ticks of 1/1920 beat, as JACK does.
+    Ticks,
+    /// None, while the transport rolls.
+    Nothing,
 }
 
 impl Host {
@@ -95,6 +108,7 @@ impl Host {
             clock: 0,
             heard: Vec::new(),
             worker_paused: false,
+            report: Report::Exact,
         }
     }
 
@@ -109,7 +123,11 @@ impl Host {
             sample_rate: self.sample_rate,
             tempo: Some(self.tempo),
             playing: self.playing,
-            position_beats: Some(self.beat),
+            position_beats: match self.report {
+                Report::Exact => Some(self.beat),
+                Report::Ticks => Some((self.beat * 1920.0).round() / 1920.0),
+                Report::Nothing => None,
+            },
             position_samples: None,
         };
         let clock = self.clock;
@@ -397,7 +415,7 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
         let mut found = None;
         for _ in 0..400 {
             host.block(64, &[]);
-            if let Some(next) = host.performer.plan(spb).next()
+            if let Some(next) = host.performer.plan().next()
                 && next.beats_ahead > 0.1
             {
                 assert!(!next.committed, "beyond the horizon");
@@ -416,7 +434,7 @@ fn a_player_note_inside_the_commit_horizon_never_cancels_the_committed_event() {
         let mut then = None;
         while host.clock + 64 < due {
             host.block(64, &[]);
-            let mut plan = host.performer.plan(spb);
+            let mut plan = host.performer.plan();
             let next = plan.next();
             assert!(
                 next.is_some_and(|next| next.committed && next.event == event),
@@ -469,7 +487,7 @@ fn next_two_planned(
     let spb = host.samples_per_beat();
     for _ in 0..400 {
         host.block(64, &[]);
-        let mut plan = host.performer.plan(spb);
+        let mut plan = host.performer.plan();
         if let (Some(first), Some(second)) = (plan.next(), plan.next())
             && first.beats_ahead > 0.1
             && second.beats_ahead >= first.beats_ahead + gap
@@ -1171,4 +1189,160 @@ fn the_worker_publishes_the_most_likely_next_tokens() {
         read.windows(2).all(|w| w[0].1 >= w[1].1),
         "most likely first"
     );
+}
+
+/// The (onset, key, length) of every note the performer played, in
+/// samples (`None`: still sounding); panics on a note-off without its
+/// note-on.
+fn notes_played(heard: &[Heard]) -> Vec<(u64, u8, Option<u64>)> {
+    let mut started = std::collections::HashMap::new();
+    let mut notes = Vec::new();
+    for h in heard {
+        match h.event {
+            NoteEvent::On { key, .. } => {
+                started.insert(key, h.at);
+            }
+            NoteEvent::Off { key, .. } => {
+                let start = started.remove(&key).expect("a note-off after its note-on");
+                notes.push((start, key, Some(h.at - start)));
+            }
+        }
+    }
+    notes.extend(started.into_iter().map(|(key, start)| (start, key, None)));
+    notes.sort_unstable();
+    notes
+}
+
+/// Checks that every onset lies on a grid of twelfths of a beat (of
+/// `twelfth` samples) counted from sample `zero`, within a sample, that no
+/// ended note is shorter than a twelfth, and that no key is struck twice
+/// at one instant.
+fn assert_on_grid(notes: &[(u64, u8, Option<u64>)], zero: u64, twelfth: f64, what: &str) {
+    for &(onset, key, length) in notes {
+        let twelfths = (onset - zero) as f64 / twelfth;
+        assert!(
+            (twelfths - twelfths.round()).abs() * twelfth <= 1.0,
+            "{what}: onset {onset} ({twelfths} twelfths, key {key}) off the grid"
+        );
+        if let Some(length) = length {
+            assert!(
+                length as f64 >= twelfth - 1.0,
+                "{what}: a note of {length} samples at {onset}"
+            );
+        }
+    }
+    let mut onsets: Vec<(u64, u8)> = notes.iter().map(|&(at, key, _)| (at, key)).collect();
+    let all = onsets.len();
+    onsets.dedup();
+    assert_eq!(onsets.len(), all, "{what}: a key struck twice at once");
+}
+
+#[test]
+fn model_feel_plays_on_the_hosts_grid_after_an_off_grid_player_note() {
+    for report in [Report::Exact, Report::Ticks] {
+        for (rate, tempo, size) in [(48_000.0, 120.0, 64), (44_100.0, 100.0, 500)] {
+            let mut s = settings(Mode::Continue, Division::Eighth);
+            s.feel = Feel::Model;
+            let mut host = Host::with_network(network_of(Arch::Events, 3), s, rate, tempo);
+            host.report = report;
+            // The player strikes 0.37 of a twelfth after a grid position
+            // (the block starts there), and again later elsewhere.
+            let twelfth = host.samples_per_beat() / 12.0;
+            host.run((twelfth * 24.37) as u64, size);
+            host.strike(&[60, 64], 64);
+            host.run((twelfth * 100.81) as u64, size);
+            host.strike(&[67], 64);
+            host.run(host.samples_per_beat() as u64 * 24, size);
+            let notes = notes_played(&host.heard);
+            assert!(notes.len() >= 8, "{report:?} {rate}: {} notes", notes.len());
+            assert_on_grid(&notes, 0, twelfth, &format!("{report:?} {rate} Hz"));
+        }
+    }
+}
+
+#[test]
+fn without_a_host_position_model_feel_keeps_its_own_clock_from_the_players_note() {
+    let mut s = settings(Mode::Continue, Division::Eighth);
+    s.feel = Feel::Model;
+    let mut host = Host::with_network(network_of(Arch::Events, 3), s, 48_000.0, 120.0);
+    host.report = Report::Nothing;
+    host.run(777, 64);
+    host.strike(&[60, 64], 64);
+    host.run(24_000 * 24, 64);
+    let notes = notes_played(&host.heard);
+    assert!(notes.len() >= 8, "{} notes", notes.len());
+    // The player struck at sample 777 (the block's start): every onset a
+    // whole number of twelfths after it.
+    assert_on_grid(&notes, 777, 2_000.0, "no position");
+}
+
+#[test]
+fn a_full_queue_to_the_worker_is_counted_and_healed() {
+    let mut host = Host::new(settings(Mode::Continue, Division::Eighth), 48_000.0, 120.0);
+    // A stalled worker: the player's events fill its queue and overflow.
+    host.worker_paused = true;
+    for i in 0..300 {
+        host.strike(&[48 + (i % 24) as u8], 64);
+        host.run(1_000, 64);
+    }
+    let dropped = host.performer.dropped_messages();
+    assert!(dropped > 0, "the queue overflowed");
+    // The worker runs again: the performer plays every step in step.
+    host.worker_paused = false;
+    host.worker.poll_all();
+    host.run(24_000 * 2, 64);
+    let before = host.note_ons().len();
+    let late = host.performer.late_steps();
+    host.run(24_000 * 4, 64);
+    assert_eq!(host.note_ons().len() - before, 8, "an eighth on every step");
+    assert_eq!(
+        host.performer.late_steps(),
+        late,
+        "no step late once healed"
+    );
+    assert_eq!(host.performer.dropped_messages(), dropped);
+}
+
+#[test]
+fn a_seed_replays_the_same_take_after_every_reset() {
+    let mut s = settings(Mode::Continue, Division::Sixteenth);
+    s.seed = Some(7);
+    let mut host = Host::with_network(network_of(Arch::Events, 5), s, 48_000.0, 120.0);
+    let take = |host: &mut Host| {
+        let start = host.heard.len();
+        let clock = host.clock;
+        host.strike(&[60, 64, 67], 64);
+        host.run(24_000 * 4, 64);
+        host.performer.all_notes_off(0, &mut |e| {
+            host.heard.push(Heard {
+                at: host.clock,
+                event: e,
+            })
+        });
+        host.heard[start..]
+            .iter()
+            .map(|h| (h.at - clock, h.event))
+            .collect::<Vec<_>>()
+    };
+    let first = take(&mut host);
+    host.performer.reset(&mut |_| {});
+    host.worker.poll_all();
+    // The transport stops and starts: the beat line starts again too.
+    host.beat = 0.0;
+    host.playing = false;
+    host.block(64, &[]);
+    host.playing = true;
+    let second = take(&mut host);
+    assert!(first.len() > 20, "{} events", first.len());
+    assert_eq!(first, second);
+    // Another seed, another take.
+    let mut other = Host::with_network(
+        network_of(Arch::Events, 5),
+        PerformerSettings { seed: Some(8), ..s },
+        48_000.0,
+        120.0,
+    );
+    other.performer.reset(&mut |_| {});
+    other.worker.poll_all();
+    assert_ne!(take(&mut other), first);
 }

@@ -10,6 +10,8 @@ pub(super) struct Sounding {
     /// Per key: the absolute sample at which the performer's note ends
     /// (`u64::MAX`: not sounding).
     own_until: [u64; 128],
+    /// Per key: the absolute sample at which the performer's note started.
+    own_since: [u64; 128],
     own_channel: [u8; 128],
     /// Per key: channels on which a thru note is held (bit per channel).
     thru: [u16; 128],
@@ -19,6 +21,7 @@ impl Sounding {
     pub(super) fn new() -> Self {
         Self {
             own_until: [u64::MAX; 128],
+            own_since: [0; 128],
             own_channel: [0; 128],
             thru: [0; 128],
         }
@@ -79,9 +82,12 @@ impl Sounding {
         }
     }
 
-    /// Starts the performer's note on `key` until `until`. A voice sounds
-    /// once: its note on the key, and a thru note on the key and channel,
-    /// end first (the player's release of that one then sends nothing).
+    /// Starts the performer's note on `key` at absolute sample `at`
+    /// (`offset` in the block) until `until`. A voice sounds once: its note
+    /// on the key, and a thru note on the key and channel, end first (the
+    /// player's release of that one then sends nothing). A key the
+    /// performer struck at this same instant is not struck again: it
+    /// sounds once, for the longer of the two lengths.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn start_own(
         &mut self,
@@ -89,9 +95,18 @@ impl Sounding {
         channel: u8,
         velocity: u8,
         offset: u32,
+        at: u64,
         until: u64,
         out: &mut impl FnMut(NoteEvent),
     ) {
+        let k = usize::from(key);
+        if self.own_until[k] != u64::MAX
+            && self.own_since[k] == at
+            && self.own_channel[k] == channel
+        {
+            self.own_until[k] = self.own_until[k].max(until);
+            return;
+        }
         self.end_own(key, offset, out);
         self.end_thru(key, channel, 0, offset, out);
         out(NoteEvent::On {
@@ -100,8 +115,9 @@ impl Sounding {
             key,
             velocity,
         });
-        self.own_until[usize::from(key)] = until;
-        self.own_channel[usize::from(key)] = channel;
+        self.own_until[k] = until;
+        self.own_since[k] = at;
+        self.own_channel[k] = channel;
     }
 
     /// Passes the player's note-on through. A voice sounds once: the
@@ -148,5 +164,25 @@ impl Sounding {
                 velocity,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_struck_twice_at_one_instant_sounds_once_for_the_longer_hold() {
+        let mut sounding = Sounding::new();
+        let mut out = Vec::new();
+        sounding.start_own(60, 0, 90, 5, 1_005, 2_000, &mut |e| out.push(e));
+        sounding.start_own(60, 0, 70, 5, 1_005, 3_000, &mut |e| out.push(e));
+        sounding.start_own(60, 0, 70, 5, 1_005, 2_500, &mut |e| out.push(e));
+        assert_eq!(out.len(), 1, "one note-on: {out:?}");
+        assert_eq!(sounding.next_end(), Some(3_000));
+        // Struck again later, it is a new note: the old one ends first.
+        sounding.start_own(60, 0, 70, 0, 2_200, 4_000, &mut |e| out.push(e));
+        assert!(matches!(out[1], NoteEvent::Off { key: 60, .. }));
+        assert!(matches!(out[2], NoteEvent::On { key: 60, .. }));
     }
 }

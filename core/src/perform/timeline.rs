@@ -55,6 +55,9 @@ pub struct BlockStart {
     pub beat: f64,
     /// How it follows the previous block.
     pub continuity: Continuity,
+    /// Whether `beat` is the host's (its transport plays and reports a
+    /// position), not the free-running clock's.
+    pub follows_host: bool,
 }
 
 /// The performer's beat timeline.
@@ -110,7 +113,11 @@ impl Timeline {
             self.last_host_sample = None;
             let beat = self.free_beat;
             self.free_beat += block_beats;
-            return BlockStart { beat, continuity };
+            return BlockStart {
+                beat,
+                continuity,
+                follows_host: false,
+            };
         };
         let host_sample = transport.position_samples;
         // Where the host's sample position, counted at this tempo from the
@@ -164,7 +171,11 @@ impl Timeline {
         self.last_host_beat = Some(host_beat);
         self.last_host_sample = host_sample;
         self.last_frames = frames;
-        BlockStart { beat, continuity }
+        BlockStart {
+            beat,
+            continuity,
+            follows_host: true,
+        }
     }
 }
 

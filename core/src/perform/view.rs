@@ -2,7 +2,7 @@
 //! status line). Read on the real-time side without allocating; a display
 //! gets it through the caller's own lock-free channel.
 
-use super::Performer;
+use super::{Feel, Performer};
 use crate::event::Event;
 
 impl Performer {
@@ -11,54 +11,73 @@ impl Performer {
     /// the window as it is now, the next for the window after that event,
     /// and so on, stopping at the first one not ready. Real-time safe.
     pub fn prepared(&self) -> impl Iterator<Item = Event> + '_ {
-        self.plan.ahead(self.sent)
+        self.plan.ahead(self.link.sent)
     }
 }
 
-/// One event of the *Model* feel's plan.
+/// One event of the performer's plan.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Planned {
     /// The event.
     pub event: Event,
     /// Beats after the end of the last block processed at which it starts.
     pub beats_ahead: f64,
-    /// Whether it stands if the player plays now: the event kept through a
-    /// player's note, or the next one while it lies inside the commit
-    /// horizon.
+    /// Whether it stands if the player plays now (*Model* feel): the event
+    /// kept through a player's note, or the next one while it lies inside
+    /// the commit horizon.
     pub committed: bool,
 }
 
 impl Performer {
-    /// *Model* feel: the committed event, if a player's note left one
-    /// standing, then the prepared events (predicted past the committed
-    /// one), each `when` after the one before (the first from the last
-    /// onset), as long as the window changes only by playing them.
-    /// Real-time safe.
-    pub fn plan(&self, samples_per_beat: f64) -> impl Iterator<Item = Planned> + '_ {
+    /// What the performer will play next, as long as the window changes
+    /// only by playing it, by the rules it plays by. *Model* feel: the
+    /// committed event, if a player's note left one standing, then the
+    /// prepared events (predicted past the committed one), each `when`
+    /// after the one before (the first due as [`BlockPosition::due`] says).
+    /// *Grid* feel: the prepared events on the coming steps. Real-time
+    /// safe.
+    ///
+    /// [`BlockPosition::due`]: super::BlockPosition::due
+    pub fn plan(&self) -> impl Iterator<Item = Planned> + '_ {
         let grid = f64::from(crate::event::GRID_PER_BEAT);
+        let block = self.block;
+        let samples_per_beat = block.samples_per_beat;
         let clock = self.clock as f64;
+        let ahead = move |sample: f64| (sample - clock) / samples_per_beat;
+        let on_grid = self.settings.feel == Feel::Grid;
         let horizon = self.settings.commit_beats.max(0.0);
-        let standing = self.plan.committed.map(|(event, exact)| Planned {
-            event,
-            beats_ahead: ((exact - clock) / samples_per_beat).max(0.0),
-            committed: true,
-        });
-        let last = match standing {
-            Some(planned) => planned.beats_ahead,
-            None => self
-                .last_onset
-                .map_or(0.0, |onset| (onset - clock) / samples_per_beat),
-        };
-        let from = (self.turns.answer_from() as f64 - clock) / samples_per_beat;
-        let mut at = last;
+        let standing = self
+            .plan
+            .committed
+            .filter(|_| !on_grid)
+            .map(|(event, exact)| Planned {
+                event,
+                beats_ahead: ahead(exact).max(0.0),
+                committed: true,
+            });
+        // *Grid*: the next step after the block's end, and the step.
+        let end_beat = block.beat_of(clock);
+        let step = self.settings.division.beats();
+        let first_step = self.next_step_index(end_beat, samples_per_beat, false) * step - end_beat;
+        let last_onset = self.last_onset.unwrap_or(clock);
+        let from = self.turns.answer_from() as f64;
+        let mut at = standing.map_or(0.0, |planned| planned.beats_ahead);
         // Past a standing event, the predictions for the window after it.
-        let after = self.sent + u64::from(standing.is_some());
+        let after = self.link.sent + u64::from(standing.is_some());
         let prepared = self.plan.ahead(after).enumerate().map(move |(i, event)| {
-            at += f64::from(event.when) / grid;
-            let first = i == 0 && standing.is_none();
-            if first {
-                at = at.max(from).max(0.0);
+            if on_grid {
+                return Planned {
+                    event,
+                    beats_ahead: first_step + i as f64 * step,
+                    committed: false,
+                };
             }
+            let first = i == 0 && standing.is_none();
+            at = if first {
+                ahead(block.due(last_onset, event.when, from)).max(0.0)
+            } else {
+                at + f64::from(event.when) / grid
+            };
             Planned {
                 event,
                 beats_ahead: at,

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use rtrb::{Consumer, Producer};
 
-use super::{FromWorker, NextTokens, ToWorker};
+use super::NextTokens;
+use super::link::{FromWorker, ToWorker, WorkerEnds};
 use crate::event::{Event, EventClasses};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
@@ -49,6 +50,8 @@ pub struct Worker {
     predictor: Predictor,
     speculative: Predictor,
     sampler: Sampler,
+    /// The seed the sampler last started from.
+    seed: u64,
     /// The sampling settings asked for (the sampler's own scale follows the
     /// key when `follow_key` is set).
     wanted: SamplerSettings,
@@ -126,10 +129,10 @@ impl Worker {
         settings: SamplerSettings,
         rhythm: Rhythm,
         seed: u64,
-        inbox: Consumer<ToWorker>,
-        outbox: Producer<FromWorker>,
+        ends: WorkerEnds,
         key: Arc<AtomicU8>,
     ) -> Self {
+        let WorkerEnds { inbox, outbox } = ends;
         let (control, models) = channel();
         let sampler = Sampler::new(settings, network.vocab(), seed);
         let predictor = Predictor::new(network);
@@ -137,6 +140,7 @@ impl Worker {
             speculative: predictor.clone(),
             predictor,
             sampler,
+            seed,
             wanted: settings,
             key,
             inbox,
@@ -235,8 +239,14 @@ impl Worker {
                 ToWorker::Sampler {
                     settings,
                     rhythm,
+                    seed,
                     epoch,
                 } => {
+                    if let Some(seed) = seed
+                        && seed != self.seed
+                    {
+                        self.reseed(seed);
+                    }
                     self.wanted = settings;
                     self.rhythm = rhythm;
                     self.sampler
@@ -244,7 +254,11 @@ impl Worker {
                     self.void_speculation(epoch);
                     self.follow_key();
                 }
-                ToWorker::Reset { epoch } => {
+                ToWorker::Reset { epoch, sent, seed } => {
+                    if let Some(seed) = seed {
+                        self.reseed(seed);
+                    }
+                    self.received = sent;
                     self.predictor.reset();
                     self.window.clear();
                     self.recent.clear();
@@ -252,6 +266,10 @@ impl Worker {
                     self.player_events = 0;
                     self.void_speculation(epoch);
                     self.follow_key();
+                }
+                ToWorker::Resync { epoch, sent } => {
+                    self.received = sent;
+                    self.void_speculation(epoch);
                 }
             }
         }
@@ -264,6 +282,12 @@ impl Worker {
     /// Polls until there is nothing left to do.
     pub fn poll_all(&mut self) {
         while self.poll() {}
+    }
+
+    /// Starts the sampler's random sequence again from `seed`.
+    fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.sampler.reseed(seed);
     }
 
     /// Adds the player's token to the evidence of their key.
