@@ -15,8 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use pianola_core::Token;
 use pianola_core::event::Event;
 use pianola_core::midi_file::TimeSignature;
-use pianola_core::perform::{NextTokens, NoteEvent, Transport};
-use pianola_core::tempo::{host_bpm, samples_per_beat};
+use pianola_core::perform::{BlockPosition, NextTokens, NoteEvent, Performer};
 use rtrb::{Consumer, Producer, RingBuffer};
 
 /// Note events the ring holds between two collections.
@@ -128,6 +127,8 @@ struct Shared {
     /// The rest of each prepared event ([`Prepared::shape`]).
     prepared_shapes: [AtomicU64; PREPARED],
     dropped: AtomicU64,
+    /// Messages to the performer's worker lost to a full queue.
+    lost_messages: AtomicU64,
 }
 
 fn load_f64(cell: &AtomicU64) -> f64 {
@@ -182,68 +183,69 @@ impl ActivityWriter {
     }
 }
 
-/// Where a block lies on the beat line the editor and Capture use: the
-/// host's beats while its transport plays, a running count otherwise.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Block {
-    /// The beat at the block's first sample.
-    pub beat: f64,
-    /// Samples per beat at the block's tempo.
-    pub samples_per_beat: f64,
-}
-
-impl Block {
-    /// The beat of the sample at `offset` in the block.
-    pub fn beat_at(&self, offset: u32) -> f64 {
-        self.beat + f64::from(offset) / self.samples_per_beat
-    }
-}
-
-/// Counts beats across blocks. Real-time safe.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BeatClock {
-    next: f64,
-}
-
-impl BeatClock {
-    /// Where the block of `frames` starting at `transport` lies; the next
-    /// block without a host position follows on from its end.
-    pub fn block(&mut self, transport: &Transport, frames: u32) -> Block {
-        let samples_per_beat = samples_per_beat(transport.sample_rate, host_bpm(transport.tempo));
-        let beat = match transport.position_beats {
-            Some(beat) if transport.playing => beat,
-            _ => self.next,
-        };
-        self.next = beat + f64::from(frames) / samples_per_beat;
-        Block {
-            beat,
-            samples_per_beat,
-        }
-    }
+/// What one block did, for [`ActivityWriter::block`].
+pub struct BlockActivity<'a> {
+    /// The player's notes of the block.
+    pub input: &'a [NoteEvent],
+    /// The notes the performer sent in the block.
+    pub output: &'a [NoteEvent],
+    /// Whether the player's notes were passed through (they are then in
+    /// `output` too, and recorded once, as the player's).
+    pub thru: bool,
+    /// The block's length.
+    pub frames: u32,
+    /// The tempo.
+    pub bpm: f64,
+    /// The host's time signature.
+    pub meter: TimeSignature,
+    /// Whether the transport plays.
+    pub playing: bool,
 }
 
 impl ActivityWriter {
-    /// Records the player's notes of a block.
-    pub fn player_notes(&mut self, block: &Block, input: &[NoteEvent]) {
-        for &event in input {
-            self.note(record(block, event, Source::Player));
+    /// Records a block the performer has just processed: its notes, where
+    /// it ends and what is planned next, all placed on the performer's own
+    /// beat line ([`Performer::block_position`]), the one it played them
+    /// by, so that the editor and Capture show them where they sounded
+    /// whatever the host reports.
+    pub fn block(&mut self, performer: &Performer, block: BlockActivity<'_>) {
+        let position = performer.block_position();
+        self.shared
+            .lost_messages
+            .store(performer.dropped_messages(), Ordering::Relaxed);
+        // In time order (both lists are): readers take a beat that goes
+        // back for a relocation.
+        let mut input = block.input.iter().copied().peekable();
+        let mut output = block
+            .output
+            .iter()
+            .copied()
+            .filter(|&event| !(block.thru && block.input.iter().any(|&i| same_note(i, event))))
+            .peekable();
+        loop {
+            let next = match (input.peek(), output.peek()) {
+                (Some(i), Some(o)) if i.offset() <= o.offset() => {
+                    input.next().map(|e| (e, Source::Player))
+                }
+                (_, Some(_)) => output.next().map(|e| (e, Source::Pianola)),
+                (Some(_), None) => input.next().map(|e| (e, Source::Player)),
+                (None, None) => None,
+            };
+            let Some((event, source)) = next else { break };
+            self.note(record(&position, event, source));
         }
-    }
-
-    /// Records a note the performer sent, unless it is one of the player's
-    /// notes passed through (`thru`): the same key, channel and offset as a
-    /// note in `input`.
-    pub fn performer_note(
-        &mut self,
-        block: &Block,
-        event: NoteEvent,
-        input: &[NoteEvent],
-        thru: bool,
-    ) {
-        let passed_through = thru && input.iter().any(|i| same_note(*i, event));
-        if !passed_through {
-            self.note(record(block, event, Source::Pianola));
-        }
+        let end = position.beat_at(block.frames);
+        self.prepared(performer.plan().map(|planned| Prepared {
+            beat: end + planned.beats_ahead,
+            event: planned.event,
+            committed: planned.committed,
+        }));
+        self.position(Position {
+            beat: end,
+            bpm: block.bpm,
+            meter: block.meter,
+            playing: block.playing,
+        });
     }
 }
 
@@ -265,7 +267,7 @@ fn same_note(a: NoteEvent, b: NoteEvent) -> bool {
     parts(a) == parts(b)
 }
 
-fn record(block: &Block, event: NoteEvent, source: Source) -> NoteRecord {
+fn record(block: &BlockPosition, event: NoteEvent, source: Source) -> NoteRecord {
     let (offset, channel, key, velocity) = match event {
         NoteEvent::On {
             offset,
@@ -316,6 +318,7 @@ impl Activity {
             prepared_beats: Default::default(),
             prepared_shapes: Default::default(),
             dropped: AtomicU64::new(0),
+            lost_messages: AtomicU64::new(0),
         });
         let activity = Activity {
             next_tokens: Arc::new(NextTokens::default()),
@@ -413,6 +416,12 @@ impl Activity {
     /// Note events lost because the ring was full.
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Messages from the audio thread to the performer's worker lost to a
+    /// full queue (each healed: the performer plays on in step).
+    pub fn lost_messages(&self) -> u64 {
+        self.shared.lost_messages.load(Ordering::Relaxed)
     }
 }
 

@@ -14,6 +14,10 @@ use crate::activity::{NoteRecord, Position, Source};
 /// Bars a capture holds unless the user says otherwise.
 pub const DEFAULT_BARS: u32 = 8;
 
+/// A note this little before a capture's start (half a tick) rounds to
+/// its first tick: it belongs to the capture.
+pub const START_SLACK_BEATS: f64 = 0.5 / TICKS_PER_QUARTER as f64;
+
 /// Why a capture was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
@@ -53,9 +57,11 @@ pub fn tracks(notes: &[NoteRecord], start: f64) -> [NoteTrack; 2] {
         program: None,
         notes: notes
             .iter()
-            .filter(|n| n.source == source && n.beat >= start)
+            .filter(|n| n.source == source && n.beat >= start - START_SLACK_BEATS)
             .map(|n| NoteMessage {
-                tick: ((n.beat - start) * f64::from(TICKS_PER_QUARTER)).round() as u64,
+                tick: ((n.beat - start) * f64::from(TICKS_PER_QUARTER))
+                    .round()
+                    .max(0.0) as u64,
                 channel: n.channel,
                 key: n.key,
                 velocity: n.velocity,

@@ -11,7 +11,7 @@ mod capture_panel;
 mod clipboard;
 mod controls;
 mod input;
-mod model_panel;
+pub mod model_panel;
 mod present;
 pub mod raster;
 mod roll;
@@ -326,7 +326,8 @@ impl App {
         egui::Panel::top("model")
             .frame(unfilled(egui::Frame::side_top_panel(ui.style())))
             .show(ui, |ui| {
-                self.model.show(ui, &self.params.model);
+                self.model
+                    .show(ui, &self.params.model, self.activity.lost_messages());
             });
         egui::Panel::left("parameters")
             .frame(unfilled(egui::Frame::side_top_panel(ui.style())))

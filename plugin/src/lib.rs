@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use pianola_core::midi_file::TimeSignature;
-use pianola_core::perform::{self, Feel, Performer, Transport as CoreTransport, WorkerThread};
+use pianola_core::perform::{self, Performer, Transport as CoreTransport, WorkerThread};
 
-use activity::{Activity, ActivityWriter, BeatClock, Position, Prepared};
+use activity::{Activity, ActivityWriter, BlockActivity};
 
 pub mod activity;
 pub mod capture;
@@ -28,6 +28,8 @@ pub use params::PianolaParams;
 
 /// The most player notes one block may bring; more are dropped.
 const INPUT_CAPACITY: usize = 1024;
+/// The most notes of one block the activity records (all are sent).
+const OUTPUT_CAPACITY: usize = 4096;
 
 /// The plugin.
 pub struct Pianola {
@@ -38,6 +40,8 @@ pub struct Pianola {
     sample_rate: f64,
     /// The block's player notes, in the performer's terms.
     input: Vec<perform::NoteEvent>,
+    /// The block's notes sent, for the activity.
+    output: Vec<perform::NoteEvent>,
     /// Set by reset and deactivate: end every note in the next block.
     end_notes: bool,
     bypassed: bool,
@@ -49,7 +53,6 @@ pub struct Pianola {
     activity: Activity,
     /// The audio thread's end of `activity`.
     activity_writer: ActivityWriter,
-    beat_clock: BeatClock,
 }
 
 impl Default for Pianola {
@@ -61,13 +64,13 @@ impl Default for Pianola {
             worker: None,
             sample_rate: 48_000.0,
             input: Vec::with_capacity(INPUT_CAPACITY),
+            output: Vec::with_capacity(OUTPUT_CAPACITY),
             end_notes: false,
             bypassed: false,
             all_notes_off_held: false,
             refused_events: Arc::new(AtomicU64::new(0)),
             activity,
             activity_writer,
-            beat_clock: BeatClock::default(),
         }
     }
 }
@@ -158,6 +161,22 @@ fn from_host(event: &PluginNoteEvent<Pianola>) -> Option<perform::NoteEvent> {
     }
 }
 
+/// Sends the performer's `event` to the host (counting a refusal) and
+/// keeps it in `output` for the activity while there is room.
+fn send(
+    context: &mut impl ProcessContext<Pianola>,
+    output: &mut Vec<perform::NoteEvent>,
+    refused: &AtomicU64,
+    event: perform::NoteEvent,
+) {
+    if output.len() < output.capacity() {
+        output.push(event);
+    }
+    if context.try_send_event(to_host(event)).is_err() {
+        refused.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// A sampler seed that differs between plugin instances.
 fn instance_seed() -> u64 {
     std::time::SystemTime::now()
@@ -214,8 +233,14 @@ impl Plugin for Pianola {
             let refused = self.refused_events.clone();
             let activity = self.activity.clone();
             let mut reported = false;
+            let mut lost_reported = 0;
             self.worker = Some(worker.spawn_with_idle_chore(move || {
                 activity.collect();
+                let lost = activity.lost_messages();
+                if lost > lost_reported {
+                    lost_reported = lost;
+                    nice_warn!("{}", editor::model_panel::lost_text(lost));
+                }
                 let count = refused.load(Ordering::Relaxed);
                 if count > 0 && !reported {
                     reported = true;
@@ -275,21 +300,16 @@ impl Plugin for Pianola {
                 .time_sig_denominator
                 .map_or(4, |d| d.clamp(1, 128) as u8),
         };
-        let block = self.beat_clock.block(&transport, frames);
-        let writer = &mut self.activity_writer;
 
-        // Output goes to the host in time order. Note-offs owed from before
-        // this block (a reset or deactivation, bypass switching on) go out
-        // at offset 0, before anything else.
+        // Output goes to the host in time order, and into the activity
+        // once the performer has placed the block on its beat line.
+        // Note-offs owed from before this block (a reset or deactivation,
+        // bypass switching on) go out at offset 0, before anything else.
         let refused = &self.refused_events;
-        let mut send = |event| {
-            if context.try_send_event(to_host(event)).is_err() {
-                refused.fetch_add(1, Ordering::Relaxed);
-            }
-        };
+        self.output.clear();
         if self.end_notes || (bypass && !self.bypassed) {
             self.end_notes = false;
-            performer.reset(&mut send);
+            performer.reset(&mut |event| send(context, &mut self.output, refused, event));
         }
         self.bypassed = bypass;
 
@@ -308,56 +328,31 @@ impl Plugin for Pianola {
         if bypass {
             return ProcessStatus::KeepAlive;
         }
-        writer.player_notes(&block, &self.input);
+        let output = &mut self.output;
+        let mut send = |event| send(context, output, refused, event);
         let settings = self.params.performer_settings();
-        let input = &self.input;
-        let mut send = |event| {
-            writer.performer_note(&block, event, input, settings.thru);
-            if context.try_send_event(to_host(event)).is_err() {
-                refused.fetch_add(1, Ordering::Relaxed);
-            }
-        };
-
         let all_notes_off = self.params.all_notes_off.value();
         if all_notes_off && !self.all_notes_off_held {
             performer.all_notes_off(0, &mut send);
         }
         self.all_notes_off_held = all_notes_off;
-
         if settings != *performer.settings() {
             performer.set_settings(settings, &mut send);
         }
-        performer.process(&transport, frames, input, &mut send);
+        performer.process(&transport, frames, &self.input, &mut send);
 
-        let end = block.beat_at(frames);
-        match settings.feel {
-            Feel::Grid => {
-                let step = settings.division.beats();
-                let next_step = (end / step).ceil() * step;
-                writer.prepared(performer.prepared().enumerate().map(|(i, event)| Prepared {
-                    beat: next_step + i as f64 * step,
-                    event,
-                    committed: false,
-                }));
-            }
-            Feel::Model => {
-                writer.prepared(
-                    performer
-                        .plan(block.samples_per_beat)
-                        .map(|planned| Prepared {
-                            beat: end + planned.beats_ahead,
-                            event: planned.event,
-                            committed: planned.committed,
-                        }),
-                )
-            }
-        }
-        writer.position(Position {
-            beat: end,
-            bpm: pianola_core::tempo::host_bpm(transport.tempo),
-            meter,
-            playing: transport.playing,
-        });
+        self.activity_writer.block(
+            performer,
+            BlockActivity {
+                input: &self.input,
+                output: &self.output,
+                thru: settings.thru,
+                frames,
+                bpm: pianola_core::tempo::host_bpm(transport.tempo),
+                meter,
+                playing: transport.playing,
+            },
+        );
         ProcessStatus::KeepAlive
     }
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use pianola_core::key::Key;
-use pianola_core::perform::{AnswerLength, Division, Feel, Mode, PerformerSettings, Velocity};
+use pianola_core::perform::{
+    AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity,
+};
 use pianola_core::sample::SamplerSettings;
 
 use crate::editor::EditorState;
@@ -167,7 +169,8 @@ impl Enum for KeyChoice {
 
 /// Every parameter, plus the persisted model choice. A user weights file
 /// comes from the saved state, or at first from the `PIANOLA_MODEL`
-/// environment variable.
+/// environment variable; the seed at first from `PIANOLA_SEED`
+/// ([`SEED_ENV`]).
 #[derive(Params)]
 pub struct PianolaParams {
     /// The weights file the user chose, and what became of it.
@@ -230,7 +233,13 @@ pub struct PianolaParams {
     /// Ends every sounding note when it turns on.
     #[id = "all-notes-off"]
     pub all_notes_off: BoolParam,
+    /// For repeatable takes: the sampler's seed (0: a new take every time).
+    #[id = "seed"]
+    pub seed: IntParam,
 }
+
+/// The largest seed the Seed parameter takes.
+const MAX_SEED: i32 = 9999;
 
 /// Reads a parameter's value from text (nice-plug's formatter type).
 type Parse<T> = Arc<dyn Fn(&str) -> Option<T> + Send + Sync>;
@@ -277,6 +286,10 @@ impl Default for PianolaParams {
         let performer = PerformerSettings::default();
         let sampler = SamplerSettings::default();
         let default_model = std::env::var_os("PIANOLA_MODEL").map(PathBuf::from);
+        let default_seed = std::env::var(SEED_ENV)
+            .ok()
+            .and_then(|seed| seed.trim().parse::<i32>().ok())
+            .map_or(0, |seed| seed.clamp(0, MAX_SEED));
         Self {
             model: ModelSlot::new(default_model),
             editor: EditorState::default(),
@@ -359,6 +372,17 @@ impl Default for PianolaParams {
                 IntRange::Linear { min: 1, max: 7 },
             ),
             all_notes_off: BoolParam::new("All notes off", false),
+            seed: IntParam::new(
+                "Seed",
+                default_seed,
+                IntRange::Linear {
+                    min: 0,
+                    max: MAX_SEED,
+                },
+            )
+            .non_automatable()
+            .with_value_to_string(zero_means("Random"))
+            .with_string_to_value(zero_means_parse("Random")),
         }
     }
 }
@@ -391,6 +415,9 @@ impl PianolaParams {
             chord_tolerance_beats: defaults.chord_tolerance_beats,
             silence_beats: (f64::from(self.silence.value()) * 1e4).round() / 1e4,
             answer_length,
+            seed: u64::try_from(self.seed.value())
+                .ok()
+                .filter(|&seed| seed > 0),
             sampler: SamplerSettings {
                 temperature: self.temperature.value(),
                 top_k: self.top_k.value().max(0) as usize,

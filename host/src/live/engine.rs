@@ -48,6 +48,8 @@ pub struct LiveStatus {
     pub last_out: AtomicU64,
     /// Grid steps that found no prediction ready.
     pub late_steps: AtomicU64,
+    /// Messages to the performer's worker lost to a full queue (healed).
+    pub lost_messages: AtomicU64,
     /// The key followed (`--key follow`), as its index plus one (0: none
     /// yet).
     pub followed_key: AtomicU8,
@@ -324,6 +326,9 @@ impl Engine {
         status
             .late_steps
             .store(performer.late_steps(), Ordering::Relaxed);
+        status
+            .lost_messages
+            .store(performer.dropped_messages(), Ordering::Relaxed);
         status.followed_key.store(
             performer.followed_key().map_or(0, |key| key.index() + 1),
             Ordering::Relaxed,

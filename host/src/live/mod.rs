@@ -116,8 +116,9 @@ pub struct LiveArgs {
     /// Write the session (your notes and Pianola's, two tracks) to this MIDI file.
     #[arg(long)]
     record: Option<PathBuf>,
-    /// Sampler seed [default: from the clock].
-    #[arg(long)]
+    /// Sampler seed, for repeatable takes: the same seed and the same
+    /// playing give the same answers [default: from the clock].
+    #[arg(long, env = pianola_core::perform::SEED_ENV)]
     seed: Option<u64>,
 }
 
@@ -247,6 +248,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
             follow_key: args.key == KeyChoice::Follow,
             ..SamplerSettings::default()
         },
+        seed: args.seed,
         ..PerformerSettings::default()
     }
 }
@@ -265,8 +267,12 @@ fn status_line(mode: Mode, key: &KeyChoice, status: &LiveStatus, window: usize) 
             }
         }
     };
+    let lost = match status.lost_messages.load(Ordering::Relaxed) {
+        0 => String::new(),
+        n => format!(" · lost {n}"),
+    };
     format!(
-        "{} · {:.1} BPM{}{key} · window {}/{} · in {} · out {} · late {}",
+        "{} · {:.1} BPM{}{key} · window {}/{} · in {} · out {} · late {}{lost}",
         mode.name(),
         status.tempo(),
         if status.running.load(Ordering::Relaxed) {
@@ -294,12 +300,10 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     let window = model.params.config.window;
     let network = Arc::new(Network::new(&model).context("preparing the network")?);
     let settings = performer_settings(args);
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-    });
-    let (performer, worker) = Performer::new(network, settings, seed);
+    let clock_seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let (performer, worker) = Performer::new(network, settings, clock_seed);
     let _worker = worker.spawn();
 
     let status = Arc::new(LiveStatus::default());
@@ -430,12 +434,19 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
 
 /// The line printed at the end of a session.
 fn summary(status: &LiveStatus) -> String {
-    format!(
+    let mut line = format!(
         "pianola live: {} notes in, {} notes out, {} late steps",
         status.notes_in.load(Ordering::Relaxed),
         status.notes_out.load(Ordering::Relaxed),
         status.late_steps.load(Ordering::Relaxed),
-    )
+    );
+    let lost = status.lost_messages.load(Ordering::Relaxed);
+    if lost > 0 {
+        line.push_str(&format!(
+            ", {lost} messages to the model lost (its queue was full; healed)"
+        ));
+    }
+    line
 }
 
 /// Writes the recording to `path`, saying so. If that fails, the jam is
@@ -505,6 +516,10 @@ mod tests {
             line,
             "respond · 96.5 BPM · window 100/100 · in C4 · out - · late 0"
         );
+        status.lost_messages.store(3, Ordering::Relaxed);
+        assert!(status_line(Mode::Respond, &KeyChoice::Off, &status, 100).ends_with(" · lost 3"));
+        assert!(summary(&status).contains("3 messages to the model lost"));
+        status.lost_messages.store(0, Ordering::Relaxed);
         status.running.store(false, Ordering::Relaxed);
         assert!(status_line(Mode::Echo, &KeyChoice::Off, &status, 100).contains("BPM (stopped)"));
         let follow = KeyChoice::Follow;

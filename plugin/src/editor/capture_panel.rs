@@ -26,7 +26,7 @@ pub fn capture_now(activity: &Activity, state: &EditorState) -> Result<PathBuf, 
         .unwrap_or_else(capture::default_folder);
     let position = activity.position();
     let start = capture::start_beat(&position, settings.capture_bars);
-    let notes = activity.notes_since(start);
+    let notes = activity.notes_since(start - capture::START_SLACK_BEATS);
     capture::write(
         &notes,
         &position,

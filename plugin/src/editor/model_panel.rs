@@ -19,7 +19,9 @@ fn is_weights_file(path: &Path) -> bool {
 
 impl ModelPanel {
     /// Draws the section.
-    pub fn show(&mut self, ui: &mut egui::Ui, slot: &ModelSlot) {
+    /// `lost_messages`: what the audio thread could not tell the model
+    /// (its queue was full), shown when there was any.
+    pub fn show(&mut self, ui: &mut egui::Ui, slot: &ModelSlot, lost_messages: u64) {
         let playing = slot.playing();
         let choice = slot.choice();
         ui.horizontal(|ui| {
@@ -53,6 +55,11 @@ impl ModelPanel {
         } else {
             status
         });
+        if lost_messages > 0 {
+            ui.label(
+                egui::RichText::new(lost_text(lost_messages)).color(ui.visuals().warn_fg_color),
+            );
+        }
 
         if let Some(dialog) = &mut self.dialog {
             if dialog.show(ui.ctx()).selected()
@@ -65,4 +72,12 @@ impl ModelPanel {
             }
         }
     }
+}
+
+/// What the window and the log say of messages lost to the model's queue.
+pub fn lost_text(lost: u64) -> String {
+    format!(
+        "{lost} of the performer's messages to the model were lost (the machine was too busy \
+         for it); it plays on in step"
+    )
 }
