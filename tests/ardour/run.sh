@@ -126,6 +126,9 @@ wait_for_port() {
 # so the copy is dated a minute back before it is indexed.
 mkdir -p "$tmp/home/.vst3" "$tmp/config" "$tmp/cache"
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache"
+# Pianola's Seed parameter starts here (a new instance reads it): every run
+# samples the same take wherever the machine keeps up.
+export PIANOLA_SEED="${PIANOLA_SEED:-1}"
 cp -r "$bundle" "$tmp/home/.vst3/pianola.vst3"
 touch -m -d '1 minute ago' "$tmp/home/.vst3/pianola.vst3/Contents/x86_64-linux/pianola.so"
 LD_LIBRARY_PATH=/usr/lib/ardour7 "$scanner" -q -f "$tmp/home/.vst3/pianola.vst3" >"$tmp/scanner.log" 2>&1 || {

@@ -171,6 +171,8 @@ pub enum PositionReport {
     RoundedToTicks(u32),
     /// A valid position that stays 0 while the transport rolls.
     StuckAtZero,
+    /// No beat position at all while the transport rolls.
+    Nothing,
 }
 
 /// An output event list that takes only MIDI events (CLAP's MIDI dialect)
@@ -190,6 +192,9 @@ impl OutputEventBuffer for MidiOnly<'_> {
         Ok(())
     }
 }
+
+/// The Seed parameter [`PluginUnderTest::new`] sets.
+pub const TEST_SEED: f64 = 1.0;
 
 /// How much faster than real time the host runs blocks by default; the
 /// plugin's worker thread still has ample time to predict between grid
@@ -233,9 +238,14 @@ pub struct PluginUnderTest {
 }
 
 impl PluginUnderTest {
-    /// Loads the debug bundle ([`bundled_clap`]) and creates an instance.
+    /// Loads the debug bundle ([`bundled_clap`]) and creates an instance
+    /// with its Seed parameter at [`TEST_SEED`], so that what it samples
+    /// is the same from run to run wherever the worker keeps up.
     pub fn new() -> Self {
-        Self::load(&bundled_clap())
+        let mut plugin = Self::load(&bundled_clap());
+        let seed = plugin.param_id("Seed");
+        plugin.flush_param(seed, TEST_SEED);
+        plugin
     }
 
     /// Like [`PluginUnderTest::new`], with *Feel* set to Grid: one event
@@ -517,7 +527,7 @@ impl PluginUnderTest {
             PositionReport::RoundedToTicks(per_beat) => {
                 (self.transport.beat * f64::from(per_beat)).round() / f64::from(per_beat)
             }
-            PositionReport::StuckAtZero => 0.0,
+            PositionReport::StuckAtZero | PositionReport::Nothing => 0.0,
         }
     }
 
@@ -653,9 +663,10 @@ impl PluginUnderTest {
     }
 
     fn transport_event(&self, reported_beat: f64) -> TransportEvent {
-        let mut flags = TransportFlags::HAS_TEMPO
-            | TransportFlags::HAS_BEATS_TIMELINE
-            | TransportFlags::HAS_TIME_SIGNATURE;
+        let mut flags = TransportFlags::HAS_TEMPO | TransportFlags::HAS_TIME_SIGNATURE;
+        if self.position_report != PositionReport::Nothing {
+            flags |= TransportFlags::HAS_BEATS_TIMELINE;
+        }
         if self.transport.playing {
             flags |= TransportFlags::IS_PLAYING;
         }
@@ -786,4 +797,17 @@ pub fn on_grid(sample: u64, samples_per_beat: f64, step_beats: f64) -> bool {
     let steps = sample as f64 / (samples_per_beat * step_beats);
     let nearest = steps.round() * samples_per_beat * step_beats;
     (nearest - sample as f64).abs() <= 1.0
+}
+
+/// The longest stretch from `from` to `to` (samples) without an onset of
+/// `onsets`: what a test of "it keeps playing" bounds, since how many notes
+/// a sampled performance plays is the model's business.
+pub fn longest_silence(onsets: &[u64], from: u64, to: u64) -> u64 {
+    let mut last = from;
+    let mut longest = 0;
+    for &at in onsets.iter().filter(|&&at| at >= from && at < to) {
+        longest = longest.max(at - last);
+        last = at;
+    }
+    longest.max(to - last)
 }

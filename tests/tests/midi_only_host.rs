@@ -13,7 +13,7 @@ fn refused_note_events_are_reported_once_in_the_log() {
     // SAFETY: set before the plugin (and any thread of this test process
     // that reads the environment) starts; this file holds one test.
     unsafe { std::env::set_var("NICE_LOG", &log) };
-    let mut plugin = PluginUnderTest::new();
+    let mut plugin = PluginUnderTest::on_the_grid();
     plugin.midi_only_output = true;
     plugin.activate(48_000.0, 512);
     let spb = plugin.samples_per_beat();
@@ -30,12 +30,13 @@ fn refused_note_events_are_reported_once_in_the_log() {
     plugin.run_until((8.0 * spb) as u64, || 512, &inputs);
     assert!(plugin.sent.is_empty(), "the host took no note events");
     assert!(
-        plugin.refused_events >= 8,
+        plugin.refused_events > 0,
         "the performer played on ({} events refused)",
         plugin.refused_events
     );
-    // The worker thread reports within a few of its idle rounds.
-    let deadline = Instant::now() + Duration::from_secs(5);
+    // The worker thread reports within a few of its idle rounds (the
+    // deadline only turns a hang into a failure).
+    let deadline = Instant::now() + Duration::from_secs(60);
     let reports = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let reports = text.matches("the host refused").count();
@@ -44,7 +45,11 @@ fn refused_note_events_are_reported_once_in_the_log() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    // More refusals, and time for the worker's idle rounds to report
+    // again if they would.
+    let refused = plugin.refused_events;
     plugin.run_until((12.0 * spb) as u64, || 512, &[]);
+    assert!(plugin.refused_events > refused);
     std::thread::sleep(Duration::from_millis(200));
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);

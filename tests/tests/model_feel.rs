@@ -3,7 +3,9 @@
 //! its predicted `when` after the one before and its predicted hold, to the
 //! sample, at several sample rates, tempos and block sizes.
 
-use pianola_tests::clap_host::{Input, PluginUnderTest, played_notes, sounding_after};
+use pianola_tests::clap_host::{
+    Input, PlayedNote, PluginUnderTest, PositionReport, played_notes, sounding_after,
+};
 
 /// Within one sample of a whole number of twelfths of a beat.
 fn on_twelfths(samples: u64, samples_per_beat: f64) -> bool {
@@ -84,4 +86,86 @@ fn the_model_feel_plays_predicted_times_and_holds_to_the_sample() {
         gaps.dedup();
         assert!(gaps.len() >= 2, "{rate} Hz: gaps {gaps:?}");
     }
+}
+
+/// A player looping notes off the beat (37 frames past the grid, then
+/// elsewhere) under `report`, in Model feel at 120 BPM and 48 kHz, blocks
+/// of 256: what Pianola played over 24 beats, and the samples per beat.
+/// The notes the transport's stop cut are left out.
+fn model_feel_jam(report: PositionReport) -> (Vec<PlayedNote>, f64) {
+    let mut plugin = PluginUnderTest::new();
+    let feel = plugin.param_id("Feel");
+    plugin.flush_param(feel, 0.0); // Model
+    plugin.position_report = report;
+    plugin.activate(48_000.0, 256);
+    let spb = plugin.samples_per_beat();
+    let inputs: Vec<(u64, Input)> = (0..12u64)
+        .flat_map(|i| {
+            let at = (i as f64 * 1.75 * spb) as u64 + 37 + i * 311;
+            let key = [60u8, 63, 67, 70][i as usize % 4];
+            [
+                (at, Input::NoteOn { key, velocity: 0.7 }),
+                (at + 3_000, Input::NoteOff { key }),
+            ]
+        })
+        .collect();
+    let end = (24.0 * spb) as u64;
+    plugin.run_until(end, || 256, &inputs);
+    plugin.transport.playing = false;
+    let until = plugin.clock + 256;
+    plugin.run_until(until, || 256, &[]);
+    assert_eq!(sounding_after(&plugin.sent), vec![], "every note ended");
+    let notes = played_notes(&plugin.sent)
+        .into_iter()
+        .filter(|note| note.off < end)
+        .collect();
+    (notes, spb)
+}
+
+/// No note shorter than the smallest hold (a twelfth of a beat, less a
+/// frame), and no key struck twice at one instant.
+fn assert_no_short_or_doubled_notes(notes: &[PlayedNote], spb: f64, what: &str) {
+    for note in notes {
+        assert!(
+            (note.off - note.on) as f64 >= spb / 12.0 - 1.0,
+            "{what}: a note of {} frames at {}",
+            note.off - note.on,
+            note.on
+        );
+    }
+    let mut struck: Vec<(u64, u8)> = notes.iter().map(|n| (n.on, n.key)).collect();
+    let all = struck.len();
+    struck.sort_unstable();
+    struck.dedup();
+    assert_eq!(
+        struck.len(),
+        all,
+        "{what}: a key struck twice at one instant"
+    );
+}
+
+#[test]
+fn with_whole_tick_host_positions_model_feel_plays_on_the_hosts_grid() {
+    let (notes, spb) = model_feel_jam(PositionReport::RoundedToTicks(1920));
+    assert!(notes.len() >= 8, "{} notes", notes.len());
+    for note in &notes {
+        assert!(
+            on_twelfths(note.on, spb),
+            "onset {} is {:.2} frames off the host's 1/12-beat grid",
+            note.on,
+            {
+                let twelfth = spb / 12.0;
+                let t = note.on as f64 / twelfth;
+                (t - t.round()) * twelfth
+            }
+        );
+    }
+    assert_no_short_or_doubled_notes(&notes, spb, "whole ticks");
+}
+
+#[test]
+fn with_a_rolling_transport_and_no_position_no_note_is_zero_length_or_doubled() {
+    let (notes, spb) = model_feel_jam(PositionReport::Nothing);
+    assert!(notes.len() >= 8, "{} notes", notes.len());
+    assert_no_short_or_doubled_notes(&notes, spb, "no position");
 }
