@@ -117,7 +117,7 @@ fn main() {
     let mut streams = Vec::new();
     println!("seed | {}", figures::TABLE_HEADER);
     for seed in first_seed..first_seed + seeds {
-        let primer = random_primer(primer_songs.iter().copied(), vocab, window, seed).unwrap();
+        let (_, primer) = random_primer(primer_songs.iter().copied(), vocab, window, seed).unwrap();
         let primer: Vec<EventClasses> = primer
             .iter()
             .filter_map(|e| EventClasses::of(e, vocab))

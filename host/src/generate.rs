@@ -16,7 +16,7 @@ use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Vocab, atomic_f
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{piano_roll, render};
+use crate::{piano_roll, primers, render};
 
 /// Arguments of `pianola generate`.
 #[derive(Args)]
@@ -32,9 +32,15 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, default_value = "model")]
     rhythm: RhythmArg,
     /// Prime with a random window of the corpus (the default when no other
-    /// primer is given; without a corpus, a C major arpeggio).
-    #[arg(long, conflicts_with_all = ["prime", "prime_tokens"])]
+    /// primer is given; without a corpus, a built-in opening the seed
+    /// chooses).
+    #[arg(long, conflicts_with_all = ["prime", "prime_tokens", "prime_builtin"])]
     prime_random: bool,
+    /// Prime with a built-in opening: waltz (G major, 3/4), nocturne (E
+    /// minor), march (C major), blues (F, swung), chorale (D major), gigue
+    /// (A minor, 6/8).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["prime", "prime_tokens"])]
+    prime_builtin: Option<String>,
     /// Prime with the last tokens of a MIDI file.
     #[arg(long, conflicts_with = "prime_tokens")]
     prime: Option<PathBuf>,
@@ -99,6 +105,8 @@ pub struct GenerateArgs {
     /// Also draw a piano roll (primer and continuation) to this PNG file.
     #[arg(long)]
     png: Option<PathBuf>,
+    #[command(flatten)]
+    level: render::LevelArgs,
 }
 
 /// Loads `--model`, or the model built into the binary.
@@ -140,6 +148,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         bail!("--top-p must be within (0, 1]");
     }
     let scale = args.key.as_deref().map(parse_scale).transpose()?;
+    let level = args.level.level()?;
     if args.wav.is_some() {
         // Refuse a missing or broken SoundFont before writing anything.
         render::load_soundfont(args.soundfont.as_deref())?;
@@ -147,7 +156,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let model = load_model(args.model.as_deref())?;
     let vocab = model.vocab.clone();
     let window = model.params.config.window;
-    let primer = primer(args, &vocab, window, step)?;
+    let (primer, primer_name) = primer(args, &vocab, window, step)?;
     let primer_classes: Vec<EventClasses> = primer
         .iter()
         .filter_map(|e| EventClasses::of(e, &vocab))
@@ -195,7 +204,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             .and_then(Path::file_name)
             .map_or("the built-in model".into(), |n| n.to_string_lossy());
         let title = format!(
-            "pianola generate: {model_name}, seed {}, temperature {} (grey: primer, blue: Pianola)",
+            "{model_name}, seed {}, temperature {}: {primer_name} (grey), then Pianola (blue)",
             args.seed, args.temperature
         );
         piano_roll::draw(&primer, &events, &title, png)?;
@@ -207,6 +216,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             wav,
             args.soundfont.as_deref(),
             render::DEFAULT_SAMPLE_RATE,
+            level,
         )?;
     }
     Ok(())
@@ -223,35 +233,50 @@ fn step_twelfths(beats: f64) -> anyhow::Result<u32> {
     Ok(twelfths.round() as u32)
 }
 
-/// The primer when no corpus is at hand.
-const FALLBACK_PRIMER: &str = "C4 E4 G4 C5 E5 G5 C5 G4 E4 0.4.7";
-
-/// The primer's events (at most one window).
+/// The primer's events (at most one window) and what they are.
 fn primer(
     args: &GenerateArgs,
     vocab: &Vocab,
     window: usize,
     step: u32,
-) -> anyhow::Result<Vec<Event>> {
-    let parse = |text: &str| -> anyhow::Result<Vec<Event>> {
-        text.split_whitespace()
+) -> anyhow::Result<(Vec<Event>, String)> {
+    let (events, name): (Vec<Event>, String) = if let Some(text) = &args.prime_tokens {
+        let events = text
+            .split_whitespace()
             .map(|word| {
                 Event::parse_with_step(word, step).with_context(|| "--prime-tokens".to_string())
             })
-            .collect()
-    };
-    let events: Vec<Event> = if let Some(text) = &args.prime_tokens {
-        parse(text)?
+            .collect::<anyhow::Result<_>>()?;
+        (events, "--prime-tokens".into())
     } else if let Some(path) = &args.prime {
-        read_events(path).with_context(|| format!("reading the primer {}", path.display()))?
+        let events =
+            read_events(path).with_context(|| format!("reading the primer {}", path.display()))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        (events, name)
+    } else if let Some(name) = &args.prime_builtin {
+        let primer = primers::by_name(name).with_context(|| {
+            format!(
+                "--prime-builtin {name}: there is no such opening (there are {})",
+                primers::list()
+            )
+        })?;
+        (primer.events()?, primer.title.to_string())
     } else if args.prime_random {
         return random_window(args, vocab, window);
     } else {
         match random_window(args, vocab, window) {
             Ok(primer) => return Ok(primer),
             Err(error) => {
-                eprintln!("{error:#}; priming with a C major arpeggio instead");
-                parse(FALLBACK_PRIMER)?
+                let primer = primers::for_seed(args.seed);
+                eprintln!(
+                    "{error:#}.\nPriming with {} (built-in opening \"{}\"; --prime-builtin NAME \
+                     picks another).",
+                    primer.title, primer.name
+                );
+                (primer.events()?, primer.title.to_string())
             }
         }
     };
@@ -271,12 +296,16 @@ fn primer(
         );
     }
     let start = events.len().saturating_sub(window);
-    Ok(events[start..].to_vec())
+    Ok((events[start..].to_vec(), name))
 }
 
 /// A random window of the corpus, chosen by the seed, as the seed's
 /// `predict.py` did.
-fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::Result<Vec<Event>> {
+fn random_window(
+    args: &GenerateArgs,
+    vocab: &Vocab,
+    window: usize,
+) -> anyhow::Result<(Vec<Event>, String)> {
     let dir = args.corpus.clone().map_or_else(default_corpus_dir, Ok)?;
     let corpus = Corpus::read_dir(&dir).with_context(|| {
         format!(
@@ -284,45 +313,51 @@ fn random_window(args: &GenerateArgs, vocab: &Vocab, window: usize) -> anyhow::R
             dir.display()
         )
     })?;
-    random_primer(&corpus.songs, vocab, window, args.seed).with_context(|| {
-        format!(
-            "{} holds no songs to prime from: give --prime FILE.mid or --prime-tokens",
-            dir.display()
-        )
-    })
+    let (song, events) =
+        random_primer(&corpus.songs, vocab, window, args.seed).with_context(|| {
+            format!(
+                "{} holds no songs to prime from: give --prime FILE.mid or --prime-tokens",
+                dir.display()
+            )
+        })?;
+    Ok((events, format!("a window of {song}")))
 }
 
 /// Up to `window` consecutive events of `songs` whose tokens `vocab`
 /// knows, chosen by `seed` among all such windows alike (as the seed
 /// network's script chose its start anywhere in the whole corpus: a long
-/// song primes more often than a short one); `None` without songs.
+/// song primes more often than a short one), and the song's name; `None`
+/// without songs.
 pub fn random_primer<'a>(
     songs: impl IntoIterator<Item = &'a Song>,
     vocab: &Vocab,
     window: usize,
     seed: u64,
-) -> Option<Vec<Event>> {
-    let songs: Vec<Vec<Event>> = songs
+) -> Option<(String, Vec<Event>)> {
+    let songs: Vec<(&str, Vec<Event>)> = songs
         .into_iter()
         .map(|s| {
-            s.events
+            let known = s
+                .events
                 .iter()
                 .filter(|e| vocab.index_of(e.what).is_some())
                 .copied()
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (s.name.as_str(), known)
         })
-        .filter(|s| !s.is_empty())
+        .filter(|(_, s)| !s.is_empty())
         .collect();
     let starts = |song: &Vec<Event>| song.len().saturating_sub(window) + 1;
-    let total: usize = songs.iter().map(starts).sum();
+    let total: usize = songs.iter().map(|(_, song)| starts(song)).sum();
     if total == 0 {
         return None;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let mut start = rng.random_range(0..total);
-    for song in &songs {
+    for (name, song) in &songs {
         if start < starts(song) {
-            return Some(song[start..(start + window).min(song.len())].to_vec());
+            let events = song[start..(start + window).min(song.len())].to_vec();
+            return Some((name.to_string(), events));
         }
         start -= starts(song);
     }
@@ -355,7 +390,7 @@ mod tests {
         let f4: Event = "F4".parse().unwrap();
         let mut from_short = 0;
         for seed in 0..300 {
-            let primer = random_primer([&long, &short], &vocab, 100, seed).unwrap();
+            let (_, primer) = random_primer([&long, &short], &vocab, 100, seed).unwrap();
             assert_eq!(primer.len(), 100);
             from_short += usize::from(primer[0].what == d4.what || primer[0].what == f4.what);
         }

@@ -7,6 +7,7 @@ pub mod live;
 pub mod loss_plot;
 pub mod model_info;
 pub mod piano_roll;
+pub mod primers;
 pub mod render;
 pub mod stats;
 pub mod train;

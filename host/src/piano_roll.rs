@@ -61,7 +61,9 @@ pub fn draw(
     } else {
         (low.saturating_sub(2), (high + 2).min(127))
     };
-    let width = (end_beats * PIXELS_PER_BEAT) as u32 + 110;
+    // Wide enough for the title too (about half the font size a character).
+    let width =
+        ((end_beats * PIXELS_PER_BEAT) as u32 + 110).max(title.chars().count() as u32 * 10 + 40);
     let height = u32::from(high - low + 1) * KEY_HEIGHT + 110;
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {

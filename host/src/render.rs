@@ -16,6 +16,68 @@ pub const DEFAULT_SAMPLE_RATE: u32 = 44_100;
 /// Where SoundFonts are looked for when none is given.
 const SOUNDFONT_FOLDERS: [&str; 2] = ["/usr/share/sounds/sf2", "/usr/share/soundfonts"];
 
+/// The peak a rendered piece is brought to unless asked otherwise, in dB
+/// below full scale.
+pub const TARGET_PEAK_DBFS: f32 = -1.0;
+
+/// How loud a rendered piece is written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Level {
+    /// One gain for the whole piece that brings its peak to
+    /// [`TARGET_PEAK_DBFS`] (the dynamics stay as played).
+    Normalize,
+    /// This gain in dB on the SoundFont's output (samples past full scale
+    /// are clipped, and counted).
+    Gain(f32),
+    /// The SoundFont's own level, scaled down only if it would clip.
+    Native,
+}
+
+impl Level {
+    /// The gain for a piece whose loudest sample is `peak` (full scale 1).
+    pub fn gain(self, peak: f32) -> f32 {
+        let full = |db: f32| 10f32.powf(db / 20.0);
+        match self {
+            Level::Normalize if peak > 0.0 => full(TARGET_PEAK_DBFS) / peak,
+            Level::Normalize => 1.0,
+            Level::Gain(db) => full(db),
+            Level::Native if peak > 1.0 => 1.0 / peak,
+            Level::Native => 1.0,
+        }
+    }
+}
+
+/// The level options of `render` and `generate --wav`.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct LevelArgs {
+    /// Apply this gain in dB to the SoundFont's output instead of bringing
+    /// the piece's peak to -1 dBFS.
+    #[arg(
+        long,
+        value_name = "DB",
+        allow_hyphen_values = true,
+        conflicts_with = "no_normalize"
+    )]
+    gain: Option<f32>,
+    /// Keep the SoundFont's own level (scaled down only if it would clip).
+    #[arg(long)]
+    no_normalize: bool,
+}
+
+impl LevelArgs {
+    /// The level asked for.
+    pub fn level(&self) -> anyhow::Result<Level> {
+        match (self.gain, self.no_normalize) {
+            (Some(db), _) if !db.is_finite() || db.abs() > 60.0 => {
+                bail!("--gain must be within -60 and 60 dB")
+            }
+            (Some(db), _) => Ok(Level::Gain(db)),
+            (None, true) => Ok(Level::Native),
+            (None, false) => Ok(Level::Normalize),
+        }
+    }
+}
+
 /// Arguments of `pianola render`.
 #[derive(Args)]
 pub struct RenderArgs {
@@ -30,6 +92,8 @@ pub struct RenderArgs {
     /// Samples per second.
     #[arg(long, default_value_t = DEFAULT_SAMPLE_RATE)]
     sample_rate: u32,
+    #[command(flatten)]
+    level: LevelArgs,
 }
 
 /// Runs `pianola render`.
@@ -39,6 +103,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
         &args.out,
         args.soundfont.as_deref(),
         args.sample_rate,
+        args.level.level()?,
     )
 }
 
@@ -108,13 +173,14 @@ pub fn load_soundfont(path: Option<&Path>) -> anyhow::Result<(PathBuf, SoundFont
     Ok((path, font))
 }
 
-/// Renders `midi` to a 16-bit stereo WAV at `sample_rate`, written
-/// atomically; the audio is scaled down if it would clip.
+/// Renders `midi` to a 16-bit stereo WAV at `sample_rate` and `level`,
+/// written atomically.
 pub fn render_file(
     midi: &Path,
     out: &Path,
     soundfont: Option<&Path>,
     sample_rate: u32,
+    level: Level,
 ) -> anyhow::Result<()> {
     if !(8_000..=192_000).contains(&sample_rate) {
         bail!("--sample-rate must be within 8000 and 192000");
@@ -131,7 +197,8 @@ pub fn render_file(
         .iter()
         .chain(&right)
         .fold(0.0f32, |m, s| m.max(s.abs()));
-    let gain = if peak > 0.98 { 0.98 / peak } else { 1.0 };
+    let gain = level.gain(peak);
+    let mut clipped = 0usize;
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate,
@@ -143,18 +210,26 @@ pub fn render_file(
         let mut writer = hound::WavWriter::new(&mut bytes, spec)?;
         for (l, r) in left.iter().zip(&right) {
             for s in [l, r] {
-                writer.write_sample((s * gain * f32::from(i16::MAX)).round() as i16)?;
+                let scaled = s * gain;
+                clipped += usize::from(scaled.abs() > 1.0);
+                let sample = (scaled.clamp(-1.0, 1.0) * f32::from(i16::MAX)).round() as i16;
+                writer.write_sample(sample)?;
             }
         }
         writer.finalize()?;
     }
     pianola_core::atomic_file::write(out, bytes.get_ref())
         .with_context(|| format!("writing {}", out.display()))?;
+    let peak_db = 20.0 * (peak * gain).max(1e-9).log10();
     println!(
-        "rendered {:.1} s with {} to {}",
+        "rendered {:.1} s with {} to {} (peak {:.1} dBFS)",
         frames as f64 / f64::from(sample_rate),
         soundfont.display(),
-        out.display()
+        out.display(),
+        peak_db.min(0.0)
     );
+    if clipped > 0 {
+        eprintln!("warning: the gain clipped {clipped} samples; a lower --gain keeps them");
+    }
     Ok(())
 }

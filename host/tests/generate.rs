@@ -274,3 +274,113 @@ fn bad_input_fails_clearly_and_leaves_no_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The peak of a WAV file in dB below full scale.
+fn peak_dbfs(path: &Path) -> f64 {
+    let reader = hound::WavReader::open(path).unwrap();
+    let peak = reader
+        .into_samples::<i16>()
+        .map(|s| i32::from(s.unwrap()).abs())
+        .max()
+        .unwrap();
+    20.0 * (f64::from(peak) / f64::from(i16::MAX)).log10()
+}
+
+#[test]
+fn render_brings_the_peak_to_minus_one_dbfs_unless_asked_otherwise() {
+    let dir = scratch("level");
+    // A known piece: a C major scale and chord, soft.
+    let events: Vec<Event> =
+        "C4~1/2:40 D4@1/2~1/2:40 E4@1/2~1/2:40 F4@1/2~1/2:40 G4@1/2~1/2:40 0.4.7_4@1~2:50"
+            .split_whitespace()
+            .map(|word| Event::parse_with_step(word, 6).unwrap())
+            .collect();
+    std::fs::write(
+        dir.join("scale.mid"),
+        pianola_core::midi_file::write_events(&events, 120.0),
+    )
+    .unwrap();
+    let render = |out: &str, extra: &[&str]| {
+        let mut args = vec!["render", "scale.mid", "--out", out];
+        args.extend_from_slice(extra);
+        ok(&pianola(&args, &dir));
+        peak_dbfs(&dir.join(out))
+    };
+    let normal = render("normal.wav", &[]);
+    assert!((normal + 1.0).abs() <= 0.5, "peak {normal:.2} dBFS");
+    let native = render("native.wav", &["--no-normalize"]);
+    assert!(
+        native < normal - 3.0,
+        "the SoundFont's own level is lower: {native:.2} dBFS"
+    );
+    let quieter = render("quieter.wav", &["--gain", "-6"]);
+    assert!(
+        (quieter - (native - 6.0)).abs() <= 0.1,
+        "--gain -6 is 6 dB under the SoundFont's level: {quieter:.2} against {native:.2}"
+    );
+    let refused = pianola(
+        &["render", "scale.mid", "--out", "x.wav", "--gain", "90"],
+        &dir,
+    );
+    assert!(!refused.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_a_corpus_a_built_in_opening_primes_and_the_seed_chooses_it() {
+    let dir = scratch("builtin");
+    let openings: Vec<String> = (1..=3)
+        .map(|seed| {
+            let seed = seed.to_string();
+            let output = pianola(
+                &[
+                    "generate", "--seed", &seed, "--notes", "16", "--out", "p.mid", "--wav",
+                    "p.wav",
+                ],
+                &dir,
+            );
+            ok(&output);
+            let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert!(stderr.contains("no corpus found"), "{stderr}");
+            let peak = peak_dbfs(&dir.join("p.wav"));
+            assert!((peak + 1.0).abs() <= 0.5, "peak {peak:.2} dBFS");
+            stderr
+                .split("built-in opening \"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("names the opening: {stderr}"))
+                .to_string()
+        })
+        .collect();
+    let mut distinct = openings.clone();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "different seeds, different openings: {openings:?}"
+    );
+    // By name; an unknown name lists the real ones.
+    ok(&pianola(
+        &[
+            "generate",
+            "--prime-builtin",
+            "gigue",
+            "--notes",
+            "8",
+            "--out",
+            "g.mid",
+        ],
+        &dir,
+    ));
+    let unknown = pianola(
+        &["generate", "--prime-builtin", "polka", "--out", "x.mid"],
+        &dir,
+    );
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr.contains("waltz") && stderr.contains("chorale"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use jack::{
-    AsyncClient, Client, ClientOptions, Control, MidiIn, MidiOut, Port, ProcessHandler,
-    ProcessScope, RawMidi,
+    AsyncClient, Client, ClientOptions, Control, MidiIn, MidiOut, NotificationHandler, Port,
+    ProcessHandler, ProcessScope, RawMidi,
 };
 use pianola_core::perform::NoteEvent;
 use pianola_core::voices::VoiceCheck;
@@ -159,10 +159,22 @@ impl ProcessHandler for PlayerProcess {
     }
 }
 
+/// Counts the xruns the JACK server reports: cycles some client (Pianola's
+/// or this one) did not finish in time, the machine's doing.
+pub struct XrunCounter(Arc<AtomicU32>);
+
+impl NotificationHandler for XrunCounter {
+    fn xrun(&mut self, _: &Client) -> Control {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Control::Continue
+    }
+}
+
 /// The test's JACK client: `player:keys` plays into Pianola,
 /// `player:synth` listens to it.
 pub struct TestClient {
-    client: Option<AsyncClient<(), PlayerProcess>>,
+    client: Option<AsyncClient<XrunCounter, PlayerProcess>>,
+    xruns: Arc<AtomicU32>,
     shared: Arc<Mutex<Shared>>,
     period: Arc<AtomicU32>,
     pub keys: String,
@@ -194,10 +206,12 @@ impl TestClient {
             shared: shared.clone(),
             period: period.clone(),
         };
+        let xruns = Arc::new(AtomicU32::new(0));
         let client = client
-            .activate_async((), process)
+            .activate_async(XrunCounter(xruns.clone()), process)
             .expect("activating the test client");
         TestClient {
+            xruns,
             client: Some(client),
             shared,
             period,
@@ -266,6 +280,11 @@ impl TestClient {
     /// The scheduled messages as they went out.
     pub fn sent(&self) -> Vec<Heard> {
         lock(&self.shared).sent.clone()
+    }
+
+    /// The xruns the server has reported since the client started.
+    pub fn xruns(&self) -> u32 {
+        self.xruns.load(Ordering::Relaxed)
     }
 
     /// Stops the client (its ports go away).
