@@ -4,7 +4,8 @@
 //!   seed project wrote them with music21).
 //! - [`event`]: the events the performer and network speak: the token
 //!   plus when, how long, how loud and where.
-//! - [`vocab`]: a sorted vocabulary mapping tokens to indices and back.
+//! - [`vocab`]: a sorted vocabulary mapping tokens to indices and back;
+//!   [`nearest`]: the known token nearest one it lacks.
 //! - [`corpus`]: reading MIDI files into token sequences ([`corpus_dir`]:
 //!   where the corpus is); [`midi_file`]:
 //!   writing them.
@@ -28,6 +29,7 @@ pub mod kernel;
 pub mod key;
 pub mod midi_file;
 pub mod model;
+pub mod nearest;
 pub mod perform;
 pub mod predictor;
 pub mod sample;

@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use pianola_core::corpus::{Corpus, Song, default_corpus_dir, read_events};
 use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
 use pianola_core::midi_file::write_events;
+use pianola_core::nearest::map_to_known;
 use pianola_core::sample::{Rhythm, continue_events, parse_scale};
 use pianola_core::weights::ModelFile;
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Vocab, atomic_file};
@@ -47,8 +48,8 @@ pub struct GenerateArgs {
     /// Prime with events, e.g. "C5 E5@1/4~1 0.4.7_3@0:96": a token, then
     /// optionally `_OCTAVE` (a chord's lowest octave), `@WHEN` (beats since
     /// the previous onset, default --step), `~HOLD` (beats it sounds) and
-    /// `:VELOCITY`. A token the model does not know is refused, with the
-    /// list of unknown tokens.
+    /// `:VELOCITY`. A token the model does not know plays as the nearest
+    /// one it knows.
     #[arg(long)]
     prime_tokens: Option<String>,
     /// Corpus for --prime-random [default: as `stats`]
@@ -283,20 +284,16 @@ fn primer(
     if events.is_empty() {
         bail!("the primer holds no notes");
     }
-    let unknown: Vec<String> = events
-        .iter()
-        .filter(|e| vocab.index_of(e.what).is_none())
-        .map(|e| e.what.to_string())
-        .collect();
-    if !unknown.is_empty() {
-        bail!(
-            "the model does not know these primer tokens: {} (its vocabulary has {} tokens; `pianola info --json` lists them)",
-            unknown.join(" "),
-            vocab.len()
+    let start = events.len().saturating_sub(window);
+    let (events, mapped) = map_to_known(vocab, &events[start..]);
+    if mapped > 0 {
+        eprintln!(
+            "the primer's last {} events hold {mapped} tokens the model does not know: each \
+             plays as the nearest one it knows",
+            events.len()
         );
     }
-    let start = events.len().saturating_sub(window);
-    Ok((events[start..].to_vec(), name))
+    Ok((events, name))
 }
 
 /// A random window of the corpus, chosen by the seed, as the seed's

@@ -136,10 +136,10 @@ fn train_then_info_then_eval() {
         &dir,
     ));
     assert_eq!(any["songs"], serde_json::json!(["a.mid"]));
-    let unknown = any["unknown_tokens"].as_u64().unwrap();
+    let mapped = any["mapped_tokens"].as_u64().unwrap();
     let events = any["events"].as_u64().unwrap();
-    assert!(unknown > 0 && unknown < events, "{unknown} of {events}");
-    assert!((any["unknown_share"].as_f64().unwrap() - unknown as f64 / events as f64).abs() < 1e-9);
+    assert!(mapped > 0 && mapped < events, "{mapped} of {events}");
+    assert!((any["mapped_share"].as_f64().unwrap() - mapped as f64 / events as f64).abs() < 1e-9);
 
     let human = pianola(&["info", "--model", "small.safetensors"], &dir);
     assert!(String::from_utf8_lossy(&human.stdout).contains("LSTM 1 × 24"));

@@ -1,8 +1,9 @@
 //! One training step (forward, backward, clipping, optimiser) of the candle
-//! trainer: the default network
-//! (2 × LSTM 256, embedding 64, 607 tokens, AdamW, dropout 0.5) at batch 16
-//! and 64, and the seed's size (3 × LSTM 512, 358 tokens, RMSprop, dropout
-//! 0.3) at batch 64, windows of 100 tokens.
+//! trainer, with the fused LSTM op and step by step under autograd side by
+//! side: the default network (2 × LSTM 256, embedding 64, 607 tokens,
+//! AdamW, dropout 0.5) at batch 16, the token network of that size at
+//! batch 16 and 64, and the seed's size (3 × LSTM 512, 358 tokens, RMSprop,
+//! dropout 0.3) at batch 64, windows of 100 tokens.
 //!
 //! Threads come from `RAYON_NUM_THREADS` (default 1): run `RAYON_NUM_THREADS=1 cargo bench -p pianola-trainer --bench training`
 //! and again with 2.
@@ -14,6 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pianola_core::model::{Arch, ModelConfig};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
+use pianola_trainer::layers::LstmImpl;
 use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
 use rand::SeedableRng;
@@ -119,19 +121,22 @@ fn training_step(c: &mut Criterion) {
             windows: case.windows,
             steps: STEPS,
         };
-        let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
-        let vars = network.vars();
-        let mut optimizer = Optimizer::new(case.optimizer, 1e-4, vars.clone()).unwrap();
-        group.bench_function(format!("{threads}_threads"), |b| {
-            b.iter(|| {
-                let mut step = network
-                    .gradients(&batch, Positions::All, case.dropout, 1.0, &mut rng)
-                    .unwrap();
-                clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
-                optimizer.step(&step.grads).unwrap();
-                black_box(step.stats)
-            })
-        });
+        for lstm in [LstmImpl::Fused, LstmImpl::Autograd] {
+            let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+            network.set_lstm(lstm);
+            let vars = network.vars();
+            let mut optimizer = Optimizer::new(case.optimizer, 1e-4, vars.clone()).unwrap();
+            group.bench_function(format!("{}_{threads}_threads", lstm.name()), |b| {
+                b.iter(|| {
+                    let mut step = network
+                        .gradients(&batch, Positions::All, case.dropout, 1.0, &mut rng)
+                        .unwrap();
+                    clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
+                    optimizer.step(&step.grads).unwrap();
+                    black_box(step.stats)
+                })
+            });
+        }
         group.finish();
     }
 }

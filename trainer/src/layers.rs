@@ -47,6 +47,27 @@ impl Linear {
     }
 }
 
+/// How the LSTM layers run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LstmImpl {
+    /// The whole sequence as one op with its own backward pass
+    /// ([`crate::fused_lstm`]; CPU).
+    #[default]
+    Fused,
+    /// Step by step, every gradient from candle's autograd.
+    Autograd,
+}
+
+impl LstmImpl {
+    /// `fused` or `autograd`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LstmImpl::Fused => "fused",
+            LstmImpl::Autograd => "autograd",
+        }
+    }
+}
+
 /// One LSTM layer, PyTorch-shaped, gates in the order input, forget, cell,
 /// output, with one bias (the sum of PyTorch's two).
 pub struct Lstm {
@@ -95,6 +116,21 @@ impl Lstm {
             cell = Some(c);
         }
         Ok(outputs)
+    }
+
+    /// Runs the layer over a whole sequence from a zero state in one op
+    /// ([`crate::fused_lstm`]): `x` [T·B, in] holds the steps one after
+    /// the other (row `t·B + b`); returns the hidden output of every row
+    /// [T·B, H] in the same order. The input projection is one product
+    /// over every row, under autograd.
+    pub fn forward_fused(&self, x: &Tensor, batch: usize, training: bool) -> Result<Tensor> {
+        let w_ih = weight(&self.weight_ih, training);
+        let gx = x
+            .matmul(&w_ih.t()?)?
+            .broadcast_add(&weight(&self.bias, training))?
+            .contiguous()?;
+        let w_hh = weight(&self.weight_hh, training).contiguous()?;
+        gx.apply_op2(&w_hh, crate::fused_lstm::LstmRecurrence::new(batch))
     }
 }
 

@@ -3,7 +3,8 @@
 //! - [`data`]: songs as vocabulary indices, the train/validation split,
 //!   windows and transposition.
 //! - [`network`]: the network as a candle module ([`layers`] holds its
-//!   parts, [`init`] the initial weights), trained with candle's autograd.
+//!   parts, [`init`] the initial weights), trained with candle's autograd
+//!   around [`fused_lstm`], the LSTM recurrence as one op.
 //! - [`optim`]: RMSprop, AdamW and gradient clipping.
 //! - [`device`]: which device trains (CPU, or CUDA with the `cuda` feature).
 //! - [`train`]: the training run and evaluation.
@@ -11,6 +12,7 @@
 pub mod allocator;
 pub mod data;
 pub mod device;
+pub mod fused_lstm;
 pub mod init;
 pub mod layers;
 pub mod network;

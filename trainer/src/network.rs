@@ -15,7 +15,9 @@ use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use rand::Rng;
 
 use crate::data::Step;
-use crate::layers::{BatchNorm, Linear, Lstm, cross_entropy, dropout_mask, values, var, weight};
+use crate::layers::{
+    BatchNorm, Linear, Lstm, LstmImpl, cross_entropy, dropout_mask, values, var, weight,
+};
 
 /// A batch of windows: `inputs[b * steps + t]` is followed by
 /// `targets[b * steps + t]`.
@@ -136,6 +138,8 @@ pub struct Network {
     dtype: DType,
     embedding: Option<Var>,
     lstm: Vec<Lstm>,
+    /// How the LSTM layers run.
+    lstm_impl: LstmImpl,
     norm1: Option<BatchNorm>,
     dense: Linear,
     norm2: Option<BatchNorm>,
@@ -224,6 +228,7 @@ impl Network {
         Ok(Self {
             embedding: (!seed).then(|| source.var("embedding")).transpose()?,
             lstm,
+            lstm_impl: LstmImpl::default(),
             norm1: seed.then(|| source.norm("norm1")).transpose()?,
             dense: source.linear("dense")?,
             norm2: seed.then(|| source.norm("norm2")).transpose()?,
@@ -295,6 +300,21 @@ impl Network {
             .into_iter()
             .map(|(_, v)| v.clone())
             .collect()
+    }
+
+    /// How the LSTM layers run (the fused op where the device has it, the
+    /// CPU; step by step under autograd elsewhere).
+    pub fn set_lstm(&mut self, lstm: LstmImpl) {
+        self.lstm_impl = if self.device.is_cpu() {
+            lstm
+        } else {
+            LstmImpl::Autograd
+        };
+    }
+
+    /// How the LSTM layers run.
+    pub fn lstm(&self) -> LstmImpl {
+        self.lstm_impl
     }
 
     /// The weights as `f32` tensors in the weights file's layout.
@@ -412,75 +432,20 @@ impl Network {
         let training = masks.is_some();
         let (b, steps) = (batch.windows, batch.steps);
         let n = b * steps;
-        let h = self.config.hidden;
-        let arch = self.config.arch;
 
-        // Layer 0's input at every step.
+        // Layer 0's input at every row (time-major).
         let time_major: Vec<EventClasses> = (0..n)
             .map(|row| batch.inputs[batch.index(row)].classes())
             .collect();
-        let mut xs: Vec<Tensor> = match &self.embedding {
-            Some(embedding) => {
-                let field = |of: fn(&EventClasses) -> usize| -> Result<Tensor> {
-                    let ids: Vec<u32> = time_major.iter().map(|e| of(e) as u32).collect();
-                    Tensor::from_vec(ids, n, &self.device)
-                };
-                let mut tables = vec![(weight(embedding, training), field(|e| e.what)?)];
-                if let Some(ev) = &self.events {
-                    tables.push((weight(&ev.when_embedding, training), field(|e| e.when)?));
-                    tables.push((
-                        weight(&ev.velocity_embedding, training),
-                        field(|e| e.velocity)?,
-                    ));
-                    tables.push((
-                        weight(&ev.register_embedding, training),
-                        field(|e| e.register)?,
-                    ));
-                }
-                (0..steps)
-                    .map(|t| {
-                        let mut sum: Option<Tensor> = None;
-                        for (table, ids) in &tables {
-                            let x = table.index_select(&ids.narrow(0, t * b, b)?, 0)?;
-                            sum = Some(match sum {
-                                Some(s) => (s + x)?,
-                                None => x,
-                            });
-                        }
-                        sum.ok_or_else(|| candle_core::Error::Msg("no input".into()))
-                    })
-                    .collect::<Result<_>>()?
-            }
-            None => {
-                let v = self.config.vocab_size as f32;
-                let scalars: Vec<f32> = time_major.iter().map(|e| e.what as f32 / v).collect();
-                let all = self.constant(scalars, (n, 1))?;
-                (0..steps)
-                    .map(|t| all.narrow(0, t * b, b))
-                    .collect::<Result<_>>()?
-            }
+        let per_step = (self.lstm_impl == LstmImpl::Autograd).then_some(b);
+        let inputs = self.inputs(&time_major, training, per_step)?;
+        let top = match self.lstm_impl {
+            LstmImpl::Fused => self.lstm_fused(inputs, b, &mut masks)?,
+            LstmImpl::Autograd => self.lstm_steps(inputs, b, steps, &mut masks)?,
         };
-
-        for (layer, lstm) in self.lstm.iter().enumerate() {
-            xs = lstm.forward(&xs, training)?;
-            // Dropout after every LSTM layer; the seed's network drops out
-            // after its batch norm instead of after its last layer.
-            let drops = arch != Arch::Seed || layer + 1 < self.config.layers;
-            if let Some(draw) = masks.as_mut().filter(|_| drops)
-                && let Some(mask) = draw(n * h)
-            {
-                let mask = self.constant(mask, (n, h))?;
-                xs = xs
-                    .iter()
-                    .enumerate()
-                    .map(|(t, x)| x * mask.narrow(0, t * b, b)?)
-                    .collect::<Result<_>>()?;
-            }
-        }
-
         let head = match positions {
-            Positions::All => Tensor::cat(&xs, 0)?,
-            Positions::Last => xs[steps - 1].clone(),
+            Positions::All => top,
+            Positions::Last => top.narrow(0, (steps - 1) * b, b)?,
         };
         let rows = head.dim(0)?;
         let mut head = head;
@@ -524,6 +489,116 @@ impl Network {
             vec![(Head::What, self.output.forward(&head, training)?)],
             rows,
         ))
+    }
+
+    /// Layer 0's input for `rows` (time-major): the sum of the fields'
+    /// embeddings (the token network: the token's index scaled to 0..1),
+    /// as one tensor of every row, or with `per_step` as one tensor per
+    /// step of that many rows.
+    fn inputs(
+        &self,
+        rows: &[EventClasses],
+        training: bool,
+        per_step: Option<usize>,
+    ) -> Result<Vec<Tensor>> {
+        let n = rows.len();
+        let parts = |all: usize| match per_step {
+            Some(b) => (0..all / b).map(|t| (t * b, b)).collect::<Vec<_>>(),
+            None => vec![(0, all)],
+        };
+        let Some(embedding) = &self.embedding else {
+            let v = self.config.vocab_size as f32;
+            let scalars: Vec<f32> = rows.iter().map(|e| e.what as f32 / v).collect();
+            let all = self.constant(scalars, (n, 1))?;
+            return parts(n)
+                .into_iter()
+                .map(|(start, len)| all.narrow(0, start, len))
+                .collect();
+        };
+        let field = |of: fn(&EventClasses) -> usize| -> Result<Tensor> {
+            let ids: Vec<u32> = rows.iter().map(|e| of(e) as u32).collect();
+            Tensor::from_vec(ids, n, &self.device)
+        };
+        let mut tables = vec![(weight(embedding, training), field(|e| e.what)?)];
+        if let Some(ev) = &self.events {
+            tables.push((weight(&ev.when_embedding, training), field(|e| e.when)?));
+            tables.push((
+                weight(&ev.velocity_embedding, training),
+                field(|e| e.velocity)?,
+            ));
+            tables.push((
+                weight(&ev.register_embedding, training),
+                field(|e| e.register)?,
+            ));
+        }
+        parts(n)
+            .into_iter()
+            .map(|(start, len)| {
+                let mut sum: Option<Tensor> = None;
+                for (table, ids) in &tables {
+                    let x = table.index_select(&ids.narrow(0, start, len)?, 0)?;
+                    sum = Some(match sum {
+                        Some(s) => (s + x)?,
+                        None => x,
+                    });
+                }
+                sum.ok_or_else(|| candle_core::Error::Msg("no input".into()))
+            })
+            .collect()
+    }
+
+    /// Whether dropout follows LSTM layer `layer` (the seed's network drops
+    /// out after its batch norm instead of after its last layer).
+    fn drops_after(&self, layer: usize) -> bool {
+        self.config.arch != Arch::Seed || layer + 1 < self.config.layers
+    }
+
+    /// The LSTM stack, each layer one fused op over every row, dropout
+    /// after each: the top layer's output [T·B, H], time-major.
+    fn lstm_fused(
+        &self,
+        inputs: Vec<Tensor>,
+        batch: usize,
+        masks: &mut Option<&mut dyn FnMut(usize) -> Option<Vec<f32>>>,
+    ) -> Result<Tensor> {
+        let mut x = Tensor::cat(&inputs, 0)?;
+        for (layer, lstm) in self.lstm.iter().enumerate() {
+            x = lstm.forward_fused(&x, batch, masks.is_some())?;
+            if let Some(draw) = masks.as_mut().filter(|_| self.drops_after(layer))
+                && let Some(mask) = draw(x.elem_count())
+            {
+                let mask = self.constant(mask, x.shape().clone())?;
+                x = (x * mask)?;
+            }
+        }
+        Ok(x)
+    }
+
+    /// The LSTM stack step by step under autograd (the same masks, drawn
+    /// in the same order): the top layer's output [T·B, H], time-major.
+    fn lstm_steps(
+        &self,
+        inputs: Vec<Tensor>,
+        batch: usize,
+        steps: usize,
+        masks: &mut Option<&mut dyn FnMut(usize) -> Option<Vec<f32>>>,
+    ) -> Result<Tensor> {
+        let (n, h) = (batch * steps, self.config.hidden);
+        let mut xs = inputs;
+        for (layer, lstm) in self.lstm.iter().enumerate() {
+            xs = lstm.forward(&xs, masks.is_some())?;
+            if let Some(draw) = masks.as_mut().filter(|_| self.drops_after(layer))
+                && let Some(mask) = draw(n * h)
+            {
+                let mask = self.constant(mask, (n, h))?;
+                xs = xs
+                    .iter()
+                    .enumerate()
+                    .map(|(t, x)| x * mask.narrow(0, t * batch, batch)?)
+                    .collect::<Result<_>>()?;
+            }
+        }
+        Tensor::cat(&xs, 0)
     }
 
     fn dropout(

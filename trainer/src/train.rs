@@ -23,6 +23,7 @@ use crate::data::{
     training_windows, transposed_vocab,
 };
 use crate::init::initialise;
+use crate::layers::LstmImpl;
 use crate::network::{Batch, Network, Positions, Stats};
 use crate::optim::{Optimizer, OptimizerKind, WeightAverage, clip_gradients};
 
@@ -98,6 +99,8 @@ pub struct TrainOptions {
     pub dtype: StoredDtype,
     /// The command line, recorded in the file.
     pub command: String,
+    /// How the LSTM layers run (the fused op on the CPU, the default).
+    pub lstm: LstmImpl,
 }
 
 /// Why training could not run.
@@ -138,8 +141,8 @@ pub struct EpochRecord {
     pub validation: Stats,
     /// Seconds since the start.
     pub seconds: f64,
-    /// Training tokens per second over the epoch.
-    pub tokens_per_second: f64,
+    /// Training events (tokens) per second since the last validation.
+    pub events_per_second: f64,
 }
 
 /// What a finished run did.
@@ -163,7 +166,7 @@ pub trait Progress {
         batch: usize,
         batches: usize,
         loss: f64,
-        tokens_per_second: f64,
+        events_per_second: f64,
     );
     /// An epoch is done and validated.
     fn epoch(&mut self, record: &EpochRecord, improved: bool);
@@ -262,6 +265,7 @@ pub fn train(
     };
     let transposer = (options.transpose > 0).then(|| Transposer::new(&vocab, options.transpose));
     let mut network = Network::new(&params, &options.device, DType::F32)?;
+    network.set_lstm(options.lstm);
     let vars = network.vars();
     let mut optimizer = Optimizer::new(
         options.optimizer,
@@ -365,7 +369,7 @@ pub fn train(
                     train_loss: loss_sum / loss_count as f64,
                     validation,
                     seconds: started.elapsed().as_secs_f64(),
-                    tokens_per_second: tokens as f64 / rate_start.elapsed().as_secs_f64(),
+                    events_per_second: tokens as f64 / rate_start.elapsed().as_secs_f64(),
                 };
                 // The kept checkpoint is the one that best predicts the
                 // held-out songs' notes: the event network's rhythm heads
@@ -550,7 +554,7 @@ pub fn csv_path(out: &Path) -> PathBuf {
 
 fn write_csv(out: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
     let mut text = String::from(
-        "epoch,steps,seconds,train_loss,validation_loss,validation_accuracy,validation_top5,tokens_per_second",
+        "epoch,steps,seconds,train_loss,validation_loss,validation_accuracy,validation_top5,events_per_second",
     );
     for head in Head::ALL {
         let _ = write!(text, ",validation_{}", head.name());
@@ -567,7 +571,7 @@ fn write_csv(out: &Path, history: &[EpochRecord]) -> Result<(), TrainError> {
             r.validation.loss(),
             r.validation.accuracy(),
             r.validation.top5_accuracy(),
-            r.tokens_per_second
+            r.events_per_second
         );
         for head in Head::ALL {
             let _ = write!(text, ",{:.5}", r.validation.head_loss(head));

@@ -1,10 +1,13 @@
 //! candle's gradients of the network against central finite differences,
-//! in f64 on the CPU, for both networks, with and without dropout.
+//! in f64 on the CPU, for every network, with and without dropout, with the
+//! fused LSTM op (the default) and step by step under autograd; and the
+//! two LSTM paths against each other at the trainer's f32.
 
 use candle_core::{DType, Device, Tensor};
 use pianola_core::model::{Arch, ModelConfig};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
+use pianola_trainer::layers::LstmImpl;
 use pianola_trainer::network::{Batch, Network, Positions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -64,6 +67,15 @@ fn loss(network: &mut Network, batch: &Batch, positions: Positions, dropout: f32
 }
 
 fn check(arch: Arch, positions: Positions, dropout: f32) {
+    check_with(arch, positions, dropout, LstmImpl::Fused);
+}
+
+#[test]
+fn the_autograd_lstm_matches_finite_differences() {
+    check_with(Arch::Events, Positions::All, 0.3, LstmImpl::Autograd);
+}
+
+fn check_with(arch: Arch, positions: Positions, dropout: f32, lstm: LstmImpl) {
     let mut params = initialise(tiny(arch), &mut ChaCha8Rng::seed_from_u64(1));
     // Move batch-norm parameters and biases off their initial values.
     for values in params.tensors.iter_mut() {
@@ -74,6 +86,7 @@ fn check(arch: Arch, positions: Positions, dropout: f32) {
     let data = batch_data(WINDOWS, STEPS, 7);
     let batch = batch_of(&data);
     let mut network = Network::new(&params, &Device::Cpu, DType::F64).unwrap();
+    network.set_lstm(lstm);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let step = network
         .gradients(&batch, positions, dropout, 1.0, &mut rng)
@@ -113,7 +126,7 @@ fn check(arch: Arch, positions: Positions, dropout: f32) {
             let numeric = (up - down) / (2.0 * eps);
             assert!(
                 (numeric - analytic[k]).abs() <= 1e-7 + 1e-5 * analytic[k].abs(),
-                "{arch:?} {name} [{k}]: numeric {numeric} vs analytic {}",
+                "{arch:?} {lstm:?} {name} [{k}]: numeric {numeric} vs analytic {}",
                 analytic[k]
             );
             checked += 1;
@@ -185,4 +198,140 @@ fn the_what_weight_scales_the_notes_gradients_alone() {
     assert_eq!(hold_once, hold_thrice);
     // The shared layers feel the weight.
     assert_ne!(gradient(1.0, "dense.weight"), gradient(3.0, "dense.weight"));
+}
+
+/// The fused LSTM op and the step-by-step autograd LSTM give the same loss
+/// (to 1e-5 of it) and the same gradients (to `tolerance` of each tensor's
+/// largest) at the trainer's f32, on a network big enough for the products
+/// to round differently.
+fn fused_matches_autograd(arch: Arch, positions: Positions, dropout: f32, tolerance: f32) {
+    let config = ModelConfig {
+        arch,
+        vocab_size: 23,
+        embed: if arch == Arch::Seed { 1 } else { 12 },
+        hidden: 32,
+        layers: 2,
+        dense: 16,
+        window: 20,
+    };
+    let params = initialise(config, &mut ChaCha8Rng::seed_from_u64(3));
+    let (windows, steps) = (6, 20);
+    let data = batch_data(windows, steps, 23);
+    let batch = Batch {
+        inputs: &data.0,
+        targets: &data.1,
+        windows,
+        steps,
+    };
+    let run = |lstm: LstmImpl| {
+        let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
+        network.set_lstm(lstm);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let step = network
+            .gradients(&batch, positions, dropout, 1.0, &mut rng)
+            .unwrap();
+        let grads: Vec<(String, Vec<f32>)> = network
+            .named_vars()
+            .into_iter()
+            .map(|(name, var)| {
+                let grad = step.grads.get(var.as_tensor()).unwrap();
+                (name, grad.flatten_all().unwrap().to_vec1().unwrap())
+            })
+            .collect();
+        (step.stats.loss(), grads)
+    };
+    let (fused_loss, fused) = run(LstmImpl::Fused);
+    let (autograd_loss, autograd) = run(LstmImpl::Autograd);
+    assert!(
+        (fused_loss - autograd_loss).abs() <= 1e-5 * autograd_loss.abs(),
+        "{arch:?}: loss {fused_loss} fused, {autograd_loss} autograd"
+    );
+    for ((name, f), (_, a)) in fused.iter().zip(&autograd) {
+        let largest = a.iter().fold(0f32, |m, g| m.max(g.abs()));
+        assert!(largest > 0.0, "{arch:?} {name}: no gradient");
+        for (k, (x, y)) in f.iter().zip(a).enumerate() {
+            assert!(
+                (x - y).abs() <= tolerance * largest,
+                "{arch:?} {name} [{k}]: fused {x}, autograd {y} (largest {largest})"
+            );
+        }
+    }
+}
+
+// The event and token networks to 1e-5; the seed's network, whose only
+// loss is at the last step and whose batch norms divide by small spreads,
+// to 1e-4 (its f32 rounding differs by up to 2e-5 of the largest
+// gradient; both paths match finite differences in f64 above).
+#[test]
+fn the_fused_lstm_matches_autograd_for_every_network() {
+    fused_matches_autograd(Arch::Events, Positions::All, 0.0, 1e-5);
+    fused_matches_autograd(Arch::Pianola, Positions::All, 0.0, 1e-5);
+    fused_matches_autograd(Arch::Seed, Positions::Last, 0.0, 1e-4);
+}
+
+#[test]
+fn the_fused_lstm_matches_autograd_with_dropout() {
+    fused_matches_autograd(Arch::Events, Positions::All, 0.4, 1e-5);
+    fused_matches_autograd(Arch::Pianola, Positions::All, 0.4, 1e-5);
+    fused_matches_autograd(Arch::Seed, Positions::Last, 0.4, 1e-4);
+}
+
+#[test]
+fn the_fused_recurrence_matches_finite_differences() {
+    use candle_core::Var;
+    use pianola_trainer::fused_lstm::LstmRecurrence;
+    let (steps, batch, hidden) = (5, 3, 4);
+    let value = |i: usize, scale: f64| ((i * 7919 % 1013) as f64 / 1013.0 - 0.5) * scale;
+    let gx: Vec<f64> = (0..steps * batch * 4 * hidden)
+        .map(|i| value(i, 3.0))
+        .collect();
+    let w: Vec<f64> = (0..4 * hidden * hidden)
+        .map(|i| value(i + 17, 1.5))
+        .collect();
+    let weights: Vec<f64> = (0..steps * batch * hidden)
+        .map(|i| value(i + 5, 2.0))
+        .collect();
+    let gx =
+        Var::from_tensor(&Tensor::from_vec(gx, (steps * batch, 4 * hidden), &Device::Cpu).unwrap())
+            .unwrap();
+    let w = Var::from_tensor(&Tensor::from_vec(w, (4 * hidden, hidden), &Device::Cpu).unwrap())
+        .unwrap();
+    let r = Tensor::from_vec(weights, (steps * batch, hidden), &Device::Cpu).unwrap();
+    // A loss that weighs every output differently.
+    let loss = |gx: &Tensor, w: &Tensor| -> Tensor {
+        let out = gx.apply_op2(w, LstmRecurrence::new(batch)).unwrap();
+        (out * &r).unwrap().sum_all().unwrap()
+    };
+    let grads = loss(gx.as_tensor(), w.as_tensor()).backward().unwrap();
+    let eps = 1e-6;
+    for (name, var) in [("Gx", &gx), ("W_hh", &w)] {
+        let analytic: Vec<f64> = grads
+            .get(var.as_tensor())
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let original: Vec<f64> = var.flatten_all().unwrap().to_vec1().unwrap();
+        let shape = var.shape().clone();
+        for k in 0..original.len() {
+            let at = |delta: f64| {
+                let mut moved = original.clone();
+                moved[k] += delta;
+                let t = Tensor::from_vec(moved, &shape, &Device::Cpu).unwrap();
+                let l = if name == "Gx" {
+                    loss(&t, w.as_tensor())
+                } else {
+                    loss(gx.as_tensor(), &t)
+                };
+                l.to_scalar::<f64>().unwrap()
+            };
+            let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
+            assert!(
+                (numeric - analytic[k]).abs() <= 1e-7 + 1e-6 * analytic[k].abs(),
+                "{name} [{k}]: numeric {numeric} vs analytic {}",
+                analytic[k]
+            );
+        }
+    }
 }

@@ -22,6 +22,7 @@ use super::link::{FromWorker, ToWorker, WorkerEnds};
 use crate::event::{Event, EventClasses};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
+use crate::nearest::nearest_known;
 use crate::predictor::{Network, Predictor};
 use crate::sample::{
     KEY_GUIDE_WINDOW, Rhythm, Sampler, SamplerSettings, min_when_after, trailing_together,
@@ -450,7 +451,8 @@ impl Worker {
             .window
             .iter()
             .filter_map(|e| {
-                nearest_known(e.what, vocab).map(|index| EventClasses::with_what(e, index))
+                nearest_known(vocab, e.what, e.lowest)
+                    .map(|index| EventClasses::with_what(e, index))
             })
             .collect();
         self.sampler.set_settings(*self.sampler.settings(), vocab);
@@ -474,31 +476,10 @@ impl Worker {
 /// `event` with its token replaced by the nearest one `vocab` knows
 /// ([`nearest_known`]), and its classes; `None` if there is none.
 fn as_known(event: Event, vocab: &Vocab) -> Option<(Event, EventClasses)> {
-    let index = nearest_known(event.what, vocab)?;
+    let index = nearest_known(vocab, event.what, event.lowest)?;
     let known = Event {
         what: vocab.token(index).expect("an index of the vocabulary"),
         ..event
     };
     Some((known, EventClasses::with_what(&known, index)))
-}
-
-/// The vocabulary index of `token`, or of the closest token the model
-/// knows: a note moved by octaves toward the middle of the keyboard, a chord
-/// by its lowest pitch class as a note in octave 4.
-fn nearest_known(token: Token, vocab: &Vocab) -> Option<usize> {
-    if let Some(index) = vocab.index_of(token) {
-        return Some(index);
-    }
-    match token {
-        Token::Note(pitch) => {
-            let toward_middle = if pitch < 60 { 12 } else { -12 };
-            (1..=4)
-                .filter_map(|k| token.transposed(toward_middle * k))
-                .find_map(|t| vocab.index_of(t))
-        }
-        Token::Chord(set) => {
-            let lowest = set.normal_order().as_slice()[0];
-            nearest_known(Token::Note(60 + lowest), vocab)
-        }
-    }
 }
