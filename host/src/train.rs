@@ -13,7 +13,7 @@ use pianola_core::weights::StoredDtype;
 use pianola_trainer::device;
 use pianola_trainer::layers::LstmImpl;
 use pianola_trainer::optim::OptimizerKind;
-use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, csv_path, train};
+use pianola_trainer::train::{EpochRecord, Progress, StartFrom, TrainOptions, csv_path, train};
 
 /// Which network to train.
 #[derive(Clone, Copy, ValueEnum)]
@@ -66,24 +66,36 @@ pub struct TrainArgs {
     /// Width of the token embedding.
     #[arg(long, default_value_t = 64)]
     embed: usize,
-    /// Units per LSTM layer.
-    #[arg(long, default_value_t = 512)]
-    hidden: usize,
-    /// Stacked LSTM layers.
-    #[arg(long, default_value_t = 3)]
-    layers: usize,
+    /// Units per LSTM layer [default: 256, as the built-in model; 512 with
+    /// --seed-size].
+    #[arg(long)]
+    hidden: Option<usize>,
+    /// Stacked LSTM layers [default: 2; 3 with --seed-size].
+    #[arg(long)]
+    layers: Option<usize>,
+    /// The seed project's size and recipe instead of the built-in model's:
+    /// 3 × LSTM 512, batch 64, RMSprop, dropout 0.3 (each still set by its
+    /// own option).
+    #[arg(long)]
+    seed_size: bool,
+    /// Fine-tune: start from `builtin` (the model built into pianola) or a
+    /// weights file, with its sizes and vocabulary, and adapt it to
+    /// --corpus; --val-songs of that folder (at least one song) is held out
+    /// to choose the checkpoint, and the starting model is the first.
+    #[arg(long, value_name = "builtin|FILE", conflicts_with_all = ["resume", "init_from"])]
+    from: Option<String>,
     /// Units of the dense layer before the output.
     #[arg(long, default_value_t = 256)]
     dense: usize,
     /// Context length in tokens.
     #[arg(long, default_value_t = 100)]
     window: usize,
-    /// Windows per batch.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
+    /// Windows per batch [default: 16; 64 with --seed-size].
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Learning rate [default: 1e-3; 3e-4 with --from].
+    #[arg(long)]
+    lr: Option<f32>,
     /// Lower the learning rate along half a cosine, from --lr to 0 at the
     /// end of the run (its --minutes, or its --epochs when sooner).
     #[arg(long)]
@@ -93,12 +105,12 @@ pub struct TrainArgs {
     /// (stochastic weight averaging).
     #[arg(long)]
     average_from: Option<f64>,
-    /// Update rule.
-    #[arg(long, value_enum, default_value = "rmsprop")]
-    optimizer: OptimizerArg,
-    /// Dropout between layers.
-    #[arg(long, default_value_t = 0.3)]
-    dropout: f32,
+    /// Update rule [default: adamw; rmsprop with --seed-size].
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerArg>,
+    /// Dropout between layers [default: 0.5; 0.3 with --seed-size].
+    #[arg(long)]
+    dropout: Option<f32>,
     /// Transpose training windows by up to ± this many semitones, so the
     /// model knows every key [default: 6 for pianola, 0 for seed]
     #[arg(long)]
@@ -178,6 +190,11 @@ impl Progress for Bar {
             if improved { "  saved" } else { "" }
         ));
     }
+
+    fn note(&mut self, message: &str) {
+        // Printed whether or not the bar shows (not on a terminal).
+        self.bar.suspend(|| println!("{message}"));
+    }
 }
 
 /// Runs `pianola train`.
@@ -186,6 +203,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     // comes later).
     unsafe { device::set_threads(args.threads) };
     let device = device::open(&args.device)?;
+    let seed = args.seed_size;
+    let from = args.from.as_deref().map(|from| match from {
+        "builtin" | "built-in" => StartFrom::BuiltIn,
+        path => StartFrom::File(PathBuf::from(path)),
+    });
     let options = TrainOptions {
         corpus: args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
         out: args.out.clone(),
@@ -197,19 +219,23 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         epochs: args.epochs,
         minutes: args.minutes,
         embed: args.embed,
-        hidden: args.hidden,
-        layers: args.layers,
+        hidden: args.hidden.unwrap_or(if seed { 512 } else { 256 }),
+        layers: args.layers.unwrap_or(if seed { 3 } else { 2 }),
         dense: args.dense,
         window: args.window,
-        batch: args.batch,
-        learning_rate: args.lr,
+        batch: args.batch.unwrap_or(if seed { 64 } else { 16 }),
+        learning_rate: args
+            .lr
+            .unwrap_or(if args.from.is_some() { 3e-4 } else { 1e-3 }),
         decay: args.decay,
         average_from: args.average_from,
         optimizer: match args.optimizer {
-            OptimizerArg::Rmsprop => OptimizerKind::RmsProp,
-            OptimizerArg::Adamw => OptimizerKind::AdamW,
+            Some(OptimizerArg::Rmsprop) => OptimizerKind::RmsProp,
+            Some(OptimizerArg::Adamw) => OptimizerKind::AdamW,
+            None if seed => OptimizerKind::RmsProp,
+            None => OptimizerKind::AdamW,
         },
-        dropout: args.dropout,
+        dropout: args.dropout.unwrap_or(if seed { 0.3 } else { 0.5 }),
         transpose: args.transpose.unwrap_or(match args.arch {
             ArchArg::Events | ArchArg::Pianola => 6,
             ArchArg::Seed => 0,
@@ -234,6 +260,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             LstmArg::Fused => LstmImpl::Fused,
             LstmArg::Autograd => LstmImpl::Autograd,
         },
+        from,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -264,6 +291,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             csv_path(&options.out).display()
         ),
         None => println!("no epoch finished: nothing saved"),
+    }
+    if let (Some(start), Some(best)) = (report.start, report.best) {
+        let (before, after) = (start.head_loss(Head::What), best.head_loss(Head::What));
+        println!(
+            "fine-tuned: the notes' cross-entropy on the held-out songs went from {before:.4} to \
+             {after:.4} nats ({:+.1} %)",
+            100.0 * (after - before) / before
+        );
     }
     Ok(())
 }

@@ -141,6 +141,54 @@ fn train_then_info_then_eval() {
     assert!(mapped > 0 && mapped < events, "{mapped} of {events}");
     assert!((any["mapped_share"].as_f64().unwrap() - mapped as f64 / events as f64).abs() < 1e-9);
 
+    // Fine-tuning that model on another folder: part of it held out, the
+    // starting model scored and kept unless training beats it, tokens the
+    // vocabulary lacks mapped, the sizes the model's.
+    std::fs::copy(reference_corpus().join("tifap.mid"), other.join("b.mid")).unwrap();
+    let tuned = pianola(
+        &[
+            "train",
+            "--from",
+            "small.safetensors",
+            "--corpus",
+            "other",
+            "--out",
+            "tuned.safetensors",
+            "--epochs",
+            "2",
+            "--val-songs",
+            "0.5",
+            "--threads",
+            "1",
+            "--eval-stride",
+            "10",
+        ],
+        &dir,
+    );
+    let text = String::from_utf8_lossy(&tuned.stdout);
+    assert!(
+        tuned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tuned.stderr)
+    );
+    assert!(text.contains("1 songs train, 1 held out"), "{text}");
+    assert!(
+        text.contains("each trained as the nearest it knows"),
+        "{text}"
+    );
+    assert!(text.contains("before fine-tuning"), "{text}");
+    assert!(
+        text.contains("fine-tuned: the notes' cross-entropy on the held-out songs went from"),
+        "{text}"
+    );
+    let tuned_info = json(&pianola(
+        &["info", "--model", "tuned.safetensors", "--json"],
+        &dir,
+    ));
+    assert_eq!(tuned_info["config"]["hidden"], 24);
+    assert_eq!(tuned_info["vocab"], info["vocab"], "the model's vocabulary");
+    assert_eq!(tuned_info["info"]["corpus"]["name"], "other");
+
     let human = pianola(&["info", "--model", "small.safetensors"], &dir);
     assert!(String::from_utf8_lossy(&human.stdout).contains("LSTM 1 × 24"));
 

@@ -11,6 +11,7 @@ use candle_core::{DType, Device};
 use pianola_core::corpus::Corpus;
 use pianola_core::corpus_dir::{folder_name, songs_digest};
 use pianola_core::model::{Arch, Head, ModelConfig, Params};
+use pianola_core::nearest::map_to_known;
 use pianola_core::weights::{
     CorpusSummary, ModelFile, ModelInfo, StoredDtype, TrainingSummary, WeightsError,
 };
@@ -26,6 +27,24 @@ use crate::init::initialise;
 use crate::layers::LstmImpl;
 use crate::network::{Batch, Network, Positions, Stats};
 use crate::optim::{Optimizer, OptimizerKind, WeightAverage, clip_gradients};
+
+/// The model a fine-tuning run starts from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StartFrom {
+    /// The model built into Pianola.
+    BuiltIn,
+    /// A weights file.
+    File(PathBuf),
+}
+
+impl StartFrom {
+    fn load(&self) -> Result<ModelFile, TrainError> {
+        Ok(match self {
+            StartFrom::BuiltIn => pianola_core::default_model::load()?,
+            StartFrom::File(path) => ModelFile::load(path)?,
+        })
+    }
+}
 
 /// Everything a training run is told.
 #[derive(Clone, Debug)]
@@ -101,6 +120,9 @@ pub struct TrainOptions {
     pub command: String,
     /// How the LSTM layers run (the fused op on the CPU, the default).
     pub lstm: LstmImpl,
+    /// Fine-tune: start from this model's weights and vocabulary (its
+    /// sizes win) and hold out `validation_share` of this corpus.
+    pub from: Option<StartFrom>,
 }
 
 /// Why training could not run.
@@ -154,6 +176,9 @@ pub struct TrainReport {
     pub best: Option<Stats>,
     /// Whether the run was stopped early by the stop flag.
     pub interrupted: bool,
+    /// The held-out songs' figures before training (a fine-tune's
+    /// starting point; `None` for a fresh network).
+    pub start: Option<Stats>,
 }
 
 /// Called after every batch (epoch, batch, batches, training loss so far,
@@ -170,6 +195,9 @@ pub trait Progress {
     );
     /// An epoch is done and validated.
     fn epoch(&mut self, record: &EpochRecord, improved: bool);
+    /// What the run is about to do (the split, tokens mapped, where a
+    /// fine-tune starts), once before the first batch.
+    fn note(&mut self, _message: &str) {}
 }
 
 /// Trains, saving the checkpoint whose `what` head predicts the held-out
@@ -193,63 +221,87 @@ pub fn train(
     }
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x7261_696e);
 
-    // Sizes, vocabulary, split and weights: fresh, or from the resumed file.
-    let (vocab, params, validation_names, done_epochs, done_steps) = match &options.resume {
-        Some(path) => {
-            let file = ModelFile::load(path)?;
-            let names = file.info.corpus.validation_songs.clone();
-            let epochs = file.info.training.epochs.ceil() as usize;
-            (
-                file.vocab,
-                file.params,
-                names,
-                epochs,
-                file.info.training.steps,
-            )
-        }
-        None => {
-            let vocab = if options.transpose > 0 {
-                let tokens = corpus.songs.iter().flat_map(|s| s.tokens.iter().copied());
-                transposed_vocab(tokens, options.transpose)
-            } else {
-                corpus.vocab()
-            };
-            let config = ModelConfig {
-                arch: options.arch,
-                vocab_size: vocab.len(),
-                embed: if options.arch == Arch::Seed {
-                    1
-                } else {
-                    options.embed
-                },
-                hidden: options.hidden,
-                layers: options.layers,
-                dense: options.dense,
-                window: options.window,
-            };
-            config.validate().map_err(TrainError::Invalid)?;
-            let mut params = initialise(config, &mut rng);
-            if let Some(path) = &options.init_from {
-                start_from(&mut params, &vocab, &ModelFile::load(path)?)?;
-            }
-            // The split has a generator of its own: the same seed holds out
-            // the same songs whatever the network, so runs compare fairly.
-            let mut split_rng = ChaCha8Rng::seed_from_u64(options.seed);
-            let split = split_songs(corpus.songs.len(), options.validation_share, &mut split_rng);
-            let names = split
-                .validation
-                .iter()
-                .map(|&i| corpus.songs[i].name.clone())
-                .collect();
-            (vocab, params, names, 0, 0)
-        }
+    // The split has a generator of its own: the same seed holds out the
+    // same songs whatever the network, so runs compare fairly.
+    let split_names = || -> Vec<String> {
+        let mut split_rng = ChaCha8Rng::seed_from_u64(options.seed);
+        let split = split_songs(corpus.songs.len(), options.validation_share, &mut split_rng);
+        split
+            .validation
+            .iter()
+            .map(|&i| corpus.songs[i].name.clone())
+            .collect()
     };
+    // Sizes, vocabulary, split and weights: fresh, from the model a
+    // fine-tune starts from, or from the resumed file.
+    let (vocab, params, validation_names, done_epochs, done_steps) =
+        match (&options.resume, &options.from) {
+            (None, Some(from)) => {
+                let file = from.load()?;
+                (file.vocab, file.params, split_names(), 0, 0)
+            }
+            (Some(path), _) => {
+                let file = ModelFile::load(path)?;
+                let names = file.info.corpus.validation_songs.clone();
+                let epochs = file.info.training.epochs.ceil() as usize;
+                (
+                    file.vocab,
+                    file.params,
+                    names,
+                    epochs,
+                    file.info.training.steps,
+                )
+            }
+            (None, None) => {
+                let vocab = if options.transpose > 0 {
+                    let tokens = corpus.songs.iter().flat_map(|s| s.tokens.iter().copied());
+                    transposed_vocab(tokens, options.transpose)
+                } else {
+                    corpus.vocab()
+                };
+                let config = ModelConfig {
+                    arch: options.arch,
+                    vocab_size: vocab.len(),
+                    embed: if options.arch == Arch::Seed {
+                        1
+                    } else {
+                        options.embed
+                    },
+                    hidden: options.hidden,
+                    layers: options.layers,
+                    dense: options.dense,
+                    window: options.window,
+                };
+                config.validate().map_err(TrainError::Invalid)?;
+                let mut params = initialise(config, &mut rng);
+                if let Some(path) = &options.init_from {
+                    start_from(&mut params, &vocab, &ModelFile::load(path)?)?;
+                }
+                (vocab, params, split_names(), 0, 0)
+            }
+        };
     let config = params.config.clone();
+    // Tokens the vocabulary lacks (a fine-tune's new chords) train as the
+    // nearest ones it knows.
+    let mut mapped = 0;
     let encoded: Vec<Vec<Step>> = corpus
         .songs
         .iter()
-        .map(|song| encode_song(&song.events, &vocab).0)
+        .map(|song| {
+            let (known, count) = map_to_known(&vocab, &song.events);
+            mapped += count;
+            encode_song(&known, &vocab).0
+        })
         .collect();
+    let held_out = validation_names.join(", ");
+    progress.note(&format!(
+        "{} songs train, {} held out to choose the checkpoint ({held_out}); {mapped} of {} \
+         events hold tokens the model's {} do not, each trained as the nearest it knows",
+        corpus.songs.len() - validation_names.len(),
+        validation_names.len(),
+        corpus.total_tokens(),
+        vocab.len()
+    ));
     let (mut train_songs, mut validation_songs) = (Vec::new(), Vec::new());
     for (song, tokens) in corpus.songs.iter().zip(&encoded) {
         if validation_names.contains(&song.name) {
@@ -275,6 +327,36 @@ pub fn train(
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     let mut history = Vec::new();
     let mut best: Option<Stats> = None;
+    // A fine-tune's starting point is a checkpoint too: its file is
+    // written now, and replaced only by one that predicts the held-out
+    // songs' notes better.
+    let mut start = None;
+    if options.from.is_some() && options.resume.is_none() {
+        let validation = evaluate(&mut network, &validation_songs, options.eval_stride)?;
+        progress.note(&format!(
+            "before fine-tuning: the notes' cross-entropy on the held-out songs is {:.4} nats",
+            validation.head_loss(Head::What)
+        ));
+        let record = EpochRecord {
+            epoch: 0.0,
+            steps: 0,
+            train_loss: f64::NAN,
+            validation,
+            seconds: 0.0,
+            events_per_second: 0.0,
+        };
+        let file = model_file(
+            &network.params()?,
+            &vocab,
+            &corpus,
+            options,
+            &validation_names,
+            &record,
+        );
+        file.save(&options.out, options.dtype)?;
+        best = Some(validation);
+        start = Some(validation);
+    }
     let mut average = WeightAverage::new();
     let mut steps = done_steps;
     let deadline = options.minutes.map(|m| m * 60.0);
@@ -408,6 +490,7 @@ pub fn train(
         history,
         best,
         interrupted,
+        start,
     })
 }
 
