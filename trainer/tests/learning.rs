@@ -155,6 +155,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         dtype: StoredDtype::F16,
         command: "test".into(),
         lstm: pianola_trainer::layers::LstmImpl::Fused,
+        from: None,
     };
     let mut progress = Quiet(Vec::new());
     let report = train(&options, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
