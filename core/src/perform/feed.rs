@@ -1,0 +1,175 @@
+//! What enters the window: the player's note events (gathered into
+//! chords) and Pianola's own, each fed to the worker with its real time
+//! since the one before.
+
+use super::chord::Gathered;
+use super::link::ToWorker;
+use super::settings::Feel;
+use super::{NoteEvent, Performer, twelfths_between};
+use crate::event::Event;
+use crate::token::Token;
+
+impl Performer {
+    pub(super) fn player_event(
+        &mut self,
+        event: NoteEvent,
+        offset: u32,
+        now_abs: u64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        match event {
+            NoteEvent::On {
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                let (channel, key) = (channel & 15, key & 127);
+                if self.settings.thru {
+                    self.sounding.thru_on(key, channel, velocity, offset, out);
+                }
+                self.last_player_velocity = velocity.clamp(1, 127);
+                self.chord.add(key, now_abs);
+                if self.turns.player_note(self.settings.mode, now_abs) {
+                    // The player interrupts the answer.
+                    self.sounding.end_all_own(offset, out);
+                }
+            }
+            NoteEvent::Off {
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                let (channel, key) = (channel & 15, key & 127);
+                self.sounding.end_thru(key, channel, velocity, offset, out);
+            }
+        }
+    }
+
+    pub(super) fn commit_chord(&mut self, now_abs: u64, samples_per_beat: f64) {
+        // *Model* feel: the planned event due within the commit horizon
+        // stands; what lies beyond it is predicted again.
+        if self.settings.feel == Feel::Model && self.plan.committed.is_none() {
+            let horizon = (self.settings.commit_beats.max(0.0) * samples_per_beat).round() as u64;
+            if let Some((_, event, due, exact)) = self.model_next()
+                && due <= now_abs + horizon
+            {
+                self.plan.committed = Some((event, exact));
+            }
+        }
+        let Some(Gathered {
+            token,
+            lowest,
+            onset,
+        }) = self.chord.take()
+        else {
+            return;
+        };
+        // The player's token: the worker's speculation no longer holds, but
+        // what was ready stands in until a fresh one is: *Grid*, the next
+        // step's; *Model*, the event after the committed one (nothing else
+        // made for the old window: the model's rhythm counts from the
+        // player's onset).
+        let after_committed = self
+            .plan
+            .committed
+            .and_then(|_| self.plan.peek(self.link.sent + 1));
+        let ready = self.take_prediction().or(self.plan.fallback);
+        self.link.epoch += 1;
+        self.plan.clear();
+        self.plan.fallback = match self.settings.feel {
+            Feel::Grid => ready,
+            Feel::Model => after_committed,
+        };
+        let event = self.fed_event(
+            token,
+            onset as f64,
+            self.last_player_velocity,
+            lowest,
+            samples_per_beat,
+        );
+        // The committed event follows the player's: the worker predicts
+        // what comes after it now, not when it plays.
+        let then = self.plan.committed.map(|(committed, exact)| Event {
+            when: twelfths_between(onset as f64, exact, samples_per_beat),
+            hold: 0,
+            ..committed
+        });
+        self.link.send(ToWorker::Feed {
+            event,
+            epoch: self.link.epoch,
+            player: true,
+            then,
+        });
+        self.turns.player_event(self.settings.mode);
+    }
+
+    /// The event that starts at absolute sample `onset`, counted as sent
+    /// to the worker: its `when` counted from the last one fed (the first
+    /// counts as a grid step). `onset` is exact (a fraction of a sample
+    /// where a predicted `when` put it), so that gaps do not gather
+    /// rounding errors.
+    pub(super) fn fed_event(
+        &mut self,
+        what: Token,
+        onset: f64,
+        velocity: u8,
+        lowest: u8,
+        samples_per_beat: f64,
+    ) -> Event {
+        let when = match self.last_onset {
+            Some(last) => twelfths_between(last, onset, samples_per_beat),
+            None => self.settings.division.twelfths(),
+        };
+        self.last_onset = Some(onset);
+        self.link.sent += 1;
+        Event {
+            what,
+            when,
+            hold: 0,
+            velocity,
+            lowest,
+        }
+    }
+
+    /// Sounds `pitches` for `length` samples from `offset` (the exact
+    /// `onset`), feeds `token` to the worker and counts the step in the
+    /// mode.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn play(
+        &mut self,
+        token: Token,
+        pitches: crate::token::PitchClasses,
+        velocity: u8,
+        length: u64,
+        offset: u32,
+        onset: f64,
+        samples_per_beat: f64,
+        out: &mut impl FnMut(NoteEvent),
+    ) {
+        let now_abs = self.clock + u64::from(offset);
+        let settings = self.settings;
+        let channel = settings.channel & 15;
+        for key in pitches.iter() {
+            self.sounding.start_own(
+                key,
+                channel,
+                velocity,
+                offset,
+                now_abs,
+                now_abs + length,
+                out,
+            );
+        }
+        let lowest = pitches.iter().min().unwrap_or(60);
+        let event = self.fed_event(token, onset, velocity, lowest, samples_per_beat);
+        self.link.send(ToWorker::Feed {
+            event,
+            epoch: self.link.epoch,
+            player: false,
+            then: None,
+        });
+        self.turns.played(settings.mode);
+    }
+}

@@ -1,0 +1,261 @@
+//! The performer's settings: how it answers, its feel, its grid, and the
+//! rules that derive what the worker predicts for from them.
+
+use crate::event::GRID_PER_BEAT;
+use crate::sample::{Rhythm, SamplerSettings};
+
+/// The environment variable a host (the plugin, `pianola live`) reads a
+/// seed from, for repeatable takes ([`PerformerSettings::seed`]).
+pub const SEED_ENV: &str = "PIANOLA_SEED";
+
+/// How the performer answers the player.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Keep playing from the window after the player's first token.
+    Continue,
+    /// Call and response: answer after a silence.
+    Respond,
+    /// Answer each player token with one token on the next step.
+    Echo,
+}
+
+impl Mode {
+    /// Every mode.
+    pub const ALL: [Mode; 3] = [Mode::Continue, Mode::Respond, Mode::Echo];
+
+    /// The mode's name: `continue`, `respond` or `echo` (the command line's
+    /// spelling, and the plugin's saved id).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mode::Continue => "continue",
+            Mode::Respond => "respond",
+            Mode::Echo => "echo",
+        }
+    }
+
+    /// The mode's name as a title: `Continue`, `Respond`, `Echo`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Mode::Continue => "Continue",
+            Mode::Respond => "Respond",
+            Mode::Echo => "Echo",
+        }
+    }
+
+    /// The mode called `name` (its name or title, in any case).
+    pub fn from_name(name: &str) -> Option<Mode> {
+        let name = name.trim().to_lowercase();
+        Mode::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// The grid the performer plays on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Division {
+    /// Quarter notes.
+    Quarter,
+    /// Eighth notes.
+    Eighth,
+    /// Sixteenth notes.
+    Sixteenth,
+    /// Eighth-note triplets.
+    EighthTriplet,
+    /// Sixteenth-note triplets.
+    SixteenthTriplet,
+}
+
+impl Division {
+    /// Every division, coarsest first.
+    pub const ALL: [Division; 5] = [
+        Division::Quarter,
+        Division::Eighth,
+        Division::EighthTriplet,
+        Division::Sixteenth,
+        Division::SixteenthTriplet,
+    ];
+
+    /// The division's name: `1/4`, `1/8`, `1/8t`, `1/16`, `1/16t`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Division::Quarter => "1/4",
+            Division::Eighth => "1/8",
+            Division::Sixteenth => "1/16",
+            Division::EighthTriplet => "1/8t",
+            Division::SixteenthTriplet => "1/16t",
+        }
+    }
+
+    /// The division as a title, triplets with a capital `T`: `1/8T`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Division::Quarter => "1/4",
+            Division::Eighth => "1/8",
+            Division::Sixteenth => "1/16",
+            Division::EighthTriplet => "1/8T",
+            Division::SixteenthTriplet => "1/16T",
+        }
+    }
+
+    /// The division called `name` (as [`Division::name`] writes it; `T`
+    /// for triplets in either case).
+    pub fn from_name(name: &str) -> Option<Division> {
+        let name = name.trim().to_lowercase();
+        Division::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The length of one step in twelfths of a beat (the event grid).
+    pub fn twelfths(self) -> u32 {
+        (self.beats() * f64::from(GRID_PER_BEAT)).round() as u32
+    }
+
+    /// The length of one step in beats (quarter notes).
+    pub fn beats(self) -> f64 {
+        match self {
+            Division::Quarter => 1.0,
+            Division::Eighth => 0.5,
+            Division::Sixteenth => 0.25,
+            Division::EighthTriplet => 1.0 / 3.0,
+            Division::SixteenthTriplet => 1.0 / 6.0,
+        }
+    }
+}
+
+/// The velocity of the performer's notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Velocity {
+    /// Always this velocity (1..=127).
+    Fixed(u8),
+    /// The velocity of the player's last note.
+    FollowPlayer,
+}
+
+/// Where the performer's timing, lengths, velocities and voicing come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feel {
+    /// The model's: each event starts its predicted `when` after the
+    /// previous one (on the 1/12-beat grid, at the host's tempo) and sounds
+    /// its predicted hold, chords voiced at the predicted register, at the
+    /// predicted velocity scaled by `dynamics`.
+    Model,
+    /// One event per division step for `gate` of the step, chords in
+    /// `chord_octave`: the seed's sound.
+    Grid,
+}
+
+impl Feel {
+    /// Every feel.
+    pub const ALL: [Feel; 2] = [Feel::Model, Feel::Grid];
+
+    /// The feel's name: `model` or `grid`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Feel::Model => "model",
+            Feel::Grid => "grid",
+        }
+    }
+
+    /// The feel's name as a title: `Model`, `Grid`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Feel::Model => "Model",
+            Feel::Grid => "Grid",
+        }
+    }
+
+    /// The feel called `name` (its name or title, in any case).
+    pub fn from_name(name: &str) -> Option<Feel> {
+        let name = name.trim().to_lowercase();
+        Feel::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// How long an answer in *respond* mode lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerLength {
+    /// This many steps.
+    Steps(u32),
+    /// As many steps as the call had tokens.
+    AsLongAsCall,
+}
+
+/// The performer's settings (the plugin's parameters).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PerformerSettings {
+    /// How to answer.
+    pub mode: Mode,
+    /// The model's rhythm, or the grid.
+    pub feel: Feel,
+    /// *Model* feel: the model's velocities are scaled by this (0.25..=2).
+    pub dynamics: f64,
+    /// *Model* feel: a planned event due within this many beats of a
+    /// player's event stands (it plays); later ones are predicted again
+    /// from the player's event.
+    pub commit_beats: f64,
+    /// The grid.
+    pub division: Division,
+    /// The share of a step a note sounds (0.05..=1).
+    pub gate: f64,
+    /// Output velocity.
+    pub velocity: Velocity,
+    /// Output MIDI channel (0..=15).
+    pub channel: u8,
+    /// Pass the player's notes through to the output.
+    pub thru: bool,
+    /// The octave chord tokens are voiced in.
+    pub chord_octave: i8,
+    /// Note-ons closer than this (in beats) form one chord token.
+    pub chord_tolerance_beats: f64,
+    /// *respond*: beats of silence before answering.
+    pub silence_beats: f64,
+    /// *respond*: how long to answer.
+    pub answer_length: AnswerLength,
+    /// How the next token is chosen.
+    pub sampler: SamplerSettings,
+    /// For repeatable takes: the sampler's random sequence starts again
+    /// from this seed at every reset and whenever it changes (`None`: it
+    /// runs on from the seed the performer was made with).
+    pub seed: Option<u64>,
+}
+
+impl Default for PerformerSettings {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Continue,
+            feel: Feel::Model,
+            dynamics: 1.0,
+            commit_beats: 0.125,
+            division: Division::Eighth,
+            gate: 0.9,
+            velocity: Velocity::Fixed(90),
+            channel: 0,
+            thru: false,
+            chord_octave: crate::token::SEED_CHORD_OCTAVE,
+            chord_tolerance_beats: 1.0 / 32.0,
+            silence_beats: 2.0,
+            answer_length: AnswerLength::Steps(8),
+            sampler: SamplerSettings::default(),
+            seed: None,
+        }
+    }
+}
+
+/// What the worker predicts for: the model's rhythm, or grid steps at the
+/// performer's velocity (`player_velocity` when it follows the player).
+pub(super) fn rhythm_of(settings: &PerformerSettings, player_velocity: u8) -> Rhythm {
+    match settings.feel {
+        Feel::Model => Rhythm::Model,
+        Feel::Grid => Rhythm::Grid {
+            step: settings.division.twelfths(),
+            velocity: grid_velocity(settings, player_velocity),
+        },
+    }
+}
+
+/// The velocity of the performer's grid notes: fixed, or the player's last.
+pub(super) fn grid_velocity(settings: &PerformerSettings, player_velocity: u8) -> u8 {
+    match settings.velocity {
+        Velocity::Fixed(v) => v,
+        Velocity::FollowPlayer => player_velocity,
+    }
+    .clamp(1, 127)
+}
