@@ -46,15 +46,11 @@
 //!
 //! ## Rooms
 //!
-//! This file holds the performer's state and its block loop
-//! ([`Performer::process`]). Around it: `settings` (what a host sets),
-//! `notes` (what a host hands in and takes back), `timeline` and `schedule`
-//! (where a block lies on the beat line, and when an event is due),
-//! `feed` (what enters the window: the player's chords and Pianola's own
-//! events), `grid_feel` and `model_feel` (the two ways of playing), `modes`
-//! (whose turn it is), `sounding` (every note-on's note-off), `plan` and
-//! `view` (what is predicted, and what a display sees of it), `link` (the
-//! queues to the worker, kept in step) and `worker` (the network's thread).
+//! Here: the state and the block loop ([`Performer::process`]). Around it:
+//! `settings`, `notes` (a host's input and output), `timeline` and
+//! `schedule` (the beat line, when an event is due), `feed` (what enters the
+//! window), `grid_feel`, `model_feel`, `modes`, `sounding` (every note-on's
+//! note-off), `plan` and `view`, `link` (the queues, kept in step), `worker`.
 
 mod chord;
 mod feed;
