@@ -44,9 +44,7 @@
 //! transport stop or jump, mode or channel change, model change, reset and
 //! [`Performer::all_notes_off`].
 //!
-//! ## Rooms
-//!
-//! Here: the state and the block loop ([`Performer::process`]). Around it:
+//! Rooms: here, the state and the block loop ([`Performer::process`]). Around it:
 //! `settings`, `notes` (a host's input and output), `timeline` and
 //! `schedule` (the beat line, when an event is due), `feed` (what enters the
 //! window), `grid_feel`, `model_feel`, `modes`, `sounding` (every note-on's
