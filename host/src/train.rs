@@ -93,9 +93,9 @@ pub struct TrainArgs {
     /// Windows per batch [default: 16; 64 with --seed-size].
     #[arg(long)]
     batch: Option<usize>,
-    /// Learning rate [default: 1e-3; 3e-4 with --from].
-    #[arg(long)]
-    lr: Option<f32>,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f32,
     /// Lower the learning rate along half a cosine, from --lr to 0 at the
     /// end of the run (its --minutes, or its --epochs when sooner).
     #[arg(long)]
@@ -116,9 +116,10 @@ pub struct TrainArgs {
     #[arg(long)]
     transpose: Option<i32>,
     /// How many times the notes' cross-entropy counts in the event
-    /// network's loss (the other heads count once).
-    #[arg(long, default_value_t = 1.0)]
-    what_weight: f64,
+    /// network's loss (the other heads count once) [default: 1; 4 with
+    /// --from, as the built-in model's last stage].
+    #[arg(long)]
+    what_weight: Option<f64>,
     /// Share of transposed training windows played at half or double pace
     /// (0: the songs' own pace only; by default each pace as often).
     #[arg(long, default_value_t = 2.0 / 3.0)]
@@ -177,7 +178,8 @@ impl Progress for Bar {
     }
 
     fn epoch(&mut self, r: &EpochRecord, improved: bool) {
-        self.bar.println(format!(
+        // Printed whether or not the bar shows (a log file too).
+        let line = format!(
             "epoch {:>6.2}  train {:.3}  validation {:.3}, notes {:.3} (top-1 {:.1} %, top-5 {:.1} %)  {:.0} events/s  {:.0} s{}",
             r.epoch,
             r.train_loss,
@@ -188,7 +190,8 @@ impl Progress for Bar {
             r.events_per_second,
             r.seconds,
             if improved { "  saved" } else { "" }
-        ));
+        );
+        self.bar.suspend(|| println!("{line}"));
     }
 
     fn note(&mut self, message: &str) {
@@ -224,9 +227,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         dense: args.dense,
         window: args.window,
         batch: args.batch.unwrap_or(if seed { 64 } else { 16 }),
-        learning_rate: args
-            .lr
-            .unwrap_or(if args.from.is_some() { 3e-4 } else { 1e-3 }),
+        learning_rate: args.lr,
         decay: args.decay,
         average_from: args.average_from,
         optimizer: match args.optimizer {
@@ -241,7 +242,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             ArchArg::Seed => 0,
         }),
         pace_change: args.pace_change,
-        what_weight: args.what_weight,
+        what_weight: args
+            .what_weight
+            .unwrap_or(if args.from.is_some() { 4.0 } else { 1.0 }),
         validation_share: args.val_songs,
         seed: args.seed,
         resume: args.resume.clone(),
