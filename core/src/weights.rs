@@ -67,8 +67,14 @@ pub struct CorpusSummary {
     pub songs: usize,
     /// Tokens over all songs.
     pub tokens: usize,
-    /// The held-out songs (file names), never trained on.
+    /// The validation songs (file names): never trained on; they chose the
+    /// checkpoint (and whatever else the run's figures chose).
     pub validation_songs: Vec<String>,
+    /// The test songs (file names): never trained on and never used to
+    /// choose anything; what `pianola eval` reports. Empty in files trained
+    /// before the split had a test part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_songs: Vec<String>,
     /// The seed of the train/validation split.
     pub split_seed: u64,
 }

@@ -82,11 +82,19 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
     println!("vocabulary:   {} tokens", config.vocab_size);
     println!("window:       {} tokens", config.window);
     println!(
-        "corpus:       {} ({} songs, {} tokens, {} held out)",
-        c.name,
-        c.songs,
-        c.tokens,
-        c.validation_songs.len()
+        "corpus:       {} ({} songs, {} tokens)",
+        c.name, c.songs, c.tokens
+    );
+    println!(
+        "split:        {} songs trained on; validation (chose the checkpoint): {}; test (chose \
+         nothing): {}",
+        c.songs - c.validation_songs.len() - c.test_songs.len(),
+        c.validation_songs.join(", "),
+        if c.test_songs.is_empty() {
+            "none recorded".to_string()
+        } else {
+            c.test_songs.join(", ")
+        }
     );
     println!(
         "training:     {} epochs, {} steps, {} lr {}, batch {}, dropout {}, {:.0} s",
@@ -122,11 +130,21 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
 /// Runs `pianola eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let file = load(&args.model)?;
-    let (dir, names) = match &args.songs {
-        Some(dir) => (dir.clone(), None),
+    // The model's test part, which chose nothing; a file without one has
+    // only its validation songs, which chose its checkpoint.
+    let corpus_info = &file.info.corpus;
+    let (dir, names, part) = match &args.songs {
+        Some(dir) => (dir.clone(), None, "the songs of --songs"),
+        None if !corpus_info.test_songs.is_empty() => (
+            args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
+            Some(&corpus_info.test_songs),
+            "the test part (it chose nothing)",
+        ),
         None => (
             args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
-            Some(&file.info.corpus.validation_songs),
+            Some(&corpus_info.validation_songs),
+            "the validation part (it chose the checkpoint: not a test figure; the model records \
+             no test part)",
         ),
     };
     let corpus = Corpus::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
@@ -179,6 +197,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
             .collect();
         let value = json!({
             "songs": names,
+            "part": part,
             "positions": stats.count,
             "cross_entropy": stats.loss(),
             "what_cross_entropy": stats.head_loss(Head::What),
@@ -192,6 +211,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        println!("scored:         {part}");
         println!("songs:          {}", names.join(", "));
         println!(
             "positions:      {} (next event after {} events, every {})",

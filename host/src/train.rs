@@ -124,9 +124,14 @@ pub struct TrainArgs {
     /// (0: the songs' own pace only; by default each pace as often).
     #[arg(long, default_value_t = 2.0 / 3.0)]
     pace_change: f64,
-    /// Share of songs held out for validation.
+    /// Share of songs held out for validation (they choose the checkpoint).
     #[arg(long, default_value_t = 0.1)]
     val_songs: f64,
+    /// Share of songs held out as the test part: never trained on, never
+    /// choosing anything; `pianola eval` reports them [default: 0.1; 0 with
+    /// --from].
+    #[arg(long)]
+    test_songs: Option<f64>,
     /// Seed of the split, the initial weights and the batch order.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -246,6 +251,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             .what_weight
             .unwrap_or(if args.from.is_some() { 4.0 } else { 1.0 }),
         validation_share: args.val_songs,
+        test_share: args
+            .test_songs
+            .unwrap_or(if args.from.is_some() { 0.0 } else { 0.1 }),
         seed: args.seed,
         resume: args.resume.clone(),
         init_from: args.init_from.clone(),

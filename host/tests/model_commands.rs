@@ -56,6 +56,8 @@ fn train_then_info_then_eval() {
             "8",
             "--val-songs",
             "0.34",
+            "--test-songs",
+            "0",
             "--threads",
             "1",
         ],
@@ -102,6 +104,14 @@ fn train_then_info_then_eval() {
         &dir,
     ));
     assert_eq!(eval["songs"], serde_json::Value::Array(held_out));
+    assert!(
+        eval["part"]
+            .as_str()
+            .unwrap()
+            .starts_with("the validation part"),
+        "a file without a test part says its figure chose: {}",
+        eval["part"]
+    );
     let loss = eval["cross_entropy"].as_f64().unwrap();
     assert!(
         (loss - recorded).abs() < 0.05,
@@ -188,6 +198,75 @@ fn train_then_info_then_eval() {
     assert_eq!(tuned_info["config"]["hidden"], 24);
     assert_eq!(tuned_info["vocab"], info["vocab"], "the model's vocabulary");
     assert_eq!(tuned_info["info"]["corpus"]["name"], "other");
+
+    // With a test part: three seeded parts, and eval scores the test one.
+    let split = pianola(
+        &[
+            "train",
+            "--corpus",
+            "songs",
+            "--out",
+            "split.safetensors",
+            "--epochs",
+            "1",
+            "--embed",
+            "8",
+            "--hidden",
+            "24",
+            "--layers",
+            "1",
+            "--dense",
+            "16",
+            "--window",
+            "20",
+            "--batch",
+            "8",
+            "--val-songs",
+            "0.5",
+            "--test-songs",
+            "0.34",
+            "--threads",
+            "1",
+        ],
+        &dir,
+    );
+    assert!(
+        split.status.success(),
+        "{}",
+        String::from_utf8_lossy(&split.stderr)
+    );
+    let split_info = json(&pianola(
+        &["info", "--model", "split.safetensors", "--json"],
+        &dir,
+    ));
+    let corpus = &split_info["info"]["corpus"];
+    let (validation, test) = (
+        corpus["validation_songs"].clone(),
+        corpus["test_songs"].clone(),
+    );
+    assert_eq!(test.as_array().unwrap().len(), 1);
+    assert_eq!(validation.as_array().unwrap().len(), 1);
+    assert_ne!(validation, test);
+    let scored = json(&pianola(
+        &[
+            "eval",
+            "--model",
+            "split.safetensors",
+            "--corpus",
+            "songs",
+            "--stride",
+            "10",
+            "--json",
+        ],
+        &dir,
+    ));
+    assert_eq!(scored["songs"], test);
+    assert!(
+        scored["part"]
+            .as_str()
+            .unwrap()
+            .starts_with("the test part")
+    );
 
     let human = pianola(&["info", "--model", "small.safetensors"], &dir);
     assert!(String::from_utf8_lossy(&human.stdout).contains("LSTM 1 × 24"));

@@ -95,6 +95,10 @@ pub struct TrainOptions {
     pub pace_change: f64,
     /// Share of songs held out.
     pub validation_share: f64,
+    /// Share of songs held out as the test part (at least one with 3 songs
+    /// or more): never trained on, never used to choose anything; what
+    /// `pianola eval` reports. 0: none.
+    pub test_share: f64,
     /// Seed of the split, the initial weights and the batches.
     pub seed: u64,
     /// Continue from this weights file (its sizes, split and weights).
@@ -221,20 +225,32 @@ pub fn train(
     }
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x7261_696e);
 
-    // The split has a generator of its own: the same seed holds out the
-    // same songs whatever the network, so runs compare fairly.
-    let split_names = || -> Vec<String> {
+    // The split has generators of its own: the same seed holds out the
+    // same songs whatever the network, so runs compare fairly. The test
+    // part first, then the validation part from the rest.
+    let split_names = || -> (Vec<String>, Vec<String>) {
+        let names = |indices: &[usize], of: &[usize]| -> Vec<String> {
+            indices
+                .iter()
+                .map(|&i| corpus.songs[of[i]].name.clone())
+                .collect()
+        };
+        let all: Vec<usize> = (0..corpus.songs.len()).collect();
+        let (rest, test) = if options.test_share > 0.0 && all.len() >= 3 {
+            let mut test_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x7465_7374);
+            let split = split_songs(all.len(), options.test_share, &mut test_rng);
+            let rest: Vec<usize> = split.train.iter().map(|&i| all[i]).collect();
+            (rest, names(&split.validation, &all))
+        } else {
+            (all, Vec::new())
+        };
         let mut split_rng = ChaCha8Rng::seed_from_u64(options.seed);
-        let split = split_songs(corpus.songs.len(), options.validation_share, &mut split_rng);
-        split
-            .validation
-            .iter()
-            .map(|&i| corpus.songs[i].name.clone())
-            .collect()
+        let split = split_songs(rest.len(), options.validation_share, &mut split_rng);
+        (names(&split.validation, &rest), test)
     };
     // Sizes, vocabulary, split and weights: fresh, from the model a
     // fine-tune starts from, or from the resumed file.
-    let (vocab, params, validation_names, done_epochs, done_steps) =
+    let (vocab, params, (validation_names, test_names), done_epochs, done_steps) =
         match (&options.resume, &options.from) {
             (None, Some(from)) => {
                 let file = from.load()?;
@@ -242,7 +258,10 @@ pub fn train(
             }
             (Some(path), _) => {
                 let file = ModelFile::load(path)?;
-                let names = file.info.corpus.validation_songs.clone();
+                let names = (
+                    file.info.corpus.validation_songs.clone(),
+                    file.info.corpus.test_songs.clone(),
+                );
                 let epochs = file.info.training.epochs.ceil() as usize;
                 (
                     file.vocab,
@@ -294,10 +313,19 @@ pub fn train(
         })
         .collect();
     let held_out = validation_names.join(", ");
+    let test = if test_names.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} held out as the test part that chooses nothing ({})",
+            test_names.len(),
+            test_names.join(", ")
+        )
+    };
     progress.note(&format!(
-        "{} songs train, {} held out to choose the checkpoint ({held_out}); {mapped} of {} \
-         events hold tokens the model's {} do not, each trained as the nearest it knows",
-        corpus.songs.len() - validation_names.len(),
+        "{} songs train, {} held out to choose the checkpoint ({held_out}){test}; {mapped} of \
+         {} events hold tokens the model's {} do not, each trained as the nearest it knows",
+        corpus.songs.len() - validation_names.len() - test_names.len(),
         validation_names.len(),
         corpus.total_tokens(),
         vocab.len()
@@ -306,7 +334,7 @@ pub fn train(
     for (song, tokens) in corpus.songs.iter().zip(&encoded) {
         if validation_names.contains(&song.name) {
             validation_songs.push(tokens.as_slice());
-        } else {
+        } else if !test_names.contains(&song.name) {
             train_songs.push(tokens.as_slice());
         }
     }
@@ -350,7 +378,7 @@ pub fn train(
             &vocab,
             &corpus,
             options,
-            &validation_names,
+            (&validation_names, &test_names),
             &record,
         );
         file.save(&options.out, options.dtype)?;
@@ -466,7 +494,7 @@ pub fn train(
                         &vocab,
                         &corpus,
                         options,
-                        &validation_names,
+                        (&validation_names, &test_names),
                         &record,
                     );
                     file.save(&options.out, options.dtype)?;
@@ -575,7 +603,7 @@ fn model_file(
     vocab: &Vocab,
     corpus: &Corpus,
     options: &TrainOptions,
-    validation_names: &[String],
+    (validation_names, test_names): (&[String], &[String]),
     record: &EpochRecord,
 ) -> ModelFile {
     ModelFile {
@@ -592,6 +620,7 @@ fn model_file(
                 songs: corpus.songs.len(),
                 tokens: corpus.total_tokens(),
                 validation_songs: validation_names.to_vec(),
+                test_songs: test_names.to_vec(),
                 split_seed: options.seed,
             },
             training: TrainingSummary {

@@ -145,6 +145,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         dropout: 0.1,
         transpose: 3,
         validation_share: 0.34,
+        test_share: 0.0,
         seed: 1,
         resume: None,
         init_from: None,
