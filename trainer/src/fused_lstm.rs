@@ -256,6 +256,27 @@ impl LstmRecurrence {
     }
 }
 
+impl LstmRecurrence {
+    /// [`LstmRecurrence::backward`] on tensors: the gradients of `Gx` and
+    /// `W_hh`.
+    fn backward_tensors<T: Real>(
+        &self,
+        kept: &Saved<T>,
+        w: &Tensor,
+        out: &Tensor,
+        d_out: &Tensor,
+    ) -> Result<(Tensor, Tensor)> {
+        let (rows, hidden) = out.dims2()?;
+        let flat = |t: &Tensor| t.contiguous()?.flatten_all()?.to_vec1::<T>();
+        let (d_gx, d_w) = self.backward(kept, &flat(out)?, &flat(d_out)?, &flat(w)?, hidden);
+        let device = out.device();
+        Ok((
+            Tensor::from_vec(d_gx, (rows, 4 * hidden), device)?,
+            Tensor::from_vec(d_w, (4 * hidden, hidden), device)?,
+        ))
+    }
+}
+
 /// The contiguous data of a storage.
 fn data<'a, T: WithDType>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'a [T]> {
     match layout.contiguous_offsets() {
@@ -309,36 +330,13 @@ impl CustomOp2 for LstmRecurrence {
         out: &Tensor,
         d_out: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (rows, hidden) = out.dims2()?;
         let saved = self.saved.lock().unwrap_or_else(PoisonError::into_inner);
-        let device = out.device();
-        let flat = |t: &Tensor| t.contiguous()?.flatten_all();
         let (d_gx, d_w) = match (saved.as_ref(), out.dtype()) {
             (Some(SavedAny::F32(kept)), DType::F32) => {
-                let (d_gx, d_w) = self.backward(
-                    kept,
-                    &flat(out)?.to_vec1::<f32>()?,
-                    &flat(d_out)?.to_vec1::<f32>()?,
-                    &flat(w)?.to_vec1::<f32>()?,
-                    hidden,
-                );
-                (
-                    Tensor::from_vec(d_gx, (rows, 4 * hidden), device)?,
-                    Tensor::from_vec(d_w, (4 * hidden, hidden), device)?,
-                )
+                self.backward_tensors(kept, w, out, d_out)?
             }
             (Some(SavedAny::F64(kept)), DType::F64) => {
-                let (d_gx, d_w) = self.backward(
-                    kept,
-                    &flat(out)?.to_vec1::<f64>()?,
-                    &flat(d_out)?.to_vec1::<f64>()?,
-                    &flat(w)?.to_vec1::<f64>()?,
-                    hidden,
-                );
-                (
-                    Tensor::from_vec(d_gx, (rows, 4 * hidden), device)?,
-                    Tensor::from_vec(d_w, (4 * hidden, hidden), device)?,
-                )
+                self.backward_tensors(kept, w, out, d_out)?
             }
             _ => bail!("lstm-recurrence: backward without its forward"),
         };

@@ -355,6 +355,11 @@ pub fn train(
     let (mut inputs, mut targets) = (Vec::new(), Vec::new());
     let mut history = Vec::new();
     let mut best: Option<Stats> = None;
+    let save_checkpoint = |network: &Network, record: &EpochRecord| -> Result<(), TrainError> {
+        let parts = (validation_names.as_slice(), test_names.as_slice());
+        let file = model_file(&network.params()?, &vocab, &corpus, options, parts, record);
+        Ok(file.save(&options.out, options.dtype)?)
+    };
     // A fine-tune's starting point is a checkpoint too: its file is
     // written now, and replaced only by one that predicts the held-out
     // songs' notes better.
@@ -373,15 +378,7 @@ pub fn train(
             seconds: 0.0,
             events_per_second: 0.0,
         };
-        let file = model_file(
-            &network.params()?,
-            &vocab,
-            &corpus,
-            options,
-            (&validation_names, &test_names),
-            &record,
-        );
-        file.save(&options.out, options.dtype)?;
+        save_checkpoint(&network, &record)?;
         best = Some(validation);
         start = Some(validation);
     }
@@ -489,15 +486,7 @@ pub fn train(
                 let improved = best.is_none_or(|b| what(&validation) < what(&b));
                 if improved {
                     best = Some(validation);
-                    let file = model_file(
-                        &network.params()?,
-                        &vocab,
-                        &corpus,
-                        options,
-                        (&validation_names, &test_names),
-                        &record,
-                    );
-                    file.save(&options.out, options.dtype)?;
+                    save_checkpoint(&network, &record)?;
                 }
                 if averaged {
                     average.swap(&vars)?;
