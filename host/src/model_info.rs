@@ -171,15 +171,15 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     }
     // Tokens the model does not know are scored as the nearest ones it
     // knows (the rule `generate` and the performer play them by).
-    let (mut songs, mut events, mut unknown) = (Vec::new(), 0, 0);
+    let (mut songs, mut events, mut mapped_total) = (Vec::new(), 0, 0);
     for song in &chosen {
         let (known, mapped) = map_to_known(&file.vocab, &song.events);
         let (steps, _) = encode_song(&known, &file.vocab);
         events += song.events.len();
-        unknown += mapped;
+        mapped_total += mapped;
         songs.push(steps);
     }
-    let unknown_share = unknown as f64 / events.max(1) as f64;
+    let mapped_share = mapped_total as f64 / events.max(1) as f64;
     // SAFETY: `pianola eval` starts no threads before this.
     unsafe { device::set_threads(args.threads) };
     let device = device::open(&args.device)?;
@@ -206,8 +206,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
             "top1": stats.accuracy(),
             "top5": stats.top5_accuracy(),
             "events": events,
-            "mapped_tokens": unknown,
-            "mapped_share": unknown_share,
+            "mapped_tokens": mapped_total,
+            "mapped_share": mapped_share,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -218,9 +218,9 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
             stats.count, file.params.config.window, args.stride
         );
         println!(
-            "mapped tokens:  {unknown} of {events} events ({:.2} %) the model does not know, \
+            "mapped tokens:  {mapped_total} of {events} events ({:.2} %) the model does not know, \
              scored as the nearest ones it knows",
-            100.0 * unknown_share
+            100.0 * mapped_share
         );
         if heads.len() > 1 {
             println!("cross-entropy:  {:.4} nats/event (all heads)", stats.loss());

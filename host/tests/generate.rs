@@ -265,6 +265,15 @@ fn bad_input_fails_clearly_and_leaves_no_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Writes events in the `--prime-tokens` text form to a MIDI file at 120 BPM.
+fn write_primer_text(path: &Path, words: &str) {
+    let events: Vec<Event> = words
+        .split_whitespace()
+        .map(|word| Event::parse_with_step(word, 6).unwrap())
+        .collect();
+    std::fs::write(path, pianola_core::midi_file::write_events(&events, 120.0)).unwrap();
+}
+
 /// The peak of a WAV file in dB below full scale.
 fn peak_dbfs(path: &Path) -> f64 {
     let reader = hound::WavReader::open(path).unwrap();
@@ -280,16 +289,10 @@ fn peak_dbfs(path: &Path) -> f64 {
 fn render_brings_the_peak_to_minus_one_dbfs_unless_asked_otherwise() {
     let dir = scratch("level");
     // A known piece: a C major scale and chord, soft.
-    let events: Vec<Event> =
-        "C4~1/2:40 D4@1/2~1/2:40 E4@1/2~1/2:40 F4@1/2~1/2:40 G4@1/2~1/2:40 0.4.7_4@1~2:50"
-            .split_whitespace()
-            .map(|word| Event::parse_with_step(word, 6).unwrap())
-            .collect();
-    std::fs::write(
-        dir.join("scale.mid"),
-        pianola_core::midi_file::write_events(&events, 120.0),
-    )
-    .unwrap();
+    write_primer_text(
+        &dir.join("scale.mid"),
+        "C4~1/2:40 D4@1/2~1/2:40 E4@1/2~1/2:40 F4@1/2~1/2:40 G4@1/2~1/2:40 0.4.7_4@1~2:50",
+    );
     let render = |out: &str, extra: &[&str]| {
         let mut args = vec!["render", "scale.mid", "--out", out];
         args.extend_from_slice(extra);
@@ -398,15 +401,7 @@ fn a_primer_with_tokens_the_model_lacks_plays_them_as_the_nearest_it_knows() {
         stderr.contains("hold 3 tokens the model does not know"),
         "{stderr}"
     );
-    let events: Vec<Event> = words
-        .split_whitespace()
-        .map(|w| Event::parse_with_step(w, 6).unwrap())
-        .collect();
-    std::fs::write(
-        dir.join("odd.mid"),
-        pianola_core::midi_file::write_events(&events, 120.0),
-    )
-    .unwrap();
+    write_primer_text(&dir.join("odd.mid"), words);
     let output = pianola(
         &[
             "generate", "--notes", "16", "--prime", "odd.mid", "--out", "file.mid",

@@ -25,6 +25,34 @@ fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// `pianola train` of a tiny event network on `songs` in `dir`, writing
+/// `out`, with `extra` options (the split, the epochs).
+fn train_tiny(dir: &Path, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--corpus",
+        "songs",
+        "--out",
+        out,
+        "--embed",
+        "8",
+        "--hidden",
+        "24",
+        "--layers",
+        "1",
+        "--dense",
+        "16",
+        "--window",
+        "20",
+        "--batch",
+        "8",
+        "--threads",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    pianola(&args, dir)
+}
+
 #[test]
 fn train_then_info_then_eval() {
     let dir = std::env::temp_dir().join(format!("pianola-cli-train-{}", std::process::id()));
@@ -33,35 +61,10 @@ fn train_then_info_then_eval() {
     for name in ["8.mid", "Cids.mid", "tifap.mid"] {
         std::fs::copy(reference_corpus().join(name), songs.join(name)).unwrap();
     }
-    let train = pianola(
-        &[
-            "train",
-            "--corpus",
-            "songs",
-            "--out",
-            "small.safetensors",
-            "--epochs",
-            "2",
-            "--embed",
-            "8",
-            "--hidden",
-            "24",
-            "--layers",
-            "1",
-            "--dense",
-            "16",
-            "--window",
-            "20",
-            "--batch",
-            "8",
-            "--val-songs",
-            "0.34",
-            "--test-songs",
-            "0",
-            "--threads",
-            "1",
-        ],
+    let train = train_tiny(
         &dir,
+        "small.safetensors",
+        &["--epochs", "2", "--val-songs", "0.34", "--test-songs", "0"],
     );
     assert!(
         train.status.success(),
@@ -200,35 +203,17 @@ fn train_then_info_then_eval() {
     assert_eq!(tuned_info["info"]["corpus"]["name"], "other");
 
     // With a test part: three seeded parts, and eval scores the test one.
-    let split = pianola(
+    let split = train_tiny(
+        &dir,
+        "split.safetensors",
         &[
-            "train",
-            "--corpus",
-            "songs",
-            "--out",
-            "split.safetensors",
             "--epochs",
             "1",
-            "--embed",
-            "8",
-            "--hidden",
-            "24",
-            "--layers",
-            "1",
-            "--dense",
-            "16",
-            "--window",
-            "20",
-            "--batch",
-            "8",
             "--val-songs",
             "0.5",
             "--test-songs",
             "0.34",
-            "--threads",
-            "1",
         ],
-        &dir,
     );
     assert!(
         split.status.success(),

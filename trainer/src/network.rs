@@ -312,11 +312,6 @@ impl Network {
         };
     }
 
-    /// How the LSTM layers run.
-    pub fn lstm(&self) -> LstmImpl {
-        self.lstm_impl
-    }
-
     /// The weights as `f32` tensors in the weights file's layout.
     pub fn params(&self) -> Result<Params> {
         let mut params = Params::zeros(self.config.clone());

@@ -96,13 +96,8 @@ pub(super) struct WorkerLink {
 impl WorkerLink {
     /// A link and the worker's ends of its queues.
     pub(super) fn new() -> (WorkerLink, WorkerEnds) {
-        Self::with_capacity(QUEUE)
-    }
-
-    /// A link whose queues hold `capacity` messages each.
-    pub(super) fn with_capacity(capacity: usize) -> (WorkerLink, WorkerEnds) {
-        let (to_worker, inbox) = RingBuffer::new(capacity);
-        let (outbox, from_worker) = RingBuffer::new(capacity);
+        let (to_worker, inbox) = RingBuffer::new(QUEUE);
+        let (outbox, from_worker) = RingBuffer::new(QUEUE);
         let link = WorkerLink {
             to_worker,
             from_worker,
