@@ -292,6 +292,18 @@ impl EventClasses {
         }
     }
 
+    /// The class these fields hold for `head`.
+    pub fn class(&self, head: crate::model::Head) -> usize {
+        use crate::model::Head;
+        match head {
+            Head::When => self.when,
+            Head::What => self.what,
+            Head::Hold => self.hold,
+            Head::Velocity => self.velocity,
+            Head::Register => self.register,
+        }
+    }
+
     /// The event these classes play; `None` if `what` is outside `vocab`.
     /// A chord is voiced upwards from its normal order's first pitch class
     /// in the predicted octave.

@@ -42,6 +42,9 @@ pub struct Figures {
     pub entropy_bits: f64,
     /// The longest run of one token.
     pub longest_run: usize,
+    /// The longest stretch of tokens played before in the same piece (a
+    /// loop shows as a long one).
+    pub longest_copy: usize,
     /// Share of [`GRAM`]-token sequences found in the corpus given.
     pub copied: f64,
     /// Share of distinct [`GRAM`]-token sequences.
@@ -129,6 +132,7 @@ pub fn figures(events: &[Event], corpus_grams: &HashSet<Vec<Token>>) -> Figures 
         run = if pair[0] == pair[1] { run + 1 } else { 1 };
         f.longest_run = f.longest_run.max(run);
     }
+    f.longest_copy = longest_copy(&tokens);
     let grams: Vec<&[Token]> = tokens.windows(GRAM).collect();
     let n = grams.len().max(1) as f64;
     f.copied = grams
@@ -138,6 +142,23 @@ pub fn figures(events: &[Event], corpus_grams: &HashSet<Vec<Token>>) -> Figures 
         / n;
     f.distinct = grams.iter().collect::<HashSet<_>>().len() as f64 / n;
     f
+}
+
+/// The longest stretch of `tokens` that also starts at an earlier place
+/// (overlapping allowed, as a loop overlaps itself).
+pub fn longest_copy(tokens: &[Token]) -> usize {
+    let mut longest = 0;
+    for later in 1..tokens.len() {
+        for earlier in 0..later {
+            let length = tokens[later..]
+                .iter()
+                .zip(&tokens[earlier..])
+                .take_while(|(a, b)| a == b)
+                .count();
+            longest = longest.max(length);
+        }
+    }
+    longest
 }
 
 /// `events` as one MIDI stream shows them: an event together with the one
@@ -248,14 +269,14 @@ pub fn one_stream_reference(songs: &[&crate::corpus::Song]) -> Figures {
 }
 
 /// The columns of [`Figures::row`].
-pub const TABLE_HEADER: &str = "JS when, JS hold (bits) | together | chords, octaves below C4 | in key | entropy | longest run | copied 8-grams | distinct 8-grams";
+pub const TABLE_HEADER: &str = "JS when, JS hold (bits) | together | chords, octaves below C4 | in key | entropy | longest run | longest self-copy | copied 8-grams | distinct 8-grams";
 
 impl Figures {
     /// One line of a table ([`TABLE_HEADER`]): these figures, the rhythm
     /// against `reference`'s.
     pub fn row(&self, reference: &Figures) -> String {
         format!(
-            "{:.3} {:.3} | {:>5.1} % | {:>5.1} % {:>5.1} % | {:.3} | {:.2} | {:>2} | {:>4.1} % | {:.2}",
+            "{:.3} {:.3} | {:>5.1} % | {:>5.1} % {:>5.1} % | {:.3} | {:.2} | {:>2} | {:>3} | {:>4.1} % | {:.2}",
             jensen_shannon(&self.when, &reference.when),
             jensen_shannon(&self.hold, &reference.hold),
             100.0 * self.together,
@@ -264,6 +285,7 @@ impl Figures {
             self.in_key,
             self.entropy_bits,
             self.longest_run,
+            self.longest_copy,
             100.0 * self.copied,
             self.distinct
         )
@@ -294,6 +316,7 @@ pub fn pool(pieces: &[Figures]) -> Figures {
         f.in_key += p.in_key / n;
         f.entropy_bits += p.entropy_bits / n;
         f.longest_run = f.longest_run.max(p.longest_run);
+        f.longest_copy = f.longest_copy.max(p.longest_copy);
         f.copied += p.copied / n;
         f.distinct += p.distinct / n;
     }

@@ -12,7 +12,8 @@
 //! - [`model`]: the network's sizes and parameters.
 //! - [`weights`]: the self-describing weights file.
 //! - [`key`]: keys, their scales, and finding the key of a passage.
-//! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards).
+//! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards);
+//!   [`memory`]: the session memory it mixes in.
 //! - [`voices`]: checking note streams for stuck and doubled notes.
 //! - [`perform`]: the live performer (real-time side and worker);
 //!   [`tempo`]: the tempo rule it and every host share.
@@ -27,6 +28,7 @@ pub mod event;
 pub mod figures;
 pub mod kernel;
 pub mod key;
+pub mod memory;
 pub mod midi_file;
 pub mod model;
 pub mod nearest;

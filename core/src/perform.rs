@@ -48,7 +48,8 @@
 //! `settings`, `notes` (a host's input and output), `timeline` and
 //! `schedule` (the beat line, when an event is due), `feed` (what enters the
 //! window), `grid_feel`, `model_feel`, `modes`, `sounding` (every note-on's
-//! note-off), `plan` and `view`, `link` (the queues, kept in step), `worker`.
+//! note-off), `plan` and `view`, `link` (the queues, kept in step), `worker` and
+//! `session` (its memory of the session).
 
 mod chord;
 mod feed;
@@ -60,6 +61,7 @@ mod next_tokens;
 mod notes;
 mod plan;
 mod schedule;
+mod session;
 mod settings;
 mod sounding;
 mod timeline;
@@ -70,6 +72,7 @@ mod worker;
 pub use next_tokens::{NEXT_TOKENS, NextTokens};
 pub use notes::{NoteEvent, Transport};
 pub use schedule::BlockPosition;
+pub use session::{SavedEvent, SavedSession, SessionShare};
 pub use settings::{AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity};
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};

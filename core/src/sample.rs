@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::event::{Event, EventClasses};
+use crate::memory::{CAPACITY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
 use crate::predictor::Predictor;
 use crate::token::{PitchClassSet, Token};
@@ -59,6 +60,9 @@ pub struct SamplerSettings {
     /// top-k cut and no repetition guard, and top-p cuts of their own
     /// ([`TIMING_TOP_P`], [`RHYTHM_TOP_P`]).
     pub rhythm_temperature: f32,
+    /// How much the session memory leads (0..=1: the Memory setting `m`
+    /// of [`crate::memory`]; 0: the network alone).
+    pub memory: f32,
 }
 
 impl Default for SamplerSettings {
@@ -83,6 +87,7 @@ impl Default for SamplerSettings {
             follow_key: false,
             key_guide: 1.5,
             rhythm_temperature: 1.0,
+            memory: DEFAULT_MEMORY,
         }
     }
 }
@@ -168,6 +173,12 @@ pub fn min_when_after(together: usize) -> usize {
 /// 100 pieces primed from the corpus, `musical_sanity`).
 pub const KEY_GUIDE_WINDOW: usize = 100;
 
+/// The Memory setting `pianola generate`, `live` and the plugin start
+/// with: the best notes' cross-entropy on the out-of-corpus training
+/// pieces, the same set that chose [`crate::memory`]'s confidences
+/// (BENCHMARKS.md, "Session memory").
+pub const DEFAULT_MEMORY: f32 = 1.0;
+
 /// Draws tokens from scores; allocates only in [`Sampler::new`].
 #[derive(Debug)]
 pub struct Sampler {
@@ -177,6 +188,12 @@ pub struct Sampler {
     /// Each token of the vocabulary, for the key guide.
     tokens: Vec<Token>,
     candidates: Vec<(f32, usize)>,
+    /// Scratch: a head's scores, the session memory mixed in.
+    scores: Vec<f32>,
+    /// Scratch: the session memory's distribution for a head.
+    remembered: Vec<f32>,
+    /// How much the memory led the last head's scores (its mixing weight).
+    led: f32,
 }
 
 impl Sampler {
@@ -193,12 +210,16 @@ impl Sampler {
         } else {
             vec![true; vocab.len()]
         };
+        let classes = vocab.len().max(crate::event::classes::TIME_CLASSES);
         Self {
             settings,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            candidates: Vec::with_capacity(vocab.len().max(crate::event::classes::TIME_CLASSES)),
+            candidates: Vec::with_capacity(classes),
             allowed,
             tokens: vocab.tokens().to_vec(),
+            scores: Vec::with_capacity(classes),
+            remembered: vec![0.0; classes],
+            led: 0.0,
         }
     }
 
@@ -223,11 +244,17 @@ impl Sampler {
     /// Chooses the next token (an index into `logits`), given the tokens
     /// chosen so far (`recent`, oldest first; only the last few matter).
     pub fn sample(&mut self, logits: &[f32], recent: &[usize]) -> usize {
+        self.sample_guarded(logits, recent, 1.0)
+    }
+
+    /// [`Sampler::sample`] with the repetition guard scaled by `guard`
+    /// (where the session memory leads, a phrase coming back is meant).
+    fn sample_guarded(&mut self, logits: &[f32], recent: &[usize], guard: f32) -> usize {
         let s = self.settings;
         self.candidates.clear();
         let guard_from = recent.len().saturating_sub(s.repetition_window);
         let guard = if s.temperature > 0.0 {
-            s.repetition_penalty
+            s.repetition_penalty * guard
         } else {
             0.0
         };
@@ -332,31 +359,39 @@ impl Sampler {
     /// the grid and only its token is chosen (given that `when`). The
     /// model's `when` is at least `min_when` twelfths (1 right after a
     /// player's chord: it cannot sound together with one already past).
+    ///
+    /// `memory`, recalled for the events so far ([`SessionMemory::recall`]),
+    /// is mixed into each head by [`SamplerSettings::memory`].
     pub fn sample_event(
         &mut self,
         predictor: &mut Predictor,
         rhythm: Rhythm,
         recent: &[usize],
         min_when: usize,
+        memory: Option<&SessionMemory>,
     ) -> EventClasses {
         let network = predictor.network().clone();
         let vocab = network.vocab();
         let model_rhythm = network.predicts_events();
+        let memory = memory.filter(|_| self.settings.memory > 0.0);
         let mut chosen = EventClasses::default();
         match rhythm {
             Rhythm::Model if model_rhythm => {
-                chosen.when = self.sample_class(
-                    predictor.head_logits(Head::When, &chosen),
-                    min_when,
-                    TIMING_TOP_P,
-                );
-                chosen.what = self.sample(predictor.head_logits(Head::What, &chosen), recent);
-                let logits = predictor.head_logits(Head::Hold, &chosen);
-                chosen.hold = self.sample_class(logits, 0, TIMING_TOP_P);
-                let logits = predictor.head_logits(Head::Velocity, &chosen);
-                chosen.velocity = self.sample_class(logits, 0, RHYTHM_TOP_P);
-                let logits = predictor.head_logits(Head::Register, &chosen);
-                chosen.register = self.sample_class(logits, 0, RHYTHM_TOP_P);
+                let scores = self.scores_of(predictor, Head::When, &chosen, memory, true);
+                chosen.when = self.sample_class(&scores, min_when, TIMING_TOP_P);
+                self.scores = scores;
+                let scores = self.scores_of(predictor, Head::What, &chosen, memory, true);
+                chosen.what = self.sample_guarded(&scores, recent, 1.0 - self.led);
+                self.scores = scores;
+                let scores = self.scores_of(predictor, Head::Hold, &chosen, memory, true);
+                chosen.hold = self.sample_class(&scores, 0, TIMING_TOP_P);
+                self.scores = scores;
+                let scores = self.scores_of(predictor, Head::Velocity, &chosen, memory, true);
+                chosen.velocity = self.sample_class(&scores, 0, RHYTHM_TOP_P);
+                self.scores = scores;
+                let scores = self.scores_of(predictor, Head::Register, &chosen, memory, true);
+                chosen.register = self.sample_class(&scores, 0, RHYTHM_TOP_P);
+                self.scores = scores;
                 // A note's register is its own octave, whatever the head said.
                 if let Some(event) = chosen.to_event(vocab) {
                     chosen.register = crate::event::classes::register_class(event.lowest);
@@ -369,15 +404,42 @@ impl Sampler {
                     Rhythm::Model => (6, Event::DEFAULT_VELOCITY),
                 };
                 chosen = EventClasses::on_grid(0, Token::Note(60), step, velocity);
-                let what = if model_rhythm {
-                    self.sample(predictor.head_logits(Head::What, &chosen), recent)
-                } else {
-                    self.sample(predictor.logits(), recent)
-                };
+                // The grid's fields are not the memory's: its tokens alone.
+                let scores = self.scores_of(predictor, Head::What, &chosen, memory, false);
+                let what = self.sample_guarded(&scores, recent, 1.0 - self.led);
+                self.scores = scores;
                 let token = vocab.token(what).unwrap_or(Token::Note(60));
                 EventClasses::on_grid(what, token, step, velocity)
             }
         }
+    }
+
+    /// `head`'s scores for the fields `chosen` so far, with `memory` mixed
+    /// in (its places that agree with `chosen` when `conditioned`), in the
+    /// sampler's scratch buffer: give it back when done.
+    fn scores_of(
+        &mut self,
+        predictor: &mut Predictor,
+        head: Head,
+        chosen: &EventClasses,
+        memory: Option<&SessionMemory>,
+        conditioned: bool,
+    ) -> Vec<f32> {
+        let mut scores = std::mem::take(&mut self.scores);
+        scores.clear();
+        self.led = 0.0;
+        if head == Head::What && !predictor.network().predicts_events() {
+            scores.extend_from_slice(predictor.logits());
+        } else {
+            scores.extend_from_slice(predictor.head_logits(head, chosen));
+        }
+        if let Some(memory) = memory {
+            let remembered = &mut self.remembered[..scores.len()];
+            let confidence = memory.distribution(head, conditioned.then_some(chosen), remembered);
+            self.led = (self.settings.memory * confidence).min(1.0);
+            mix_into(&mut scores, remembered, self.led);
+        }
+        scores
     }
 }
 
@@ -397,7 +459,9 @@ pub enum Rhythm {
 }
 
 /// Continues `primer` by `count` events: primes the predictor, then samples
-/// an event, feeds it back, and so on. Returns the events played.
+/// an event, feeds it back, and so on. Returns the events played. The
+/// primer (as the player's) and the events played are the session the
+/// sampler's memory setting recalls.
 pub fn continue_events(
     predictor: &mut Predictor,
     sampler: &mut Sampler,
@@ -411,11 +475,38 @@ pub fn continue_events(
     let mut history: Vec<usize> = primer.iter().map(|e| e.what).collect();
     let mut generated = Vec::with_capacity(count);
     let mut together = trailing_together(primer.iter().map(|e| e.when));
+    // The session: the primer as the player's, then Pianola's own events.
+    let mut memory = SessionMemory::new(CAPACITY);
+    let mut heard: Vec<Heard> = Vec::with_capacity(primer.len() + count);
+    for &classes in primer {
+        let player = Heard {
+            classes,
+            player: true,
+        };
+        memory.remember(player);
+        heard.push(player);
+    }
     for _ in 0..count {
-        let next = sampler.sample_event(predictor, rhythm, &history, min_when_after(together));
+        let recalled = (sampler.settings().memory > 0.0).then(|| {
+            memory.recall(&heard);
+            &memory
+        });
+        let next = sampler.sample_event(
+            predictor,
+            rhythm,
+            &history,
+            min_when_after(together),
+            recalled,
+        );
         together = if next.when == 0 { together + 1 } else { 0 };
         predictor.feed_event(&next);
         history.push(next.what);
+        let own = Heard {
+            classes: next,
+            player: false,
+        };
+        memory.remember(own);
+        heard.push(own);
         if let Some(mut event) = next.to_event(vocab) {
             // The grid's velocity exactly, not its class' middle.
             if let Rhythm::Grid { velocity, .. } = rhythm {

@@ -81,6 +81,11 @@ pub struct GenerateArgs {
     /// Keep to a scale, e.g. "C major", "A minor", "D dorian".
     #[arg(long)]
     key: Option<String>,
+    /// How much the session memory leads (0..=1; 0: the network alone):
+    /// the primer and the piece so far are the session, and phrases heard
+    /// in it come back.
+    #[arg(long, default_value_t = SamplerSettings::default().memory, value_parser = crate::memory_amount)]
+    memory: f32,
     /// Seed of the random choices (the same seed writes the same file).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -175,6 +180,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         repetition_penalty: args.repetition_penalty,
         key_guide: args.key_guide,
         scale,
+        memory: args.memory,
         ..SamplerSettings::default()
     };
     let rhythm = match args.rhythm {

@@ -11,3 +11,18 @@ pub mod primers;
 pub mod render;
 pub mod stats;
 pub mod train;
+
+/// Parses a `--memory` value: how much the session memory leads, within
+/// [`pianola_core::memory::AMOUNT`].
+pub fn memory_amount(text: &str) -> Result<f32, String> {
+    let range = pianola_core::memory::AMOUNT;
+    match text.parse::<f32>() {
+        Ok(value) if range.contains(&value) => Ok(value),
+        _ => Err(format!(
+            "`{text}` is not a Memory: give a number from {} (the network alone) to {} \
+             (the memory leads wherever it is sure)",
+            range.start(),
+            range.end()
+        )),
+    }
+}

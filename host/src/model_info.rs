@@ -11,7 +11,7 @@ use pianola_core::nearest::map_to_known;
 use pianola_core::weights::ModelFile;
 use pianola_trainer::data::{Step, encode_song};
 use pianola_trainer::device;
-use pianola_trainer::train::evaluate_params;
+use pianola_trainer::session_eval::evaluate_params_with_memory;
 use serde_json::json;
 
 /// Arguments of `pianola info`.
@@ -49,6 +49,15 @@ pub struct EvalArgs {
     /// `--features cuda`.
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Mix the session memory in at this Memory (0..=1): each song is one
+    /// session, scored left to right with a memory of its own earlier
+    /// events only.
+    #[arg(long, default_value_t = 0.0, value_parser = crate::memory_amount)]
+    memory: f32,
+    /// Score the model's validation part instead of its test part (what
+    /// chooses a default; not a test figure).
+    #[arg(long, conflicts_with = "songs")]
+    validation: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -135,6 +144,11 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let corpus_info = &file.info.corpus;
     let (dir, names, part) = match &args.songs {
         Some(dir) => (dir.clone(), None, "the songs of --songs"),
+        None if args.validation => (
+            args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
+            Some(&corpus_info.validation_songs),
+            "the validation part (asked for: it chooses, it is not a test figure)",
+        ),
         None if !corpus_info.test_songs.is_empty() => (
             args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,
             Some(&corpus_info.test_songs),
@@ -184,7 +198,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     unsafe { device::set_threads(args.threads) };
     let device = device::open(&args.device)?;
     let slices: Vec<&[Step]> = songs.iter().map(Vec::as_slice).collect();
-    let stats = evaluate_params(&file.params, &slices, args.stride, &device)?;
+    let stats =
+        evaluate_params_with_memory(&file.params, &slices, args.stride, &device, args.memory)?;
     if stats.count == 0 {
         bail!("the songs are shorter than the window");
     }
@@ -208,10 +223,12 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
             "events": events,
             "mapped_tokens": mapped_total,
             "mapped_share": mapped_share,
+            "memory": args.memory,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("scored:         {part}");
+        println!("memory:         {}", args.memory);
         println!("songs:          {}", names.join(", "));
         println!(
             "positions:      {} (next event after {} events, every {})",

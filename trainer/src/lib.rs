@@ -6,6 +6,7 @@
 //!   parts, [`init`] the initial weights), trained with candle's autograd
 //!   around [`fused_lstm`], the LSTM recurrence as one op.
 //! - [`optim`]: RMSprop, AdamW and gradient clipping.
+//! - [`session_eval`]: scoring with the session memory mixed in.
 //! - [`device`]: which device trains (CPU, or CUDA with the `cuda` feature).
 //! - [`train`]: the training run and evaluation.
 
@@ -17,4 +18,5 @@ pub mod init;
 pub mod layers;
 pub mod network;
 pub mod optim;
+pub mod session_eval;
 pub mod train;

@@ -628,14 +628,7 @@ impl Network {
 
 /// The class `head` predicts for `step`.
 fn head_class(step: &Step, head: Head) -> usize {
-    let classes = step.classes();
-    match head {
-        Head::When => classes.when,
-        Head::What => classes.what,
-        Head::Hold => classes.hold,
-        Head::Velocity => classes.velocity,
-        Head::Register => classes.register,
-    }
+    step.classes().class(head)
 }
 
 /// The first time-major row the loss is taken at.

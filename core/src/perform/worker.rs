@@ -19,6 +19,7 @@ use rtrb::{Consumer, Producer};
 
 use super::NextTokens;
 use super::link::{FromWorker, ToWorker, WorkerEnds};
+use super::session::{Session, SessionShare};
 use crate::event::{Event, EventClasses};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
@@ -92,6 +93,8 @@ pub struct Worker {
     next_tokens: Option<Arc<NextTokens>>,
     /// Scratch for those probabilities.
     probabilities: Vec<f32>,
+    /// The session memory.
+    session: Session,
 }
 
 /// Sends new models to a worker from any thread.
@@ -160,7 +163,19 @@ impl Worker {
             chain: VecDeque::new(),
             next_tokens: None,
             probabilities: Vec::new(),
+            session: Session::new(SessionShare::default()),
         }
+    }
+
+    /// Keeps the session memory in `share` (a plugin's, saved with its
+    /// state): a state restored into it before or after is taken up.
+    pub fn share_session(&mut self, share: SessionShare) {
+        self.session = Session::new(share);
+    }
+
+    /// The session memory's share: its size, Forget, saving and restoring.
+    pub fn session(&self) -> SessionShare {
+        self.session.share().clone()
     }
 
     /// Publishes the probabilities of the most likely next tokens into
@@ -213,6 +228,7 @@ impl Worker {
     /// while it returns true to fill the speculation).
     pub fn poll(&mut self) -> bool {
         let mut busy = false;
+        self.session.take_requests(self.predictor.network().vocab());
         while let Ok(network) = self.models.try_recv() {
             self.swap(network);
             busy = true;
@@ -265,6 +281,7 @@ impl Worker {
                     self.recent.clear();
                     self.player_pitches = [0.0; 12];
                     self.player_events = 0;
+                    self.session.reset_context();
                     self.void_speculation(epoch);
                     self.follow_key();
                 }
@@ -276,6 +293,9 @@ impl Worker {
         }
         if !self.window.is_empty() && self.chain.len() < SPECULATION {
             busy |= self.speculate_one();
+        }
+        if !busy {
+            self.session.publish(self.predictor.network().vocab());
         }
         busy
     }
@@ -350,6 +370,7 @@ impl Worker {
         let index = classes.what;
         let window = self.predictor.network().config().window;
         self.predictor.feed_event(&classes);
+        self.session.hear(classes, self.after_player);
         self.window.push_back(known);
         if self.window.len() > window {
             self.window.pop_front();
@@ -407,9 +428,15 @@ impl Worker {
         // together with it: that chord is already past.
         let after_player = usize::from(self.after_player && self.chain.is_empty());
         let min_when = after_player.max(min_when_after(self.together()));
-        let classes =
-            self.sampler
-                .sample_event(&mut self.speculative, self.rhythm, &recent, min_when);
+        let memory =
+            (self.sampler.settings().memory > 0.0).then(|| self.session.recall(self.chain.iter()));
+        let classes = self.sampler.sample_event(
+            &mut self.speculative,
+            self.rhythm,
+            &recent,
+            min_when,
+            memory,
+        );
         let event = classes
             .to_event(self.predictor.network().vocab())
             .expect("the sampler picks from the vocabulary");
@@ -447,6 +474,7 @@ impl Worker {
     fn swap(&mut self, network: Arc<Network>) {
         self.generation += 1;
         let vocab = network.vocab();
+        self.session.remap(self.predictor.network().vocab(), vocab);
         let events: Vec<EventClasses> = self
             .window
             .iter()

@@ -46,20 +46,23 @@ impl ModelPanel {
             if ui.button("Built-in").clicked() {
                 slot.choose(None);
             }
+            if lost_messages > 0 {
+                let short = format!("{lost_messages} messages lost");
+                ui.label(egui::RichText::new(short).color(ui.visuals().warn_fg_color))
+                    .on_hover_text(lost_text(lost_messages));
+            }
         });
-        ui.label(&playing.summary);
+        // One line each, whatever they say: the controls below stay where
+        // the player's mouse expects them.
+        ui.add(egui::Label::new(&playing.summary).truncate());
         let failed = choice.status.starts_with("could not");
         let status = egui::RichText::new(&choice.status);
-        ui.label(if failed {
+        let status = if failed {
             status.color(ui.visuals().warn_fg_color)
         } else {
             status
-        });
-        if lost_messages > 0 {
-            ui.label(
-                egui::RichText::new(lost_text(lost_messages)).color(ui.visuals().warn_fg_color),
-            );
-        }
+        };
+        ui.add(egui::Label::new(status).truncate());
 
         if let Some(dialog) = &mut self.dialog {
             if dialog.show(ui.ctx()).selected()

@@ -1,0 +1,332 @@
+//! Session memory: what was heard in this session, recalled where the
+//! music comes back to a place it has been.
+//!
+//! A cache of the session's events (the player's and Pianola's own),
+//! bounded in size, oldest forgotten first. To predict the next event it
+//! finds every earlier place whose preceding events match the last ones
+//! heard (the longest match up to [`ORDER`] events, backing off to
+//! shorter ones, as the Continuator and cache language models do), and
+//! counts what followed there, the player's events weighing more than
+//! Pianola's. That prediction is mixed with the network's for each head:
+//! `p = (1 − m·c) · p_net + m·c · p_memory`, with `m` the Memory setting
+//! and `c` the memory's confidence for this context (0 for a context never
+//! heard). It predicts what the network's fixed weights and 100-event
+//! window cannot: the song's own repeats.
+//!
+//! The scan is linear in the memory's size and allocates nothing after
+//! [`SessionMemory::new`]; the worker runs it, never the audio thread.
+
+use std::collections::VecDeque;
+
+use crate::event::EventClasses;
+use crate::model::Head;
+
+/// The range of the Memory setting `m`.
+pub const AMOUNT: std::ops::RangeInclusive<f32> = 0.0..=1.0;
+
+/// The longest context matched: the order of the variable-order model.
+pub const ORDER: usize = 6;
+
+/// The events a memory keeps by default (the oldest are forgotten first):
+/// about ten minutes of a busy jam.
+pub const CAPACITY: usize = 2048;
+
+/// Once this many of the last events are Pianola's own and were copied
+/// from earlier in the session, the memory stops leading: it brings a
+/// phrase back, it does not loop.
+pub const COPY_LIMIT: usize = 16;
+
+/// How much an event of Pianola's own counts against one of the player's.
+pub const OWN_WEIGHT: f32 = 0.5;
+
+/// The memory's confidence for a context matched over `order` events
+/// (index 0 unused): a single event recurs by chance, six in a row rarely
+/// do. Chosen on the 40 training pieces of the out-of-corpus set
+/// (`tools/music21_corpus.py --split`, `pianola eval --memory`; the
+/// figures in BENCHMARKS.md), never on a part that is reported.
+const ORDER_CONFIDENCE: [f32; ORDER + 1] = [0.0, 0.3, 0.7, 0.9, 0.95, 0.97, 0.98];
+
+/// Evidence (summed weight of the places matched) at which the confidence
+/// reaches half of its order's: low, so one place heard before is enough
+/// for a phrase to come back (at 0.5 Pianola's own phrases never did).
+const HALF_EVIDENCE: f32 = 0.1;
+
+/// One event heard in the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heard {
+    /// The event as the network's classes.
+    pub classes: EventClasses,
+    /// Whether the player played it (else Pianola did).
+    pub player: bool,
+}
+
+/// A bounded variable-order model of the session; see the module docs.
+#[derive(Clone, Debug)]
+pub struct SessionMemory {
+    heard: VecDeque<Heard>,
+    capacity: usize,
+    /// The places matched by the last [`SessionMemory::recall`]: the index
+    /// of the event that followed, and its weight.
+    matches: Vec<(usize, f32)>,
+    /// The last recall's confidence before any head's conditioning.
+    confidence: f32,
+}
+
+impl SessionMemory {
+    /// An empty memory that keeps at most `capacity` events.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            heard: VecDeque::with_capacity(capacity),
+            capacity,
+            matches: Vec::with_capacity(capacity),
+            confidence: 0.0,
+        }
+    }
+
+    /// Remembers `heard`, forgetting the oldest event when full.
+    pub fn remember(&mut self, heard: Heard) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.heard.len() == self.capacity {
+            self.heard.pop_front();
+        }
+        self.heard.push_back(heard);
+    }
+
+    /// Forgets everything.
+    pub fn forget(&mut self) {
+        self.heard.clear();
+        self.matches.clear();
+        self.confidence = 0.0;
+    }
+
+    /// How many events it holds.
+    pub fn len(&self) -> usize {
+        self.heard.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.heard.is_empty()
+    }
+
+    /// The events it holds, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = &Heard> {
+        self.heard.iter()
+    }
+
+    /// Finds the places that follow the end of `context` (the events just
+    /// heard, oldest first: those remembered and any not yet remembered)
+    /// and returns the memory's confidence for it (0: never heard).
+    pub fn recall(&mut self, context: &[Heard]) -> f32 {
+        self.matches.clear();
+        self.confidence = 0.0;
+        let n = context.len();
+        if n == 0 || self.heard.len() < 2 {
+            return 0.0;
+        }
+        // Longest match of the context's end before each place (capped
+        // where it would show a copy).
+        let cap = COPY_LIMIT.max(ORDER).min(n);
+        let mut longest = 0;
+        let mut order = 0;
+        for next in 1..self.heard.len() {
+            let length = (1..=cap.min(next))
+                .take_while(|&k| self.heard[next - k].classes.what == context[n - k].classes.what)
+                .count();
+            longest = longest.max(length);
+            order = order.max(length.min(ORDER));
+        }
+        // Pianola's own events at the end of the context, copied: past the
+        // limit it would be looping, so the network leads again.
+        let own_tail = context.iter().rev().take_while(|h| !h.player).count();
+        if order == 0 || longest.min(own_tail) >= COPY_LIMIT {
+            return 0.0;
+        }
+        let mut evidence = 0.0;
+        for next in 1..self.heard.len() {
+            let matched = (1..=order.min(next))
+                .all(|k| self.heard[next - k].classes.what == context[n - k].classes.what);
+            if matched && next >= order {
+                let weight = if self.heard[next].player {
+                    1.0
+                } else {
+                    OWN_WEIGHT
+                };
+                self.matches.push((next, weight));
+                evidence += weight;
+            }
+        }
+        self.confidence = ORDER_CONFIDENCE[order] * evidence / (evidence + HALF_EVIDENCE);
+        self.confidence
+    }
+
+    /// The memory's distribution for `head` into `out` (one entry per
+    /// class), from the places the last [`SessionMemory::recall`] matched
+    /// whose event agrees with the fields already `chosen`, if given (those
+    /// before `head` in [`Head::ALL`]'s order); returns its confidence (0,
+    /// and `out` untouched, when no place agrees).
+    pub fn distribution(&self, head: Head, chosen: Option<&EventClasses>, out: &mut [f32]) -> f32 {
+        if self.confidence == 0.0 {
+            return 0.0;
+        }
+        let (mut agreeing, mut total) = (0.0, 0.0);
+        for &(next, weight) in &self.matches {
+            total += weight;
+            let event = &self.heard[next].classes;
+            if chosen.is_none_or(|c| agrees(event, c, head)) && event.class(head) < out.len() {
+                if agreeing == 0.0 {
+                    out.fill(0.0);
+                }
+                out[event.class(head)] += weight;
+                agreeing += weight;
+            }
+        }
+        if agreeing == 0.0 {
+            return 0.0;
+        }
+        out.iter_mut().for_each(|p| *p /= agreeing);
+        self.confidence * agreeing / total
+    }
+}
+
+/// Whether `event` has the classes `chosen` has for every head sampled
+/// before `head`.
+fn agrees(event: &EventClasses, chosen: &EventClasses, head: Head) -> bool {
+    Head::ALL
+        .iter()
+        .take_while(|&&h| h != head)
+        .all(|&h| event.class(h) == chosen.class(h))
+}
+
+/// Mixes the memory's distribution into `logits` in place:
+/// `ln((1 − weight) · softmax(logits) + weight · memory)`, so sampling
+/// (temperature, cuts, guides) works on the mixture as on the network's
+/// scores. `weight` is the Memory setting times the memory's confidence.
+pub fn mix_into(logits: &mut [f32], memory: &[f32], weight: f32) {
+    if weight <= 0.0 {
+        return;
+    }
+    let weight = weight.min(1.0);
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = logits.iter().map(|&l| (l - max).exp()).sum();
+    for (logit, &remembered) in logits.iter_mut().zip(memory) {
+        let net = (*logit - max).exp() / sum;
+        *logit = ((1.0 - weight) * net + weight * remembered).ln();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heard(what: usize, player: bool) -> Heard {
+        Heard {
+            classes: EventClasses {
+                what,
+                when: 6,
+                hold: 6,
+                velocity: 4,
+                register: 5,
+            },
+            player,
+        }
+    }
+
+    fn played(tokens: &[usize], player: bool) -> Vec<Heard> {
+        tokens.iter().map(|&t| heard(t, player)).collect()
+    }
+
+    fn memory_of(tokens: &[usize]) -> SessionMemory {
+        let mut memory = SessionMemory::new(CAPACITY);
+        for h in played(tokens, true) {
+            memory.remember(h);
+        }
+        memory
+    }
+
+    #[test]
+    fn a_context_never_heard_gives_no_confidence() {
+        let mut memory = memory_of(&[1, 2, 3, 4]);
+        assert_eq!(memory.recall(&played(&[7, 8], true)), 0.0);
+        let mut out = [0.0; 10];
+        assert_eq!(
+            memory.distribution(Head::What, Some(&EventClasses::default()), &mut out),
+            0.0
+        );
+    }
+
+    #[test]
+    fn a_phrase_heard_before_predicts_how_it_went_on() {
+        // 1 2 3 4 5, then 1 2 3 again: 4 follows.
+        let tokens = [1, 2, 3, 4, 5, 9, 1, 2, 3];
+        let mut memory = memory_of(&tokens);
+        let confidence = memory.recall(&played(&tokens, true));
+        assert!(confidence > 0.3, "{confidence}");
+        let mut out = [0.0; 10];
+        let chosen = heard(0, true).classes;
+        let c = memory.distribution(Head::What, Some(&chosen), &mut out);
+        assert!(c > 0.0);
+        assert_eq!(out[4], 1.0);
+        // A longer match is more certain than a shorter one.
+        let mut short = memory_of(&[1, 2, 3, 4, 5, 9, 3]);
+        assert!(short.recall(&played(&[1, 2, 3, 4, 5, 9, 3], true)) < confidence);
+    }
+
+    #[test]
+    fn a_head_is_conditioned_on_the_fields_chosen_before_it() {
+        let mut memory = memory_of(&[1, 2, 1, 3]);
+        memory.recall(&played(&[1, 2, 1], true));
+        let mut out = [0.0; 10];
+        let mut chosen = heard(0, true).classes;
+        assert!(memory.distribution(Head::What, Some(&chosen), &mut out) > 0.0);
+        // The memory's event after 1 came 6 twelfths later; a `when` of 3
+        // was never heard there.
+        chosen.when = 3;
+        assert_eq!(
+            memory.distribution(Head::What, Some(&chosen), &mut out),
+            0.0
+        );
+    }
+
+    #[test]
+    fn its_own_copies_stop_at_the_copy_limit() {
+        let phrase: Vec<usize> = (0..40).map(|i| i % 20).collect();
+        let mut memory = SessionMemory::new(CAPACITY);
+        for h in played(&phrase, false) {
+            memory.remember(h);
+        }
+        // The last 20 events repeat the first 20, all Pianola's own.
+        assert_eq!(memory.recall(&played(&phrase, false)), 0.0);
+        // The same events from the player are a song's own repeat.
+        let mut memory = memory_of(&phrase);
+        assert!(memory.recall(&played(&phrase, true)) > 0.0);
+    }
+
+    #[test]
+    fn it_forgets_the_oldest_first_and_stays_bounded() {
+        let mut memory = SessionMemory::new(4);
+        for h in played(&[1, 2, 3, 4, 5, 6], true) {
+            memory.remember(h);
+        }
+        assert_eq!(memory.len(), 4);
+        let kept: Vec<usize> = memory.events().map(|h| h.classes.what).collect();
+        assert_eq!(kept, [3, 4, 5, 6]);
+        memory.forget();
+        assert!(memory.is_empty());
+    }
+
+    #[test]
+    fn mixing_keeps_a_distribution_and_moves_it_towards_the_memory() {
+        let mut logits = [2.0f32, 1.0, 0.0];
+        let memory = [0.0, 0.0, 1.0];
+        mix_into(&mut logits, &memory, 0.5);
+        let total: f32 = logits.iter().map(|l| l.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-5);
+        assert!(logits[2].exp() > 0.5);
+        let mut unchanged = [2.0f32, 1.0, 0.0];
+        mix_into(&mut unchanged, &memory, 0.0);
+        assert_eq!(unchanged, [2.0, 1.0, 0.0]);
+    }
+}

@@ -1,0 +1,241 @@
+//! The session memory as the worker keeps it ([`Session`]) and as a
+//! plugin's window and saved state see it ([`SessionShare`]).
+//!
+//! The worker remembers every event fed to the window, the player's and
+//! Pianola's own, and recalls for the window's end and its speculation
+//! before each prediction. The share is how other threads reach it without
+//! touching the audio thread: its size for display, a Forget request, the
+//! events for saving, and saved events to restore.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventClasses};
+use crate::memory::{CAPACITY, COPY_LIMIT, Heard, SessionMemory};
+use crate::nearest::nearest_known;
+use crate::vocab::Vocab;
+
+/// The session memory in a saved state: each event in the text form of
+/// `--prime-tokens` ([`Event`]'s), so it survives a change of model.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSession {
+    /// The events, oldest first.
+    pub events: Vec<SavedEvent>,
+}
+
+/// One remembered event in a saved state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedEvent {
+    /// The event's text (`C5@1/2~1:80`).
+    pub event: String,
+    /// Whether the player played it.
+    pub player: bool,
+}
+
+/// The session memory as other threads see it; clones share it.
+#[derive(Clone, Default)]
+pub struct SessionShare {
+    inner: Arc<ShareInner>,
+}
+
+#[derive(Default)]
+struct ShareInner {
+    len: AtomicUsize,
+    forget: AtomicBool,
+    saved: Mutex<SavedSession>,
+    restore: Mutex<Option<SavedSession>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SessionShare {
+    /// How many events the memory holds.
+    pub fn len(&self) -> usize {
+        self.inner.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether the memory is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Asks the worker to forget the session.
+    pub fn forget(&self) {
+        self.inner.forget.store(true, Ordering::Relaxed);
+        self.inner.len.store(0, Ordering::Relaxed);
+        *lock(&self.inner.saved) = SavedSession::default();
+        *lock(&self.inner.restore) = None;
+    }
+
+    /// The memory as last published by the worker, for a saved state.
+    pub fn saved(&self) -> SavedSession {
+        lock(&self.inner.saved).clone()
+    }
+
+    /// Reads `f` of the memory as last published, without copying it.
+    pub fn with_saved<R>(&self, f: impl FnOnce(&SavedSession) -> R) -> R {
+        f(&lock(&self.inner.saved))
+    }
+
+    /// Replaces the memory with `saved` (a loaded state); the worker takes
+    /// it at its next look.
+    pub fn restore(&self, saved: SavedSession) {
+        self.inner
+            .len
+            .store(saved.events.len().min(CAPACITY), Ordering::Relaxed);
+        *lock(&self.inner.saved) = saved.clone();
+        *lock(&self.inner.restore) = Some(saved);
+    }
+}
+
+/// The worker's memory of the session and the events just heard.
+pub(super) struct Session {
+    memory: SessionMemory,
+    /// The last events fed to the window.
+    recent: VecDeque<Heard>,
+    /// Scratch: `recent` and the speculation after it.
+    context: Vec<Heard>,
+    share: SessionShare,
+    /// Whether the memory changed since it was last published.
+    changed: bool,
+}
+
+impl Session {
+    pub(super) fn new(share: SessionShare) -> Self {
+        Self {
+            memory: SessionMemory::new(CAPACITY),
+            recent: VecDeque::with_capacity(COPY_LIMIT),
+            context: Vec::with_capacity(2 * COPY_LIMIT),
+            share,
+            changed: false,
+        }
+    }
+
+    /// The share other threads see this memory through.
+    pub(super) fn share(&self) -> &SessionShare {
+        &self.share
+    }
+
+    /// Remembers an event fed to the window.
+    pub(super) fn hear(&mut self, classes: EventClasses, player: bool) {
+        let heard = Heard { classes, player };
+        self.memory.remember(heard);
+        if self.recent.len() == COPY_LIMIT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(heard);
+        self.changed = true;
+    }
+
+    /// The window starts again (the memory stays: it is the session's).
+    pub(super) fn reset_context(&mut self) {
+        self.recent.clear();
+    }
+
+    /// The memory, recalled for the events heard and then `speculated`
+    /// (Pianola's own, not yet played).
+    pub(super) fn recall<'a>(
+        &mut self,
+        speculated: impl Iterator<Item = &'a EventClasses>,
+    ) -> &SessionMemory {
+        self.context.clear();
+        self.context.extend(self.recent.iter().copied());
+        self.context.extend(speculated.map(|&classes| Heard {
+            classes,
+            player: false,
+        }));
+        self.memory.recall(&self.context);
+        &self.memory
+    }
+
+    /// The memory's events as the nearest ones `new` knows (a new model).
+    pub(super) fn remap(&mut self, old: &Vocab, new: &Vocab) {
+        let events: Vec<(Event, bool)> = self
+            .memory
+            .events()
+            .filter_map(|h| Some((h.classes.to_event(old)?, h.player)))
+            .collect();
+        let recent: Vec<(Event, bool)> = self
+            .recent
+            .iter()
+            .filter_map(|h| Some((h.classes.to_event(old)?, h.player)))
+            .collect();
+        self.memory.forget();
+        self.recent.clear();
+        for (event, player) in events {
+            if let Some(classes) = known_classes(&event, new) {
+                self.memory.remember(Heard { classes, player });
+            }
+        }
+        for (event, player) in recent {
+            if let Some(classes) = known_classes(&event, new) {
+                self.recent.push_back(Heard { classes, player });
+            }
+        }
+        self.changed = true;
+    }
+
+    /// Takes a Forget or a restored state from the share.
+    pub(super) fn take_requests(&mut self, vocab: &Vocab) {
+        if self.share.inner.forget.swap(false, Ordering::Relaxed) {
+            self.memory.forget();
+            self.changed = true;
+        }
+        if let Some(saved) = lock(&self.share.inner.restore).take() {
+            self.memory.forget();
+            for saved in &saved.events {
+                let classes = saved
+                    .event
+                    .parse::<Event>()
+                    .ok()
+                    .and_then(|e| known_classes(&e, vocab));
+                if let Some(classes) = classes {
+                    self.memory.remember(Heard {
+                        classes,
+                        player: saved.player,
+                    });
+                }
+            }
+            // What was restored is what the share already holds.
+            self.share
+                .inner
+                .len
+                .store(self.memory.len(), Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes the memory's size, and its events for a saved state, if
+    /// it changed (the worker calls this when idle).
+    pub(super) fn publish(&mut self, vocab: &Vocab) {
+        if !self.changed {
+            return;
+        }
+        self.changed = false;
+        self.share
+            .inner
+            .len
+            .store(self.memory.len(), Ordering::Relaxed);
+        let events = self
+            .memory
+            .events()
+            .filter_map(|h| {
+                Some(SavedEvent {
+                    event: h.classes.to_event(vocab)?.to_string(),
+                    player: h.player,
+                })
+            })
+            .collect();
+        *lock(&self.share.inner.saved) = SavedSession { events };
+    }
+}
+
+/// `event`'s classes with its token as the nearest one `vocab` knows.
+fn known_classes(event: &Event, vocab: &Vocab) -> Option<EventClasses> {
+    let index = nearest_known(vocab, event.what, event.lowest)?;
+    Some(EventClasses::with_what(event, index))
+}
