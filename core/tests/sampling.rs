@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pianola_core::event::EventClasses;
 use pianola_core::sample::{MAX_TOGETHER, Rhythm, continue_events};
-use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
+use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, default_model};
 
 #[test]
 fn after_max_together_events_on_one_onset_the_next_starts_later() {
@@ -40,4 +40,54 @@ fn after_max_together_events_on_one_onset_the_next_starts_later() {
     );
     // …at the cap, the next event starts later.
     assert!(next_when(&bars, &mut predictor) > 0, "the cap holds");
+}
+
+/// The built-in model continuing `primer` by `count` events from `seed` at
+/// Memory `memory`: the tokens played.
+fn continuation(primer: &[EventClasses], count: usize, seed: u64, memory: f32) -> Vec<Token> {
+    let file = default_model::load().unwrap();
+    let network = Arc::new(Network::new(&file).unwrap());
+    let mut predictor = Predictor::new(network);
+    let settings = SamplerSettings {
+        memory,
+        ..SamplerSettings::default()
+    };
+    let mut sampler = Sampler::new(settings, &file.vocab, seed);
+    continue_events(&mut predictor, &mut sampler, primer, count, Rhythm::Model)
+        .iter()
+        .map(|e| e.what)
+        .collect()
+}
+
+#[test]
+fn a_motif_heard_again_and_again_comes_back_with_memory() {
+    let file = default_model::load().unwrap();
+    let motif = ["C4", "E4", "G4", "C5", "G4", "E4", "D4", "F4"];
+    let primer: Vec<EventClasses> = motif
+        .iter()
+        .cycle()
+        .take(12 * motif.len())
+        .map(|t| EventClasses::of(&format!("{t}@1/2").parse().unwrap(), &file.vocab).unwrap())
+        .collect();
+    let motif: Vec<Token> = motif.iter().map(|t| t.parse().unwrap()).collect();
+    let times_played = |tokens: &[Token]| {
+        // Eight events of the loop, from any of its places.
+        tokens
+            .windows(motif.len())
+            .filter(|w| {
+                (0..motif.len()).any(|shift| {
+                    w.iter()
+                        .eq(motif.iter().cycle().skip(shift).take(motif.len()))
+                })
+            })
+            .count()
+    };
+    let (mut with, mut without) = (0, 0);
+    for seed in 1..=5 {
+        let remembered = times_played(&continuation(&primer, 32, seed, 1.0));
+        assert!(remembered > 0, "seed {seed}: the motif never came back");
+        with += remembered;
+        without += times_played(&continuation(&primer, 32, seed, 0.0));
+    }
+    assert!(with > without, "{with} with memory, {without} without");
 }

@@ -154,6 +154,37 @@ fn train_then_info_then_eval() {
     assert!(mapped > 0 && mapped < events, "{mapped} of {events}");
     assert!((any["mapped_share"].as_f64().unwrap() - mapped as f64 / events as f64).abs() < 1e-9);
 
+    // With the session memory: the song's own repeats are predicted.
+    let remembered = json(&pianola(
+        &[
+            "eval",
+            "--model",
+            "small.safetensors",
+            "--songs",
+            "other",
+            "--memory",
+            "1",
+            "--json",
+        ],
+        &dir,
+    ));
+    assert_eq!(remembered["memory"], 1.0);
+    assert_eq!(remembered["positions"], any["positions"]);
+    let (with, without) = (
+        remembered["what_cross_entropy"].as_f64().unwrap(),
+        any["what_cross_entropy"].as_f64().unwrap(),
+    );
+    assert!(
+        with < without - 0.2,
+        "{with} with memory, {without} without"
+    );
+    let refused = pianola(
+        &["eval", "--model", "small.safetensors", "--memory", "50"],
+        &dir,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a Memory"));
+
     // Fine-tuning that model on another folder: part of it held out, the
     // starting model scored and kept unless training beats it, tokens the
     // vocabulary lacks mapped, the sizes the model's.

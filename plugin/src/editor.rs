@@ -326,8 +326,12 @@ impl App {
         egui::Panel::top("model")
             .frame(unfilled(egui::Frame::side_top_panel(ui.style())))
             .show(ui, |ui| {
-                self.model
-                    .show(ui, &self.params.model, self.activity.lost_messages());
+                self.model.show(
+                    ui,
+                    &self.params.model,
+                    &self.params.session.0,
+                    self.activity.lost_messages(),
+                );
             });
         egui::Panel::left("parameters")
             .frame(unfilled(egui::Frame::side_top_panel(ui.style())))

@@ -22,6 +22,7 @@ pub mod capture;
 pub mod editor;
 mod model_slot;
 pub mod params;
+mod session_state;
 
 pub use model_slot::{ModelChoice, ModelFacts, ModelSlot};
 pub use params::PianolaParams;
@@ -229,6 +230,7 @@ impl Plugin for Pianola {
             let settings = self.params.performer_settings();
             let (performer, mut worker) = Performer::new(network, settings, instance_seed());
             worker.publish_next_tokens(self.activity.next_tokens_sink());
+            worker.share_session(self.params.session.0.clone());
             self.params.model.attach(worker.control());
             let refused = self.refused_events.clone();
             let activity = self.activity.clone();

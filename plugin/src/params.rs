@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use pianola_core::key::Key;
+use pianola_core::memory;
 use pianola_core::perform::{
     AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity,
 };
@@ -12,6 +13,7 @@ use pianola_core::sample::SamplerSettings;
 
 use crate::editor::EditorState;
 use crate::model_slot::ModelSlot;
+use crate::session_state::SessionState;
 
 /// The *mode* parameter's value: the performer's [`Mode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +181,9 @@ pub struct PianolaParams {
     /// The editor's size and Capture's settings.
     #[persist = "editor"]
     pub editor: EditorState,
+    /// The session memory: what was played, so phrases come back.
+    #[persist = "memory"]
+    pub session: SessionState,
 
     /// The host's bypass: the input passes through, the performer is silent.
     #[id = "bypass"]
@@ -236,6 +241,10 @@ pub struct PianolaParams {
     /// For repeatable takes: the sampler's seed (0: a new take every time).
     #[id = "seed"]
     pub seed: IntParam,
+    /// How much the session memory leads: phrases heard in the session
+    /// come back (0 %: the network alone).
+    #[id = "memory"]
+    pub memory: FloatParam,
 }
 
 /// The largest seed the Seed parameter takes.
@@ -293,6 +302,7 @@ impl Default for PianolaParams {
         Self {
             model: ModelSlot::new(default_model),
             editor: EditorState::default(),
+            session: SessionState::default(),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             mode: EnumParam::new("Mode", ModeChoice(performer.mode)),
             division: EnumParam::new("Division", DivisionChoice(performer.division)),
@@ -383,6 +393,17 @@ impl Default for PianolaParams {
             .non_automatable()
             .with_value_to_string(zero_means("Random"))
             .with_string_to_value(zero_means_parse("Random")),
+            memory: FloatParam::new(
+                "Memory",
+                sampler.memory,
+                FloatRange::Linear {
+                    min: *memory::AMOUNT.start(),
+                    max: *memory::AMOUNT.end(),
+                },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
         }
     }
 }
@@ -426,6 +447,7 @@ impl PianolaParams {
                     KeyChoice::Off | KeyChoice::Follow => None,
                 },
                 follow_key: self.key.value() == KeyChoice::Follow,
+                memory: self.memory.value(),
                 ..SamplerSettings::default()
             },
         }

@@ -64,6 +64,15 @@ fn capture_bars(plugin: &mut PluginUnderTest) -> String {
         .collect()
 }
 
+/// How many events the session memory in the plugin's state holds.
+fn remembered(plugin: &mut PluginUnderTest) -> usize {
+    let bytes = plugin.save_state();
+    let state: serde_json::Value = serde_json::from_slice(&bytes[8..]).expect("JSON");
+    let memory = state["fields"]["memory"].as_str().expect("a memory field");
+    let memory: serde_json::Value = serde_json::from_str(memory).expect("JSON");
+    memory["events"].as_array().expect("events").len()
+}
+
 /// Plays blocks while `waiting` holds, for at most `seconds` (the caller
 /// then checks what it waited for).
 fn play_while(
@@ -197,6 +206,13 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
         .map(|&(_, begins)| begins)
         .collect();
     assert_eq!(gestures, [true, false], "the click's gesture");
+
+    // Forget empties the session memory the jam above filled, and the
+    // saved state forgets it too.
+    assert!(remembered(&mut plugin) > 0, "the jam is remembered");
+    parent.click(459, 12);
+    play_while(&mut plugin, 10, |plugin| remembered(plugin) > 0);
+    assert_eq!(remembered(&mut plugin), 0, "Forget empties the memory");
 
     // The keyboard reaches its text fields: a click on Capture's bar count,
     // Ctrl+A, "4", Return, and the plugin's state keeps 4 bars.

@@ -175,3 +175,76 @@ fn a_corrupt_weights_file_in_the_state_keeps_the_previous_model_playing() {
         "the previous model keeps playing: {silence} beats without a note"
     );
 }
+
+/// The session memory inside a state: its events' texts and whether the
+/// player played them.
+fn memory_events(state: &Value) -> Vec<(String, bool)> {
+    let field = state["fields"]["memory"].as_str().expect("a memory field");
+    let memory: Value = serde_json::from_str(field).expect("the field is JSON");
+    memory["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().expect("text").to_string(),
+                e["player"].as_bool().expect("a player flag"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_session_memory_is_saved_with_the_state_and_a_reopened_project_remembers() {
+    let mut first = PluginUnderTest::new();
+    first.activate(48_000.0, 512);
+    let spb = first.samples_per_beat();
+    let keys = [60u8, 64, 67, 72];
+    let inputs: Vec<(u64, Input)> = keys
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &key)| {
+            let at = (i as f64 * 0.5 * spb) as u64;
+            [
+                (at, Input::NoteOn { key, velocity: 0.8 }),
+                (at + 2000, Input::NoteOff { key }),
+            ]
+        })
+        .collect();
+    first.run_until((2.0 * spb) as u64, || 512, &inputs);
+    // The worker publishes what it heard when it is idle.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let saved = loop {
+        let state = state_json(&mut first);
+        let players = memory_events(&state).iter().filter(|(_, p)| *p).count();
+        if players == keys.len() {
+            break state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the memory never held the player's notes"
+        );
+        first.process(512, &[]);
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let remembered = memory_events(&saved);
+    let player: Vec<&str> = remembered
+        .iter()
+        .filter(|(_, p)| *p)
+        .map(|(text, _)| text.split('@').next().unwrap())
+        .collect();
+    assert_eq!(
+        player,
+        ["C4", "E4", "G4", "C5"],
+        "the player's notes, in order"
+    );
+
+    // A reopened project: a fresh instance takes the memory and saves it
+    // back, and once playing, its worker holds it.
+    let mut second = PluginUnderTest::new();
+    assert!(second.load_state(&state_bytes(&saved)));
+    assert_eq!(memory_events(&state_json(&mut second)), remembered);
+    second.activate(48_000.0, 512);
+    second.process(512, &[]);
+    assert_eq!(memory_events(&state_json(&mut second)), remembered);
+}

@@ -239,3 +239,64 @@ fn known_classes(event: &Event, vocab: &Vocab) -> Option<EventClasses> {
     let index = nearest_known(vocab, event.what, event.lowest)?;
     Some(EventClasses::with_what(event, index))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::Token;
+
+    fn vocab(keys: std::ops::RangeInclusive<u8>) -> Vocab {
+        Vocab::from_tokens(keys.map(Token::Note))
+    }
+
+    fn classes(text: &str, vocab: &Vocab) -> EventClasses {
+        known_classes(&text.parse().unwrap(), vocab).unwrap()
+    }
+
+    fn what(session: &Session) -> Vec<usize> {
+        session.memory.events().map(|h| h.classes.what).collect()
+    }
+
+    #[test]
+    fn the_share_shows_saves_forgets_and_restores_what_the_worker_heard() {
+        let vocab = vocab(48..=84);
+        let share = SessionShare::default();
+        let mut session = Session::new(share.clone());
+        for (text, player) in [("C4@1/2", true), ("E4@1/2", true), ("G4@1/4", false)] {
+            session.hear(classes(text, &vocab), player);
+        }
+        session.publish(&vocab);
+        assert_eq!(share.len(), 3);
+        let saved = share.saved();
+        // Velocities as their class plays them.
+        assert_eq!(saved.events[2].event, "G4@1/4~1/4:72");
+        assert!(saved.events[0].player && !saved.events[2].player);
+
+        share.forget();
+        assert!(share.is_empty());
+        session.take_requests(&vocab);
+        assert!(what(&session).is_empty());
+
+        // A saved state restored into a worker made later.
+        let mut later = Session::new(share.clone());
+        share.restore(saved.clone());
+        later.take_requests(&vocab);
+        assert_eq!(later.memory.len(), 3);
+        later.publish(&vocab);
+        assert_eq!(share.saved(), saved);
+    }
+
+    #[test]
+    fn a_new_model_hears_the_session_as_the_nearest_tokens_it_knows() {
+        let (old, new) = (vocab(48..=84), vocab(60..=72));
+        let mut session = Session::new(SessionShare::default());
+        session.hear(classes("C3@1/2", &old), true);
+        session.hear(classes("E4@1/2", &old), true);
+        session.remap(&old, &new);
+        let heard: Vec<Token> = what(&session)
+            .into_iter()
+            .map(|i| new.token(i).unwrap())
+            .collect();
+        assert_eq!(heard, ["C4", "E4"].map(|t| t.parse::<Token>().unwrap()));
+    }
+}

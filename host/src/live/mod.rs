@@ -101,6 +101,10 @@ pub struct LiveArgs {
     /// Softmax temperature (0: always the most likely token).
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
+    /// How much the session memory leads (0..=1; 0: the network alone):
+    /// phrases heard in the session, yours most, come back.
+    #[arg(long, default_value_t = SamplerSettings::default().memory, value_parser = crate::memory_amount)]
+    memory: f32,
     /// *respond*: beats of silence before answering.
     #[arg(long, default_value_t = PerformerSettings::default().silence_beats)]
     silence: f64,
@@ -246,6 +250,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
                 KeyChoice::Off | KeyChoice::Follow => None,
             },
             follow_key: args.key == KeyChoice::Follow,
+            memory: args.memory,
             ..SamplerSettings::default()
         },
         seed: args.seed,
@@ -304,6 +309,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     let (performer, worker) = Performer::new(network, settings, clock_seed);
+    let memory = worker.session();
     let _worker = worker.spawn();
 
     let status = Arc::new(LiveStatus::default());
@@ -372,7 +378,11 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(50));
         drain(&mut record_out, &mut recorded);
         if show_status {
-            let line = status_line(args.mode, &args.key, &status, window);
+            let line = format!(
+                "{} · memory {}",
+                status_line(args.mode, &args.key, &status, window),
+                memory.len()
+            );
             if line != last_line {
                 eprint!("\r{line}\x1b[K");
                 let _ = std::io::stderr().flush();
@@ -414,7 +424,7 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     if dropped > 0 {
         eprintln!("warning: the recording lost {dropped} messages (its queue was full)");
     }
-    eprintln!("{}", summary(&status));
+    eprintln!("{} · memory {} events", summary(&status), memory.len());
     let notes_ended = if ended {
         "every note was ended"
     } else {

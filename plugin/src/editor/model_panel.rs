@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use egui_file::FileDialog;
 
+use pianola_core::perform::SessionShare;
+
 use crate::model_slot::ModelSlot;
 
 /// The section's own state: the open file dialog, if any.
@@ -20,8 +22,15 @@ fn is_weights_file(path: &Path) -> bool {
 impl ModelPanel {
     /// Draws the section.
     /// `lost_messages`: what the audio thread could not tell the model
-    /// (its queue was full), shown when there was any.
-    pub fn show(&mut self, ui: &mut egui::Ui, slot: &ModelSlot, lost_messages: u64) {
+    /// (its queue was full), shown when there was any. `session`: the
+    /// session memory, its size shown and Forget at hand.
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        slot: &ModelSlot,
+        session: &SessionShare,
+        lost_messages: u64,
+    ) {
         let playing = slot.playing();
         let choice = slot.choice();
         ui.horizontal(|ui| {
@@ -45,6 +54,19 @@ impl ModelPanel {
             }
             if ui.button("Built-in").clicked() {
                 slot.choose(None);
+            }
+            ui.separator();
+            ui.label(format!("Memory: {} events", session.len()))
+                .on_hover_text(
+                    "What was played in this session, the player's and Pianola's: phrases \
+                     heard here come back (the Memory parameter sets how much). Saved with \
+                     the project.",
+                );
+            if ui
+                .add_enabled(!session.is_empty(), egui::Button::new("Forget"))
+                .clicked()
+            {
+                session.forget();
             }
             if lost_messages > 0 {
                 let short = format!("{lost_messages} messages lost");
