@@ -36,6 +36,10 @@ pub const CAPACITY: usize = 2048;
 /// phrase back, it does not loop.
 pub const COPY_LIMIT: usize = 16;
 
+/// Subtracted from the score of the token a copy of Pianola's own past
+/// [`COPY_LIMIT`] events would play next ([`SessionMemory::copying`]).
+pub const COPY_PENALTY: f32 = 6.0;
+
 /// How much an event of Pianola's own counts against one of the player's.
 pub const OWN_WEIGHT: f32 = 0.5;
 
@@ -50,6 +54,18 @@ const ORDER_CONFIDENCE: [f32; ORDER + 1] = [0.0, 0.3, 0.7, 0.9, 0.95, 0.97, 0.98
 /// reaches half of its order's: low, so one place heard before is enough
 /// for a phrase to come back (at 0.5 Pianola's own phrases never did).
 const HALF_EVIDENCE: f32 = 0.1;
+
+/// What [`SessionMemory::recall`] matches the context against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum View {
+    /// The session as heard, both players in one line, against the
+    /// context's end.
+    Heard,
+    /// The player's line against Pianola's own line in the context.
+    OwnLine,
+    /// The player's line against the player's line in the context.
+    PlayerLine,
+}
 
 /// One event heard in the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,8 +84,16 @@ pub struct SessionMemory {
     /// The places matched by the last [`SessionMemory::recall`]: the index
     /// of the event that followed, and its weight.
     matches: Vec<(usize, f32)>,
+    /// Scratch: the indices of the events of the line being matched.
+    line: Vec<usize>,
+    /// Scratch: the tokens of the context's end being matched.
+    tail: Vec<usize>,
     /// The last recall's confidence before any head's conditioning.
     confidence: f32,
+    /// Where the last recall matched.
+    view: View,
+    /// See [`SessionMemory::copying`].
+    copying: Option<usize>,
 }
 
 impl SessionMemory {
@@ -79,7 +103,11 @@ impl SessionMemory {
             heard: VecDeque::with_capacity(capacity),
             capacity,
             matches: Vec::with_capacity(capacity),
+            line: Vec::with_capacity(capacity),
+            tail: Vec::with_capacity(COPY_LIMIT.max(ORDER)),
             confidence: 0.0,
+            view: View::Heard,
+            copying: None,
         }
     }
 
@@ -99,6 +127,7 @@ impl SessionMemory {
         self.heard.clear();
         self.matches.clear();
         self.confidence = 0.0;
+        self.copying = None;
     }
 
     /// How many events it holds.
@@ -119,47 +148,126 @@ impl SessionMemory {
     /// Finds the places that follow the end of `context` (the events just
     /// heard, oldest first: those remembered and any not yet remembered)
     /// and returns the memory's confidence for it (0: never heard).
+    ///
+    /// Where the player and Pianola play at once their events interleave,
+    /// and the session as heard rarely matches. So Pianola's own line is
+    /// matched against the player's too (it takes up the player's phrases
+    /// in its own line), and where it matches nothing yet, the player's
+    /// line is (Pianola falls in with the player's phrase). See [`View`].
     pub fn recall(&mut self, context: &[Heard]) -> f32 {
         self.matches.clear();
         self.confidence = 0.0;
-        let n = context.len();
-        if n == 0 || self.heard.len() < 2 {
+        self.copying = None;
+        if context.is_empty() || self.heard.len() < 2 {
             return 0.0;
         }
-        // Longest match of the context's end before each place (capped
-        // where it would show a copy).
-        let cap = COPY_LIMIT.max(ORDER).min(n);
-        let mut longest = 0;
-        let mut order = 0;
-        for next in 1..self.heard.len() {
-            let length = (1..=cap.min(next))
-                .take_while(|&k| self.heard[next - k].classes.what == context[n - k].classes.what)
-                .count();
-            longest = longest.max(length);
-            order = order.max(length.min(ORDER));
-        }
-        // Pianola's own events at the end of the context, copied: past the
-        // limit it would be looping, so the network leads again.
-        let own_tail = context.iter().rev().take_while(|h| !h.player).count();
-        if order == 0 || longest.min(own_tail) >= COPY_LIMIT {
+        let heard = self.order_in(View::Heard, context);
+        let own = self.order_in(View::OwnLine, context);
+        let (view, order) = if own > 0 && own >= heard {
+            (View::OwnLine, own)
+        } else if own > 0 {
+            (View::Heard, heard)
+        } else {
+            match self.order_in(View::PlayerLine, context) {
+                player if player > heard => (View::PlayerLine, player),
+                _ => (View::Heard, heard),
+            }
+        };
+        if order == 0 {
             return 0.0;
         }
+        self.view = view;
+        self.fill(view, context);
         let mut evidence = 0.0;
-        for next in 1..self.heard.len() {
-            let matched = (1..=order.min(next))
-                .all(|k| self.heard[next - k].classes.what == context[n - k].classes.what);
-            if matched && next >= order {
-                let weight = if self.heard[next].player {
+        let n = self.tail.len();
+        for next in order..self.line.len() {
+            let matched = (1..=order)
+                .all(|k| self.heard[self.line[next - k]].classes.what == self.tail[n - k]);
+            if matched {
+                let place = self.line[next];
+                let weight = if self.heard[place].player {
                     1.0
                 } else {
                     OWN_WEIGHT
                 };
-                self.matches.push((next, weight));
+                self.matches.push((place, weight));
                 evidence += weight;
             }
         }
         self.confidence = ORDER_CONFIDENCE[order] * evidence / (evidence + HALF_EVIDENCE);
         self.confidence
+    }
+
+    /// The order `context` matches at in `view` (0: none, or Pianola has
+    /// copied [`COPY_LIMIT`] events of its own in a row from there).
+    fn order_in(&mut self, view: View, context: &[Heard]) -> usize {
+        self.fill(view, context);
+        let Some((longest, place)) = self.longest_place() else {
+            return 0;
+        };
+        let own_tail = context.iter().rev().take_while(|h| !h.player).count();
+        let copied = match view {
+            View::OwnLine => longest,
+            View::Heard => longest.min(own_tail),
+            // Falling in with the player: right after the player's event.
+            View::PlayerLine if own_tail > 0 => return 0,
+            View::PlayerLine => 0,
+        };
+        if copied >= COPY_LIMIT {
+            // Past the limit the network alone would often go on copying
+            // (it has seen this context before): steer it off.
+            self.copying = Some(self.heard[place].classes.what);
+            return 0;
+        }
+        longest.min(ORDER)
+    }
+
+    /// The token a copy of Pianola's own past [`COPY_LIMIT`] events long
+    /// would play next, as the last recall found (the sampler plays it
+    /// less, so copies end).
+    pub fn copying(&self) -> Option<usize> {
+        self.copying
+    }
+
+    /// Sets `line` to the memory's events `view` matches in and `tail` to
+    /// the end of `context` it matches.
+    fn fill(&mut self, view: View, context: &[Heard]) {
+        let cap = COPY_LIMIT.max(ORDER);
+        let what = |h: &Heard| h.classes.what;
+        self.line.clear();
+        self.tail.clear();
+        match view {
+            View::Heard => {
+                self.line.extend(0..self.heard.len());
+                let from = context.len().saturating_sub(cap);
+                self.tail.extend(context[from..].iter().map(what));
+            }
+            View::OwnLine | View::PlayerLine => {
+                let heard = &self.heard;
+                self.line
+                    .extend((0..heard.len()).filter(|&i| heard[i].player));
+                let player = view == View::PlayerLine;
+                let line = context.iter().rev().filter(|h| h.player == player);
+                self.tail.extend(line.take(cap).map(what));
+                self.tail.reverse();
+            }
+        }
+    }
+
+    /// The longest match of `tail`'s end before a place of `line`, and the
+    /// event at that place (the latest, among equally long).
+    fn longest_place(&self) -> Option<(usize, usize)> {
+        let n = self.tail.len();
+        let mut longest = None;
+        for next in 1..self.line.len() {
+            let length = (1..=n.min(next))
+                .take_while(|&k| self.heard[self.line[next - k]].classes.what == self.tail[n - k])
+                .count();
+            if length > 0 && longest.is_none_or(|(l, _)| length >= l) {
+                longest = Some((length, self.line[next]));
+            }
+        }
+        longest
     }
 
     /// The memory's distribution for `head` into `out` (one entry per
@@ -168,14 +276,18 @@ impl SessionMemory {
     /// before `head` in [`Head::ALL`]'s order); returns its confidence (0,
     /// and `out` untouched, when no place agrees).
     pub fn distribution(&self, head: Head, chosen: Option<&EventClasses>, out: &mut [f32]) -> f32 {
-        if self.confidence == 0.0 {
+        // A line's events were timed against both players' events: in a
+        // line the memory tells what, not when.
+        let in_line = self.view != View::Heard;
+        if self.confidence == 0.0 || (in_line && head == Head::When) {
             return 0.0;
         }
         let (mut agreeing, mut total) = (0.0, 0.0);
         for &(next, weight) in &self.matches {
             total += weight;
             let event = &self.heard[next].classes;
-            if chosen.is_none_or(|c| agrees(event, c, head)) && event.class(head) < out.len() {
+            let agreed = chosen.is_none_or(|c| agrees(event, c, head, in_line));
+            if agreed && event.class(head) < out.len() {
                 if agreeing == 0.0 {
                     out.fill(0.0);
                 }
@@ -192,11 +304,12 @@ impl SessionMemory {
 }
 
 /// Whether `event` has the classes `chosen` has for every head sampled
-/// before `head`.
-fn agrees(event: &EventClasses, chosen: &EventClasses, head: Head) -> bool {
+/// before `head` (but `when` if `untimed`).
+fn agrees(event: &EventClasses, chosen: &EventClasses, head: Head, untimed: bool) -> bool {
     Head::ALL
         .iter()
         .take_while(|&&h| h != head)
+        .filter(|&&h| !(untimed && h == Head::When))
         .all(|&h| event.class(h) == chosen.class(h))
 }
 
@@ -232,6 +345,10 @@ mod tests {
             },
             player,
         }
+    }
+
+    fn heard_as(what: usize, player: bool) -> Heard {
+        heard(what, player)
     }
 
     fn played(tokens: &[usize], player: bool) -> Vec<Heard> {
@@ -302,6 +419,57 @@ mod tests {
         // The same events from the player are a song's own repeat.
         let mut memory = memory_of(&phrase);
         assert!(memory.recall(&played(&phrase, true)) > 0.0);
+    }
+
+    #[test]
+    fn while_both_play_pianola_takes_up_the_players_phrase_in_its_own_line() {
+        // The player loops 1 2 3 4; Pianola's own events fall between. The
+        // worker remembers each event as it is fed and recalls for all.
+        let mut memory = SessionMemory::new(CAPACITY);
+        let mut heard = Vec::new();
+        let mut hear = |memory: &mut SessionMemory, what: usize, player: bool| {
+            heard.push(heard_as(what, player));
+            memory.remember(heard_as(what, player));
+            heard.clone()
+        };
+        for (i, own) in [40, 41, 42, 43, 44, 45, 46].into_iter().enumerate() {
+            hear(&mut memory, 1 + i % 4, true);
+            hear(&mut memory, own, false);
+        }
+        let context = hear(&mut memory, 4, true);
+        let best = |memory: &SessionMemory| {
+            let mut out = [0.0; 50];
+            assert!(memory.distribution(Head::What, None, &mut out) > 0.0);
+            (0..50).max_by(|&a, &b| out[a].total_cmp(&out[b])).unwrap()
+        };
+        // Right after the player's 4, Pianola falls in: 1 comes next.
+        assert!(memory.recall(&context) > 0.5);
+        assert_eq!(best(&memory), 1);
+        // Once Pianola has played 1 and 2 in its own line, 3 follows
+        // there, whatever the player plays between.
+        hear(&mut memory, 1, false);
+        hear(&mut memory, 9, true);
+        let context = hear(&mut memory, 2, false);
+        assert!(memory.recall(&context) > 0.3);
+        assert_eq!(best(&memory), 3);
+    }
+
+    #[test]
+    fn a_copy_past_the_limit_names_the_token_it_would_play_next() {
+        let phrase: Vec<usize> = (0..40).map(|i| i % 20).collect();
+        let remembered = |events: &[usize]| {
+            let mut memory = SessionMemory::new(CAPACITY);
+            for h in played(events, false) {
+                memory.remember(h);
+            }
+            memory
+        };
+        let mut memory = remembered(&phrase);
+        assert_eq!(memory.recall(&played(&phrase, false)), 0.0);
+        assert_eq!(memory.copying(), Some(0), "the phrase would start again");
+        let mut memory = remembered(&phrase[..30]);
+        assert!(memory.recall(&played(&phrase[..30], false)) > 0.0);
+        assert_eq!(memory.copying(), None, "ten events copied");
     }
 
     #[test]

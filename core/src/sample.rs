@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::event::{Event, EventClasses};
-use crate::memory::{CAPACITY, Heard, SessionMemory, mix_into};
+use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
 use crate::predictor::Predictor;
 use crate::token::{PitchClassSet, Token};
@@ -434,6 +434,11 @@ impl Sampler {
             scores.extend_from_slice(predictor.head_logits(head, chosen));
         }
         if let Some(memory) = memory {
+            if let (Head::What, Some(token)) = (head, memory.copying())
+                && let Some(score) = scores.get_mut(token)
+            {
+                *score -= COPY_PENALTY;
+            }
             let remembered = &mut self.remembered[..scores.len()];
             let confidence = memory.distribution(head, conditioned.then_some(chosen), remembered);
             self.led = (self.settings.memory * confidence).min(1.0);
