@@ -36,6 +36,12 @@ pub const CAPACITY: usize = 2048;
 /// phrase back, it does not loop.
 pub const COPY_LIMIT: usize = 16;
 
+/// After this many events of one token in a row the memory does not lead,
+/// and steers off the token ([`SessionMemory::copying`]): where it leads,
+/// the sampler's repetition guard steps back, and a run the memory found
+/// (an ostinato in the primer) could otherwise go on and on.
+pub const RUN_LIMIT: usize = 8;
+
 /// Subtracted from the score of the token a copy of Pianola's own past
 /// [`COPY_LIMIT`] events would play next ([`SessionMemory::copying`]).
 pub const COPY_PENALTY: f32 = 6.0;
@@ -161,6 +167,17 @@ impl SessionMemory {
         if context.is_empty() || self.heard.len() < 2 {
             return 0.0;
         }
+        // A run of one token as long as the limit: a loop, whoever began it.
+        let last = context[context.len() - 1].classes.what;
+        let run = context
+            .iter()
+            .rev()
+            .take_while(|h| h.classes.what == last)
+            .count();
+        if run >= RUN_LIMIT {
+            self.copying = Some(last);
+            return 0.0;
+        }
         let heard = self.order_in(View::Heard, context);
         let own = self.order_in(View::OwnLine, context);
         let (view, order) = if own > 0 && own >= heard {
@@ -223,8 +240,9 @@ impl SessionMemory {
     }
 
     /// The token a copy of Pianola's own past [`COPY_LIMIT`] events long
-    /// would play next, as the last recall found (the sampler plays it
-    /// less, so copies end).
+    /// would play next, or that [`RUN_LIMIT`] events in a row played, as
+    /// the last recall found (the sampler plays it less, so copies and
+    /// runs end).
     pub fn copying(&self) -> Option<usize> {
         self.copying
     }
@@ -470,6 +488,16 @@ mod tests {
         let mut memory = remembered(&phrase[..30]);
         assert!(memory.recall(&played(&phrase[..30], false)) > 0.0);
         assert_eq!(memory.copying(), None, "ten events copied");
+    }
+
+    #[test]
+    fn a_run_of_one_token_at_the_limit_is_steered_off() {
+        let run = [5; RUN_LIMIT];
+        let mut memory = memory_of(&[5; 2 * RUN_LIMIT]);
+        assert_eq!(memory.recall(&played(&run, true)), 0.0);
+        assert_eq!(memory.copying(), Some(5));
+        assert!(memory.recall(&played(&run[1..], true)) > 0.0);
+        assert_eq!(memory.copying(), None);
     }
 
     #[test]
