@@ -344,6 +344,8 @@ fn read_track(track: &[midly::TrackEvent], ticks_per_quarter: u64) -> Track {
             continue;
         };
         let channel = channel.as_int();
+        // music21's reading, not a live host's (`NoteEvent::struck`): any
+        // note event of a sounding key ends it, below.
         let (key, velocity) = match message {
             MidiMessage::NoteOn { key, vel } => (key.as_int(), vel.as_int()),
             MidiMessage::NoteOff { key, .. } => (key.as_int(), 0),

@@ -241,6 +241,33 @@ impl std::fmt::Display for Event {
     }
 }
 
+/// At most this many events in a row start together with the one before
+/// (`when` 0): in the corpus, 14,806 of its 14,810 runs of events played
+/// together are as short (the longest has 9). A longer run is a loop of the
+/// model's, and a live performer could not have it ready on time (it
+/// predicts [`crate::perform::SPECULATION`] events ahead).
+pub const MAX_TOGETHER: usize = 7;
+
+/// How many events at the end of a sequence started together with the one
+/// before them, given each event's `when` (oldest first; the first event's
+/// counts from before the sequence, so it never counts).
+pub fn trailing_together(whens: impl DoubleEndedIterator<Item = usize>) -> usize {
+    let mut together = 0;
+    for when in whens.rev() {
+        if when != 0 {
+            return together;
+        }
+        together += 1;
+    }
+    together.saturating_sub(1)
+}
+
+/// The smallest `when` class the next event may have after `together`
+/// events in a row that started with the one before them.
+pub fn min_when_after(together: usize) -> usize {
+    usize::from(together >= MAX_TOGETHER)
+}
+
 /// An event as the network's classes: what it reads and predicts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EventClasses {
@@ -373,6 +400,19 @@ pub mod classes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_together_counts_the_events_on_the_last_onset_after_its_first() {
+        assert_eq!(trailing_together([6, 0, 0].into_iter()), 2);
+        assert_eq!(trailing_together([0, 3, 0].into_iter()), 1);
+        assert_eq!(
+            trailing_together([0, 0, 0].into_iter()),
+            2,
+            "the first counts from before"
+        );
+        assert_eq!(trailing_together([4].into_iter()), 0);
+        assert_eq!(trailing_together(std::iter::empty()), 0);
+    }
 
     fn event(what: &str, lowest: u8) -> Event {
         Event {

@@ -5,8 +5,53 @@
 
 use std::fmt;
 
-use crate::sample::parse_scale;
 use crate::token::{PitchClassSet, Token};
+
+/// Why a scale name was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a scale: write a root and a mode, e.g. `C major`, `F# minor`, `B- dorian`")]
+pub struct ScaleError(pub String);
+
+/// The pitch classes of a scale named like `C major`, `A minor`, `F#
+/// dorian` (modes: major, minor, dorian, phrygian, lydian, mixolydian,
+/// locrian, harmonic-minor, pentatonic, blues, chromatic).
+pub fn parse_scale(name: &str) -> Result<PitchClassSet, ScaleError> {
+    let bad = || ScaleError(name.to_string());
+    let mut words = name.split_whitespace();
+    let root = words.next().ok_or_else(bad)?;
+    let mode = words.next().unwrap_or("major").to_ascii_lowercase();
+    if words.next().is_some() {
+        return Err(bad());
+    }
+    let root = match format!("{root}4").parse::<Token>() {
+        Ok(Token::Note(pitch)) => pitch % 12,
+        _ => return Err(bad()),
+    };
+    let steps: &[u8] = match mode.as_str() {
+        "major" | "ionian" => &[0, 2, 4, 5, 7, 9, 11],
+        "minor" | "aeolian" => &[0, 2, 3, 5, 7, 8, 10],
+        "dorian" => &[0, 2, 3, 5, 7, 9, 10],
+        "phrygian" => &[0, 1, 3, 5, 7, 8, 10],
+        "lydian" => &[0, 2, 4, 6, 7, 9, 11],
+        "mixolydian" => &[0, 2, 4, 5, 7, 9, 10],
+        "locrian" => &[0, 1, 3, 5, 6, 8, 10],
+        "harmonic-minor" => &[0, 2, 3, 5, 7, 8, 11],
+        "pentatonic" => &[0, 2, 4, 7, 9],
+        "blues" => &[0, 3, 5, 6, 7, 10],
+        "chromatic" => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        _ => return Err(bad()),
+    };
+    PitchClassSet::from_pitches(steps.iter().map(|s| root + s)).ok_or_else(bad)
+}
+
+/// Whether every note of `token` lies in `scale`.
+pub fn in_scale(token: Token, scale: PitchClassSet) -> bool {
+    let pcs = match token {
+        Token::Note(pitch) => PitchClassSet::from_pitches([pitch]),
+        Token::Chord(set) => Some(set),
+    };
+    pcs.is_some_and(|set| set.mask() & !scale.mask() == 0)
+}
 
 /// Krumhansl and Kessler's probe-tone ratings of the twelve pitch classes
 /// in C major, from the tonic up.
@@ -150,6 +195,18 @@ fn correlation(a: &[f32; 12], b: &[f32; 12]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scales_are_read_by_root_and_mode_and_hold_their_tokens() {
+        let c_major = parse_scale("C major").unwrap();
+        assert!(in_scale("E4".parse().unwrap(), c_major));
+        assert!(in_scale("0.4.7".parse().unwrap(), c_major));
+        assert!(!in_scale("F#4".parse().unwrap(), c_major));
+        assert!(!in_scale("1.5".parse().unwrap(), c_major));
+        assert_eq!(parse_scale("A minor").unwrap(), c_major);
+        assert!(parse_scale("H major").is_err());
+        assert!(parse_scale("C weird").is_err());
+    }
 
     fn tokens(text: &str) -> Vec<Token> {
         text.split_whitespace()

@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 
 use crate::event::EventClasses;
 use crate::model::Head;
+use crate::predictor::log_softmax_in_place;
 
 /// The range of the Memory setting `m`.
 pub const AMOUNT: std::ops::RangeInclusive<f32> = 0.0..=1.0;
@@ -340,29 +341,21 @@ pub fn mix_into(logits: &mut [f32], memory: &[f32], weight: f32) {
         return;
     }
     let weight = weight.min(1.0);
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = logits.iter().map(|&l| (l - max).exp()).sum();
+    log_softmax_in_place(logits);
     for (logit, &remembered) in logits.iter_mut().zip(memory) {
-        let net = (*logit - max).exp() / sum;
-        *logit = ((1.0 - weight) * net + weight * remembered).ln();
+        *logit = ((1.0 - weight) * logit.exp() + weight * remembered).ln();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::Token;
 
     fn heard(what: usize, player: bool) -> Heard {
-        Heard {
-            classes: EventClasses {
-                what,
-                when: 6,
-                hold: 6,
-                velocity: 4,
-                register: 5,
-            },
-            player,
-        }
+        // An eighth after the last, at velocity 72, from middle C.
+        let classes = EventClasses::on_grid(what, Token::Note(60), 6, 72);
+        Heard { classes, player }
     }
 
     fn heard_as(what: usize, player: bool) -> Heard {

@@ -11,6 +11,13 @@ use crate::token::Token;
 /// Ticks per quarter note of written files.
 pub const TICKS_PER_QUARTER: u16 = 480;
 
+/// The tick of a time `beats` (quarters) from a file's start, to the
+/// nearest tick (none before the start): the one conversion every writer
+/// uses.
+pub fn ticks_of_beats(beats: f64) -> u64 {
+    (beats * f64::from(TICKS_PER_QUARTER)).round().max(0.0) as u64
+}
+
 /// A note-on (velocity 1..=127) or note-off (velocity 0) at a tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NoteMessage {
@@ -231,9 +238,7 @@ impl Default for MidiWriteSettings {
 /// A format-0 MIDI file playing `tokens` on channel 1, one every
 /// `step_beats`, each sounding until the next starts.
 pub fn write_tokens(tokens: &[Token], settings: &MidiWriteSettings) -> Vec<u8> {
-    let step_ticks = (settings.step_beats * f64::from(TICKS_PER_QUARTER))
-        .round()
-        .max(1.0) as u64;
+    let step_ticks = ticks_of_beats(settings.step_beats).max(1);
     let velocity = settings.velocity.clamp(1, 127);
     let mut notes = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
@@ -267,14 +272,15 @@ pub fn write_tokens(tokens: &[Token], settings: &MidiWriteSettings) -> Vec<u8> {
 /// the track of an event that starts with it (events that start together
 /// stay separate tokens, in their order).
 pub fn write_events(events: &[Event], bpm: f64) -> Vec<u8> {
-    let ticks_per_grid = u64::from(TICKS_PER_QUARTER) / u64::from(GRID_PER_BEAT);
+    let ticks = |twelfths: u32| ticks_of_beats(f64::from(twelfths) / f64::from(GRID_PER_BEAT));
     let mut tracks: Vec<NoteTrack> = Vec::new();
     // Per track: the tick each key's note ends.
     let mut sounding_until: Vec<[u64; 128]> = Vec::new();
-    let mut onset = 0u64;
+    let mut onset_twelfths = 0u32;
     let mut previous_track = None;
     for (i, event) in events.iter().enumerate() {
-        onset += u64::from(event.when) * ticks_per_grid;
+        onset_twelfths += event.when;
+        let onset = ticks(onset_twelfths);
         let together = i > 0 && event.when == 0;
         let first_allowed = match previous_track {
             Some(track) if together => track + 1,
@@ -292,7 +298,7 @@ pub fn write_events(events: &[Event], bpm: f64) -> Vec<u8> {
             tracks.push(NoteTrack::default());
             sounding_until.push([0; 128]);
         }
-        let end = onset + u64::from(event.hold.max(1)) * ticks_per_grid;
+        let end = ticks(onset_twelfths + event.hold.max(1));
         for key in keys.iter() {
             let note = |tick, velocity| NoteMessage {
                 tick,

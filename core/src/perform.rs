@@ -70,7 +70,7 @@ mod view;
 mod worker;
 
 pub use next_tokens::{NEXT_TOKENS, NextTokens};
-pub use notes::{NoteEvent, Transport};
+pub use notes::{NoteEvent, Transport, midi_velocity};
 pub use schedule::BlockPosition;
 pub use session::{SavedEvent, SavedSession, SessionShare};
 pub use settings::{AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity};

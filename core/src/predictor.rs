@@ -380,17 +380,7 @@ impl Predictor {
     /// step.
     pub fn probabilities(&mut self) -> &[f32] {
         self.logits();
-        let max = self
-            .logits
-            .iter()
-            .copied()
-            .fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0;
-        for (p, &l) in self.probabilities.iter_mut().zip(&self.logits) {
-            *p = (l - max).exp();
-            sum += *p;
-        }
-        self.probabilities.iter_mut().for_each(|p| *p /= sum);
+        softmax_into(&self.logits, &mut self.probabilities);
         &self.probabilities
     }
 
@@ -524,4 +514,20 @@ impl Predictor {
 
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
+}
+
+/// Scores as log-probabilities, in place (the log of their softmax): the
+/// one softmax of inference, sampling and the session memory (the trainer
+/// keeps candle's).
+pub fn log_softmax_in_place(scores: &mut [f32]) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_sum = scores.iter().map(|&l| (l - max).exp()).sum::<f32>().ln();
+    scores.iter_mut().for_each(|l| *l -= max + log_sum);
+}
+
+/// The softmax of `logits` into `out` (the same length).
+pub fn softmax_into(logits: &[f32], out: &mut [f32]) {
+    out.copy_from_slice(logits);
+    log_softmax_in_place(out);
+    out.iter_mut().for_each(|p| *p = p.exp());
 }

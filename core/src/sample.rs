@@ -11,7 +11,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::event::{Event, EventClasses};
+use crate::event::{Event, EventClasses, min_when_after, trailing_together};
+use crate::key::in_scale;
 use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
 use crate::predictor::Predictor;
@@ -90,79 +91,6 @@ impl Default for SamplerSettings {
             memory: DEFAULT_MEMORY,
         }
     }
-}
-
-/// Why a scale name was not understood.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a scale: write a root and a mode, e.g. `C major`, `F# minor`, `B- dorian`")]
-pub struct ScaleError(pub String);
-
-/// The pitch classes of a scale named like `C major`, `A minor`, `F#
-/// dorian` (modes: major, minor, dorian, phrygian, lydian, mixolydian,
-/// locrian, harmonic-minor, pentatonic, blues, chromatic).
-pub fn parse_scale(name: &str) -> Result<PitchClassSet, ScaleError> {
-    let bad = || ScaleError(name.to_string());
-    let mut words = name.split_whitespace();
-    let root = words.next().ok_or_else(bad)?;
-    let mode = words.next().unwrap_or("major").to_ascii_lowercase();
-    if words.next().is_some() {
-        return Err(bad());
-    }
-    let root = match format!("{root}4").parse::<Token>() {
-        Ok(Token::Note(pitch)) => pitch % 12,
-        _ => return Err(bad()),
-    };
-    let steps: &[u8] = match mode.as_str() {
-        "major" | "ionian" => &[0, 2, 4, 5, 7, 9, 11],
-        "minor" | "aeolian" => &[0, 2, 3, 5, 7, 8, 10],
-        "dorian" => &[0, 2, 3, 5, 7, 9, 10],
-        "phrygian" => &[0, 1, 3, 5, 7, 8, 10],
-        "lydian" => &[0, 2, 4, 6, 7, 9, 11],
-        "mixolydian" => &[0, 2, 4, 5, 7, 9, 10],
-        "locrian" => &[0, 1, 3, 5, 6, 8, 10],
-        "harmonic-minor" => &[0, 2, 3, 5, 7, 8, 11],
-        "pentatonic" => &[0, 2, 4, 7, 9],
-        "blues" => &[0, 3, 5, 6, 7, 10],
-        "chromatic" => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-        _ => return Err(bad()),
-    };
-    PitchClassSet::from_pitches(steps.iter().map(|s| root + s)).ok_or_else(bad)
-}
-
-/// Whether every note of `token` lies in `scale`.
-pub fn in_scale(token: Token, scale: PitchClassSet) -> bool {
-    let pcs = match token {
-        Token::Note(pitch) => PitchClassSet::from_pitches([pitch]),
-        Token::Chord(set) => Some(set),
-    };
-    pcs.is_some_and(|set| set.mask() & !scale.mask() == 0)
-}
-
-/// At most this many events in a row start together with the one before
-/// (`when` 0): in the corpus, 14,806 of its 14,810 runs of events played
-/// together are as short (the longest has 9). A longer run is a loop of the
-/// model's, and a live performer could not have it ready on time (it
-/// predicts [`crate::perform::SPECULATION`] events ahead).
-pub const MAX_TOGETHER: usize = 7;
-
-/// How many events at the end of a sequence started together with the one
-/// before them, given each event's `when` (oldest first; the first event's
-/// counts from before the sequence, so it never counts).
-pub fn trailing_together(whens: impl DoubleEndedIterator<Item = usize>) -> usize {
-    let mut together = 0;
-    for when in whens.rev() {
-        if when != 0 {
-            return together;
-        }
-        together += 1;
-    }
-    together.saturating_sub(1)
-}
-
-/// The smallest `when` class the next event may have after `together`
-/// events in a row that started with the one before them.
-pub fn min_when_after(together: usize) -> usize {
-    usize::from(together >= MAX_TOGETHER)
 }
 
 /// How many of the last tokens the key guide reads the key from
@@ -601,14 +529,7 @@ mod tests {
 
     #[test]
     fn scales_filter_tokens() {
-        let c_major = parse_scale("C major").unwrap();
-        assert!(in_scale("E4".parse().unwrap(), c_major));
-        assert!(in_scale("0.4.7".parse().unwrap(), c_major));
-        assert!(!in_scale("F#4".parse().unwrap(), c_major));
-        assert!(!in_scale("1.5".parse().unwrap(), c_major));
-        assert_eq!(parse_scale("A minor").unwrap(), c_major);
-        assert!(parse_scale("H major").is_err());
-        assert!(parse_scale("C weird").is_err());
+        let c_major = crate::key::parse_scale("C major").unwrap();
         let settings = SamplerSettings {
             temperature: 0.0,
             scale: Some(c_major),
@@ -653,18 +574,5 @@ mod tests {
         };
         let mut sampler = Sampler::new(argmax, &vocab, 1);
         assert_eq!(sampler.sample(&logits, &recent), index("F#4"), "off at 0");
-    }
-
-    #[test]
-    fn trailing_together_counts_the_events_on_the_last_onset_after_its_first() {
-        assert_eq!(trailing_together([6, 0, 0].into_iter()), 2);
-        assert_eq!(trailing_together([0, 3, 0].into_iter()), 1);
-        assert_eq!(
-            trailing_together([0, 0, 0].into_iter()),
-            2,
-            "the first counts from before"
-        );
-        assert_eq!(trailing_together([4].into_iter()), 0);
-        assert_eq!(trailing_together(std::iter::empty()), 0);
     }
 }

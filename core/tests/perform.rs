@@ -1062,7 +1062,7 @@ fn key_following_echo() -> Host {
 #[test]
 fn following_the_key_keeps_to_the_players_key_and_tells_it() {
     use pianola_core::key::Key;
-    use pianola_core::sample::in_scale;
+    use pianola_core::key::in_scale;
     let mut host = key_following_echo();
     assert_eq!(host.performer.followed_key(), None);
     // A phrase in D major, a note per beat; echo answers each.
@@ -1100,7 +1100,7 @@ fn following_the_key_keeps_to_the_players_key_and_tells_it() {
 #[test]
 fn following_the_key_follows_the_player_into_e_flat_minor_within_a_few_bars() {
     use pianola_core::key::Key;
-    use pianola_core::sample::in_scale;
+    use pianola_core::key::in_scale;
     let mut host = key_following_echo();
     // Two bars' phrase in C major, played four times, a note per beat.
     let c_major_phrase = [60u8, 64, 67, 72, 71, 69, 67, 65];

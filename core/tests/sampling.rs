@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use pianola_core::event::EventClasses;
-use pianola_core::sample::{MAX_TOGETHER, Rhythm, continue_events};
+use pianola_core::event::MAX_TOGETHER;
+use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, default_model};
 
 #[test]

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use pianola_core::corpus::read_events;
 use pianola_core::event::{Event, EventClasses};
+use pianola_core::event::{min_when_after, trailing_together};
 use pianola_core::model::Head;
-use pianola_core::sample::{Rhythm, continue_events, min_when_after, trailing_together};
+use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token};
 
 fn pianola(args: &[&str], dir: &Path) -> Output {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use pianola_core::atomic_file;
-use pianola_core::midi_file::{NoteMessage, NoteTrack, TICKS_PER_QUARTER, write_tracks_in_meter};
+use pianola_core::midi_file::{
+    NoteMessage, NoteTrack, TICKS_PER_QUARTER, ticks_of_beats, write_tracks_in_meter,
+};
 
 use crate::activity::{NoteRecord, Position, Source};
 
@@ -59,9 +61,7 @@ pub fn tracks(notes: &[NoteRecord], start: f64) -> [NoteTrack; 2] {
             .iter()
             .filter(|n| n.source == source && n.beat >= start - START_SLACK_BEATS)
             .map(|n| NoteMessage {
-                tick: ((n.beat - start) * f64::from(TICKS_PER_QUARTER))
-                    .round()
-                    .max(0.0) as u64,
+                tick: ticks_of_beats(n.beat - start),
                 channel: n.channel,
                 key: n.key,
                 velocity: n.velocity,

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use pianola_core::midi_file::TimeSignature;
-use pianola_core::perform::{self, Performer, Transport as CoreTransport, WorkerThread};
+use pianola_core::perform::{
+    self, Performer, Transport as CoreTransport, WorkerThread, midi_velocity,
+};
 
 use activity::{Activity, ActivityWriter, BlockActivity};
 
@@ -116,48 +118,35 @@ fn from_host(event: &PluginNoteEvent<Pianola>) -> Option<perform::NoteEvent> {
             key: Key::Number(key),
             velocity,
             ..
-        } => {
-            let channel = channel.number().unwrap_or(0);
-            let velocity = (velocity * 127.0).round().clamp(0.0, 127.0) as u8;
-            Some(if velocity == 0 {
-                perform::NoteEvent::Off {
-                    offset: timing,
-                    channel,
-                    key,
-                    velocity: 0,
-                }
-            } else {
-                perform::NoteEvent::On {
-                    offset: timing,
-                    channel,
-                    key,
-                    velocity,
-                }
-            })
-        }
+        } => Some(perform::NoteEvent::struck(
+            timing,
+            channel.number().unwrap_or(0),
+            key,
+            midi_velocity(velocity),
+        )),
         NoteEvent::NoteOff {
             timing,
             channel,
             key: Key::Number(key),
             velocity,
             ..
-        } => Some(perform::NoteEvent::Off {
-            offset: timing,
-            channel: channel.number().unwrap_or(0),
+        } => Some(perform::NoteEvent::released(
+            timing,
+            channel.number().unwrap_or(0),
             key,
-            velocity: (velocity * 127.0).round().clamp(0.0, 127.0) as u8,
-        }),
+            midi_velocity(velocity),
+        )),
         NoteEvent::Choke {
             timing,
             channel,
             key: Key::Number(key),
             ..
-        } => Some(perform::NoteEvent::Off {
-            offset: timing,
-            channel: channel.number().unwrap_or(0),
+        } => Some(perform::NoteEvent::released(
+            timing,
+            channel.number().unwrap_or(0),
             key,
-            velocity: 0,
-        }),
+            0,
+        )),
         _ => None,
     }
 }

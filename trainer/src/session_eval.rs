@@ -6,6 +6,7 @@
 use candle_core::{DType, Device};
 use pianola_core::memory::{CAPACITY, COPY_LIMIT, Heard, SessionMemory, mix_into};
 use pianola_core::model::{Head, Params};
+use pianola_core::predictor::log_softmax_in_place;
 
 use crate::data::{Step, evaluation_windows, fill_batch};
 use crate::network::{Batch, Network, Positions, Stats};
@@ -52,11 +53,10 @@ pub fn evaluate_with_memory(
                 let confidence = session
                     .memory
                     .distribution(*head, Some(&target), &mut remembered);
+                log_softmax_in_place(&mut mixed);
                 mix_into(&mut mixed, &remembered, amount * confidence);
                 let class = target.class(*head);
-                let max = mixed.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let sum: f32 = mixed.iter().map(|l| (l - max).exp()).sum();
-                let loss = f64::from(max + sum.ln() - mixed[class]);
+                let loss = -f64::from(mixed[class]);
                 stats.loss_sum += loss;
                 stats.head_sums[head.index()] += loss;
                 if *head == Head::What {

@@ -20,21 +20,19 @@ use rtrb::{Consumer, Producer};
 use super::NextTokens;
 use super::link::{FromWorker, ToWorker, WorkerEnds};
 use super::session::{Session, SessionShare};
-use crate::event::{Event, EventClasses};
+use crate::event::{Event, EventClasses, min_when_after, trailing_together};
 use crate::key::{Key, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::nearest::nearest_known;
-use crate::predictor::{Network, Predictor};
-use crate::sample::{
-    KEY_GUIDE_WINDOW, Rhythm, Sampler, SamplerSettings, min_when_after, trailing_together,
-};
+use crate::predictor::{Network, Predictor, softmax_into};
+use crate::sample::{KEY_GUIDE_WINDOW, Rhythm, Sampler, SamplerSettings};
 use crate::token::Token;
 use crate::vocab::Vocab;
 
 /// How many steps ahead the worker predicts: with 4, 123 of the built-in
 /// model's events came due before their prediction, in runs played
 /// together, over 108 continuations of 500 events (`performer_rhythm
-/// --seeds 12`); with 8 and [`crate::sample::MAX_TOGETHER`], none.
+/// --seeds 12`); with 8 and [`crate::event::MAX_TOGETHER`], none.
 pub const SPECULATION: usize = 8;
 /// How long an idle worker thread sleeps between looks at its queue.
 const IDLE_SLEEP: Duration = Duration::from_micros(500);
@@ -409,12 +407,8 @@ impl Worker {
             let logits = self
                 .speculative
                 .head_logits(Head::What, &self.grid_classes());
-            let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            self.probabilities.clear();
-            self.probabilities
-                .extend(logits.iter().map(|&l| (l - top).exp()));
-            let sum: f32 = self.probabilities.iter().sum();
-            self.probabilities.iter_mut().for_each(|p| *p /= sum);
+            self.probabilities.resize(logits.len(), 0.0);
+            softmax_into(logits, &mut self.probabilities);
             let vocab = self.predictor.network().vocab();
             sink.publish(&self.probabilities, |i| vocab.token(i));
         }

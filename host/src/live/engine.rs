@@ -86,24 +86,18 @@ pub fn note_event(offset: u32, bytes: &[u8]) -> Option<NoteEvent> {
     };
     let channel = channel.as_int();
     match message {
-        MidiMessage::NoteOn { key, vel } if vel > 0 => Some(NoteEvent::On {
+        MidiMessage::NoteOn { key, vel } => Some(NoteEvent::struck(
             offset,
             channel,
-            key: key.as_int(),
-            velocity: vel.as_int(),
-        }),
-        MidiMessage::NoteOn { key, .. } => Some(NoteEvent::Off {
+            key.as_int(),
+            vel.as_int(),
+        )),
+        MidiMessage::NoteOff { key, vel } => Some(NoteEvent::released(
             offset,
             channel,
-            key: key.as_int(),
-            velocity: 0,
-        }),
-        MidiMessage::NoteOff { key, vel } => Some(NoteEvent::Off {
-            offset,
-            channel,
-            key: key.as_int(),
-            velocity: vel.as_int(),
-        }),
+            key.as_int(),
+            vel.as_int(),
+        )),
         _ => None,
     }
 }

@@ -3,15 +3,15 @@
 
 use std::path::Path;
 
-use pianola_core::midi_file::{NoteMessage, NoteTrack, TICKS_PER_QUARTER, write_tracks};
+use pianola_core::midi_file::{NoteMessage, NoteTrack, ticks_of_beats, write_tracks};
 use pianola_core::tempo::DEFAULT_BPM;
 
 use super::engine::{Recorded, note_event};
 use pianola_core::perform::NoteEvent;
 
 /// The recorded message as a note message at its tick, if it is a note.
-fn note_message(recorded: &Recorded, ticks_per_frame: f64) -> Option<NoteMessage> {
-    let tick = (recorded.frame as f64 * ticks_per_frame).round() as u64;
+fn note_message(recorded: &Recorded, beats_per_frame: f64) -> Option<NoteMessage> {
+    let tick = ticks_of_beats(recorded.frame as f64 * beats_per_frame);
     Some(match note_event(0, &recorded.message)? {
         NoteEvent::On {
             channel,
@@ -46,7 +46,7 @@ pub fn pianola_notes(notes: &[Recorded]) -> usize {
 /// Pianola), each named, every note closed (a recording that began
 /// mid-note, or a session that ended abruptly, leaves none open).
 pub fn to_smf_bytes(notes: &[Recorded], sample_rate: f64) -> Vec<u8> {
-    let ticks_per_frame = f64::from(TICKS_PER_QUARTER) * DEFAULT_BPM / 60.0 / sample_rate;
+    let beats_per_frame = DEFAULT_BPM / 60.0 / sample_rate;
     let tracks: Vec<NoteTrack> = [(0u8, "player"), (1u8, "pianola")]
         .into_iter()
         .map(|(track, name)| NoteTrack {
@@ -55,7 +55,7 @@ pub fn to_smf_bytes(notes: &[Recorded], sample_rate: f64) -> Vec<u8> {
             notes: notes
                 .iter()
                 .filter(|n| n.track == track)
-                .filter_map(|n| note_message(n, ticks_per_frame))
+                .filter_map(|n| note_message(n, beats_per_frame))
                 .collect(),
         })
         .collect();
