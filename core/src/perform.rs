@@ -73,7 +73,9 @@ pub use next_tokens::{NEXT_TOKENS, NextTokens};
 pub use notes::{NoteEvent, Transport, midi_velocity};
 pub use schedule::BlockPosition;
 pub use session::{SavedEvent, SavedSession, SessionShare};
-pub use settings::{AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity};
+pub use settings::{
+    AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity, range,
+};
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};
 pub use view::Planned;
@@ -131,6 +133,7 @@ impl Performer {
         settings: PerformerSettings,
         seed: u64,
     ) -> (Performer, Worker) {
+        let settings = settings.clamped();
         let (link, worker_ends) = WorkerLink::new();
         let key = Arc::new(AtomicU8::new(worker::NO_KEY));
         let rhythm = rhythm_of(&settings, Event::DEFAULT_VELOCITY);
@@ -209,8 +212,10 @@ impl Performer {
     /// of the next events) and restarts the mode; a change of channel ends
     /// every note and plays on; new sampling settings, a new division or
     /// velocity reach the worker (the event network's notes depend on the
-    /// step and velocity they are played at). Real-time safe.
+    /// step and velocity they are played at). Every value is kept inside
+    /// its range ([`PerformerSettings::clamped`]). Real-time safe.
     pub fn set_settings(&mut self, settings: PerformerSettings, out: &mut impl FnMut(NoteEvent)) {
+        let settings = settings.clamped();
         let old = self.settings;
         self.settings = settings;
         if old.mode != settings.mode {

@@ -7,7 +7,7 @@ use nice_plug::prelude::*;
 use pianola_core::key::Key;
 use pianola_core::memory;
 use pianola_core::perform::{
-    AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity,
+    AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity, range,
 };
 use pianola_core::sample::SamplerSettings;
 
@@ -276,6 +276,14 @@ fn zero_means_parse(zero: &'static str) -> Parse<i32> {
     })
 }
 
+/// A parameter's range from core's ([`range`]).
+fn float_range(range: &std::ops::RangeInclusive<f64>) -> FloatRange {
+    FloatRange::Linear {
+        min: *range.start() as f32,
+        max: *range.end() as f32,
+    }
+}
+
 /// Text for a float with `digits` decimals and a unit.
 fn decimals(digits: usize, unit: &'static str) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
     Arc::new(move |value| format!("{value:.digits$}{unit}"))
@@ -310,10 +318,7 @@ impl Default for PianolaParams {
             dynamics: FloatParam::new(
                 "Dynamics",
                 performer.dynamics as f32,
-                FloatRange::Linear {
-                    min: 0.25,
-                    max: 2.0,
-                },
+                float_range(&range::DYNAMICS),
             )
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_percentage(0))
@@ -321,27 +326,23 @@ impl Default for PianolaParams {
             commit: FloatParam::new(
                 "Commit",
                 performer.commit_beats as f32,
-                FloatRange::Linear { min: 0.0, max: 1.0 },
+                float_range(&range::COMMIT_BEATS),
             )
             .with_step_size(1.0 / 48.0)
             .with_value_to_string(decimals(3, " beats"))
             .with_string_to_value(decimals_parse(" beats")),
             key: EnumParam::new("Key", KeyChoice::Off),
-            gate: FloatParam::new(
-                "Gate",
-                performer.gate as f32,
-                FloatRange::Linear {
-                    min: 0.05,
-                    max: 1.0,
-                },
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_percentage(0))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
+            gate: FloatParam::new("Gate", performer.gate as f32, float_range(&range::GATE))
+                .with_step_size(0.01)
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
             temperature: FloatParam::new(
                 "Temperature",
                 sampler.temperature,
-                FloatRange::Linear { min: 0.0, max: 2.0 },
+                FloatRange::Linear {
+                    min: *range::TEMPERATURE.start(),
+                    max: *range::TEMPERATURE.end(),
+                },
             )
             .with_step_size(0.01)
             .with_value_to_string(decimals(2, ""))
@@ -363,10 +364,7 @@ impl Default for PianolaParams {
             silence: FloatParam::new(
                 "Silence before answering",
                 performer.silence_beats as f32,
-                FloatRange::Linear {
-                    min: 0.25,
-                    max: 8.0,
-                },
+                float_range(&range::SILENCE_BEATS),
             )
             .with_step_size(0.25)
             .with_value_to_string(decimals(2, " beats"))
@@ -379,7 +377,10 @@ impl Default for PianolaParams {
             chord_octave: IntParam::new(
                 "Chord octave",
                 i32::from(performer.chord_octave),
-                IntRange::Linear { min: 1, max: 7 },
+                IntRange::Linear {
+                    min: i32::from(*range::CHORD_OCTAVE.start()),
+                    max: i32::from(*range::CHORD_OCTAVE.end()),
+                },
             ),
             all_notes_off: BoolParam::new("All notes off", false),
             seed: IntParam::new(
@@ -415,7 +416,7 @@ impl PianolaParams {
         let defaults = PerformerSettings::default();
         let velocity = match self.velocity.value() {
             0 => Velocity::FollowPlayer,
-            v => Velocity::Fixed(v.clamp(1, 127) as u8),
+            v => Velocity::Fixed(v as u8),
         };
         let answer_length = match self.response_length.value() {
             0 => AnswerLength::AsLongAsCall,
@@ -430,7 +431,7 @@ impl PianolaParams {
             // f32 parameters read as the decimals a user typed.
             gate: (f64::from(self.gate.value()) * 1e4).round() / 1e4,
             velocity,
-            channel: (self.channel.value() - 1).clamp(0, 15) as u8,
+            channel: (self.channel.value() - 1).max(0) as u8,
             thru: self.thru.value(),
             chord_octave: self.chord_octave.value() as i8,
             chord_tolerance_beats: defaults.chord_tolerance_beats,

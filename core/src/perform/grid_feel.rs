@@ -50,7 +50,7 @@ impl Performer {
             return;
         };
         let velocity = self.own_velocity();
-        let length = (settings.gate.clamp(0.01, 1.0) * settings.division.beats() * samples_per_beat)
+        let length = (settings.gate * settings.division.beats() * samples_per_beat)
             .round()
             .max(1.0) as u64;
         let pitches = token.pitches(settings.chord_octave);

@@ -178,6 +178,30 @@ pub enum AnswerLength {
     AsLongAsCall,
 }
 
+/// The range of each setting every interface offers (the plugin's
+/// parameters, `pianola live`'s options) and [`PerformerSettings::clamped`]
+/// keeps to.
+pub mod range {
+    use std::ops::RangeInclusive;
+
+    /// *Model* feel: the scale on the model's velocities.
+    pub const DYNAMICS: RangeInclusive<f64> = 0.25..=2.0;
+    /// *Model* feel: beats ahead within which a planned event stands.
+    pub const COMMIT_BEATS: RangeInclusive<f64> = 0.0..=1.0;
+    /// *Grid* feel: the share of a step a note sounds.
+    pub const GATE: RangeInclusive<f64> = 0.05..=1.0;
+    /// *Respond*: beats of silence before answering.
+    pub const SILENCE_BEATS: RangeInclusive<f64> = 0.25..=8.0;
+    /// Softmax temperature.
+    pub const TEMPERATURE: RangeInclusive<f32> = 0.0..=2.0;
+    /// The octave chord tokens are voiced in on the grid.
+    pub const CHORD_OCTAVE: RangeInclusive<i8> = 1..=7;
+    /// MIDI channels, counted from 0.
+    pub const CHANNEL: RangeInclusive<u8> = 0..=15;
+    /// A fixed output velocity.
+    pub const VELOCITY: RangeInclusive<u8> = 1..=127;
+}
+
 /// The performer's settings (the plugin's parameters).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PerformerSettings {
@@ -185,7 +209,8 @@ pub struct PerformerSettings {
     pub mode: Mode,
     /// The model's rhythm, or the grid.
     pub feel: Feel,
-    /// *Model* feel: the model's velocities are scaled by this (0.25..=2).
+    /// *Model* feel: the model's velocities are scaled by this
+    /// ([`range::DYNAMICS`]).
     pub dynamics: f64,
     /// *Model* feel: a planned event due within this many beats of a
     /// player's event stands (it plays); later ones are predicted again
@@ -193,7 +218,7 @@ pub struct PerformerSettings {
     pub commit_beats: f64,
     /// The grid.
     pub division: Division,
-    /// The share of a step a note sounds (0.05..=1).
+    /// The share of a step a note sounds ([`range::GATE`]).
     pub gate: f64,
     /// Output velocity.
     pub velocity: Velocity,
@@ -239,6 +264,47 @@ impl Default for PerformerSettings {
     }
 }
 
+impl PerformerSettings {
+    /// These settings with every value inside its [`range`] (and the
+    /// sampler's Memory inside [`crate::memory::AMOUNT`]): the one place
+    /// the values an interface offers become the performer's. The
+    /// performer takes its settings through here.
+    pub fn clamped(self) -> Self {
+        let within = |value: f64, range: &std::ops::RangeInclusive<f64>| {
+            value.clamp(*range.start(), *range.end())
+        };
+        let memory = &crate::memory::AMOUNT;
+        let temperature = &range::TEMPERATURE;
+        Self {
+            dynamics: within(self.dynamics, &range::DYNAMICS),
+            commit_beats: within(self.commit_beats, &range::COMMIT_BEATS),
+            gate: within(self.gate, &range::GATE),
+            silence_beats: within(self.silence_beats, &range::SILENCE_BEATS),
+            chord_octave: self
+                .chord_octave
+                .clamp(*range::CHORD_OCTAVE.start(), *range::CHORD_OCTAVE.end()),
+            channel: self
+                .channel
+                .clamp(*range::CHANNEL.start(), *range::CHANNEL.end()),
+            velocity: match self.velocity {
+                Velocity::Fixed(v) => {
+                    Velocity::Fixed(v.clamp(*range::VELOCITY.start(), *range::VELOCITY.end()))
+                }
+                Velocity::FollowPlayer => Velocity::FollowPlayer,
+            },
+            sampler: SamplerSettings {
+                temperature: self
+                    .sampler
+                    .temperature
+                    .clamp(*temperature.start(), *temperature.end()),
+                memory: self.sampler.memory.clamp(*memory.start(), *memory.end()),
+                ..self.sampler
+            },
+            ..self
+        }
+    }
+}
+
 /// What the worker predicts for: the model's rhythm, or grid steps at the
 /// performer's velocity (`player_velocity` when it follows the player).
 pub(super) fn rhythm_of(settings: &PerformerSettings, player_velocity: u8) -> Rhythm {
@@ -258,4 +324,40 @@ pub(super) fn grid_velocity(settings: &PerformerSettings, player_velocity: u8) -
         Velocity::FollowPlayer => player_velocity,
     }
     .clamp(1, 127)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clamped_settings_keep_every_value_in_its_range() {
+        let wild = PerformerSettings {
+            dynamics: 9.0,
+            commit_beats: -1.0,
+            gate: 0.0,
+            silence_beats: 100.0,
+            chord_octave: 12,
+            channel: 40,
+            velocity: Velocity::Fixed(0),
+            sampler: SamplerSettings {
+                temperature: -3.0,
+                memory: 5.0,
+                ..SamplerSettings::default()
+            },
+            ..PerformerSettings::default()
+        }
+        .clamped();
+        assert_eq!(wild.dynamics, *range::DYNAMICS.end());
+        assert_eq!(wild.commit_beats, *range::COMMIT_BEATS.start());
+        assert_eq!(wild.gate, *range::GATE.start());
+        assert_eq!(wild.silence_beats, *range::SILENCE_BEATS.end());
+        assert_eq!(wild.chord_octave, *range::CHORD_OCTAVE.end());
+        assert_eq!(wild.channel, *range::CHANNEL.end());
+        assert_eq!(wild.velocity, Velocity::Fixed(1));
+        assert_eq!(wild.sampler.temperature, 0.0);
+        assert_eq!(wild.sampler.memory, 1.0);
+        let defaults = PerformerSettings::default();
+        assert_eq!(defaults.clamped(), defaults, "the defaults lie inside");
+    }
 }

@@ -92,14 +92,14 @@ pub struct LiveArgs {
     #[arg(long, default_value_t = 1.0)]
     dynamics: f64,
     /// With --feel model: a planned event due within this many beats of
-    /// your note still plays; later ones are predicted again from it.
+    /// your note still plays; later ones are predicted again from it (0..1).
     #[arg(long, default_value_t = 0.125)]
     commit: f64,
     /// Keep to a key: `follow` (the key of what is played, estimated as it
     /// goes), `off`, or a key or scale such as "A minor" or "D dorian".
     #[arg(long, default_value = "off", value_parser = parse_key)]
     key: KeyChoice,
-    /// Softmax temperature (0: always the most likely token).
+    /// Softmax temperature (0: always the most likely token; at most 2).
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
     /// How much the session memory leads (0..=1; 0: the network alone):
@@ -230,14 +230,15 @@ fn key_name(key_plus_one: u64) -> String {
     }
 }
 
-/// The performer's settings from the command line.
+/// The performer's settings from the command line, each inside its range
+/// (`pianola_core::perform::range`).
 fn performer_settings(args: &LiveArgs) -> PerformerSettings {
     PerformerSettings {
         mode: args.mode,
         division: args.division,
         feel: args.feel,
-        dynamics: args.dynamics.clamp(0.25, 2.0),
-        commit_beats: args.commit.clamp(0.0, 4.0),
+        dynamics: args.dynamics,
+        commit_beats: args.commit,
         thru: args.thru,
         silence_beats: args.silence,
         answer_length: match args.answer_length {
@@ -245,7 +246,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
             n => AnswerLength::Steps(n),
         },
         sampler: SamplerSettings {
-            temperature: args.temperature.max(0.0),
+            temperature: args.temperature,
             scale: match &args.key {
                 KeyChoice::Fixed(scale, _) => Some(*scale),
                 KeyChoice::Off | KeyChoice::Follow => None,
@@ -257,6 +258,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
         seed: args.seed,
         ..PerformerSettings::default()
     }
+    .clamped()
 }
 
 /// The status line: mode, tempo, key, window fill, last notes in and out.
