@@ -57,6 +57,20 @@ fn play_until_status(plugin: &mut PluginUnderTest, text: &str) -> String {
     }
 }
 
+/// `keys` played in eighths from the start, each held 2,000 samples.
+fn eighths(keys: &[u8], samples_per_beat: f64) -> Vec<(u64, Input)> {
+    keys.iter()
+        .enumerate()
+        .flat_map(|(i, &key)| {
+            let at = (i as f64 * 0.5 * samples_per_beat) as u64;
+            [
+                (at, Input::NoteOn { key, velocity: 0.8 }),
+                (at + 2000, Input::NoteOff { key }),
+            ]
+        })
+        .collect()
+}
+
 /// A copy of the built-in weights file as a user's file, and a corrupt one.
 fn weights_files(name: &str) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("pianola-state-{name}-{}", std::process::id()));
@@ -140,17 +154,7 @@ fn a_corrupt_weights_file_in_the_state_keeps_the_previous_model_playing() {
     let mut plugin = PluginUnderTest::on_the_grid();
     plugin.activate(48_000.0, 512);
     let spb = plugin.samples_per_beat();
-    let inputs: Vec<(u64, Input)> = [60u8, 64, 67]
-        .iter()
-        .enumerate()
-        .flat_map(|(i, &key)| {
-            let at = (i as f64 * 0.5 * spb) as u64;
-            [
-                (at, Input::NoteOn { key, velocity: 0.8 }),
-                (at + 2000, Input::NoteOff { key }),
-            ]
-        })
-        .collect();
+    let inputs = eighths(&[60, 64, 67], spb);
     plugin.run_until((4.0 * spb) as u64, || 512, &inputs);
     let before = onsets(&plugin.sent).len();
     assert!(before > 0, "the built-in model plays");
@@ -200,17 +204,7 @@ fn the_session_memory_is_saved_with_the_state_and_a_reopened_project_remembers()
     first.activate(48_000.0, 512);
     let spb = first.samples_per_beat();
     let keys = [60u8, 64, 67, 72];
-    let inputs: Vec<(u64, Input)> = keys
-        .iter()
-        .enumerate()
-        .flat_map(|(i, &key)| {
-            let at = (i as f64 * 0.5 * spb) as u64;
-            [
-                (at, Input::NoteOn { key, velocity: 0.8 }),
-                (at + 2000, Input::NoteOff { key }),
-            ]
-        })
-        .collect();
+    let inputs = eighths(&keys, spb);
     first.run_until((2.0 * spb) as u64, || 512, &inputs);
     // The worker publishes what it heard when it is idle.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -20,8 +20,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{
-    Step, Transposer, Window, encode_song, evaluation_windows, fill_batch, split_songs,
-    training_windows, transposed_vocab,
+    Step, Transposer, Window, encode_song, fill_batch, split_songs, training_windows,
+    transposed_vocab,
 };
 use crate::init::initialise;
 use crate::layers::LstmImpl;
@@ -559,21 +559,8 @@ pub fn evaluate(
     songs: &[&[Step]],
     stride: usize,
 ) -> Result<Stats, candle_core::Error> {
-    let window = network.config().window;
-    let windows = evaluation_windows(songs, window, stride);
-    let (mut inputs, mut targets) = (Vec::new(), Vec::new());
-    let mut stats = Stats::default();
-    for chunk in windows.chunks(64) {
-        fill_batch(songs, chunk, window, None, &mut inputs, &mut targets);
-        let batch = Batch {
-            inputs: &inputs,
-            targets: &targets,
-            windows: chunk.len(),
-            steps: window,
-        };
-        stats.add(network.evaluate(&batch, Positions::Last)?.stats);
-    }
-    Ok(stats)
+    // The network alone: the session memory mixed in at 0.
+    crate::session_eval::evaluate_with_memory(network, songs, stride, 0.0)
 }
 
 /// [`evaluate`] for a weights file's parameters, on `device`.
