@@ -63,6 +63,54 @@ const MINOR_PROFILE: [f32; 12] = [
     6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
 ];
 
+/// How the sampler keeps to a key: the one three-way choice every
+/// interface offers (the plugin's Key, `--key` of `generate` and `live`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyMode {
+    /// Any key: the model's own, with the key guide's soft pull only.
+    #[default]
+    Free,
+    /// The player's key, estimated as they play (the live performer's).
+    Follow,
+    /// Only tokens whose notes all lie in this scale.
+    Scale(PitchClassSet),
+}
+
+impl KeyMode {
+    /// The scale it keeps to now, if any.
+    pub fn scale(self) -> Option<PitchClassSet> {
+        match self {
+            KeyMode::Scale(scale) => Some(scale),
+            KeyMode::Free | KeyMode::Follow => None,
+        }
+    }
+}
+
+/// A key (or none) that one thread publishes and others read, lock-free:
+/// the key the performer's worker follows, as the live status line and
+/// the plugin see it.
+#[derive(Debug)]
+pub struct KeyCell(std::sync::atomic::AtomicU8);
+
+impl Default for KeyCell {
+    fn default() -> Self {
+        Self(std::sync::atomic::AtomicU8::new(u8::MAX))
+    }
+}
+
+impl KeyCell {
+    /// Publishes `key`.
+    pub fn store(&self, key: Option<Key>) {
+        let index = key.map_or(u8::MAX, Key::index);
+        self.0.store(index, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The key last published.
+    pub fn load(&self) -> Option<Key> {
+        Key::from_index(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// A major or minor key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key {

@@ -81,8 +81,8 @@ pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline
 pub use view::Planned;
 pub use worker::{SPECULATION, Worker, WorkerControl, WorkerThread};
 
+use crate::key::KeyCell;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU8;
 
 use chord::Chord;
 use link::{FromWorker, ToWorker, WorkerLink};
@@ -120,7 +120,7 @@ pub struct Performer {
     last_onset: Option<f64>,
     late_steps: u64,
     /// The key the worker follows (see [`Performer::followed_key`]).
-    key: Arc<AtomicU8>,
+    key: Arc<KeyCell>,
 }
 
 impl Performer {
@@ -135,7 +135,7 @@ impl Performer {
     ) -> (Performer, Worker) {
         let settings = settings.clamped();
         let (link, worker_ends) = WorkerLink::new();
-        let key = Arc::new(AtomicU8::new(worker::NO_KEY));
+        let key = Arc::new(KeyCell::default());
         let rhythm = rhythm_of(&settings, Event::DEFAULT_VELOCITY);
         let worker = Worker::new(
             network,
@@ -183,10 +183,10 @@ impl Performer {
     }
 
     /// The key the worker keeps to while following the player's key
-    /// ([`SamplerSettings::follow_key`]); `None` when not following, or
+    /// ([`crate::key::KeyMode::Follow`]); `None` when not following, or
     /// before the window tells. Real-time safe.
     pub fn followed_key(&self) -> Option<crate::key::Key> {
-        crate::key::Key::from_index(self.key.load(std::sync::atomic::Ordering::Relaxed))
+        self.key.load()
     }
 
     /// Messages to the worker lost because its queue was full. Each loss

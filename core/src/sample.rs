@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::event::{Event, EventClasses, min_when_after, trailing_together};
-use crate::key::in_scale;
+use crate::key::{KeyMode, in_scale};
 use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
 use crate::predictor::Predictor;
@@ -45,16 +45,14 @@ pub struct SamplerSettings {
     pub repetition_penalty: f32,
     /// How many recent steps the repetition guard looks at.
     pub repetition_window: usize,
-    /// Keep only tokens whose pitch classes all lie in this set.
-    pub scale: Option<PitchClassSet>,
-    /// Keep to the key of the context (the live performer's *Follow*: the
-    /// player's recent events once there are enough, else the window;
-    /// instead of `scale`).
-    pub follow_key: bool,
+    /// Keep to a key: any, the player's (the live performer's *Follow*: the
+    /// player's recent events once there are enough, else the window's),
+    /// or a scale's.
+    pub key: KeyMode,
     /// Subtracted from the score of every token with a note outside the key
     /// of the music so far (the best-fitting major or minor key of the last
     /// [`KEY_GUIDE_WINDOW`] tokens): a soft pull towards the key, where
-    /// `scale` and `follow_key` forbid (0: off; off at temperature 0).
+    /// `key` forbids (0: off; off at temperature 0).
     pub key_guide: f32,
     /// Softmax temperature of the event network's other heads (when, hold,
     /// velocity, register); 0 picks the most likely class. They have no
@@ -84,8 +82,7 @@ impl Default for SamplerSettings {
             top_p: 1.0,
             repetition_penalty: 0.7,
             repetition_window: 8,
-            scale: None,
-            follow_key: false,
+            key: KeyMode::Free,
             key_guide: 1.5,
             rhythm_temperature: 1.0,
             memory: DEFAULT_MEMORY,
@@ -132,7 +129,7 @@ impl Sampler {
         let allowed = vocab
             .tokens()
             .iter()
-            .map(|&t| settings.scale.is_none_or(|scale| in_scale(t, scale)))
+            .map(|&t| settings.key.scale().is_none_or(|scale| in_scale(t, scale)))
             .collect::<Vec<_>>();
         // A scale that allows nothing the model knows is ignored.
         let allowed = if allowed.iter().any(|&a| a) {
@@ -534,7 +531,7 @@ mod tests {
         let c_major = crate::key::parse_scale("C major").unwrap();
         let settings = SamplerSettings {
             temperature: 0.0,
-            scale: Some(c_major),
+            key: KeyMode::Scale(c_major),
             ..Default::default()
         };
         let vocab = vocab();

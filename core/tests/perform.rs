@@ -1047,7 +1047,7 @@ fn key_following_echo() -> Host {
     Host::new(
         PerformerSettings {
             sampler: SamplerSettings {
-                follow_key: true,
+                key: pianola_core::key::KeyMode::Follow,
                 temperature: 1.5,
                 top_k: 0,
                 ..SamplerSettings::default()

@@ -7,7 +7,7 @@
 //!
 //! `cargo run --release -p pianola-host --example key_follow -- [--feel model|grid]`
 
-use pianola_core::key::Key;
+use pianola_core::key::{Key, KeyMode};
 use pianola_core::perform::{Feel, Mode, NoteEvent, Performer, PerformerSettings, Transport};
 use pianola_core::sample::SamplerSettings;
 use pianola_core::{Network, default_model};
@@ -44,7 +44,11 @@ fn share_in_key(network: &Arc<Network>, key: Key, follow: bool, feel: Feel, seed
         mode: Mode::Continue,
         feel,
         sampler: SamplerSettings {
-            follow_key: follow,
+            key: if follow {
+                KeyMode::Follow
+            } else {
+                KeyMode::Free
+            },
             ..SamplerSettings::default()
         },
         ..PerformerSettings::default()

@@ -9,7 +9,7 @@ use clap::Args;
 use clap::ValueEnum;
 use pianola_core::corpus::{Corpus, Song, default_corpus_dir, read_events};
 use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
-use pianola_core::key::parse_scale;
+use pianola_core::key::{KeyMode, parse_scale};
 use pianola_core::midi_file::write_events;
 use pianola_core::nearest::map_to_known;
 use pianola_core::sample::{Rhythm, continue_events};
@@ -154,7 +154,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     if !(args.top_p > 0.0 && args.top_p <= 1.0) {
         bail!("--top-p must be within (0, 1]");
     }
-    let scale = args.key.as_deref().map(parse_scale).transpose()?;
+    let key = match args.key.as_deref().map(parse_scale).transpose()? {
+        Some(scale) => KeyMode::Scale(scale),
+        None => KeyMode::Free,
+    };
     let level = args.level.level()?;
     if args.wav.is_some() {
         // Refuse a missing or broken SoundFont before writing anything.
@@ -180,7 +183,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         top_p: args.top_p,
         repetition_penalty: args.repetition_penalty,
         key_guide: args.key_guide,
-        scale,
+        key,
         memory: args.memory,
         ..SamplerSettings::default()
     };

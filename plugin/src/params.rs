@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
-use pianola_core::key::Key;
+use pianola_core::key::{Key, KeyMode};
 use pianola_core::memory;
 use pianola_core::perform::{
     AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity, range,
@@ -116,7 +116,9 @@ impl Enum for FeelChoice {
 }
 
 /// The *key* parameter's value: play in any key, follow the player's key,
-/// or keep to a fixed major or minor key.
+/// or keep to a fixed major or minor key; the performer's [`KeyMode`] by
+/// [`KeyChoice::mode`] (the list names keys, where a mode's scale cannot
+/// tell a major key from its relative minor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyChoice {
     /// Any key.
@@ -139,6 +141,17 @@ const KEY_IDS: [&str; 26] = [
     "off", "follow", "c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b", "cm", "c#m",
     "dm", "e-m", "em", "fm", "f#m", "gm", "g#m", "am", "b-m", "bm",
 ];
+
+impl KeyChoice {
+    /// The performer's key mode for this choice.
+    pub fn mode(self) -> KeyMode {
+        match self {
+            KeyChoice::Off => KeyMode::Free,
+            KeyChoice::Follow => KeyMode::Follow,
+            KeyChoice::Fixed(key) => KeyMode::Scale(key.scale()),
+        }
+    }
+}
 
 impl Enum for KeyChoice {
     fn variants() -> &'static [&'static str] {
@@ -443,11 +456,7 @@ impl PianolaParams {
             sampler: SamplerSettings {
                 temperature: self.temperature.value(),
                 top_k: self.top_k.value().max(0) as usize,
-                scale: match self.key.value() {
-                    KeyChoice::Fixed(key) => Some(key.scale()),
-                    KeyChoice::Off | KeyChoice::Follow => None,
-                },
-                follow_key: self.key.value() == KeyChoice::Follow,
+                key: self.key.value().mode(),
                 memory: self.memory.value(),
                 ..SamplerSettings::default()
             },

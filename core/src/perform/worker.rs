@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -21,7 +21,7 @@ use super::NextTokens;
 use super::link::{FromWorker, ToWorker, WorkerEnds};
 use super::session::{Session, SessionShare};
 use crate::event::{Event, EventClasses, min_when_after, trailing_together};
-use crate::key::{Key, estimate, pitch_class_counts};
+use crate::key::{KeyCell, KeyMode, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::nearest::nearest_known;
 use crate::predictor::{Network, Predictor, softmax_into};
@@ -42,8 +42,6 @@ const KEY_EVIDENCE: usize = 8;
 /// before it in the followed key's evidence: the last dozen or so count, so
 /// a player who changes key is followed within a few bars.
 const PLAYER_KEY_MEMORY: f32 = 0.9;
-/// The published key when there is none.
-pub(super) const NO_KEY: u8 = u8::MAX;
 
 /// Owns the model; see the module documentation.
 pub struct Worker {
@@ -52,12 +50,11 @@ pub struct Worker {
     sampler: Sampler,
     /// The seed the sampler last started from.
     seed: u64,
-    /// The sampling settings asked for (the sampler's own scale follows the
-    /// key when `follow_key` is set).
+    /// The sampling settings asked for (with [`KeyMode::Follow`], the
+    /// sampler's own keeps to the scale of the key followed).
     wanted: SamplerSettings,
-    /// The key followed now ([`Key::index`], or [`NO_KEY`]), for the
-    /// real-time side and status displays.
-    key: Arc<AtomicU8>,
+    /// The key followed now, for the real-time side and status displays.
+    key: Arc<KeyCell>,
     inbox: Consumer<ToWorker>,
     outbox: Producer<FromWorker>,
     models: Receiver<Arc<Network>>,
@@ -132,7 +129,7 @@ impl Worker {
         rhythm: Rhythm,
         seed: u64,
         ends: WorkerEnds,
-        key: Arc<AtomicU8>,
+        key: Arc<KeyCell>,
     ) -> Self {
         let WorkerEnds { inbox, outbox } = ends;
         let (control, models) = channel();
@@ -318,12 +315,13 @@ impl Worker {
         self.player_events = (self.player_events + 1).min(KEY_EVIDENCE);
     }
 
-    /// With `follow_key`, keeps the sampler to the player's key (from their
+    /// With [`KeyMode::Follow`], keeps the sampler to the player's key (from their
     /// recent events once they have played enough; until then from the
     /// window's, once it holds enough to tell), and publishes it; a change
     /// of key voids the speculation.
     fn follow_key(&mut self) {
-        let key = if !self.wanted.follow_key {
+        let following = self.wanted.key == KeyMode::Follow;
+        let key = if !following {
             None
         } else if self.player_events >= KEY_EVIDENCE {
             estimate(&self.player_pitches)
@@ -332,16 +330,15 @@ impl Worker {
         } else {
             None
         };
-        self.key
-            .store(key.map_or(NO_KEY, Key::index), Ordering::Relaxed);
-        let scale = if self.wanted.follow_key {
-            key.map(Key::scale)
-        } else {
-            self.wanted.scale
+        self.key.store(key);
+        let mode = match (following, key) {
+            (true, Some(key)) => KeyMode::Scale(key.scale()),
+            (true, None) => KeyMode::Free,
+            (false, _) => self.wanted.key,
         };
-        if scale != self.sampler.settings().scale {
+        if mode != self.sampler.settings().key {
             let settings = SamplerSettings {
-                scale,
+                key: mode,
                 ..self.wanted
             };
             self.sampler

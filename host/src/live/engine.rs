@@ -8,11 +8,12 @@
 //! figures.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use midly::MidiMessage;
 use midly::live::{LiveEvent, SystemRealtime};
 use midly::num::{u4, u7};
+use pianola_core::key::KeyCell;
 use pianola_core::perform::{NoteEvent, Performer};
 use pianola_core::tempo::{host_bpm, samples_per_beat};
 use rtrb::Producer;
@@ -50,9 +51,8 @@ pub struct LiveStatus {
     pub late_steps: AtomicU64,
     /// Messages to the performer's worker lost to a full queue (healed).
     pub lost_messages: AtomicU64,
-    /// The key followed (`--key follow`), as its index plus one (0: none
-    /// yet).
-    pub followed_key: AtomicU8,
+    /// The key followed (`--key follow`; none yet before the music tells).
+    pub followed_key: KeyCell,
     /// Whether the beat runs (an external clock may be stopped).
     pub running: AtomicBool,
     /// Asks the engine to end every note and go quiet.
@@ -323,10 +323,7 @@ impl Engine {
         status
             .lost_messages
             .store(performer.dropped_messages(), Ordering::Relaxed);
-        status.followed_key.store(
-            performer.followed_key().map_or(0, |key| key.index() + 1),
-            Ordering::Relaxed,
-        );
+        status.followed_key.store(performer.followed_key());
         status
             .running
             .store(self.clock.running(), Ordering::Relaxed);

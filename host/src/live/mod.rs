@@ -28,12 +28,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use pianola_core::key::Key;
-use pianola_core::key::parse_scale;
+use pianola_core::key::{KeyMode, parse_scale};
 use pianola_core::perform::{AnswerLength, Division, Feel, Mode, Performer, PerformerSettings};
 use pianola_core::predictor::Network;
 use pianola_core::sample::SamplerSettings;
-use pianola_core::token::PitchClassSet;
 use pianola_core::token::Token;
 use rtrb::{Consumer, RingBuffer};
 
@@ -98,7 +96,7 @@ pub struct LiveArgs {
     /// Keep to a key: `follow` (the key of what is played, estimated as it
     /// goes), `off`, or a key or scale such as "A minor" or "D dorian".
     #[arg(long, default_value = "off", value_parser = parse_key)]
-    key: KeyChoice,
+    key: KeyArg,
     /// Softmax temperature (0: always the most likely token; at most 2).
     #[arg(long, default_value_t = SamplerSettings::default().temperature)]
     temperature: f32,
@@ -127,23 +125,26 @@ pub struct LiveArgs {
     seed: Option<u64>,
 }
 
-/// What `--key` asks for.
+/// What `--key` asks for, and the name the user gave it (for the status
+/// line).
 #[derive(Clone, Debug, PartialEq)]
-enum KeyChoice {
-    Off,
-    Follow,
-    /// A fixed scale, with its name as the user wrote it.
-    Fixed(PitchClassSet, String),
+struct KeyArg {
+    mode: KeyMode,
+    name: String,
 }
 
-fn parse_key(text: &str) -> Result<KeyChoice, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "off" => Ok(KeyChoice::Off),
-        "follow" => Ok(KeyChoice::Follow),
+fn parse_key(text: &str) -> Result<KeyArg, String> {
+    let mode = match text.trim().to_ascii_lowercase().as_str() {
+        "off" => KeyMode::Free,
+        "follow" => KeyMode::Follow,
         _ => parse_scale(text)
-            .map(|scale| KeyChoice::Fixed(scale, text.trim().to_string()))
-            .map_err(|e| format!("{e}; or `follow`, or `off`")),
-    }
+            .map(KeyMode::Scale)
+            .map_err(|e| format!("{e}; or `follow`, or `off`"))?,
+    };
+    Ok(KeyArg {
+        mode,
+        name: text.trim().to_string(),
+    })
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -247,11 +248,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
         },
         sampler: SamplerSettings {
             temperature: args.temperature,
-            scale: match &args.key {
-                KeyChoice::Fixed(scale, _) => Some(*scale),
-                KeyChoice::Off | KeyChoice::Follow => None,
-            },
-            follow_key: args.key == KeyChoice::Follow,
+            key: args.key.mode,
             memory: args.memory,
             ..SamplerSettings::default()
         },
@@ -262,18 +259,15 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
 }
 
 /// The status line: mode, tempo, key, window fill, last notes in and out.
-fn status_line(mode: Mode, key: &KeyChoice, status: &LiveStatus, window: usize) -> String {
+fn status_line(mode: Mode, key: &KeyArg, status: &LiveStatus, window: usize) -> String {
     let tokens = status.tokens.load(Ordering::Relaxed);
-    let key = match key {
-        KeyChoice::Off => String::new(),
-        KeyChoice::Fixed(_, name) => format!(" · key {name}"),
-        KeyChoice::Follow => {
-            let followed = status.followed_key.load(Ordering::Relaxed);
-            match followed.checked_sub(1).and_then(Key::from_index) {
-                Some(key) => format!(" · key {key} (following)"),
-                None => " · key following".to_string(),
-            }
-        }
+    let key = match key.mode {
+        KeyMode::Free => String::new(),
+        KeyMode::Scale(_) => format!(" · key {}", key.name),
+        KeyMode::Follow => match status.followed_key.load() {
+            Some(key) => format!(" · key {key} (following)"),
+            None => " · key following".to_string(),
+        },
     };
     let lost = match status.lost_messages.load(Ordering::Relaxed) {
         0 => String::new(),
@@ -524,23 +518,22 @@ mod tests {
         status.tokens.store(140, Ordering::Relaxed);
         status.last_in.store(61, Ordering::Relaxed);
         status.running.store(true, Ordering::Relaxed);
-        let line = status_line(Mode::Respond, &KeyChoice::Off, &status, 100);
+        let off = parse_key("off").unwrap();
+        let line = status_line(Mode::Respond, &off, &status, 100);
         assert_eq!(
             line,
             "respond · 96.5 BPM · window 100/100 · in C4 · out - · late 0"
         );
         status.lost_messages.store(3, Ordering::Relaxed);
-        assert!(status_line(Mode::Respond, &KeyChoice::Off, &status, 100).ends_with(" · lost 3"));
+        assert!(status_line(Mode::Respond, &off, &status, 100).ends_with(" · lost 3"));
         assert!(summary(&status).contains("3 messages to the model lost"));
         status.lost_messages.store(0, Ordering::Relaxed);
         status.running.store(false, Ordering::Relaxed);
-        assert!(status_line(Mode::Echo, &KeyChoice::Off, &status, 100).contains("BPM (stopped)"));
-        let follow = KeyChoice::Follow;
+        assert!(status_line(Mode::Echo, &off, &status, 100).contains("BPM (stopped)"));
+        let follow = parse_key("follow").unwrap();
         assert!(status_line(Mode::Echo, &follow, &status, 100).contains(" · key following ·"));
-        let a_minor = Key::parse("A minor").unwrap();
-        status
-            .followed_key
-            .store(a_minor.index() + 1, Ordering::Relaxed);
+        let a_minor = pianola_core::key::Key::parse("A minor").unwrap();
+        status.followed_key.store(Some(a_minor));
         assert!(
             status_line(Mode::Echo, &follow, &status, 100).contains(" · key A minor (following) ·")
         );

@@ -99,6 +99,10 @@ impl WindowHandler for EditorWindow {
         let points =
             egui::vec2(size.physical.width as f32, size.physical.height as f32) / pixels_per_point;
         let mut input = state.input.take();
+        if let Some(at) = input::split_at_release(&input.events) {
+            state.input.events = input.events.split_off(at);
+            self.window.request_redraw();
+        }
         input.screen_rect = Some(egui::Rect::from_min_size(egui::Pos2::ZERO, points));
         input.time = Some(state.started.elapsed().as_secs_f64());
         input
