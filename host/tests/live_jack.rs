@@ -762,11 +762,20 @@ fn the_model_feel_plays_every_planned_event_on_time_while_the_player_plays() {
     );
 }
 
+/// What Pianola played over a player looping a motif: how often the
+/// motif's three steps (at any transposition) came in its melody, and the
+/// share of its melody's moves that go where the motif goes next (from a
+/// motif note to the one after it).
+struct MotifAnswer {
+    steps: usize,
+    moves: f64,
+}
+
 /// The player loops a four-note motif in eighths for 32 beats to `pianola
-/// live` in *continue* at `--memory memory`; returns how often the motif's
-/// three steps (at any transposition) come in Pianola's melody (the top
-/// note of each of its onsets, in order) from the second bar on.
-fn motif_comes_back(memory: &str) -> usize {
+/// live` in *continue* at `--memory memory`; what Pianola's melody (the
+/// top note of each of its onsets, in order) made of it from the second
+/// bar on.
+fn motif_comes_back(memory: &str) -> MotifAnswer {
     let _server = JackServer::start(&format!("memory-{memory}"));
     let client = TestClient::start();
     let child = spawn_live(
@@ -798,27 +807,48 @@ fn motif_comes_back(memory: &str) -> usize {
             _ => melody.push((frame, key)),
         }
     }
-    let steps: Vec<i16> = motif
+    let interval = |a: u8, b: u8| i16::from(b) - i16::from(a);
+    let steps: Vec<i16> = motif.windows(2).map(|w| interval(w[0], w[1])).collect();
+    let next = |key: u8| {
+        let at = motif.iter().position(|m| m % 12 == key % 12)?;
+        Some(motif[(at + 1) % motif.len()] % 12)
+    };
+    let moves = melody
         .windows(2)
-        .map(|w| i16::from(w[1]) - i16::from(w[0]))
-        .collect();
-    melody
-        .windows(motif.len())
-        .filter(|w| {
-            w.windows(2)
-                .map(|p| i16::from(p[1].1) - i16::from(p[0].1))
-                .eq(steps.iter().copied())
-        })
-        .count()
+        .filter(|w| next(w[0].1) == Some(w[1].1 % 12))
+        .count();
+    MotifAnswer {
+        steps: melody
+            .windows(motif.len())
+            .filter(|w| {
+                w.windows(2)
+                    .map(|p| interval(p[0].1, p[1].1))
+                    .eq(steps.iter().copied())
+            })
+            .count(),
+        moves: moves as f64 / melody.len().saturating_sub(1).max(1) as f64,
+    }
 }
 
 #[test]
 fn with_memory_the_players_motif_comes_back() {
-    // Seeded, but timed by a real-time server, so the count could vary from
-    // run to run: 5 with memory and 0 without in each run measured
-    // (BENCHMARKS.md); the bound leaves room.
+    // Seeded, but timed by a real-time server: how often the whole motif
+    // comes back varies with the machine's load (5 times in 32 beats with
+    // memory and 0 without in each unloaded run, 1 to 4 under a soak's
+    // load; BENCHMARKS.md), and so does the share of Pianola's moves that
+    // are the motif's (0.29 to 0.55 with memory under load, 0.07
+    // without). The test holds to what held in every run: with memory
+    // clearly more of Pianola's line moves as the motif does.
     let with = motif_comes_back("1");
     let without = motif_comes_back("0");
-    eprintln!("the motif's steps in Pianola's melody: {with} with memory, {without} without");
-    assert!(with >= 3, "{with} with memory, {without} without");
+    eprintln!(
+        "the motif's steps: {} with memory, {} without; its moves: {:.2} with, {:.2} without",
+        with.steps, without.steps, with.moves, without.moves
+    );
+    assert!(
+        with.moves > without.moves + 0.1,
+        "moves as the motif's: {:.2} with memory, {:.2} without",
+        with.moves,
+        without.moves
+    );
 }
