@@ -342,8 +342,14 @@ pub fn mix_into(logits: &mut [f32], memory: &[f32], weight: f32) {
     }
     let weight = weight.min(1.0);
     log_softmax_in_place(logits);
+    // ln((1 − w)·p) = ln p + ln(1 − w) where the memory has nothing.
+    let kept = (1.0 - weight).ln();
     for (logit, &remembered) in logits.iter_mut().zip(memory) {
-        *logit = ((1.0 - weight) * logit.exp() + weight * remembered).ln();
+        *logit = if remembered > 0.0 {
+            ((1.0 - weight) * logit.exp() + weight * remembered).ln()
+        } else {
+            *logit + kept
+        };
     }
 }
 
