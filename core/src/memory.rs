@@ -161,6 +161,9 @@ impl SessionMemory {
     /// matched against the player's too (it takes up the player's phrases
     /// in its own line), and where it matches nothing yet, the player's
     /// line is (Pianola falls in with the player's phrase). See [`View`].
+    /// Once two or more of Pianola's own events match the player's line,
+    /// that line leads: the session as heard, both lines interleaved, may
+    /// match longer, but what followed there was the two lines' mix.
     pub fn recall(&mut self, context: &[Heard]) -> f32 {
         self.matches.clear();
         self.confidence = 0.0;
@@ -181,7 +184,7 @@ impl SessionMemory {
         }
         let heard = self.order_in(View::Heard, context);
         let own = self.order_in(View::OwnLine, context);
-        let (view, order) = if own > 0 && own >= heard {
+        let (view, order) = if own >= 2 || (own > 0 && own >= heard) {
             (View::OwnLine, own)
         } else if own > 0 {
             (View::Heard, heard)

@@ -832,13 +832,12 @@ fn motif_comes_back(memory: &str) -> MotifAnswer {
 
 #[test]
 fn with_memory_the_players_motif_comes_back() {
-    // Seeded, but timed by a real-time server: how often the whole motif
-    // comes back varies with the machine's load (5 times in 32 beats with
-    // memory and 0 without in each unloaded run, 1 to 4 under a soak's
-    // load; BENCHMARKS.md), and so does the share of Pianola's moves that
-    // are the motif's (0.29 to 0.55 with memory under load, 0.07
-    // without). The test holds to what held in every run: with memory
-    // clearly more of Pianola's line moves as the motif does.
+    // Seeded, but timed by a real-time server, so what Pianola plays
+    // varies a little with the machine's load: under a soak's load the
+    // whole motif came back 17 times in 30 beats in each of two runs (0
+    // without memory), and 0.65 and 0.76 of Pianola's moves were the
+    // motif's (0.10 and 0.03 without; BENCHMARKS.md). The bound leaves
+    // room for a busier machine.
     let with = motif_comes_back("1");
     let without = motif_comes_back("0");
     eprintln!(
@@ -846,7 +845,7 @@ fn with_memory_the_players_motif_comes_back() {
         with.steps, without.steps, with.moves, without.moves
     );
     assert!(
-        with.moves > without.moves + 0.1,
+        with.moves > without.moves + 0.3,
         "moves as the motif's: {:.2} with memory, {:.2} without",
         with.moves,
         without.moves
