@@ -74,7 +74,7 @@ pub use notes::{NoteEvent, Transport, midi_velocity};
 pub use schedule::BlockPosition;
 pub use session::{SavedEvent, SavedSession, SessionShare};
 pub use settings::{
-    AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity, range,
+    AnswerLength, Division, Feel, Mode, Named, PerformerSettings, SEED_ENV, Velocity, range,
 };
 
 pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline};

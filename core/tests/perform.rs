@@ -5,7 +5,7 @@ use std::sync::Arc;
 use pianola_core::alloc_counter::{AllocCounter, allocations_in};
 use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_core::perform::{
-    AnswerLength, Division, Feel, Mode, NoteEvent, Performer, PerformerSettings, Transport,
+    AnswerLength, Division, Feel, Mode, Named, NoteEvent, Performer, PerformerSettings, Transport,
     Velocity, Worker,
 };
 use pianola_core::voices::VoiceCheck;

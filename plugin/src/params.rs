@@ -7,7 +7,7 @@ use nice_plug::prelude::*;
 use pianola_core::key::{Key, KeyMode};
 use pianola_core::memory;
 use pianola_core::perform::{
-    AnswerLength, Division, Feel, Mode, PerformerSettings, SEED_ENV, Velocity, range,
+    AnswerLength, Division, Feel, Mode, Named, PerformerSettings, SEED_ENV, Velocity, range,
 };
 use pianola_core::sample::SamplerSettings;
 
@@ -15,103 +15,27 @@ use crate::editor::EditorState;
 use crate::model_slot::ModelSlot;
 use crate::session_state::SessionState;
 
-/// The *mode* parameter's value: the performer's [`Mode`].
+/// A choice parameter's value: one of a core enum's values, listed by
+/// their titles and saved by their names ([`Named`]). Mode, Division and
+/// Feel are `Choice<Mode>`, `Choice<Division>`, `Choice<Feel>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModeChoice(pub Mode);
+pub struct Choice<T>(pub T);
 
-const MODE_TITLES: [&str; 3] = [
-    Mode::ALL[0].title(),
-    Mode::ALL[1].title(),
-    Mode::ALL[2].title(),
-];
-const MODE_IDS: [&str; 3] = [
-    Mode::ALL[0].name(),
-    Mode::ALL[1].name(),
-    Mode::ALL[2].name(),
-];
-
-impl Enum for ModeChoice {
+impl<T: Named> Enum for Choice<T> {
     fn variants() -> &'static [&'static str] {
-        &MODE_TITLES
+        T::titles()
     }
 
     fn ids() -> Option<&'static [&'static str]> {
-        Some(&MODE_IDS)
+        Some(T::names())
     }
 
     fn to_index(self) -> usize {
-        Mode::ALL.iter().position(|&m| m == self.0).unwrap_or(0)
+        self.0.index()
     }
 
     fn from_index(index: usize) -> Self {
-        ModeChoice(Mode::ALL.get(index).copied().unwrap_or(Mode::ALL[0]))
-    }
-}
-
-/// The *division* parameter's value: the performer's [`Division`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DivisionChoice(pub Division);
-
-const DIVISION_TITLES: [&str; 5] = [
-    Division::ALL[0].title(),
-    Division::ALL[1].title(),
-    Division::ALL[2].title(),
-    Division::ALL[3].title(),
-    Division::ALL[4].title(),
-];
-const DIVISION_IDS: [&str; 5] = [
-    Division::ALL[0].name(),
-    Division::ALL[1].name(),
-    Division::ALL[2].name(),
-    Division::ALL[3].name(),
-    Division::ALL[4].name(),
-];
-
-impl Enum for DivisionChoice {
-    fn variants() -> &'static [&'static str] {
-        &DIVISION_TITLES
-    }
-
-    fn ids() -> Option<&'static [&'static str]> {
-        Some(&DIVISION_IDS)
-    }
-
-    fn to_index(self) -> usize {
-        Division::ALL.iter().position(|&d| d == self.0).unwrap_or(0)
-    }
-
-    fn from_index(index: usize) -> Self {
-        DivisionChoice(
-            Division::ALL
-                .get(index)
-                .copied()
-                .unwrap_or(Division::ALL[0]),
-        )
-    }
-}
-
-/// The *feel* parameter's value: the performer's [`Feel`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeelChoice(pub Feel);
-
-const FEEL_TITLES: [&str; 2] = [Feel::ALL[0].title(), Feel::ALL[1].title()];
-const FEEL_IDS: [&str; 2] = [Feel::ALL[0].name(), Feel::ALL[1].name()];
-
-impl Enum for FeelChoice {
-    fn variants() -> &'static [&'static str] {
-        &FEEL_TITLES
-    }
-
-    fn ids() -> Option<&'static [&'static str]> {
-        Some(&FEEL_IDS)
-    }
-
-    fn to_index(self) -> usize {
-        Feel::ALL.iter().position(|&f| f == self.0).unwrap_or(0)
-    }
-
-    fn from_index(index: usize) -> Self {
-        FeelChoice(Feel::ALL.get(index).copied().unwrap_or(Feel::ALL[0]))
+        Choice(T::all().get(index).copied().unwrap_or(T::all()[0]))
     }
 }
 
@@ -203,13 +127,13 @@ pub struct PianolaParams {
     pub bypass: BoolParam,
     /// How the performer answers.
     #[id = "mode"]
-    pub mode: EnumParam<ModeChoice>,
+    pub mode: EnumParam<Choice<Mode>>,
     /// The grid.
     #[id = "division"]
-    pub division: EnumParam<DivisionChoice>,
+    pub division: EnumParam<Choice<Division>>,
     /// The model's rhythm, lengths, dynamics and voicing, or the grid.
     #[id = "feel"]
-    pub feel: EnumParam<FeelChoice>,
+    pub feel: EnumParam<Choice<Feel>>,
     /// *Model* feel: the model's velocities scaled by this.
     #[id = "dynamics"]
     pub dynamics: FloatParam,
@@ -325,9 +249,9 @@ impl Default for PianolaParams {
             editor: EditorState::default(),
             session: SessionState::default(),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
-            mode: EnumParam::new("Mode", ModeChoice(performer.mode)),
-            division: EnumParam::new("Division", DivisionChoice(performer.division)),
-            feel: EnumParam::new("Feel", FeelChoice(performer.feel)),
+            mode: EnumParam::new("Mode", Choice(performer.mode)),
+            division: EnumParam::new("Division", Choice(performer.division)),
+            feel: EnumParam::new("Feel", Choice(performer.feel)),
             dynamics: FloatParam::new(
                 "Dynamics",
                 performer.dynamics as f32,

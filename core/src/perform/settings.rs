@@ -8,6 +8,39 @@ use crate::sample::{Rhythm, SamplerSettings};
 /// seed from, for repeatable takes ([`PerformerSettings::seed`]).
 pub const SEED_ENV: &str = "PIANOLA_SEED";
 
+/// A choice offered to users: its values, each with a name (the command
+/// line's spelling and a saved state's id) and a title (how a window shows
+/// it), written once per enum.
+pub trait Named: Copy + PartialEq + Sized + 'static {
+    /// Every value, in the order they are offered.
+    fn all() -> &'static [Self];
+    /// Their names, in that order.
+    fn names() -> &'static [&'static str];
+    /// Their titles, in that order.
+    fn titles() -> &'static [&'static str];
+
+    /// The value's place in [`Named::all`].
+    fn index(self) -> usize {
+        Self::all().iter().position(|&v| v == self).unwrap_or(0)
+    }
+
+    /// The value's name.
+    fn name(self) -> &'static str {
+        Self::names()[self.index()]
+    }
+
+    /// The value's title.
+    fn title(self) -> &'static str {
+        Self::titles()[self.index()]
+    }
+
+    /// The value called `name` (its name or title, in any case).
+    fn from_name(name: &str) -> Option<Self> {
+        let name = name.trim().to_lowercase();
+        Self::all().iter().copied().find(|v| v.name() == name)
+    }
+}
+
 /// How the performer answers the player.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -22,30 +55,20 @@ pub enum Mode {
 impl Mode {
     /// Every mode.
     pub const ALL: [Mode; 3] = [Mode::Continue, Mode::Respond, Mode::Echo];
+}
 
-    /// The mode's name: `continue`, `respond` or `echo` (the command line's
-    /// spelling, and the plugin's saved id).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Mode::Continue => "continue",
-            Mode::Respond => "respond",
-            Mode::Echo => "echo",
-        }
+impl Named for Mode {
+    fn all() -> &'static [Self] {
+        &Mode::ALL
     }
 
-    /// The mode's name as a title: `Continue`, `Respond`, `Echo`.
-    pub const fn title(self) -> &'static str {
-        match self {
-            Mode::Continue => "Continue",
-            Mode::Respond => "Respond",
-            Mode::Echo => "Echo",
-        }
+    /// `continue`, `respond`, `echo`.
+    fn names() -> &'static [&'static str] {
+        &["continue", "respond", "echo"]
     }
 
-    /// The mode called `name` (its name or title, in any case).
-    pub fn from_name(name: &str) -> Option<Mode> {
-        let name = name.trim().to_lowercase();
-        Mode::ALL.into_iter().find(|m| m.name() == name)
+    fn titles() -> &'static [&'static str] {
+        &["Continue", "Respond", "Echo"]
     }
 }
 
@@ -74,35 +97,6 @@ impl Division {
         Division::SixteenthTriplet,
     ];
 
-    /// The division's name: `1/4`, `1/8`, `1/8t`, `1/16`, `1/16t`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Division::Quarter => "1/4",
-            Division::Eighth => "1/8",
-            Division::Sixteenth => "1/16",
-            Division::EighthTriplet => "1/8t",
-            Division::SixteenthTriplet => "1/16t",
-        }
-    }
-
-    /// The division as a title, triplets with a capital `T`: `1/8T`.
-    pub const fn title(self) -> &'static str {
-        match self {
-            Division::Quarter => "1/4",
-            Division::Eighth => "1/8",
-            Division::Sixteenth => "1/16",
-            Division::EighthTriplet => "1/8T",
-            Division::SixteenthTriplet => "1/16T",
-        }
-    }
-
-    /// The division called `name` (as [`Division::name`] writes it; `T`
-    /// for triplets in either case).
-    pub fn from_name(name: &str) -> Option<Division> {
-        let name = name.trim().to_lowercase();
-        Division::ALL.into_iter().find(|d| d.name() == name)
-    }
-
     /// The length of one step in twelfths of a beat (the event grid).
     pub fn twelfths(self) -> u32 {
         (self.beats() * f64::from(GRID_PER_BEAT)).round() as u32
@@ -117,6 +111,22 @@ impl Division {
             Division::EighthTriplet => 1.0 / 3.0,
             Division::SixteenthTriplet => 1.0 / 6.0,
         }
+    }
+}
+
+impl Named for Division {
+    fn all() -> &'static [Self] {
+        &Division::ALL
+    }
+
+    /// `1/4`, `1/8`, `1/8t`, `1/16`, `1/16t` (`T` for triplets in either
+    /// case when read back).
+    fn names() -> &'static [&'static str] {
+        &["1/4", "1/8", "1/8t", "1/16", "1/16t"]
+    }
+
+    fn titles() -> &'static [&'static str] {
+        &["1/4", "1/8", "1/8T", "1/16", "1/16T"]
     }
 }
 
@@ -145,27 +155,20 @@ pub enum Feel {
 impl Feel {
     /// Every feel.
     pub const ALL: [Feel; 2] = [Feel::Model, Feel::Grid];
+}
 
-    /// The feel's name: `model` or `grid`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Feel::Model => "model",
-            Feel::Grid => "grid",
-        }
+impl Named for Feel {
+    fn all() -> &'static [Self] {
+        &Feel::ALL
     }
 
-    /// The feel's name as a title: `Model`, `Grid`.
-    pub const fn title(self) -> &'static str {
-        match self {
-            Feel::Model => "Model",
-            Feel::Grid => "Grid",
-        }
+    /// `model`, `grid`.
+    fn names() -> &'static [&'static str] {
+        &["model", "grid"]
     }
 
-    /// The feel called `name` (its name or title, in any case).
-    pub fn from_name(name: &str) -> Option<Feel> {
-        let name = name.trim().to_lowercase();
-        Feel::ALL.into_iter().find(|f| f.name() == name)
+    fn titles() -> &'static [&'static str] {
+        &["Model", "Grid"]
     }
 }
 

@@ -29,7 +29,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use pianola_core::key::{KeyMode, parse_scale};
-use pianola_core::perform::{AnswerLength, Division, Feel, Mode, Performer, PerformerSettings};
+use pianola_core::perform::{
+    AnswerLength, Division, Feel, Mode, Named, Performer, PerformerSettings,
+};
 use pianola_core::predictor::Network;
 use pianola_core::sample::SamplerSettings;
 use pianola_core::token::Token;
@@ -147,25 +149,22 @@ fn parse_key(text: &str) -> Result<KeyArg, String> {
     })
 }
 
+/// Reads one of a [`Named`] choice's values by name; else the error lists
+/// them, calling the value `what`.
+fn parse_named<T: Named>(text: &str, what: &str) -> Result<T, String> {
+    T::from_name(text).ok_or_else(|| format!("not a {what}; one of {}", T::names().join(", ")))
+}
+
 fn parse_mode(text: &str) -> Result<Mode, String> {
-    Mode::from_name(text).ok_or_else(|| {
-        let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
-        format!("not a mode; one of {}", names.join(", "))
-    })
+    parse_named(text, "mode")
 }
 
 fn parse_feel(text: &str) -> Result<Feel, String> {
-    Feel::from_name(text).ok_or_else(|| {
-        let names: Vec<_> = Feel::ALL.iter().map(|f| f.name()).collect();
-        format!("not a feel; one of {}", names.join(", "))
-    })
+    parse_named(text, "feel")
 }
 
 fn parse_division(text: &str) -> Result<Division, String> {
-    Division::from_name(text).ok_or_else(|| {
-        let names: Vec<_> = Division::ALL.iter().map(|d| d.name()).collect();
-        format!("not a division; one of {}", names.join(", "))
-    })
+    parse_named(text, "division")
 }
 
 /// `pianola ports`: the numbered input and output ports.
