@@ -109,12 +109,7 @@ impl Sounding {
         }
         self.end_own(key, offset, out);
         self.end_thru(key, channel, 0, offset, out);
-        out(NoteEvent::On {
-            offset,
-            channel,
-            key,
-            velocity,
-        });
+        out(NoteEvent::struck(offset, channel, key, velocity));
         self.own_until[k] = until;
         self.own_since[k] = at;
         self.own_channel[k] = channel;
@@ -135,12 +130,7 @@ impl Sounding {
             self.end_own(key, offset, out);
         }
         self.end_thru(key, channel, 0, offset, out);
-        out(NoteEvent::On {
-            offset,
-            channel,
-            key,
-            velocity,
-        });
+        out(NoteEvent::struck(offset, channel, key, velocity));
         self.thru[usize::from(key)] |= 1 << channel;
     }
 
