@@ -81,7 +81,6 @@ pub use timeline::{BlockStart, Continuity, DRIFT_BEATS, ROUNDING_BEATS, Timeline
 pub use view::Planned;
 pub use worker::{SPECULATION, Worker, WorkerControl, WorkerThread};
 
-use crate::key::KeyCell;
 use std::sync::Arc;
 
 use chord::Chord;
@@ -92,6 +91,7 @@ use sounding::Sounding;
 use turns::Turns;
 
 use crate::event::{Event, GRID_PER_BEAT};
+use crate::key::KeyCell;
 
 /// The real-time side of the performer.
 pub struct Performer {
@@ -206,36 +206,6 @@ impl Performer {
     /// Whether any note the performer started is still sounding.
     pub fn is_sounding(&self) -> bool {
         self.sounding.any()
-    }
-
-    /// Changes the settings. A change of mode ends every note (at offset 0
-    /// of the next events) and restarts the mode; a change of channel ends
-    /// every note and plays on; new sampling settings, a new division or
-    /// velocity reach the worker (the event network's notes depend on the
-    /// step and velocity they are played at). Every value is kept inside
-    /// its range ([`PerformerSettings::clamped`]). Real-time safe.
-    pub fn set_settings(&mut self, settings: PerformerSettings, out: &mut impl FnMut(NoteEvent)) {
-        let settings = settings.clamped();
-        let old = self.settings;
-        self.settings = settings;
-        if old.mode != settings.mode {
-            self.all_notes_off(0, out);
-            self.restart_mode();
-        } else if old.channel != settings.channel {
-            self.all_notes_off(0, out);
-        }
-        if old.sampler != settings.sampler
-            || old.seed != settings.seed
-            || rhythm_of(&old, 0) != rhythm_of(&settings, 0)
-        {
-            let rhythm = rhythm_of(&settings, self.last_player_velocity);
-            self.link.void(&mut self.plan, |epoch| ToWorker::Sampler {
-                settings: settings.sampler,
-                rhythm,
-                seed: settings.seed,
-                epoch,
-            });
-        }
     }
 
     /// Ends every sounding note (the performer's and the thru notes) at

@@ -1,6 +1,8 @@
 //! The performer's settings: how it answers, its feel, its grid, and the
 //! rules that derive what the worker predicts for from them.
 
+use super::link::ToWorker;
+use super::{NoteEvent, Performer};
 use crate::event::GRID_PER_BEAT;
 use crate::sample::{Rhythm, SamplerSettings};
 
@@ -304,6 +306,38 @@ impl PerformerSettings {
                 ..self.sampler
             },
             ..self
+        }
+    }
+}
+
+impl Performer {
+    /// Changes the settings. A change of mode ends every note (at offset 0
+    /// of the next events) and restarts the mode; a change of channel ends
+    /// every note and plays on; new sampling settings, a new division or
+    /// velocity reach the worker (the event network's notes depend on the
+    /// step and velocity they are played at). Every value is kept inside
+    /// its range ([`PerformerSettings::clamped`]). Real-time safe.
+    pub fn set_settings(&mut self, settings: PerformerSettings, out: &mut impl FnMut(NoteEvent)) {
+        let settings = settings.clamped();
+        let old = self.settings;
+        self.settings = settings;
+        if old.mode != settings.mode {
+            self.all_notes_off(0, out);
+            self.restart_mode();
+        } else if old.channel != settings.channel {
+            self.all_notes_off(0, out);
+        }
+        if old.sampler != settings.sampler
+            || old.seed != settings.seed
+            || rhythm_of(&old, 0) != rhythm_of(&settings, 0)
+        {
+            let rhythm = rhythm_of(&settings, self.last_player_velocity);
+            self.link.void(&mut self.plan, |epoch| ToWorker::Sampler {
+                settings: settings.sampler,
+                rhythm,
+                seed: settings.seed,
+                epoch,
+            });
         }
     }
 }
