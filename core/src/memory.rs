@@ -183,6 +183,10 @@ impl SessionMemory {
             return 0.0;
         }
         let heard = self.order_in(View::Heard, context);
+        if self.copying.is_some() {
+            // Pianola is copying itself: no view leads, whatever it matches.
+            return 0.0;
+        }
         let own = self.order_in(View::OwnLine, context);
         let (view, order) = if own >= 2 || (own > 0 && own >= heard) {
             (View::OwnLine, own)
@@ -204,7 +208,7 @@ impl SessionMemory {
         for next in order..self.line.len() {
             let matched = (1..=order)
                 .all(|k| self.heard[self.line[next - k]].classes.what == self.tail[n - k]);
-            if matched {
+            if matched && !self.recent_own(self.line[next]) {
                 let place = self.line[next];
                 let weight = if self.heard[place].player {
                     1.0
@@ -241,6 +245,14 @@ impl SessionMemory {
             return 0;
         }
         longest.min(ORDER)
+    }
+
+    /// Whether the event at `place` is one of Pianola's own among the last
+    /// [`COPY_LIMIT`] heard: it is never recalled, so the memory cannot keep
+    /// up a short loop of Pianola's own (a phrase comes back from further
+    /// off; the player's recent events are recalled, a song's repeats).
+    fn recent_own(&self, place: usize) -> bool {
+        !self.heard[place].player && place + COPY_LIMIT >= self.heard.len()
     }
 
     /// The token a copy of Pianola's own past [`COPY_LIMIT`] events long
@@ -282,6 +294,9 @@ impl SessionMemory {
         let n = self.tail.len();
         let mut longest = None;
         for next in 1..self.line.len() {
+            if self.recent_own(self.line[next]) {
+                continue;
+            }
             let length = (1..=n.min(next))
                 .take_while(|&k| self.heard[self.line[next - k]].classes.what == self.tail[n - k])
                 .count();
