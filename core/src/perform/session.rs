@@ -103,6 +103,8 @@ pub(super) struct Session {
     share: SessionShare,
     /// Whether the memory changed since it was last published.
     changed: bool,
+    /// The memory the session began with (a restored state's).
+    origin: Vec<Heard>,
 }
 
 impl Session {
@@ -113,6 +115,7 @@ impl Session {
             context: Vec::with_capacity(2 * COPY_LIMIT),
             share,
             changed: false,
+            origin: Vec::new(),
         }
     }
 
@@ -135,6 +138,18 @@ impl Session {
     /// The window starts again (the memory stays: it is the session's).
     pub(super) fn reset_context(&mut self) {
         self.recent.clear();
+    }
+
+    /// Starts the session over from where it began: the memory a saved
+    /// state restored, or none (a take that must replay, with a seed,
+    /// starts from the same memory every time).
+    pub(super) fn start_over(&mut self) {
+        self.memory.forget();
+        for &heard in &self.origin {
+            self.memory.remember(heard);
+        }
+        self.recent.clear();
+        self.changed = true;
     }
 
     /// The memory, recalled for the events heard and then `speculated`
@@ -184,6 +199,7 @@ impl Session {
     pub(super) fn take_requests(&mut self, vocab: &Vocab) {
         if self.share.inner.forget.swap(false, Ordering::Relaxed) {
             self.memory.forget();
+            self.origin.clear();
             self.changed = true;
         }
         if let Some(saved) = lock(&self.share.inner.restore).take() {
@@ -201,6 +217,7 @@ impl Session {
                     });
                 }
             }
+            self.origin = self.memory.events().copied().collect();
             // What was restored is what the share already holds.
             self.share
                 .inner
@@ -284,6 +301,13 @@ mod tests {
         assert_eq!(later.memory.len(), 3);
         later.publish(&vocab);
         assert_eq!(share.saved(), saved);
+
+        // A take with a seed starts over from the restored memory, however
+        // much was heard since.
+        later.hear(classes("D4@1/2", &vocab), true);
+        assert_eq!(later.memory.len(), 4);
+        later.start_over();
+        assert_eq!(later.memory.len(), 3);
     }
 
     #[test]

@@ -268,7 +268,11 @@ impl Worker {
                 }
                 ToWorker::Reset { epoch, sent, seed } => {
                     if let Some(seed) = seed {
+                        // A repeatable take: the same seed and the session
+                        // as it began, so the same playing gets the same
+                        // answers.
                         self.reseed(seed);
+                        self.session.start_over();
                     }
                     self.received = sent;
                     self.predictor.reset();
