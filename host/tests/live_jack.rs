@@ -834,10 +834,9 @@ fn motif_comes_back(memory: &str) -> MotifAnswer {
 fn with_memory_the_players_motif_comes_back() {
     // Seeded, but timed by a real-time server, so what Pianola plays
     // varies a little with the machine's load: under a soak's load the
-    // whole motif came back 6 and 9 times in 30 beats in two runs (0
-    // without memory), and 0.86 and 0.94 of Pianola's moves were the
-    // motif's (0.08 and 0.03 without; BENCHMARKS.md). The bound leaves
-    // room for a busier machine.
+    // whole motif came back 17 and 18 times in 30 beats in two runs (0
+    // without memory), and 0.66 of Pianola's moves were the motif's (0.08
+    // without; BENCHMARKS.md). The bound leaves room for a busier machine.
     let with = motif_comes_back("1");
     let without = motif_comes_back("0");
     eprintln!(
