@@ -413,7 +413,14 @@ pub fn run(args: &LiveArgs) -> anyhow::Result<()> {
     drain(&mut record_out, &mut recorded);
 
     let recording = match &args.record {
-        Some(path) => Some(keep_recording(path, &recorded, sample_rate)?),
+        // At the session's tempo (with --clock, the last the clock gave),
+        // so the file's beats are the jam's.
+        Some(path) => Some(keep_recording(
+            path,
+            &recorded,
+            sample_rate,
+            status.tempo(),
+        )?),
         None => None,
     };
     let dropped = status.dropped_records.load(Ordering::Relaxed);
@@ -463,9 +470,10 @@ fn keep_recording(
     path: &std::path::Path,
     recorded: &[Recorded],
     sample_rate: f64,
+    bpm: f64,
 ) -> anyhow::Result<Result<(), String>> {
     let played = record::pianola_notes(recorded);
-    let error = match record::write(path, recorded, sample_rate) {
+    let error = match record::write(path, recorded, sample_rate, bpm) {
         Ok(()) => {
             eprintln!("recorded {} ({played} of Pianola's notes)", path.display());
             return Ok(Ok(()));
@@ -481,7 +489,7 @@ fn keep_recording(
     let places = [std::env::current_dir().ok(), Some(std::env::temp_dir())];
     for dir in places.into_iter().flatten() {
         let kept = dir.join(&name);
-        if record::write(&kept, recorded, sample_rate).is_ok() {
+        if record::write(&kept, recorded, sample_rate, bpm).is_ok() {
             return Ok(Err(format!(
                 "could not write the recording to {}: {error}; the jam is kept in {}",
                 path.display(),

@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use pianola_core::midi_file::{NoteMessage, NoteTrack, ticks_of_beats, write_tracks};
-use pianola_core::tempo::DEFAULT_BPM;
 
 use super::engine::{Recorded, note_event};
 use pianola_core::perform::NoteEvent;
@@ -41,12 +40,12 @@ pub fn pianola_notes(notes: &[Recorded]) -> usize {
         .count()
 }
 
-/// The recorded notes as a format-1 MIDI file at 120 BPM in real time: a
-/// tempo track, then one track per `track` number (0: the player, 1:
-/// Pianola), each named, every note closed (a recording that began
-/// mid-note, or a session that ended abruptly, leaves none open).
-pub fn to_smf_bytes(notes: &[Recorded], sample_rate: f64) -> Vec<u8> {
-    let beats_per_frame = DEFAULT_BPM / 60.0 / sample_rate;
+/// The recorded notes as a format-1 MIDI file at the session's `bpm`, in
+/// real time: a tempo track, then one track per `track` number (0: the
+/// player, 1: Pianola), each named, every note closed (a recording that
+/// began mid-note, or a session that ended abruptly, leaves none open).
+pub fn to_smf_bytes(notes: &[Recorded], sample_rate: f64, bpm: f64) -> Vec<u8> {
+    let beats_per_frame = bpm / 60.0 / sample_rate;
     let tracks: Vec<NoteTrack> = [(0u8, "player"), (1u8, "pianola")]
         .into_iter()
         .map(|(track, name)| NoteTrack {
@@ -59,18 +58,58 @@ pub fn to_smf_bytes(notes: &[Recorded], sample_rate: f64) -> Vec<u8> {
                 .collect(),
         })
         .collect();
-    write_tracks(&tracks, DEFAULT_BPM)
+    write_tracks(&tracks, bpm)
 }
 
-/// Writes the recording to `path` (atomically).
-pub fn write(path: &Path, notes: &[Recorded], sample_rate: f64) -> std::io::Result<()> {
-    pianola_core::atomic_file::write(path, &to_smf_bytes(notes, sample_rate))
+/// Writes the recording at `bpm` to `path` (atomically).
+pub fn write(path: &Path, notes: &[Recorded], sample_rate: f64, bpm: f64) -> std::io::Result<()> {
+    pianola_core::atomic_file::write(path, &to_smf_bytes(notes, sample_rate, bpm))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use midly::{MidiMessage, Smf, TrackEvent, TrackEventKind};
+    use midly::{MetaMessage, MidiMessage, Smf, TrackEvent, TrackEventKind};
+    use pianola_core::tempo::DEFAULT_BPM;
+
+    #[test]
+    fn a_recording_keeps_the_sessions_tempo() {
+        // One beat at 90 BPM, 48 kHz: 32,000 frames.
+        let notes = [
+            Recorded {
+                frame: 32_000,
+                track: 0,
+                message: [0x90, 60, 100],
+            },
+            Recorded {
+                frame: 64_000,
+                track: 0,
+                message: [0x80, 60, 0],
+            },
+        ];
+        let bytes = to_smf_bytes(&notes, 48_000.0, 90.0);
+        let smf = Smf::parse(&bytes).unwrap();
+        let tempo = smf.tracks[0].iter().find_map(|e| match e.kind {
+            TrackEventKind::Meta(MetaMessage::Tempo(t)) => Some(t.as_int()),
+            _ => None,
+        });
+        assert_eq!(tempo, Some(666_667), "90 BPM");
+        let first_on: u32 = smf.tracks[1]
+            .iter()
+            .scan(0u32, |tick, e| {
+                *tick += e.delta.as_int();
+                Some((*tick, e.kind))
+            })
+            .find_map(|(tick, kind)| match kind {
+                TrackEventKind::Midi {
+                    message: MidiMessage::NoteOn { .. },
+                    ..
+                } => Some(tick),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(first_on, 480, "on the second beat");
+    }
 
     #[test]
     fn a_recording_reads_back_with_both_tracks() {
@@ -96,7 +135,7 @@ mod tests {
                 message: [0x81, 64, 0],
             },
         ];
-        let bytes = to_smf_bytes(&notes, 48_000.0);
+        let bytes = to_smf_bytes(&notes, 48_000.0, DEFAULT_BPM);
         let smf = Smf::parse(&bytes).unwrap();
         assert_eq!(smf.tracks.len(), 3);
         let pianola_on = smf.tracks[2]
@@ -147,7 +186,7 @@ mod tests {
             at(100, [0x90, 62, 80]),
             at(9_600, [0x90, 64, 80]),
         ];
-        let bytes = to_smf_bytes(&notes, 48_000.0);
+        let bytes = to_smf_bytes(&notes, 48_000.0, DEFAULT_BPM);
         let smf = Smf::parse(&bytes).unwrap();
         assert_eq!(
             notes_of(&smf.tracks[2]),
