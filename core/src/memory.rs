@@ -29,7 +29,7 @@ pub const AMOUNT: std::ops::RangeInclusive<f32> = 0.0..=1.0;
 pub const ORDER: usize = 6;
 
 /// The events a memory keeps by default (the oldest are forgotten first):
-/// about ten minutes of a busy jam.
+/// several minutes of a busy jam.
 pub const CAPACITY: usize = 2048;
 
 /// Once this many of the last events are Pianola's own and were copied
@@ -53,9 +53,8 @@ pub const RUN_LIMIT: usize = 8;
 pub const COPY_PENALTY: f32 = 6.0;
 
 /// How much an event of Pianola's own counts against one of the player's:
-/// less, but enough that its own phrases come back (at 0.5, 0.80 of the
-/// 8-event phrases of 40 generated pieces stayed distinct; at 0.8, 0.78;
-/// `musical_sanity --seeds 40`, primed from the corpus' validation songs).
+/// less, but enough that its own phrases come back (chosen by the share of
+/// distinct phrases in generated pieces; BENCHMARKS.md, "Session memory").
 pub const OWN_WEIGHT: f32 = 0.8;
 
 /// The memory's confidence for a context matched over `order` events
