@@ -514,6 +514,9 @@ fn start_reaches_the_connected_port_and_every_port_connected_later() {
     client.wait_frames(2 * BEAT_120);
     signal(&dump, "TERM");
     let _ = dump.wait();
+    // The monitor going away is not the player's synth going: Pianola
+    // plays on (it ends the session only for the ports it was given).
+    client.wait_frames(BEAT_120);
     let mut dumped = String::new();
     std::io::Read::read_to_string(&mut dump.stdout.take().unwrap(), &mut dumped).unwrap();
     interrupt(&child);

@@ -70,7 +70,7 @@ pub fn port_names(client: &Client) -> (Vec<String>, Vec<String>) {
 /// What the notification thread saw go wrong.
 #[derive(Default)]
 struct Trouble {
-    /// A connection of Pianola's ports went away (the other port's name).
+    /// The connection to a port the player chose went away (its name).
     lost: Mutex<Option<String>>,
     /// The server shut down.
     shut_down: AtomicBool,
@@ -80,8 +80,13 @@ struct Trouble {
 
 struct Notifications {
     own_prefix: String,
-    /// The full name of Pianola's output port.
+    /// The full names of Pianola's input and output ports.
+    input: String,
     output: String,
+    /// The ports the player chose (`--input`, `--output`): losing the
+    /// connection to one of these ends the session; a port someone else
+    /// connected later (a monitor) may come and go.
+    chosen: [String; 2],
     trouble: Arc<Trouble>,
 }
 
@@ -103,15 +108,28 @@ impl NotificationHandler for Notifications {
             n.as_deref()
                 .is_some_and(|n| n.starts_with(&self.own_prefix))
         };
-        if ours(&a) || ours(&b) {
-            let other = if ours(&a) { b } else { a };
-            let mut lost = self
-                .trouble
-                .lost
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            lost.get_or_insert(other.unwrap_or_else(|| "a port".to_string()));
+        if !(ours(&a) || ours(&b)) {
+            return;
         }
+        let linked = |own: &str, theirs: &str| {
+            client
+                .port_by_name(own)
+                .is_some_and(|port| port.is_connected_to(theirs).unwrap_or(false))
+        };
+        let [source, sink] = &self.chosen;
+        let gone = if !linked(&self.input, source) {
+            source
+        } else if !linked(&self.output, sink) {
+            sink
+        } else {
+            return;
+        };
+        let mut lost = self
+            .trouble
+            .lost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        lost.get_or_insert(gone.clone());
     }
 }
 
@@ -182,7 +200,9 @@ impl Session {
         let trouble = Arc::new(Trouble::default());
         let notifications = Notifications {
             own_prefix,
+            input: in_name.clone(),
             output: out_name.clone(),
+            chosen: [source.clone(), sink.clone()],
             trouble: trouble.clone(),
         };
         let process = Process {
