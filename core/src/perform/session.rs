@@ -105,11 +105,16 @@ pub(super) struct Session {
     changed: bool,
     /// The memory the session began with (a restored state's).
     origin: Vec<Heard>,
+    /// Whether the events are published for a saved state.
+    saved: bool,
 }
 
 impl Session {
-    pub(super) fn new(share: SessionShare) -> Self {
+    /// A session seen through `share`; `saved`: whether its events are
+    /// published for a saved state (a plugin's), or only its size.
+    pub(super) fn new(share: SessionShare, saved: bool) -> Self {
         Self {
+            saved,
             memory: SessionMemory::new(CAPACITY),
             recent: VecDeque::with_capacity(COPY_LIMIT),
             context: Vec::with_capacity(2 * COPY_LIMIT),
@@ -237,6 +242,9 @@ impl Session {
             .inner
             .len
             .store(self.memory.len(), Ordering::Relaxed);
+        if !self.saved {
+            return;
+        }
         let events = self
             .memory
             .events()
@@ -278,7 +286,7 @@ mod tests {
     fn the_share_shows_saves_forgets_and_restores_what_the_worker_heard() {
         let vocab = vocab(48..=84);
         let share = SessionShare::default();
-        let mut session = Session::new(share.clone());
+        let mut session = Session::new(share.clone(), true);
         for (text, player) in [("C4@1/2", true), ("E4@1/2", true), ("G4@1/4", false)] {
             session.hear(classes(text, &vocab), player);
         }
@@ -295,7 +303,7 @@ mod tests {
         assert!(what(&session).is_empty());
 
         // A saved state restored into a worker made later.
-        let mut later = Session::new(share.clone());
+        let mut later = Session::new(share.clone(), true);
         share.restore(saved.clone());
         later.take_requests(&vocab);
         assert_eq!(later.memory.len(), 3);
@@ -313,7 +321,7 @@ mod tests {
     #[test]
     fn a_new_model_hears_the_session_as_the_nearest_tokens_it_knows() {
         let (old, new) = (vocab(48..=84), vocab(60..=72));
-        let mut session = Session::new(SessionShare::default());
+        let mut session = Session::new(SessionShare::default(), false);
         session.hear(classes("C3@1/2", &old), true);
         session.hear(classes("E4@1/2", &old), true);
         session.remap(&old, &new);

@@ -158,14 +158,14 @@ impl Worker {
             chain: VecDeque::new(),
             next_tokens: None,
             probabilities: Vec::new(),
-            session: Session::new(SessionShare::default()),
+            session: Session::new(SessionShare::default(), false),
         }
     }
 
     /// Keeps the session memory in `share` (a plugin's, saved with its
     /// state): a state restored into it before or after is taken up.
     pub fn share_session(&mut self, share: SessionShare) {
-        self.session = Session::new(share);
+        self.session = Session::new(share, true);
     }
 
     /// The session memory's share: its size, Forget, saving and restoring.
