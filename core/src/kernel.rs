@@ -71,98 +71,87 @@ mod x86 {
 
     use half::f16;
 
-    /// Four rows at a time, 16 columns per step, both lanes per weight load.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn matvec_avx512<const L: usize>(
-        w: &[f16],
-        cols: usize,
-        rows: usize,
-        x: &[f32],
-        y: &mut [f32],
-    ) {
-        let simd_cols = cols / 16 * 16;
-        let wp = w.as_ptr() as *const u16;
-        let xp = x.as_ptr();
-        let mut r = 0;
-        while r < rows {
-            let block = (rows - r).min(4);
-            let mut acc = [[_mm512_setzero_ps(); 4]; L];
-            let mut c = 0;
-            while c < simd_cols {
-                // SAFETY: c + 16 <= cols and every row index < rows.
-                unsafe {
-                    let xs: [__m512; L] =
-                        std::array::from_fn(|lane| _mm512_loadu_ps(xp.add(lane * cols + c)));
+    /// One SIMD loop, written once for each instruction set: four rows at
+    /// a time, `$width` columns per step, both lanes per weight load; the
+    /// columns past the last whole step are added one at a time.
+    macro_rules! matvec_simd {
+        (
+            $(#[$doc:meta])*
+            $name:ident, $feature:literal, $width:literal, $vector:ty,
+            zero: $zero:ident, load_x: $load_x:ident,
+            load_w: $load_w:ident as $raw:ty, to_f32: $to_f32:ident,
+            fma: $fma:ident, sum: $sum:ident
+        ) => {
+            $(#[$doc])*
+            #[target_feature(enable = $feature)]
+            pub unsafe fn $name<const L: usize>(
+                w: &[f16],
+                cols: usize,
+                rows: usize,
+                x: &[f32],
+                y: &mut [f32],
+            ) {
+                let simd_cols = cols / $width * $width;
+                let wp = w.as_ptr() as *const u16;
+                let xp = x.as_ptr();
+                let mut r = 0;
+                while r < rows {
+                    let block = (rows - r).min(4);
+                    let mut acc: [[$vector; 4]; L] = [[$zero(); 4]; L];
+                    let mut c = 0;
+                    while c < simd_cols {
+                        // SAFETY: c + $width <= cols and every row index < rows.
+                        unsafe {
+                            let xs: [$vector; L] =
+                                std::array::from_fn(|lane| $load_x(xp.add(lane * cols + c)));
+                            for k in 0..block {
+                                let raw = $load_w(wp.add((r + k) * cols + c) as *const $raw);
+                                let wv = $to_f32(raw);
+                                for lane in 0..L {
+                                    acc[lane][k] = $fma(wv, xs[lane], acc[lane][k]);
+                                }
+                            }
+                        }
+                        c += $width;
+                    }
                     for k in 0..block {
-                        let raw = _mm256_loadu_si256(wp.add((r + k) * cols + c) as *const __m256i);
-                        let wv = _mm512_cvtph_ps(raw);
                         for lane in 0..L {
-                            acc[lane][k] = _mm512_fmadd_ps(wv, xs[lane], acc[lane][k]);
+                            let mut sum = $sum(acc[lane][k]);
+                            for cc in simd_cols..cols {
+                                sum += w[(r + k) * cols + cc].to_f32() * x[lane * cols + cc];
+                            }
+                            y[lane * rows + r + k] = sum;
                         }
                     }
-                }
-                c += 16;
-            }
-            for k in 0..block {
-                for lane in 0..L {
-                    let mut sum = _mm512_reduce_add_ps(acc[lane][k]);
-                    for cc in simd_cols..cols {
-                        sum += w[(r + k) * cols + cc].to_f32() * x[lane * cols + cc];
-                    }
-                    y[lane * rows + r + k] = sum;
+                    r += block;
                 }
             }
-            r += block;
-        }
+        };
     }
 
-    /// As [`matvec_avx512`], 8 columns per step.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub unsafe fn matvec_avx2<const L: usize>(
-        w: &[f16],
-        cols: usize,
-        rows: usize,
-        x: &[f32],
-        y: &mut [f32],
-    ) {
-        let simd_cols = cols / 8 * 8;
-        let wp = w.as_ptr() as *const u16;
-        let xp = x.as_ptr();
-        let mut r = 0;
-        while r < rows {
-            let block = (rows - r).min(4);
-            let mut acc = [[_mm256_setzero_ps(); 4]; L];
-            let mut c = 0;
-            while c < simd_cols {
-                // SAFETY: c + 8 <= cols and every row index < rows.
-                unsafe {
-                    let xs: [__m256; L] =
-                        std::array::from_fn(|lane| _mm256_loadu_ps(xp.add(lane * cols + c)));
-                    for k in 0..block {
-                        let raw = _mm_loadu_si128(wp.add((r + k) * cols + c) as *const __m128i);
-                        let wv = _mm256_cvtph_ps(raw);
-                        for lane in 0..L {
-                            acc[lane][k] = _mm256_fmadd_ps(wv, xs[lane], acc[lane][k]);
-                        }
-                    }
-                }
-                c += 8;
-            }
-            for k in 0..block {
-                for lane in 0..L {
-                    let v = acc[lane][k];
-                    let pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-                    let quad = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-                    let one = _mm_add_ss(quad, _mm_shuffle_ps(quad, quad, 1));
-                    let mut sum = _mm_cvtss_f32(one);
-                    for cc in simd_cols..cols {
-                        sum += w[(r + k) * cols + cc].to_f32() * x[lane * cols + cc];
-                    }
-                    y[lane * rows + r + k] = sum;
-                }
-            }
-            r += block;
-        }
+    matvec_simd!(
+        /// AVX-512: 16 columns per step.
+        matvec_avx512, "avx512f", 16, __m512,
+        zero: _mm512_setzero_ps, load_x: _mm512_loadu_ps,
+        load_w: _mm256_loadu_si256 as __m256i, to_f32: _mm512_cvtph_ps,
+        fma: _mm512_fmadd_ps, sum: _mm512_reduce_add_ps
+    );
+
+    matvec_simd!(
+        /// AVX2 with FMA and F16C: 8 columns per step.
+        matvec_avx2, "avx2,fma,f16c", 8, __m256,
+        zero: _mm256_setzero_ps, load_x: _mm256_loadu_ps,
+        load_w: _mm_loadu_si128 as __m128i, to_f32: _mm256_cvtph_ps,
+        fma: _mm256_fmadd_ps, sum: sum_avx
+    );
+
+    /// The sum of an AVX register's eight floats.
+    #[target_feature(enable = "avx")]
+    fn sum_avx(v: __m256) -> f32 {
+        let pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let quad = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
+        let one = _mm_add_ss(quad, _mm_shuffle_ps(quad, quad, 1));
+        _mm_cvtss_f32(one)
     }
 }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use pianola_core::corpus::{Corpus, Song, default_corpus_dir};
 use pianola_core::event::EventClasses;
-use pianola_core::figures::{self, Figures, GRAM, as_one_stream, pool, share};
+use pianola_core::figures::{self, Figures, GRAM, as_one_stream, pool};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::token::Token;
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings};
@@ -97,16 +97,9 @@ fn main() {
         .map(|s| figures::figures(&s.events, &HashSet::new()))
         .collect();
     let pooled = pool(&reference);
-    println!(
-        "held-out songs ({}): together {:.1} %, chords below C4 {:.1} %, octaves below C4 {:.1} %, in key {:.3}, pitch-class entropy {:.2} bits, distinct 8-grams {:.2}",
-        held_out.len(),
-        100.0 * pooled.together,
-        100.0 * share(pooled.chords_low),
-        100.0 * share(pooled.octaves_low),
-        pooled.in_key,
-        pooled.entropy_bits,
-        pooled.distinct,
-    );
+    println!("held-out songs ({}), against themselves:", held_out.len());
+    println!("     | {}", figures::TABLE_HEADER);
+    println!("songs | {}", pooled.row(&pooled));
 
     let primer_songs: Vec<&Song> = if primers_from_corpus {
         corpus.songs.iter().collect()

@@ -18,15 +18,10 @@ impl Performer {
         out: &mut impl FnMut(NoteEvent),
     ) {
         match event {
-            NoteEvent::On {
-                channel,
-                key,
-                velocity,
-                ..
-            } => {
-                let (channel, key) = (channel & 15, key & 127);
+            NoteEvent::On { key, velocity, .. } => {
+                let key = key & 127;
                 if self.settings.thru {
-                    self.sounding.thru_on(key, channel, velocity, offset, out);
+                    self.sounding.thru(event, out);
                 }
                 self.last_player_velocity = velocity.clamp(1, 127);
                 self.chord.add(key, now_abs);
@@ -35,15 +30,7 @@ impl Performer {
                     self.sounding.end_all_own(offset, out);
                 }
             }
-            NoteEvent::Off {
-                channel,
-                key,
-                velocity,
-                ..
-            } => {
-                let (channel, key) = (channel & 15, key & 127);
-                self.sounding.end_thru(key, channel, velocity, offset, out);
-            }
+            NoteEvent::Off { .. } => self.sounding.thru(event, out),
         }
     }
 
@@ -133,21 +120,22 @@ impl Performer {
         }
     }
 
-    /// Sounds `pitches` for `length` samples from `offset` (the exact
-    /// `onset`), feeds `token` to the worker and counts the step in the
-    /// mode.
-    #[allow(clippy::too_many_arguments)]
+    /// Sounds `strike` from `offset` (the exact `onset`), feeds its token
+    /// to the worker and counts the step in the mode.
     pub(super) fn play(
         &mut self,
-        token: Token,
-        pitches: crate::token::PitchClasses,
-        velocity: u8,
-        length: u64,
+        strike: Strike,
         offset: u32,
         onset: f64,
         samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
+        let Strike {
+            token,
+            pitches,
+            velocity,
+            length,
+        } = strike;
         let now_abs = self.clock + u64::from(offset);
         let settings = self.settings;
         let channel = settings.channel & 15;
@@ -172,4 +160,13 @@ impl Performer {
         });
         self.turns.played(settings.mode);
     }
+}
+
+/// One event of the performer's own, as it sounds: its token, the keys it
+/// strikes, how hard and for how many samples.
+pub(super) struct Strike {
+    pub(super) token: Token,
+    pub(super) pitches: crate::token::PitchClasses,
+    pub(super) velocity: u8,
+    pub(super) length: u64,
 }

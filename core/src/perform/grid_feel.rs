@@ -1,6 +1,7 @@
 //! *Feel* = Grid: one event per division step, for `gate` of the step,
 //! chords voiced in `chord_octave` (the seed's sound).
 
+use super::feed::Strike;
 use super::settings::grid_velocity;
 use super::{NoteEvent, Performer};
 
@@ -53,18 +54,13 @@ impl Performer {
         let length = (settings.gate * settings.division.beats() * samples_per_beat)
             .round()
             .max(1.0) as u64;
-        let pitches = token.pitches(settings.chord_octave);
-        let onset = now_abs as f64;
-        self.play(
+        let strike = Strike {
             token,
-            pitches,
+            pitches: token.pitches(settings.chord_octave),
             velocity,
             length,
-            offset,
-            onset,
-            samples_per_beat,
-            out,
-        );
+        };
+        self.play(strike, offset, now_abs as f64, samples_per_beat, out);
     }
 
     /// The velocity the performer's own notes play at.

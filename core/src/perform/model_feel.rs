@@ -3,6 +3,7 @@
 //! hold, its chords voiced at the predicted register, at the predicted
 //! velocity scaled by `dynamics`.
 
+use super::feed::Strike;
 use super::settings::Velocity;
 use super::{NoteEvent, Performer};
 use crate::event::{Event, GRID_PER_BEAT};
@@ -74,17 +75,13 @@ impl Performer {
                 .clamp(1.0, 127.0) as u8,
         };
         let hold = f64::from(event.hold.max(1)) * samples_per_beat / f64::from(GRID_PER_BEAT);
-        let length = hold.round().max(1.0) as u64;
-        self.play(
-            event.what,
-            event.pitches(),
+        let strike = Strike {
+            token: event.what,
+            pitches: event.pitches(),
             velocity,
-            length,
-            offset,
-            onset,
-            samples_per_beat,
-            out,
-        );
+            length: hold.round().max(1.0) as u64,
+        };
+        self.play(strike, offset, onset, samples_per_beat, out);
     }
 }
 

@@ -56,12 +56,7 @@ impl Sounding {
         let k = usize::from(key);
         if self.own_until[k] != u64::MAX {
             self.own_until[k] = u64::MAX;
-            out(NoteEvent::Off {
-                offset,
-                channel: self.own_channel[k],
-                key,
-                velocity: 0,
-            });
+            out(NoteEvent::released(offset, self.own_channel[k], key, 0));
         }
     }
 
@@ -115,23 +110,33 @@ impl Sounding {
         self.own_channel[k] = channel;
     }
 
-    /// Passes the player's note-on through. A voice sounds once: the
+    /// Passes the player's note through. A note-on sounds once: the
     /// performer's note on the key and channel, or the player's own held
-    /// one (a key struck again), ends first.
-    pub(super) fn thru_on(
-        &mut self,
-        key: u8,
-        channel: u8,
-        velocity: u8,
-        offset: u32,
-        out: &mut impl FnMut(NoteEvent),
-    ) {
-        if self.own_channel[usize::from(key)] == channel {
-            self.end_own(key, offset, out);
+    /// one (a key struck again), ends first. A note-off ends the thru note,
+    /// if one is held.
+    pub(super) fn thru(&mut self, note: NoteEvent, out: &mut impl FnMut(NoteEvent)) {
+        match note {
+            NoteEvent::On {
+                offset,
+                channel,
+                key,
+                velocity,
+            } => {
+                let (channel, key) = (channel & 15, key & 127);
+                if self.own_channel[usize::from(key)] == channel {
+                    self.end_own(key, offset, out);
+                }
+                self.end_thru(key, channel, 0, offset, out);
+                out(NoteEvent::struck(offset, channel, key, velocity));
+                self.thru[usize::from(key)] |= 1 << channel;
+            }
+            NoteEvent::Off {
+                offset,
+                channel,
+                key,
+                velocity,
+            } => self.end_thru(key & 127, channel & 15, velocity, offset, out),
         }
-        self.end_thru(key, channel, 0, offset, out);
-        out(NoteEvent::struck(offset, channel, key, velocity));
-        self.thru[usize::from(key)] |= 1 << channel;
     }
 
     /// Ends the thru note on `key` and `channel` with the release
@@ -147,12 +152,7 @@ impl Sounding {
         let held = &mut self.thru[usize::from(key)];
         if *held & (1 << channel) != 0 {
             *held &= !(1 << channel);
-            out(NoteEvent::Off {
-                offset,
-                channel,
-                key,
-                velocity,
-            });
+            out(NoteEvent::released(offset, channel, key, velocity));
         }
     }
 }

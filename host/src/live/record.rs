@@ -72,20 +72,21 @@ mod tests {
     use midly::{MetaMessage, MidiMessage, Smf, TrackEvent, TrackEventKind};
     use pianola_core::tempo::DEFAULT_BPM;
 
+    /// A recorded message of `track` at `frame`.
+    fn recorded(frame: u64, track: u8, message: [u8; 3]) -> Recorded {
+        Recorded {
+            frame,
+            track,
+            message,
+        }
+    }
+
     #[test]
     fn a_recording_keeps_the_sessions_tempo() {
         // One beat at 90 BPM, 48 kHz: 32,000 frames.
         let notes = [
-            Recorded {
-                frame: 32_000,
-                track: 0,
-                message: [0x90, 60, 100],
-            },
-            Recorded {
-                frame: 64_000,
-                track: 0,
-                message: [0x80, 60, 0],
-            },
+            recorded(32_000, 0, [0x90, 60, 100]),
+            recorded(64_000, 0, [0x80, 60, 0]),
         ];
         let bytes = to_smf_bytes(&notes, 48_000.0, 90.0);
         let smf = Smf::parse(&bytes).unwrap();
@@ -114,26 +115,10 @@ mod tests {
     #[test]
     fn a_recording_reads_back_with_both_tracks() {
         let notes = [
-            Recorded {
-                frame: 0,
-                track: 0,
-                message: [0x90, 60, 100],
-            },
-            Recorded {
-                frame: 24_000,
-                track: 1,
-                message: [0x91, 64, 90],
-            },
-            Recorded {
-                frame: 48_000,
-                track: 0,
-                message: [0x80, 60, 0],
-            },
-            Recorded {
-                frame: 48_000,
-                track: 1,
-                message: [0x81, 64, 0],
-            },
+            recorded(0, 0, [0x90, 60, 100]),
+            recorded(24_000, 1, [0x91, 64, 90]),
+            recorded(48_000, 0, [0x80, 60, 0]),
+            recorded(48_000, 1, [0x81, 64, 0]),
         ];
         let bytes = to_smf_bytes(&notes, 48_000.0, DEFAULT_BPM);
         let smf = Smf::parse(&bytes).unwrap();
@@ -175,11 +160,7 @@ mod tests {
 
     #[test]
     fn every_note_is_closed_and_no_note_off_comes_first() {
-        let at = |frame, message| Recorded {
-            frame,
-            track: 1,
-            message,
-        };
+        let at = |frame, message| recorded(frame, 1, message);
         // A note-off from before the recording, then a note left open.
         let notes = [
             at(0, [0x80, 60, 0]),
