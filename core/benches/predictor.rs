@@ -3,38 +3,24 @@
 //! one step of the built-in event network with all five heads.
 //! Speed does not depend on the weights' values, so they are made up.
 
+#[path = "../tests/common/model.rs"]
+mod model;
+
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pianola_core::model::{Arch, ModelConfig, Params};
-use pianola_core::weights::{ModelFile, ModelInfo};
+use model::made_up_file;
+use pianola_core::model::Arch;
 use pianola_core::{Network, PitchClassSet, Predictor, Token, Vocab};
 
 fn network() -> Arc<Network> {
-    let config = ModelConfig {
-        arch: Arch::Pianola,
-        vocab_size: 358,
-        embed: 64,
-        hidden: 512,
-        layers: 3,
-        dense: 256,
-        window: 100,
-    };
-    let mut params = Params::zeros(config);
-    for (t, values) in params.tensors.iter_mut().enumerate() {
-        for (i, v) in values.iter_mut().enumerate() {
-            *v = (((t * 7919 + i * 104_729) % 2001) as f32 / 1000.0 - 1.0) * 0.05;
-        }
-    }
     let notes = (0..128).map(Token::Note);
     let chords = (1..=230u16).map(|m| Token::Chord(PitchClassSet::from_mask(m).unwrap()));
     let vocab = Vocab::from_tokens(notes.chain(chords));
-    let file = ModelFile {
-        vocab,
-        params,
-        info: ModelInfo::default(),
-    };
+    let file = made_up_file(vocab, Arch::Pianola, [64, 512, 3, 256, 100], |t, i| {
+        (((t * 7919 + i * 104_729) % 2001) as f32 / 1000.0 - 1.0) * 0.05
+    });
     Arc::new(Network::new(&file).unwrap())
 }
 

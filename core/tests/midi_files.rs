@@ -29,6 +29,14 @@ fn track(events: &[(u32, &[u8])]) -> Vec<u8> {
     chunk
 }
 
+/// A track chunk from events written `delta => byte byte ...;` (delta
+/// ticks, then the event's bytes), with end-of-track.
+macro_rules! track {
+    ($($delta:literal => $($byte:literal)+);* $(;)?) => {
+        track(&[$(($delta, &[$($byte),+])),*])
+    };
+}
+
 /// A standard MIDI file of the given format, ticks per quarter and tracks.
 fn smf(format: u16, tpq: u16, tracks: &[Vec<u8>]) -> Vec<u8> {
     let mut file = b"MThd".to_vec();
@@ -55,128 +63,64 @@ const TEMPO_90: &[u8] = &[0xff, 0x51, 0x03, 0x0a, 0x2c, 0x2a];
 
 #[test]
 fn format_0_with_running_status_and_zero_velocity_offs() {
-    let file = smf(
-        0,
-        480,
-        &[track(&[
-            (0, &[0x90, 60, 100]),
-            (480, &[60, 0]), // running status, velocity 0 = note-off
-            (0, &[62, 90]),
-            (480, &[0x80, 62, 0]),
-            (0, &[0x90, 64, 80]),
-            (480, &[64, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["C4", "D4", "E4"]);
+    let notes = track![
+        0 => 0x90 60 100; 480 => 60 0; // running status, velocity 0 = note-off
+        0 => 62 90; 480 => 0x80 62 0;
+        0 => 0x90 64 80; 480 => 64 0;
+    ];
+    assert_eq!(texts(&smf(0, 480, &[notes])), ["C4", "D4", "E4"]);
 }
 
 #[test]
 fn notes_starting_and_ending_together_form_a_chord() {
-    let file = smf(
-        0,
-        480,
-        &[track(&[
-            (0, &[0x90, 60, 100]),
-            (10, &[0x90, 64, 100]), // within 1/16 quarter (30 ticks) of the first
-            (0, &[0x90, 69, 100]),
-            (470, &[0x80, 60, 0]),
-            (0, &[0x80, 64, 0]),
-            (5, &[0x80, 69, 0]),
-            (0, &[0x90, 70, 100]),
-            (480, &[0x80, 70, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["9.0.4", "B-4"]);
+    let notes = track![
+        // The second within 1/16 quarter (30 ticks) of the first.
+        0 => 0x90 60 100; 10 => 0x90 64 100; 0 => 0x90 69 100;
+        470 => 0x80 60 0; 0 => 0x80 64 0; 5 => 0x80 69 0;
+        0 => 0x90 70 100; 480 => 0x80 70 0;
+    ];
+    assert_eq!(texts(&smf(0, 480, &[notes])), ["9.0.4", "B-4"]);
 }
 
 #[test]
 fn notes_starting_together_but_ending_apart_stay_separate() {
-    let file = smf(
-        0,
-        480,
-        &[track(&[
-            (0, &[0x90, 48, 100]),
-            (0, &[0x90, 72, 100]),
-            (240, &[0x80, 72, 0]),
-            (720, &[0x80, 48, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["C3", "C5"]);
+    let notes = track![0 => 0x90 48 100; 0 => 0x90 72 100; 240 => 0x80 72 0; 720 => 0x80 48 0];
+    assert_eq!(texts(&smf(0, 480, &[notes])), ["C3", "C5"]);
 }
 
 #[test]
 fn onsets_apart_by_more_than_the_tolerance_are_separate_tokens() {
-    let file = smf(
-        0,
-        480,
-        &[track(&[
-            (0, &[0x90, 60, 100]),
-            (40, &[0x90, 67, 100]),
-            (440, &[0x80, 60, 0]),
-            (40, &[0x80, 67, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["C4", "G4"]);
+    let notes = track![0 => 0x90 60 100; 40 => 0x90 67 100; 440 => 0x80 60 0; 40 => 0x80 67 0];
+    assert_eq!(texts(&smf(0, 480, &[notes])), ["C4", "G4"]);
 }
 
 #[test]
 fn drums_on_channel_10_are_ignored() {
-    let file = smf(
-        0,
-        96,
-        &[track(&[
-            (0, &[0x99, 36, 100]),
-            (0, &[0x90, 60, 100]),
-            (96, &[0x89, 36, 0]),
-            (0, &[0x80, 60, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["C4"]);
+    let notes = track![0 => 0x99 36 100; 0 => 0x90 60 100; 96 => 0x89 36 0; 0 => 0x80 60 0];
+    assert_eq!(texts(&smf(0, 96, &[notes])), ["C4"]);
 }
 
 #[test]
 fn format_1_merges_tracks_in_time_order_whatever_the_tempo_map() {
     let conductor = track(&[(0, TEMPO_120), (960, TEMPO_90)]);
-    let right = track(&[
-        (0, &[0x90, 72, 100]),
-        (480, &[0x80, 72, 0]),
-        (480, &[0x90, 74, 100]),
-        (480, &[0x80, 74, 0]),
-    ]);
-    let left = track(&[
-        (240, &[0x91, 48, 100]),
-        (480, &[0x81, 48, 0]),
-        (480, &[0x91, 50, 100]),
-        (240, &[0x81, 50, 0]),
-    ]);
+    let right = track![0 => 0x90 72 100; 480 => 0x80 72 0; 480 => 0x90 74 100; 480 => 0x80 74 0];
+    let left = track![240 => 0x91 48 100; 480 => 0x81 48 0; 480 => 0x91 50 100; 240 => 0x81 50 0];
     let file = smf(1, 480, &[conductor, right, left]);
     assert_eq!(texts(&file), ["C5", "C3", "D5", "D3"]);
 }
 
 #[test]
 fn equal_onsets_in_different_tracks_are_separate_tokens_in_track_order() {
-    let upper = track(&[(0, &[0x90, 76, 100]), (480, &[0x80, 76, 0])]);
-    let lower = track(&[(0, &[0x91, 40, 100]), (480, &[0x81, 40, 0])]);
+    let upper = track![0 => 0x90 76 100; 480 => 0x80 76 0];
+    let lower = track![0 => 0x91 40 100; 480 => 0x81 40 0];
     assert_eq!(texts(&smf(1, 480, &[upper, lower])), ["E5", "E2"]);
 }
 
 #[test]
 fn only_the_first_instrument_is_read_when_the_file_names_instruments() {
-    let piano = track(&[
-        (0, &[0xc0, 0]),
-        (0, &[0x90, 60, 100]),
-        (480, &[0x80, 60, 0]),
-    ]);
-    let strings = track(&[
-        (0, &[0xc1, 48]),
-        (0, &[0x91, 67, 100]),
-        (480, &[0x81, 67, 0]),
-    ]);
-    let second_piano = track(&[
-        (0, &[0xc2, 0]),
-        (240, &[0x92, 64, 100]),
-        (480, &[0x82, 64, 0]),
-    ]);
+    let piano = track![0 => 0xc0 0; 0 => 0x90 60 100; 480 => 0x80 60 0];
+    let strings = track![0 => 0xc1 48; 0 => 0x91 67 100; 480 => 0x81 67 0];
+    let second_piano = track![0 => 0xc2 0; 240 => 0x92 64 100; 480 => 0x82 64 0];
     assert_eq!(
         texts(&smf(1, 480, &[piano, strings, second_piano])),
         ["C4", "E4"]
@@ -185,67 +129,44 @@ fn only_the_first_instrument_is_read_when_the_file_names_instruments() {
 
 #[test]
 fn notes_before_their_channels_first_program_change_are_dropped() {
-    let file = smf(
-        0,
-        480,
-        &[track(&[
-            (0, &[0x90, 60, 100]),
-            (480, &[0x80, 60, 0]),
-            (0, &[0xc0, 0]),
-            (0, &[0x90, 62, 100]),
-            (480, &[0x80, 62, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["D4"]);
+    let notes = track![
+        0 => 0x90 60 100; 480 => 0x80 60 0;
+        0 => 0xc0 0;
+        0 => 0x90 62 100; 480 => 0x80 62 0;
+    ];
+    assert_eq!(texts(&smf(0, 480, &[notes])), ["D4"]);
 }
 
 #[test]
 fn a_note_on_of_a_sounding_key_ends_it_as_music21_5_does() {
-    let file = smf(
-        0,
-        384,
-        &[track(&[
-            (0, &[0x90, 72, 100]),
-            (0, &[0x90, 72, 110]), // ends the first 72 and starts nothing
-            (0, &[0x90, 64, 110]),
-            (384, &[0x90, 72, 0]),
-            (128, &[0x90, 64, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["C5", "E4"]);
+    let notes = track![
+        0 => 0x90 72 100;
+        0 => 0x90 72 110; // ends the first 72 and starts nothing
+        0 => 0x90 64 110; 384 => 0x90 72 0; 128 => 0x90 64 0;
+    ];
+    assert_eq!(texts(&smf(0, 384, &[notes])), ["C5", "E4"]);
 }
 
 #[test]
 fn a_note_never_released_is_dropped() {
-    let file = smf(
-        0,
-        480,
-        &[track(&[
-            (0, &[0x90, 60, 100]),
-            (0, &[0x90, 64, 100]),
-            (480, &[0x80, 64, 0]),
-        ])],
-    );
-    assert_eq!(texts(&file), ["E4"]);
+    let notes = track![0 => 0x90 60 100; 0 => 0x90 64 100; 480 => 0x80 64 0];
+    assert_eq!(texts(&smf(0, 480, &[notes])), ["E4"]);
 }
 
 #[test]
 fn a_file_without_notes_is_an_empty_sequence() {
-    let file = smf(
-        1,
-        480,
-        &[track(&[(0, TEMPO_120)]), track(&[(0, &[0xc0, 0])])],
-    );
+    let file = smf(1, 480, &[track(&[(0, TEMPO_120)]), track![0 => 0xc0 0]]);
     assert_eq!(texts(&file), Vec::<String>::new());
+}
+
+/// A file of one note, middle C.
+fn one_note() -> Vec<u8> {
+    smf(0, 480, &[track![0 => 0x90 60 100; 480 => 0x80 60 0]])
 }
 
 #[test]
 fn broken_files_give_clear_errors() {
-    let good = smf(
-        0,
-        480,
-        &[track(&[(0, &[0x90, 60, 100]), (480, &[0x80, 60, 0])])],
-    );
+    let good = one_note();
     assert!(matches!(tokens_from_bytes(&[]), Err(CorpusError::Midi(_))));
     assert!(matches!(
         tokens_from_bytes(b"RIFF\0\0\0\x06\0\0\0\x01\x01\xe0"),
@@ -276,11 +197,7 @@ fn broken_files_give_clear_errors() {
 fn a_folder_skips_broken_files_with_their_reason_and_reads_the_rest() {
     let dir = std::env::temp_dir().join(format!("pianola-corpus-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let good = smf(
-        0,
-        480,
-        &[track(&[(0, &[0x90, 60, 100]), (480, &[0x80, 60, 0])])],
-    );
+    let good = one_note();
     std::fs::write(dir.join("b_good.mid"), &good).unwrap();
     std::fs::write(dir.join("a_broken.mid"), b"not a midi file").unwrap();
     std::fs::write(dir.join("c_upper.MIDI"), &good).unwrap();

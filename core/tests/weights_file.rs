@@ -1,38 +1,28 @@
 //! The weights file: round trips, and refusal of every kind of damage.
 
+#[path = "common/model.rs"]
+mod model;
+
 use half::f16;
-use pianola_core::model::{Arch, ModelConfig, Params};
-use pianola_core::weights::{ModelFile, ModelInfo, StoredDtype, WeightsError};
+use model::made_up_file;
+use pianola_core::model::Arch;
+use pianola_core::weights::{ModelFile, StoredDtype, WeightsError};
 use pianola_core::{Token, Vocab};
 
 fn tiny_file() -> ModelFile {
-    let config = ModelConfig {
-        arch: Arch::Pianola,
-        vocab_size: 6,
-        embed: 4,
-        hidden: 3,
-        layers: 2,
-        dense: 5,
-        window: 8,
-    };
-    let mut params = Params::zeros(config);
-    for (t, values) in params.tensors.iter_mut().enumerate() {
-        for (i, v) in values.iter_mut().enumerate() {
-            *v = ((t * 31 + i * 17) % 23) as f32 / 7.0 - 1.5 + 1e-4 * i as f32;
-        }
-    }
     let tokens: Vec<Token> = ["C4", "E4", "G4", "4.9", "0", "B-3"]
         .iter()
         .map(|t| t.parse().unwrap())
         .collect();
-    let mut info = ModelInfo::default();
-    info.corpus.validation_songs = vec!["held.mid".into()];
-    info.training.validation_loss = Some(2.5);
-    ModelFile {
-        vocab: Vocab::from_tokens(tokens),
-        params,
-        info,
-    }
+    let mut file = made_up_file(
+        Vocab::from_tokens(tokens),
+        Arch::Pianola,
+        [4, 3, 2, 5, 8],
+        |t, i| ((t * 31 + i * 17) % 23) as f32 / 7.0 - 1.5 + 1e-4 * i as f32,
+    );
+    file.info.corpus.validation_songs = vec!["held.mid".into()];
+    file.info.training.validation_loss = Some(2.5);
+    file
 }
 
 fn round_to_f16(file: &ModelFile) -> ModelFile {
@@ -142,112 +132,97 @@ fn metadata(
 
 /// An edit of a file's header.
 type Edit = dyn Fn(&mut serde_json::Map<String, serde_json::Value>);
+
 /// Whether an error is the one expected.
 type Expected = fn(&WeightsError) -> bool;
 
+/// The edit that sets the metadata's `key` to `value`.
+fn set(key: &'static str, value: &'static str) -> Box<Edit> {
+    Box::new(move |h| {
+        metadata(h)[key] = value.into();
+    })
+}
+
+/// The edit that gives the config `units` hidden units instead of 3.
+fn hidden(units: &'static str) -> Box<Edit> {
+    Box::new(move |h| {
+        let m = metadata(h);
+        let c = m["config"]
+            .as_str()
+            .unwrap()
+            .replace("\"hidden\":3", &format!("\"hidden\":{units}"));
+        m["config"] = c.into();
+    })
+}
+
 #[test]
 fn edited_metadata_is_refused_with_its_reason() {
+    use WeightsError as E;
     let cases: Vec<(&str, Box<Edit>, Expected)> = vec![
-        (
-            "version",
-            Box::new(|h| {
-                metadata(h)["version"] = "2".into();
-            }),
-            |e| matches!(e, WeightsError::UnsupportedVersion { .. }),
-        ),
-        (
-            "format",
-            Box::new(|h| {
-                metadata(h)["format"] = "other".into();
-            }),
-            |e| matches!(e, WeightsError::UnsupportedVersion { .. }),
-        ),
+        ("version", set("version", "2"), |e| {
+            matches!(e, E::UnsupportedVersion { .. })
+        }),
+        ("format", set("format", "other"), |e| {
+            matches!(e, E::UnsupportedVersion { .. })
+        }),
         (
             "no metadata",
             Box::new(|h| {
                 h.remove("__metadata__");
             }),
-            |e| matches!(e, WeightsError::MissingMetadata(_)),
+            |e| matches!(e, E::MissingMetadata(_)),
         ),
         (
             "no vocab",
             Box::new(|h| {
                 metadata(h).remove("vocab");
             }),
-            |e| matches!(e, WeightsError::MissingMetadata("vocab")),
+            |e| matches!(e, E::MissingMetadata("vocab")),
         ),
-        (
-            "bad config",
-            Box::new(|h| {
-                metadata(h)["config"] = "{".into();
-            }),
-            |e| matches!(e, WeightsError::BadMetadata { key: "config", .. }),
-        ),
-        (
-            "zero hidden",
-            Box::new(|h| {
-                let m = metadata(h);
-                let c = m["config"]
-                    .as_str()
-                    .unwrap()
-                    .replace("\"hidden\":3", "\"hidden\":0");
-                m["config"] = c.into();
-            }),
-            |e| matches!(e, WeightsError::BadMetadata { key: "config", .. }),
-        ),
-        (
-            "other hidden",
-            Box::new(|h| {
-                let m = metadata(h);
-                let c = m["config"]
-                    .as_str()
-                    .unwrap()
-                    .replace("\"hidden\":3", "\"hidden\":4");
-                m["config"] = c.into();
-            }),
-            |e| matches!(e, WeightsError::WrongShape { .. }),
-        ),
+        ("bad config", set("config", "{"), |e| {
+            matches!(e, E::BadMetadata { key: "config", .. })
+        }),
+        ("zero hidden", hidden("0"), |e| {
+            matches!(e, E::BadMetadata { key: "config", .. })
+        }),
+        ("other hidden", hidden("4"), |e| {
+            matches!(e, E::WrongShape { .. })
+        }),
         (
             "short vocab",
-            Box::new(|h| {
-                metadata(h)["vocab"] = "[\"0\",\"4.9\",\"B-3\",\"C4\",\"E4\"]".into();
-            }),
-            |e| matches!(e, WeightsError::VocabMismatch { .. }),
+            set("vocab", "[\"0\",\"4.9\",\"B-3\",\"C4\",\"E4\"]"),
+            |e| matches!(e, E::VocabMismatch { .. }),
         ),
         (
             "unsorted vocab",
-            Box::new(|h| {
-                metadata(h)["vocab"] = "[\"4.9\",\"0\",\"B-3\",\"C4\",\"E4\",\"G4\"]".into();
-            }),
-            |e| matches!(e, WeightsError::Vocab(_)),
+            set("vocab", "[\"4.9\",\"0\",\"B-3\",\"C4\",\"E4\",\"G4\"]"),
+            |e| matches!(e, E::Vocab(_)),
         ),
         (
             "edited vocab",
-            Box::new(|h| {
-                metadata(h)["vocab"] = "[\"0\",\"4.9\",\"B-3\",\"C4\",\"E4\",\"G5\"]".into();
-            }),
-            |e| matches!(e, WeightsError::DigestMismatch),
+            set("vocab", "[\"0\",\"4.9\",\"B-3\",\"C4\",\"E4\",\"G5\"]"),
+            |e| matches!(e, E::DigestMismatch),
         ),
         (
             "missing tensor",
             Box::new(|h| {
                 h.remove("output.bias");
             }),
-            |e| matches!(e, WeightsError::Format(_) | WeightsError::MissingTensor(_)),
+            |e| matches!(e, E::Format(_) | E::MissingTensor(_)),
         ),
         (
             "wrong dtype",
             Box::new(|h| {
                 h["output.bias"]["dtype"] = "I32".into();
             }),
-            |e| matches!(e, WeightsError::WrongDtype { .. }),
+            |e| matches!(e, E::WrongDtype { .. }),
         ),
         (
             "wrong shape",
             Box::new(|h| {
                 h["output.bias"]["shape"] = serde_json::json!([2, 3]);
             }),
-            |e| matches!(e, WeightsError::WrongShape { .. }),
+            |e| matches!(e, E::WrongShape { .. }),
         ),
     ];
     for (name, edit, expected) in cases {
