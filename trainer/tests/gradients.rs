@@ -4,24 +4,33 @@
 //! two LSTM paths against each other at the trainer's f32.
 
 use candle_core::{DType, Device, Tensor};
-use pianola_core::model::{Arch, ModelConfig};
+use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::layers::LstmImpl;
-use pianola_trainer::network::{Batch, Network, Positions};
+use pianola_trainer::network::{Batch, Gradients, Network, Positions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn tiny(arch: Arch) -> ModelConfig {
+/// A network of `arch` over `vocab_size` tokens, two LSTM layers, and
+/// `sizes` (embedding width, LSTM units, dense units, window); the seed's
+/// network embeds its tokens as one scalar.
+fn config(arch: Arch, vocab_size: usize, sizes: [usize; 4]) -> ModelConfig {
+    let [embed, hidden, dense, window] = sizes;
     ModelConfig {
         arch,
-        vocab_size: 7,
-        embed: if arch == Arch::Seed { 1 } else { 3 },
-        hidden: 5,
+        vocab_size,
+        embed: if arch == Arch::Seed { 1 } else { embed },
+        hidden,
         layers: 2,
-        dense: 4,
-        window: 6,
+        dense,
+        window,
     }
+}
+
+/// The network of `arch` the finite-difference checks use.
+fn tiny(arch: Arch) -> ModelConfig {
+    config(arch, 7, [3, 5, 4, 6])
 }
 
 /// Windows of steps whose every field varies (token networks read `what`
@@ -59,11 +68,33 @@ fn batch_of(data: &(Vec<Step>, Vec<Step>)) -> Batch<'_> {
     }
 }
 
+/// A network of `params` computing in `dtype` with the LSTM `lstm`.
+fn network_of(params: &Params, dtype: DType, lstm: LstmImpl) -> Network {
+    let mut network = Network::new(params, &Device::Cpu, dtype).unwrap();
+    network.set_lstm(lstm);
+    network
+}
+
+/// The gradients of `network` on `batch`, with dropout masks drawn from
+/// `seed`.
+fn gradients(
+    network: &mut Network,
+    batch: &Batch,
+    positions: Positions,
+    dropout: f32,
+    seed: u64,
+) -> Gradients {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    network
+        .gradients(batch, positions, dropout, 1.0, &mut rng)
+        .unwrap()
+}
+
 /// The mean loss with dropout masks drawn from a fixed seed.
 fn loss(network: &mut Network, batch: &Batch, positions: Positions, dropout: f32) -> f64 {
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let step = network.gradients(batch, positions, dropout, 1.0, &mut rng);
-    step.unwrap().stats.loss()
+    gradients(network, batch, positions, dropout, 7)
+        .stats
+        .loss()
 }
 
 fn check(arch: Arch, positions: Positions, dropout: f32) {
@@ -85,12 +116,8 @@ fn check_with(arch: Arch, positions: Positions, dropout: f32, lstm: LstmImpl) {
     }
     let data = batch_data(WINDOWS, STEPS, 7);
     let batch = batch_of(&data);
-    let mut network = Network::new(&params, &Device::Cpu, DType::F64).unwrap();
-    network.set_lstm(lstm);
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let step = network
-        .gradients(&batch, positions, dropout, 1.0, &mut rng)
-        .unwrap();
+    let mut network = network_of(&params, DType::F64, lstm);
+    let step = gradients(&mut network, &batch, positions, dropout, 7);
 
     let eps = 1e-6;
     let mut checked = 0;
@@ -135,34 +162,26 @@ fn check_with(arch: Arch, positions: Positions, dropout: f32, lstm: LstmImpl) {
     assert!(checked > 300, "only {checked} checked");
 }
 
-#[test]
-fn pianola_gradients_match_finite_differences() {
-    check(Arch::Pianola, Positions::All, 0.0);
+/// A test for each `name: arch, positions, dropout;` that [`check`]s the
+/// gradients of that network.
+macro_rules! gradient_checks {
+    ($($name:ident: $arch:ident, $positions:ident, $dropout:literal;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check(Arch::$arch, Positions::$positions, $dropout);
+            }
+        )*
+    };
 }
 
-#[test]
-fn pianola_gradients_match_with_dropout() {
-    check(Arch::Pianola, Positions::All, 0.3);
-}
-
-#[test]
-fn event_network_gradients_match_finite_differences() {
-    check(Arch::Events, Positions::All, 0.0);
-}
-
-#[test]
-fn event_network_gradients_match_with_dropout() {
-    check(Arch::Events, Positions::All, 0.3);
-}
-
-#[test]
-fn seed_gradients_match_finite_differences() {
-    check(Arch::Seed, Positions::Last, 0.0);
-}
-
-#[test]
-fn seed_gradients_match_with_dropout() {
-    check(Arch::Seed, Positions::Last, 0.3);
+gradient_checks! {
+    pianola_gradients_match_finite_differences: Pianola, All, 0.0;
+    pianola_gradients_match_with_dropout: Pianola, All, 0.3;
+    event_network_gradients_match_finite_differences: Events, All, 0.0;
+    event_network_gradients_match_with_dropout: Events, All, 0.3;
+    seed_gradients_match_finite_differences: Seed, Last, 0.0;
+    seed_gradients_match_with_dropout: Seed, Last, 0.3;
 }
 
 #[test]
@@ -205,15 +224,7 @@ fn the_what_weight_scales_the_notes_gradients_alone() {
 /// largest) at the trainer's f32, on a network big enough for the products
 /// to round differently.
 fn fused_matches_autograd(arch: Arch, positions: Positions, dropout: f32, tolerance: f32) {
-    let config = ModelConfig {
-        arch,
-        vocab_size: 23,
-        embed: if arch == Arch::Seed { 1 } else { 12 },
-        hidden: 32,
-        layers: 2,
-        dense: 16,
-        window: 20,
-    };
+    let config = config(arch, 23, [12, 32, 16, 20]);
     let params = initialise(config, &mut ChaCha8Rng::seed_from_u64(3));
     let (windows, steps) = (6, 20);
     let data = batch_data(windows, steps, 23);
@@ -224,12 +235,8 @@ fn fused_matches_autograd(arch: Arch, positions: Positions, dropout: f32, tolera
         steps,
     };
     let run = |lstm: LstmImpl| {
-        let mut network = Network::new(&params, &Device::Cpu, DType::F32).unwrap();
-        network.set_lstm(lstm);
-        let mut rng = ChaCha8Rng::seed_from_u64(11);
-        let step = network
-            .gradients(&batch, positions, dropout, 1.0, &mut rng)
-            .unwrap();
+        let mut network = network_of(&params, DType::F32, lstm);
+        let step = gradients(&mut network, &batch, positions, dropout, 11);
         let grads: Vec<(String, Vec<f32>)> = network
             .named_vars()
             .into_iter()

@@ -11,7 +11,7 @@ use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::network::{Batch, Network, Positions, Stats};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
-use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, train};
+use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, TrainReport, train};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -115,6 +115,23 @@ impl Progress for Quiet {
     fn epoch(&mut self, _: &EpochRecord, _: bool) {}
 }
 
+/// Trains as `options` say, with no stop request.
+fn train_to_the_end(options: &TrainOptions, progress: &mut Quiet) -> TrainReport {
+    train(options, Arc::new(AtomicBool::new(false)), progress).unwrap()
+}
+
+/// Checks that the training loss fell by more than `by` from the first
+/// epoch of `report` to its last.
+fn assert_loss_fell(report: &TrainReport, by: f64, what: &str) {
+    let (first, last) = (&report.history[0], report.history.last().unwrap());
+    assert!(
+        last.train_loss < first.train_loss - by,
+        "{what}: {} → {}",
+        first.train_loss,
+        last.train_loss
+    );
+}
+
 #[test]
 fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
     let dir = std::env::temp_dir().join(format!("pianola-train-test-{}", std::process::id()));
@@ -159,16 +176,9 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         from: None,
     };
     let mut progress = Quiet(Vec::new());
-    let report = train(&options, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
+    let report = train_to_the_end(&options, &mut progress);
     assert_eq!(report.history.len(), 6);
-    let first = &report.history[0];
-    let last = report.history.last().unwrap();
-    assert!(
-        last.train_loss < first.train_loss - 0.3,
-        "{} → {}",
-        first.train_loss,
-        last.train_loss
-    );
+    assert_loss_fell(&report, 0.3, "tokens");
     let file = ModelFile::load(&options.out).unwrap();
     assert_eq!(file.info.corpus.songs, 3);
     assert_eq!(file.info.corpus.validation_songs.len(), 1);
@@ -184,7 +194,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         out: dir.join("resumed.safetensors"),
         ..options.clone()
     };
-    let report = train(&resumed, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
+    let report = train_to_the_end(&resumed, &mut progress);
     assert!(report.history[0].epoch > file.info.training.epochs);
     assert!(report.history[0].steps > file.info.training.steps);
 
@@ -195,7 +205,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         out: dir.join("seed.safetensors"),
         ..options.clone()
     };
-    train(&seed_arch, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
+    train_to_the_end(&seed_arch, &mut progress);
     let seed_file = ModelFile::load(&seed_arch.out).unwrap();
     assert_eq!(
         seed_file.info.corpus.validation_songs,
@@ -209,14 +219,8 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         out: dir.join("events.safetensors"),
         ..options.clone()
     };
-    let report = train(&events, Arc::new(AtomicBool::new(false)), &mut progress).unwrap();
-    let (first, last) = (&report.history[0], report.history.last().unwrap());
-    assert!(
-        last.train_loss < first.train_loss - 1.0,
-        "events: {} → {}",
-        first.train_loss,
-        last.train_loss
-    );
+    let report = train_to_the_end(&events, &mut progress);
+    assert_loss_fell(&report, 1.0, "events");
     let events_file = ModelFile::load(&events.out).unwrap();
     let heads = &events_file.info.training.validation_heads;
     assert_eq!(heads.len(), 5);
@@ -249,12 +253,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         out: dir.join("from-tokens.safetensors"),
         ..options.clone()
     };
-    train(
-        &from_tokens,
-        Arc::new(AtomicBool::new(false)),
-        &mut progress,
-    )
-    .unwrap();
+    train_to_the_end(&from_tokens, &mut progress);
     let started = ModelFile::load(&from_tokens.out).unwrap();
     let what = started.info.training.validation_heads[Head::What.index()].1;
     let token_loss = file.info.training.validation_loss.unwrap();
