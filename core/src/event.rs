@@ -336,19 +336,12 @@ impl EventClasses {
     /// in the predicted octave.
     pub fn to_event(&self, vocab: &Vocab) -> Option<Event> {
         let what = vocab.token(self.what)?;
-        let lowest = match what {
-            Token::Note(key) => key,
-            Token::Chord(set) => {
-                let first = set.normal_order().as_slice().first().copied().unwrap_or(0);
-                classes::register_key(self.register, first)
-            }
-        };
         Some(Event {
             what,
             when: classes::time_of_class(self.when),
             hold: classes::time_of_class(self.hold),
             velocity: classes::velocity_of_class(self.velocity),
-            lowest,
+            lowest: classes::lowest_key(what, self.register),
         })
     }
 }
@@ -356,6 +349,8 @@ impl EventClasses {
 /// The classes the network predicts for an event's fields, and the value
 /// each class plays.
 pub mod classes {
+    use crate::token::Token;
+
     /// `when` and `hold` classes: twelfths of a beat 0..=48.
     pub const TIME_CLASSES: usize = 49;
     /// `velocity` classes: bins of 16.
@@ -387,6 +382,19 @@ pub mod classes {
     /// The register class of a lowest key: its octave, -1 being class 0.
     pub fn register_class(lowest: u8) -> usize {
         usize::from(lowest.min(127)) / 12
+    }
+
+    /// The lowest key of `token` voiced in register class `register`: a
+    /// note's own key; a chord's [`register_key`] from its normal order's
+    /// first pitch class.
+    pub fn lowest_key(token: Token, register: usize) -> u8 {
+        match token {
+            Token::Note(key) => key,
+            Token::Chord(set) => {
+                let first = set.normal_order().as_slice().first().copied().unwrap_or(0);
+                register_key(register, first)
+            }
+        }
     }
 
     /// The lowest key a register class voices a chord from: the octave's C,

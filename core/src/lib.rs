@@ -24,6 +24,7 @@ pub mod atomic_file;
 pub mod corpus;
 pub mod corpus_dir;
 pub mod default_model;
+pub mod duet;
 pub mod event;
 pub mod figures;
 pub mod kernel;

@@ -55,6 +55,7 @@ mod chord;
 mod feed;
 mod grid_feel;
 mod link;
+mod loudness;
 mod model_feel;
 mod modes;
 mod next_tokens;
@@ -85,6 +86,7 @@ use std::sync::Arc;
 
 use chord::Chord;
 use link::{FromWorker, ToWorker, WorkerLink};
+use loudness::Loudness;
 use plan::Plan;
 use settings::rhythm_of;
 use sounding::Sounding;
@@ -115,6 +117,8 @@ pub struct Performer {
     /// Whose turn it is (the mode's state).
     turns: Turns,
     last_player_velocity: u8,
+    /// The player's loudness, for *Dynamics: Follow*.
+    loudness: Loudness,
     /// The absolute sample of the last onset fed to the worker: the next
     /// event's `when` counts from it.
     last_onset: Option<f64>,
@@ -158,6 +162,7 @@ impl Performer {
             was_playing: false,
             turns: Turns::new(),
             last_player_velocity: 90,
+            loudness: Loudness::new(),
             last_onset: None,
             late_steps: 0,
             key,
@@ -339,7 +344,7 @@ impl Performer {
                 self.commit_chord(now_abs, samples_per_beat);
             }
             while let Some(event) = events.next_if(|e| e.offset().min(frames - 1) <= now) {
-                self.player_event(*event, now, now_abs, out);
+                self.player_event(*event, now, now_abs, samples_per_beat, out);
             }
             if step_at.is_some_and(|at| at <= now) {
                 self.grid_step(now, now_abs, samples_per_beat, out);

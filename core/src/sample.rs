@@ -11,6 +11,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::duet::{DuetSettings, Steer};
 use crate::event::{Event, EventClasses, min_when_after, trailing_together};
 use crate::key::{KeyMode, in_scale};
 use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
@@ -62,6 +63,8 @@ pub struct SamplerSettings {
     /// How much the session memory leads (0..=1: the Memory setting `m`
     /// of [`crate::memory`]; 0: the network alone).
     pub memory: f32,
+    /// How it plays with the player: Space, Range, Chords.
+    pub duet: DuetSettings,
 }
 
 impl Default for SamplerSettings {
@@ -86,6 +89,7 @@ impl Default for SamplerSettings {
             key_guide: 1.5,
             rhythm_temperature: 1.0,
             memory: DEFAULT_MEMORY,
+            duet: DuetSettings::default(),
         }
     }
 }
@@ -283,9 +287,11 @@ impl Sampler {
     /// the token (with the key filter and repetition guard, given `recent`
     /// tokens), then hold, velocity and register. With [`Rhythm::Grid`], or
     /// a network that predicts tokens only, the event is a plain step of
-    /// the grid and only its token is chosen (given that `when`). The
-    /// model's `when` is at least `min_when` twelfths (1 right after a
-    /// player's chord: it cannot sound together with one already past).
+    /// the grid and only its token is chosen (given that `when`). `steer`
+    /// holds the duet's rules ([`crate::duet`]): the model's `when` is at
+    /// least its `min_when` twelfths (1 right after a player's chord: it
+    /// cannot sound together with one already past), its notes inside its
+    /// keys, its tokens pulled to its chord.
     ///
     /// `memory`, recalled for the events so far ([`SessionMemory::recall`]),
     /// is mixed into each head by [`SamplerSettings::memory`].
@@ -294,7 +300,7 @@ impl Sampler {
         predictor: &mut Predictor,
         rhythm: Rhythm,
         recent: &[usize],
-        min_when: usize,
+        steer: &Steer,
         memory: Option<&SessionMemory>,
     ) -> EventClasses {
         let network = predictor.network().clone();
@@ -305,9 +311,10 @@ impl Sampler {
         match rhythm {
             Rhythm::Model if model_rhythm => {
                 let scores = self.scores_of(predictor, Head::When, &chosen, memory, true);
-                chosen.when = self.sample_class(&scores, min_when, TIMING_TOP_P);
+                chosen.when = self.sample_class(&scores, steer.min_when, TIMING_TOP_P);
                 self.scores = scores;
-                let scores = self.scores_of(predictor, Head::What, &chosen, memory, true);
+                let mut scores = self.scores_of(predictor, Head::What, &chosen, memory, true);
+                steer.steer_tokens(&mut scores, &self.tokens, true);
                 chosen.what = self.sample_guarded(&scores, recent, 1.0 - self.led);
                 self.scores = scores;
                 let scores = self.scores_of(predictor, Head::Hold, &chosen, memory, true);
@@ -316,7 +323,10 @@ impl Sampler {
                 let scores = self.scores_of(predictor, Head::Velocity, &chosen, memory, true);
                 chosen.velocity = self.sample_class(&scores, 0, RHYTHM_TOP_P);
                 self.scores = scores;
-                let scores = self.scores_of(predictor, Head::Register, &chosen, memory, true);
+                let mut scores = self.scores_of(predictor, Head::Register, &chosen, memory, true);
+                if let Some(token) = vocab.token(chosen.what) {
+                    steer.steer_register(&mut scores, token);
+                }
                 chosen.register = self.sample_class(&scores, 0, RHYTHM_TOP_P);
                 self.scores = scores;
                 // A note's register is its own octave, whatever the head said.
@@ -332,7 +342,8 @@ impl Sampler {
                 };
                 chosen = EventClasses::on_grid(0, Token::Note(60), step, velocity);
                 // The grid's fields are not the memory's: its tokens alone.
-                let scores = self.scores_of(predictor, Head::What, &chosen, memory, false);
+                let mut scores = self.scores_of(predictor, Head::What, &chosen, memory, false);
+                steer.steer_tokens(&mut scores, &self.tokens, false);
                 let what = self.sample_guarded(&scores, recent, 1.0 - self.led);
                 self.scores = scores;
                 let token = vocab.token(what).unwrap_or(Token::Note(60));
@@ -423,13 +434,12 @@ pub fn continue_events(
             memory.recall(&heard);
             &memory
         });
-        let next = sampler.sample_event(
-            predictor,
-            rhythm,
-            &history,
-            min_when_after(together),
-            recalled,
-        );
+        // No one plays along: the duet settings have no one to steer by.
+        let steer = Steer {
+            min_when: min_when_after(together),
+            ..Steer::default()
+        };
+        let next = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);
         together = if next.when == 0 { together + 1 } else { 0 };
         predictor.feed_event(&next);
         history.push(next.what);

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
+use pianola_core::duet::{self, Chords, DuetSettings, Range};
 use pianola_core::key::{Key, KeyMode};
 use pianola_core::memory;
 use pianola_core::perform::{
     AnswerLength, Division, Feel, Mode, Named, PerformerSettings, SEED_ENV, Velocity, range,
 };
 use pianola_core::sample::SamplerSettings;
+use pianola_core::token::Token;
 
 use crate::editor::EditorState;
 use crate::model_slot::ModelSlot;
@@ -160,7 +162,7 @@ pub struct PianolaParams {
     /// *Respond*: beats of silence before answering.
     #[id = "silence"]
     pub silence: FloatParam,
-    /// Output velocity (0: follow the player).
+    /// Output velocity (0: *Dynamics: Follow*, the player's loudness).
     #[id = "velocity"]
     pub velocity: IntParam,
     /// Output MIDI channel, 1..=16.
@@ -182,6 +184,23 @@ pub struct PianolaParams {
     /// come back (0 %: the network alone).
     #[id = "memory"]
     pub memory: FloatParam,
+    /// How much room Pianola leaves while the player plays (0 %: none,
+    /// 50 %: no more notes than the player, 100 %: silent while they play).
+    #[id = "space"]
+    pub space: FloatParam,
+    /// Where Pianola plays: anywhere, below, above or around the player, or
+    /// between two keys.
+    #[id = "range"]
+    pub range: EnumParam<Choice<Range>>,
+    /// *Range* = Between keys: the lowest key.
+    #[id = "range-low"]
+    pub range_low: IntParam,
+    /// *Range* = Between keys: the highest key.
+    #[id = "range-high"]
+    pub range_high: IntParam,
+    /// Fit the chord the player holds.
+    #[id = "chords"]
+    pub chords: EnumParam<Choice<Chords>>,
 }
 
 /// The largest seed the Seed parameter takes.
@@ -221,6 +240,26 @@ fn float_range(range: &std::ops::RangeInclusive<f64>) -> FloatRange {
     }
 }
 
+/// A MIDI key parameter's text: its note name (60 is C4).
+fn key_name() -> Arc<dyn Fn(i32) -> String + Send + Sync> {
+    Arc::new(|key| Token::Note(key.clamp(0, 127) as u8).to_string())
+}
+
+/// Parses what [`key_name`] writes, or a key's number.
+fn key_name_parse() -> Parse<i32> {
+    Arc::new(|text| match text.trim().parse::<Token>() {
+        Ok(Token::Note(key)) => Some(i32::from(key)),
+        _ => text.trim().parse().ok(),
+    })
+}
+
+/// A MIDI key parameter.
+fn key_param(name: &str, key: u8) -> IntParam {
+    IntParam::new(name, i32::from(key), IntRange::Linear { min: 0, max: 127 })
+        .with_value_to_string(key_name())
+        .with_string_to_value(key_name_parse())
+}
+
 /// Text for a float with `digits` decimals and a unit.
 fn decimals(digits: usize, unit: &'static str) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
     Arc::new(move |value| format!("{value:.digits$}{unit}"))
@@ -239,6 +278,7 @@ impl Default for PianolaParams {
     fn default() -> Self {
         let performer = PerformerSettings::default();
         let sampler = SamplerSettings::default();
+        let duet = sampler.duet;
         let default_model = std::env::var_os("PIANOLA_MODEL").map(PathBuf::from);
         let default_seed = std::env::var(SEED_ENV)
             .ok()
@@ -307,8 +347,8 @@ impl Default for PianolaParams {
             .with_value_to_string(decimals(2, " beats"))
             .with_string_to_value(decimals_parse(" beats")),
             velocity: IntParam::new("Velocity", 90, IntRange::Linear { min: 0, max: 127 })
-                .with_value_to_string(zero_means("Player"))
-                .with_string_to_value(zero_means_parse("Player")),
+                .with_value_to_string(zero_means("Follow"))
+                .with_string_to_value(zero_means_parse("Follow")),
             channel: IntParam::new("Output channel", 1, IntRange::Linear { min: 1, max: 16 }),
             thru: BoolParam::new("MIDI thru", performer.thru),
             chord_octave: IntParam::new(
@@ -342,6 +382,21 @@ impl Default for PianolaParams {
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_percentage(0))
             .with_string_to_value(formatters::s2v_f32_percentage()),
+            space: FloatParam::new(
+                "Space",
+                duet.space,
+                FloatRange::Linear {
+                    min: *duet::SPACE.start(),
+                    max: *duet::SPACE.end(),
+                },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
+            range: EnumParam::new("Range", Choice(duet.range)),
+            range_low: key_param("Range low", duet.keys.0),
+            range_high: key_param("Range high", duet.keys.1),
+            chords: EnumParam::new("Chords", Choice(duet.chords)),
         }
     }
 }
@@ -382,6 +437,15 @@ impl PianolaParams {
                 top_k: self.top_k.value().max(0) as usize,
                 key: self.key.value().mode(),
                 memory: self.memory.value(),
+                duet: DuetSettings {
+                    space: self.space.value(),
+                    range: self.range.value().0,
+                    keys: (
+                        self.range_low.value().clamp(0, 127) as u8,
+                        self.range_high.value().clamp(0, 127) as u8,
+                    ),
+                    chords: self.chords.value().0,
+                },
                 ..SamplerSettings::default()
             },
         }

@@ -15,6 +15,7 @@ impl Performer {
         event: NoteEvent,
         offset: u32,
         now_abs: u64,
+        samples_per_beat: f64,
         out: &mut impl FnMut(NoteEvent),
     ) {
         match event {
@@ -24,6 +25,7 @@ impl Performer {
                     self.sounding.thru(event, out);
                 }
                 self.last_player_velocity = velocity.clamp(1, 127);
+                self.loudness.hear(velocity, now_abs, samples_per_beat);
                 self.chord.add(key, now_abs);
                 if self.turns.player_note(self.settings.mode, now_abs) {
                     // The player interrupts the answer.

@@ -65,6 +65,9 @@ impl Performer {
 
     /// The velocity the performer's own notes play at.
     pub(super) fn own_velocity(&self) -> u8 {
-        grid_velocity(&self.settings, self.last_player_velocity)
+        grid_velocity(
+            &self.settings,
+            self.loudness.player(self.last_player_velocity),
+        )
     }
 }

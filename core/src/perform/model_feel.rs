@@ -69,7 +69,7 @@ impl Performer {
         }
         let settings = self.settings;
         let velocity = match settings.velocity {
-            Velocity::FollowPlayer => self.last_player_velocity,
+            Velocity::FollowPlayer => self.loudness.follow(event.velocity),
             Velocity::Fixed(_) => (f64::from(event.velocity) * settings.dynamics)
                 .round()
                 .clamp(1.0, 127.0) as u8,

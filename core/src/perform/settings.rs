@@ -3,6 +3,7 @@
 
 use super::link::ToWorker;
 use super::{NoteEvent, Performer};
+use crate::duet::{DuetSettings, SPACE};
 use crate::event::GRID_PER_BEAT;
 use crate::sample::{Rhythm, SamplerSettings};
 
@@ -137,7 +138,9 @@ impl Named for Division {
 pub enum Velocity {
     /// Always this velocity (1..=127).
     Fixed(u8),
-    /// The velocity of the player's last note.
+    /// *Dynamics: Follow*: the player's loudness, a running mean of their
+    /// velocities over the last bar; in *Model* feel the model's contour
+    /// around it (`dynamics` does not apply).
     FollowPlayer,
 }
 
@@ -271,7 +274,8 @@ impl Default for PerformerSettings {
 
 impl PerformerSettings {
     /// These settings with every value inside its [`range`] (and the
-    /// sampler's Memory inside [`crate::memory::AMOUNT`]): the one place
+    /// sampler's Memory inside [`crate::memory::AMOUNT`], Space inside
+    /// [`crate::duet::SPACE`]): the one place
     /// the values an interface offers become the performer's. The
     /// performer takes its settings through here.
     pub fn clamped(self) -> Self {
@@ -303,6 +307,10 @@ impl PerformerSettings {
                     .temperature
                     .clamp(*temperature.start(), *temperature.end()),
                 memory: self.sampler.memory.clamp(*memory.start(), *memory.end()),
+                duet: DuetSettings {
+                    space: self.sampler.duet.space.clamp(*SPACE.start(), *SPACE.end()),
+                    ..self.sampler.duet
+                },
                 ..self.sampler
             },
             ..self
@@ -380,6 +388,10 @@ mod tests {
             sampler: SamplerSettings {
                 temperature: -3.0,
                 memory: 5.0,
+                duet: DuetSettings {
+                    space: -1.0,
+                    ..DuetSettings::default()
+                },
                 ..SamplerSettings::default()
             },
             ..PerformerSettings::default()
@@ -394,6 +406,7 @@ mod tests {
         assert_eq!(wild.velocity, Velocity::Fixed(1));
         assert_eq!(wild.sampler.temperature, 0.0);
         assert_eq!(wild.sampler.memory, 1.0);
+        assert_eq!(wild.sampler.duet.space, 0.0);
         let defaults = PerformerSettings::default();
         assert_eq!(defaults.clamped(), defaults, "the defaults lie inside");
     }

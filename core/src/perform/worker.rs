@@ -20,6 +20,7 @@ use rtrb::{Consumer, Producer};
 use super::NextTokens;
 use super::link::{FromWorker, ToWorker, WorkerEnds};
 use super::session::{Session, SessionShare};
+use crate::duet::Listener;
 use crate::event::{Event, EventClasses, min_when_after, trailing_together};
 use crate::key::{KeyCell, KeyMode, estimate, pitch_class_counts};
 use crate::model::Head;
@@ -90,6 +91,8 @@ pub struct Worker {
     probabilities: Vec<f32>,
     /// The session memory.
     session: Session,
+    /// The session on one clock, for the duet settings.
+    listener: Listener,
 }
 
 /// Sends new models to a worker from any thread.
@@ -159,6 +162,7 @@ impl Worker {
             next_tokens: None,
             probabilities: Vec::new(),
             session: Session::new(SessionShare::default(), false),
+            listener: Listener::new(),
         }
     }
 
@@ -281,6 +285,7 @@ impl Worker {
                     self.player_pitches = [0.0; 12];
                     self.player_events = 0;
                     self.session.reset_context();
+                    self.listener.clear();
                     self.void_speculation(epoch);
                     self.follow_key();
                 }
@@ -360,6 +365,7 @@ impl Worker {
 
     fn feed(&mut self, event: Event, epoch: u64) {
         self.received += 1;
+        self.listener.hear(&event, self.after_player);
         let Some((known, classes)) = as_known(event, self.predictor.network().vocab()) else {
             if epoch != self.epoch {
                 self.void_speculation(epoch);
@@ -423,15 +429,20 @@ impl Worker {
         // together with it: that chord is already past.
         let after_player = usize::from(self.after_player && self.chain.is_empty());
         let min_when = after_player.max(min_when_after(self.together()));
+        let vocab = self.predictor.network().vocab();
+        let ahead: Vec<Event> = self
+            .chain
+            .iter()
+            .filter_map(|c| c.to_event(vocab))
+            .collect();
+        let steer = self
+            .listener
+            .steer(&self.sampler.settings().duet, &ahead, min_when);
         let memory =
             (self.sampler.settings().memory > 0.0).then(|| self.session.recall(self.chain.iter()));
-        let classes = self.sampler.sample_event(
-            &mut self.speculative,
-            self.rhythm,
-            &recent,
-            min_when,
-            memory,
-        );
+        let classes =
+            self.sampler
+                .sample_event(&mut self.speculative, self.rhythm, &recent, &steer, memory);
         let event = classes
             .to_event(self.predictor.network().vocab())
             .expect("the sampler picks from the vocabulary");

@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
+use pianola_core::duet::{Chords, DuetSettings, Range};
 use pianola_core::key::{KeyMode, parse_scale};
 use pianola_core::perform::{
-    AnswerLength, Division, Feel, Mode, Named, Performer, PerformerSettings,
+    AnswerLength, Division, Feel, Mode, Named, Performer, PerformerSettings, Velocity,
 };
 use pianola_core::predictor::Network;
 use pianola_core::sample::SamplerSettings;
@@ -88,9 +89,25 @@ pub struct LiveArgs {
     /// `grid`: one event per division step (the seed's way).
     #[arg(long, default_value = "model", value_parser = parse_feel)]
     feel: Feel,
-    /// With --feel model: the model's velocities scaled by this (0.25..2).
-    #[arg(long, default_value_t = 1.0)]
-    dynamics: f64,
+    /// `follow`: play as loud as you have over the last bar (with --feel
+    /// model, the model's contour around it); or a number: with --feel
+    /// model, the model's velocities scaled by it (0.25..2).
+    #[arg(long, default_value = "1", value_parser = parse_dynamics)]
+    dynamics: Dynamics,
+    /// How much room to leave you while you play (0..1): 0 none, 0.5 no
+    /// more notes than you play, 0.75 one for three of yours, 1 silent
+    /// while you play. When you rest Pianola carries on.
+    #[arg(long, default_value_t = DuetSettings::default().space)]
+    space: f32,
+    /// Where Pianola plays: `anywhere`, `below` your lowest note of the
+    /// last bar, `above` your highest, `around` (within an octave of
+    /// yours), or between two keys such as `C2-C4`.
+    #[arg(long, default_value = "anywhere", value_parser = Range::parse)]
+    range: (Range, Option<(u8, u8)>),
+    /// `follow`: fit the chord you play (three notes or more) until your
+    /// next one: its tones favoured, notes outside its scale avoided; `off`.
+    #[arg(long, default_value = "off", value_parser = parse_chords)]
+    chords: Chords,
     /// With --feel model: a planned event due within this many beats of
     /// your note still plays; later ones are predicted again from it (0..1).
     #[arg(long, default_value_t = 0.125)]
@@ -153,6 +170,29 @@ fn parse_key(text: &str) -> Result<KeyArg, String> {
 /// them, calling the value `what`.
 fn parse_named<T: Named>(text: &str, what: &str) -> Result<T, String> {
     T::from_name(text).ok_or_else(|| format!("not a {what}; one of {}", T::names().join(", ")))
+}
+
+/// What `--dynamics` asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Dynamics {
+    /// The player's loudness.
+    Follow,
+    /// The model's velocities, scaled.
+    Scaled(f64),
+}
+
+fn parse_dynamics(text: &str) -> Result<Dynamics, String> {
+    if text.trim().eq_ignore_ascii_case("follow") {
+        return Ok(Dynamics::Follow);
+    }
+    text.trim()
+        .parse()
+        .map(Dynamics::Scaled)
+        .map_err(|_| "`follow`, or a scale such as 0.8".to_string())
+}
+
+fn parse_chords(text: &str) -> Result<Chords, String> {
+    parse_named(text, "chord setting")
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -237,7 +277,14 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
         mode: args.mode,
         division: args.division,
         feel: args.feel,
-        dynamics: args.dynamics,
+        dynamics: match args.dynamics {
+            Dynamics::Scaled(scale) => scale,
+            Dynamics::Follow => PerformerSettings::default().dynamics,
+        },
+        velocity: match args.dynamics {
+            Dynamics::Scaled(_) => PerformerSettings::default().velocity,
+            Dynamics::Follow => Velocity::FollowPlayer,
+        },
         commit_beats: args.commit,
         thru: args.thru,
         silence_beats: args.silence,
@@ -249,6 +296,12 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
             temperature: args.temperature,
             key: args.key.mode,
             memory: args.memory,
+            duet: DuetSettings {
+                space: args.space,
+                range: args.range.0,
+                keys: args.range.1.unwrap_or(DuetSettings::default().keys),
+                chords: args.chords,
+            },
             ..SamplerSettings::default()
         },
         seed: args.seed,

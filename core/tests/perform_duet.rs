@@ -1,0 +1,266 @@
+//! The duet settings through the performer and its worker, with the
+//! built-in model: Space, Range, Chords and Dynamics against a player who
+//! loops a phrase, holds chords, or plays softly then loudly.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Host;
+use pianola_core::default_model;
+use pianola_core::duet::{Chords, DuetSettings, Range};
+use pianola_core::perform::{Feel, Mode, NoteEvent, PerformerSettings, Velocity};
+use pianola_core::predictor::Network;
+use pianola_core::sample::SamplerSettings;
+
+const RATE: f64 = 48_000.0;
+const TEMPO: f64 = 120.0;
+const BLOCK: u32 = 64;
+
+/// A note of the player's: its beat, keys, velocity and length in beats.
+#[derive(Clone)]
+struct Played {
+    beat: f64,
+    keys: Vec<u8>,
+    velocity: u8,
+    beats: f64,
+}
+
+/// A host with the built-in model in *Continue*, *Model* feel, at `duet`
+/// and `velocity`, seed 7.
+fn host(duet: DuetSettings, velocity: Velocity) -> Host {
+    let network = Arc::new(Network::new(&default_model::load().unwrap()).unwrap());
+    let settings = PerformerSettings {
+        mode: Mode::Continue,
+        feel: Feel::Model,
+        velocity,
+        seed: Some(7),
+        sampler: SamplerSettings {
+            duet,
+            ..SamplerSettings::default()
+        },
+        ..PerformerSettings::default()
+    };
+    Host::with_network(network, settings, RATE, TEMPO)
+}
+
+/// Plays `notes` for `beats` beats; returns Pianola's note-ons as (beat,
+/// key, velocity).
+fn play(host: &mut Host, notes: &[Played], beats: f64) -> Vec<(f64, u8, u8)> {
+    let spb = host.samples_per_beat();
+    let sample = |beat: f64| (beat * spb).round() as u64;
+    let mut input: Vec<(u64, NoteEvent)> = Vec::new();
+    for n in notes {
+        for &key in &n.keys {
+            input.push((sample(n.beat), NoteEvent::struck(0, 0, key, n.velocity)));
+            input.push((sample(n.beat + n.beats), NoteEvent::released(0, 0, key, 0)));
+        }
+    }
+    input.sort_by_key(|&(at, e)| (at, matches!(e, NoteEvent::On { .. })));
+    let end = sample(beats);
+    let mut next = 0;
+    while host.clock < end {
+        let from = host.clock;
+        let mut block = Vec::new();
+        while next < input.len() && input[next].0 < from + u64::from(BLOCK) {
+            let (at, event) = input[next];
+            block.push(with_offset(event, (at - from) as u32));
+            next += 1;
+        }
+        host.block(BLOCK, &block);
+    }
+    host.end_paired();
+    host.heard
+        .iter()
+        .filter_map(|h| match h.event {
+            NoteEvent::On { key, velocity, .. } => Some((h.at as f64 / spb, key, velocity)),
+            NoteEvent::Off { .. } => None,
+        })
+        .collect()
+}
+
+fn with_offset(event: NoteEvent, offset: u32) -> NoteEvent {
+    match event {
+        NoteEvent::On {
+            channel,
+            key,
+            velocity,
+            ..
+        } => NoteEvent::struck(offset, channel, key, velocity),
+        NoteEvent::Off {
+            channel,
+            key,
+            velocity,
+            ..
+        } => NoteEvent::released(offset, channel, key, velocity),
+    }
+}
+
+/// An eight-note E-flat minor phrase in eighths from `from` to `to` beats,
+/// at `velocity`.
+fn phrase(from: f64, to: f64, velocity: u8) -> Vec<Played> {
+    let keys = [63, 66, 70, 68, 66, 65, 63, 58];
+    (0..)
+        .map(|i| from + 0.5 * f64::from(i))
+        .take_while(|&beat| beat < to)
+        .zip(keys.iter().cycle())
+        .map(|(beat, &key)| Played {
+            beat,
+            keys: vec![key],
+            velocity,
+            beats: 0.45,
+        })
+        .collect()
+}
+
+#[test]
+fn space_leaves_room_while_the_player_plays_and_carries_on_when_they_rest() {
+    let mut notes = phrase(0.0, 16.0, 90);
+    notes.extend(phrase(24.0, 40.0, 90));
+    let count = |space: f32| {
+        let duet = DuetSettings {
+            space,
+            ..DuetSettings::default()
+        };
+        let own = play(&mut host(duet, Velocity::Fixed(90)), &notes, 40.0);
+        let playing = own
+            .iter()
+            .filter(|n| n.0 < 16.0 || (24.0..40.0).contains(&n.0))
+            .count();
+        let resting = own.iter().filter(|n| (16.5..24.0).contains(&n.0)).count();
+        (playing, resting)
+    };
+    let player = notes.len();
+    let (free, _) = count(0.0);
+    let (spaced, resting) = count(DuetSettings::default().space);
+    let (silent, _) = count(1.0);
+    println!(
+        "player {player} notes; Pianola while they play: Space 0 {free}, default {spaced}, 1 {silent}; in 8 beats of rest {resting}"
+    );
+    assert!(
+        spaced <= player,
+        "Space at its default: {spaced} notes to the player's {player}"
+    );
+    assert!(spaced < free, "{spaced} with Space, {free} without");
+    assert!(
+        silent <= 2,
+        "Space 100 %: {silent} notes while the player plays"
+    );
+    assert!(resting >= 8, "{resting} notes in 8 beats of rest");
+}
+
+#[test]
+fn range_keeps_pianola_below_above_or_between_keys() {
+    let notes = phrase(0.0, 24.0, 90);
+    // The player's lowest and highest key over the bar before `beat` (a
+    // note struck at the same instant is not heard yet).
+    let bar = |beat: f64| {
+        let keys = notes
+            .iter()
+            .filter(|n| n.beat < beat && n.beat > beat - 4.0)
+            .flat_map(|n| n.keys.iter().copied());
+        keys.fold((127u8, 0u8), |(low, high), k| (low.min(k), high.max(k)))
+    };
+    let played = |range: Range, keys: (u8, u8)| {
+        let duet = DuetSettings {
+            range,
+            keys,
+            ..DuetSettings::default()
+        };
+        let own = play(&mut host(duet, Velocity::Fixed(90)), &notes, 24.0);
+        assert!(own.len() >= 8, "{range:?}: {} notes", own.len());
+        own
+    };
+    for (beat, key, _) in played(Range::Below, (0, 127)) {
+        assert!(key < bar(beat).0, "below: {key} at beat {beat:.2}");
+    }
+    for (beat, key, _) in played(Range::Above, (0, 127)) {
+        assert!(key > bar(beat).1, "above: {key} at beat {beat:.2}");
+    }
+    for (beat, key, _) in played(Range::Keys, (36, 60)) {
+        assert!((36..=60).contains(&key), "C2-C4: {key} at beat {beat:.2}");
+    }
+}
+
+#[test]
+fn chords_follow_fits_the_held_chord() {
+    // A C major triad for two bars, then A minor for two, under a melody.
+    let mut notes = vec![
+        Played {
+            beat: 0.0,
+            keys: vec![48, 52, 55],
+            velocity: 80,
+            beats: 7.9,
+        },
+        Played {
+            beat: 8.0,
+            keys: vec![45, 48, 52],
+            velocity: 80,
+            beats: 7.9,
+        },
+    ];
+    for (i, key) in [
+        72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 69, 71, 72, 74, 72, 69,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        notes.push(Played {
+            beat: i as f64 + 0.5,
+            keys: vec![key],
+            velocity: 80,
+            beats: 0.9,
+        });
+    }
+    let share = |chords: Chords| {
+        let duet = DuetSettings {
+            chords,
+            space: 0.0,
+            ..DuetSettings::default()
+        };
+        let own = play(&mut host(duet, Velocity::Fixed(90)), &notes, 16.0);
+        let tones = |beat: f64| if beat < 8.0 { [0, 4, 7] } else { [9, 0, 4] };
+        let fitting = own
+            .iter()
+            .filter(|n| tones(n.0).contains(&(n.1 % 12)))
+            .count();
+        assert!(own.len() >= 8, "{chords:?}: {} notes", own.len());
+        fitting as f64 / own.len() as f64
+    };
+    let follow = share(Chords::Follow);
+    let off = share(Chords::Off);
+    println!("chord tones: Follow {follow:.2}, Off {off:.2}");
+    assert!(
+        follow >= 0.75,
+        "Follow: {follow:.2} chord tones (Off: {off:.2})"
+    );
+    assert!(follow > off, "Follow {follow:.2}, Off {off:.2}");
+}
+
+#[test]
+fn dynamics_follow_plays_as_loud_as_the_player() {
+    let mut notes = phrase(0.0, 32.0, 40);
+    notes.extend(phrase(32.0, 64.0, 110));
+    let duet = DuetSettings {
+        space: 0.0,
+        ..DuetSettings::default()
+    };
+    let own = play(&mut host(duet, Velocity::FollowPlayer), &notes, 64.0);
+    let mean = |from: f64, to: f64| {
+        let half: Vec<f64> = own
+            .iter()
+            .filter(|n| (from..to).contains(&n.0))
+            .map(|n| f64::from(n.2))
+            .collect();
+        assert!(
+            half.len() >= 8,
+            "{} notes in beats {from}..{to}",
+            half.len()
+        );
+        half.iter().sum::<f64>() / half.len() as f64
+    };
+    let (soft, loud) = (mean(0.0, 32.0), mean(32.0, 64.0));
+    println!("mean velocity: {soft:.1} to the player's 40, {loud:.1} to 110");
+    assert!((soft - 40.0).abs() <= 15.0, "soft half: {soft:.1}");
+    assert!((loud - 110.0).abs() <= 15.0, "loud half: {loud:.1}");
+}
