@@ -21,10 +21,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::Path;
-use std::time::Duration;
-
-use common::jack::{JackServer, RATE, TestClient, finish, interrupt, spawn_live};
+use common::jack::{RATE, TestClient, ctrl_c, live_session, note_schedule, start_live};
 
 const NOTES: u64 = 200;
 const STEP: u64 = 4_000;
@@ -49,35 +46,15 @@ fn main() {
         println!("live_latency: benchmark");
         return;
     }
-    let _server = JackServer::start("latency");
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(env!("CARGO_BIN_EXE_pianola")),
-        &client,
-        &[
-            "--bpm",
-            "120",
-            "--mode",
-            "echo",
-            "--feel",
-            "grid",
-            "--division",
-            "1/16t",
-            "--thru",
-            "--seed",
-            "5",
-        ],
+    let (_server, client, child) = live_session(
+        "latency",
+        "--bpm 120 --mode echo --feel grid --division 1/16t --thru --seed 5",
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     // The player is on channel 2, Pianola answers on channel 1; notes 0.55
     // beats apart, so they fall on every phase of the grid.
     let schedule = player(|i| i * 13_200 + (i * 317) % 4_000);
-    let last = schedule.last().map_or(0, |(at, _)| *at);
-    client.play(schedule);
-    client.wait_frames(last + 24_000);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
+    client.play_through(schedule, 24_000);
+    let stderr = ctrl_c(child);
 
     let heard = client.heard();
     let played: Vec<u64> = client
@@ -138,14 +115,10 @@ fn main() {
 /// the late count of its summary line.
 fn model_feel_late_events(mode: &str) -> String {
     let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(env!("CARGO_BIN_EXE_pianola")),
+    let child = start_live(
         &client,
-        &[
-            "--bpm", "120", "--mode", mode, "--feel", "model", "--seed", "5",
-        ],
+        &format!("--bpm 120 --mode {mode} --feel model --seed 5"),
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     let schedule = player(|i| {
         if mode == "respond" {
             // Four notes a half beat apart, then three beats of silence.
@@ -154,26 +127,14 @@ fn model_feel_late_events(mode: &str) -> String {
             i * 13_200 + (i * 317) % 4_000
         }
     });
-    let last = schedule.last().map_or(0, |(at, _)| *at);
-    client.play(schedule);
-    client.wait_frames(last + 96_000);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
-    late_count(&stderr)
+    client.play_through(schedule, 96_000);
+    late_count(&ctrl_c(child))
 }
 
 /// The player's [`NOTES`] notes on channel 2, the `i`th at frame `at(i)`,
 /// each held 3,000 frames; in time order.
 fn player(at: impl Fn(u64) -> u64) -> Vec<(u64, Vec<u8>)> {
-    let mut schedule = Vec::new();
-    for i in 0..NOTES {
-        let key = 55 + (i % 12) as u8;
-        schedule.push((at(i), vec![0x91, key, 100]));
-        schedule.push((at(i) + 3_000, vec![0x81, key, 0]));
-    }
-    schedule.sort_by_key(|(at, _)| *at);
-    schedule
+    note_schedule((0..NOTES).map(|i| (at(i), 55 + (i % 12) as u8)), 3_000, 1)
 }
 
 /// The late count of `pianola live`'s summary line at exit.

@@ -1,10 +1,13 @@
 //! `pianola generate` and `pianola render`, run as the real binary on the
 //! built-in model.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
+use common::cli::{ok, pianola};
 use pianola_core::corpus::read_events;
 use pianola_core::event::{Event, EventClasses};
 use pianola_core::event::{min_when_after, trailing_together};
@@ -12,41 +15,17 @@ use pianola_core::model::Head;
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token};
 
-fn pianola(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pianola"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PIANOLA_CORPUS")
-        .output()
-        .unwrap()
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pianola-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 const PRIMER: &str = "C5 E5 G5 C5 E5 G5 0.4.7 C4";
 
 fn generate(dir: &Path, out: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "generate",
-        "--notes",
-        "64",
-        "--prime-tokens",
-        PRIMER,
-        "--out",
-        out,
-    ];
+    let mut args = vec!["generate", "--notes", "64", "--prime-tokens", PRIMER];
+    args.extend(["--out", out]);
     args.extend_from_slice(extra);
     pianola(&args, dir)
 }

@@ -4,33 +4,27 @@
 mod common;
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use common::jack::{
-    Heard, JackServer, PERIOD, RATE, TestClient, finish, interrupt, note_ons, signal, sounding,
-    spawn_live,
+    Heard, JackServer, PERIOD, PIANOLA, RATE, TestClient, ctrl_c, finish, interrupt, live_session,
+    note_ons, note_schedule, server_and_client, signal, sounding, start_live,
 };
 use midly::{MidiMessage, Smf, TrackEventKind};
 use pianola_core::perform::NoteEvent;
 use pianola_core::tempo::samples_per_beat;
 use pianola_host::live::engine::note_event;
 
-const PIANOLA: &str = env!("CARGO_BIN_EXE_pianola");
 /// Frames per beat at 120 BPM.
 const BEAT_120: u64 = RATE as u64 / 2;
 
 /// A phrase of notes: (beat, key), each held a third of a beat, as a
 /// schedule at `frames_per_beat`.
 fn phrase(notes: &[(f64, u8)], frames_per_beat: u64) -> Vec<(u64, Vec<u8>)> {
-    let mut schedule = Vec::new();
-    for &(beat, key) in notes {
-        let on = (beat * frames_per_beat as f64) as u64;
-        let off = on + frames_per_beat / 3;
-        schedule.push((on, vec![0x90, key, 100]));
-        schedule.push((off, vec![0x80, key, 0]));
-    }
-    schedule.sort_by_key(|(at, _)| *at);
-    schedule
+    let at = |beat: f64| (beat * frames_per_beat as f64) as u64;
+    let notes = notes.iter().map(|&(beat, key)| (at(beat), key));
+    note_schedule(notes, frames_per_beat / 3, 0)
 }
 
 /// Checks that the note-ons' distances from the first are whole steps of
@@ -48,6 +42,23 @@ fn assert_on_grid(onsets: &[u64], step: u64) {
     }
 }
 
+/// Starts a JACK server (`tag` in its name), the test client and `pianola
+/// live` with `options`, plays it `notes` ((beat, key) at 120 BPM), and
+/// interrupts it (Ctrl-C) `beats` beats later. Returns the server and the
+/// client, to be dropped in that order, and Pianola's standard error once
+/// it has exited cleanly.
+fn jam(
+    tag: &str,
+    options: &str,
+    notes: &[(f64, u8)],
+    beats: u64,
+) -> (JackServer, TestClient, String) {
+    let (server, client, child) = live_session(tag, options);
+    client.play(phrase(notes, BEAT_120));
+    client.wait_frames(beats * BEAT_120);
+    (server, client, ctrl_c(child))
+}
+
 fn distinct_onsets(heard: &[Heard]) -> Vec<u64> {
     let mut onsets: Vec<u64> = note_ons(heard).into_iter().map(|(f, _)| f).collect();
     onsets.dedup();
@@ -56,46 +67,14 @@ fn distinct_onsets(heard: &[Heard]) -> Vec<u64> {
 
 #[test]
 fn plays_on_the_grid_and_ctrl_c_ends_every_note_and_writes_both_tracks() {
-    let _server = JackServer::start("grid");
-    let client = TestClient::start();
-    let dir = std::env::temp_dir().join(format!("pianola-live-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("grid");
     let record = dir.join("session.mid");
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &[
-            "--bpm",
-            "120",
-            "--feel",
-            "grid",
-            "--division",
-            "1/8",
-            "--mode",
-            "continue",
-            "--seed",
-            "7",
-            "--record",
-            record.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        client.wait_connected(Duration::from_secs(30)),
-        "pianola connects its ports"
-    );
-    let notes = [
-        (0.0, 60),
-        (0.5, 64),
-        (1.0, 67),
-        (1.5, 72),
-        (2.0, 67),
-        (2.5, 64),
-    ];
-    client.play(phrase(&notes, BEAT_120));
-    client.wait_frames(10 * BEAT_120);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "clean exit on SIGINT: {stderr}");
+    let options = "--bpm 120 --feel grid --division 1/8 --mode continue --seed 7";
+    let options = format!("{options} --record {}", record.display());
+    // Eighths.
+    let keys = [60, 64, 67, 72, 67, 64];
+    let notes: Vec<(f64, u8)> = (0..6).map(|i| (i as f64 * 0.5, keys[i])).collect();
+    let (_server, client, stderr) = jam("grid", &options, &notes, 10);
     assert!(stderr.contains("every note ended"), "{stderr}");
 
     let heard = client.heard();
@@ -129,34 +108,16 @@ fn plays_on_the_grid_and_ctrl_c_ends_every_note_and_writes_both_tracks() {
 
 #[test]
 fn the_model_feel_plays_its_rhythm_on_the_twelfth_beat_grid() {
-    let _server = JackServer::start("model-feel");
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &["--bpm", "120", "--feel", "model", "--seed", "3"],
-    );
-    assert!(
-        client.wait_connected(Duration::from_secs(30)),
-        "pianola connects its ports"
-    );
     // A phrase in eighths, sixteenths and a quarter: the model continues
     // the rhythm it hears (after four even eighths it may well play even
     // eighths and quarters only, two gaps).
-    let notes = [
-        (0.0, 60),
-        (0.5, 64),
-        (0.75, 67),
-        (1.0, 72),
-        (2.0, 67),
-        (2.25, 64),
-        (2.5, 60),
-    ];
-    client.play(phrase(&notes, BEAT_120));
-    client.wait_frames(12 * BEAT_120);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "clean exit on SIGINT: {stderr}");
+    let beats = [0.0, 0.5, 0.75, 1.0, 2.0, 2.25, 2.5];
+    let notes: Vec<(f64, u8)> = beats
+        .into_iter()
+        .zip([60, 64, 67, 72, 67, 64, 60])
+        .collect();
+    let options = "--bpm 120 --feel model --seed 3";
+    let (_server, client, stderr) = jam("model-feel", options, &notes, 12);
 
     let heard = client.heard();
     assert_eq!(sounding(&heard), vec![], "every note-on got its note-off");
@@ -236,24 +197,10 @@ fn note_lengths(heard: &[Heard]) -> Vec<u64> {
 
 #[test]
 fn follows_midi_clock_at_two_tempos() {
-    let _server = JackServer::start("clock");
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &[
-            "--clock",
-            "--feel",
-            "grid",
-            "--division",
-            "1/8",
-            "--mode",
-            "continue",
-            "--seed",
-            "3",
-        ],
+    let (_server, client, child) = live_session(
+        "clock",
+        "--clock --feel grid --division 1/8 --mode continue --seed 3",
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     // Start, 12 beats of clock at 120 BPM, then 12 at 90; a phrase at the top.
     let mut schedule = vec![(0, vec![0xFA])];
     let mut at: f64 = 0.0;
@@ -272,9 +219,7 @@ fn follows_midi_clock_at_two_tempos() {
     schedule.sort_by_key(|(at, _)| *at);
     let start = client.play(schedule);
     client.wait_frames(end + 2 * BEAT_120);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = ctrl_c(child);
     // What the machine did: steps Pianola reported late, and cycles the
     // server reported a client did not finish (their clock ticks came late
     // or not at all, and the follower's phase moves while it catches up).
@@ -322,20 +267,27 @@ fn follows_midi_clock_at_two_tempos() {
     }
 }
 
+/// `pianola` with `args` (words at white space).
+fn pianola(args: &str) -> Command {
+    let mut command = Command::new(PIANOLA);
+    command.args(args.split_whitespace());
+    command
+}
+
+/// Runs `command` with no backtraces; it must fail. Its standard error.
+fn refused(command: &mut Command) -> String {
+    let output = command.env("RUST_BACKTRACE", "0").output().unwrap();
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[test]
 fn errors_say_what_is_wrong_and_exit_non_zero() {
     // No JACK server.
-    let output = std::process::Command::new(PIANOLA)
-        .args(["live", "--backend", "jack", "--input", "1", "--output", "1"])
-        .env(
-            "JACK_DEFAULT_SERVER",
-            format!("pianola-none-{}", std::process::id()),
-        )
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let none = format!("pianola-none-{}", std::process::id());
+    let stderr = refused(
+        pianola("live --backend jack --input 1 --output 1").env("JACK_DEFAULT_SERVER", none),
+    );
     assert!(stderr.contains("no JACK server is running"), "{stderr}");
     assert!(
         stderr.contains("jackd --no-realtime -d dummy"),
@@ -344,35 +296,16 @@ fn errors_say_what_is_wrong_and_exit_non_zero() {
 
     // No ALSA sequencer (these machines have no /dev/snd).
     if !Path::new("/dev/snd/seq").exists() {
-        let output = std::process::Command::new(PIANOLA)
-            .args(["ports"])
-            .env("RUST_BACKTRACE", "0")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success());
+        let stderr = refused(&mut pianola("ports"));
         assert!(stderr.contains("no ALSA sequencer"), "{stderr}");
         assert!(stderr.contains("--backend jack"), "{stderr}");
     }
 
-    let _server = JackServer::start("errors");
-    let mut client = TestClient::start();
+    let (_server, mut client) = server_and_client("errors");
     // A port that does not exist: the real ones are listed.
-    let output = std::process::Command::new(PIANOLA)
-        .args([
-            "live",
-            "--backend",
-            "jack",
-            "--input",
-            "no-such-keyboard",
-            "--output",
-            "synth",
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let stderr = refused(&mut pianola(
+        "live --backend jack --input no-such-keyboard --output synth",
+    ));
     assert!(
         stderr.contains("no input port \"no-such-keyboard\""),
         "{stderr}"
@@ -383,22 +316,14 @@ fn errors_say_what_is_wrong_and_exit_non_zero() {
     );
 
     // `pianola ports` lists the test client's ports, numbered.
-    let output = std::process::Command::new(PIANOLA)
-        .args(["ports", "--backend", "jack"])
-        .output()
-        .unwrap();
+    let output = pianola("ports --backend jack").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
     assert!(stdout.contains(&format!("1: {}", client.keys)), "{stdout}");
     assert!(stdout.contains(&format!("1: {}", client.synth)), "{stdout}");
 
     // A port that goes away mid-session: notes off, a message, exit 1.
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &["--bpm", "120", "--mode", "continue"],
-    );
-    assert!(client.wait_connected(Duration::from_secs(30)));
+    let child = start_live(&client, "--bpm 120 --mode continue");
     client.play(phrase(&[(0.0, 60), (0.5, 62)], BEAT_120));
     client.wait_frames(3 * BEAT_120);
     client.stop();
@@ -408,12 +333,29 @@ fn errors_say_what_is_wrong_and_exit_non_zero() {
     assert!(stderr.contains("every note was ended"), "{stderr}");
 }
 
-/// A fresh folder for one test's files.
-fn scratch(tag: &str) -> std::path::PathBuf {
+/// A fresh folder for one test's files, removed with what is left in it
+/// when the test drops it.
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(tag: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("pianola-live-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// The note-ons and note-offs in each track of the MIDI file at `path`.
@@ -445,19 +387,10 @@ fn recorded_notes(path: &Path) -> Vec<(usize, usize)> {
 /// Starts `pianola live` recording to `record` with sampler `seed`, plays it
 /// a phrase, and returns once a note of Pianola's sounds.
 fn jam_until_pianola_sounds(client: &TestClient, record: &Path, seed: &str) -> std::process::Child {
-    let child = spawn_live(
-        Path::new(PIANOLA),
+    let child = start_live(
         client,
-        &[
-            "--bpm",
-            "120",
-            "--seed",
-            seed,
-            "--record",
-            record.to_str().unwrap(),
-        ],
+        &format!("--bpm 120 --seed {seed} --record {}", record.display()),
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     client.play(phrase(&[(0.0, 60), (0.5, 64), (1.0, 67)], BEAT_120));
     client.wait_frames(3 * BEAT_120);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -480,17 +413,10 @@ fn assert_recording_closed(path: &Path) {
 
 #[test]
 fn start_reaches_the_connected_port_and_every_port_connected_later() {
-    let _server = JackServer::start("start");
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &["--bpm", "120", "--send-clock", "--seed", "5"],
-    );
-    assert!(client.wait_connected(Duration::from_secs(30)));
+    let (_server, client, child) = live_session("start", "--bpm 120 --send-clock --seed 5");
     client.wait_frames(2 * BEAT_120);
     // A clock follower connected while Pianola runs.
-    let mut dump = std::process::Command::new("jack_midi_dump")
+    let mut dump = Command::new("jack_midi_dump")
         .arg("-a")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -498,7 +424,7 @@ fn start_reaches_the_connected_port_and_every_port_connected_later() {
         .expect("jack_midi_dump (package jackd2)");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let connected = std::process::Command::new("jack_connect")
+        let connected = Command::new("jack_connect")
             .args(["pianola:out", "midi-monitor:input"])
             .status()
             .is_ok_and(|s| s.success());
@@ -519,9 +445,7 @@ fn start_reaches_the_connected_port_and_every_port_connected_later() {
     client.wait_frames(BEAT_120);
     let mut dumped = String::new();
     std::io::Read::read_to_string(&mut dump.stdout.take().unwrap(), &mut dumped).unwrap();
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
+    ctrl_c(child);
 
     let heard = client.heard();
     let start = heard
@@ -561,22 +485,15 @@ fn sigterm_and_sighup_end_every_note_and_write_the_recording() {
         );
         assert_recording_closed(&record);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_bad_record_path_fails_at_once_and_a_failed_write_keeps_the_jam() {
-    let _server = JackServer::start("record");
-    let client = TestClient::start();
-    let output = std::process::Command::new(PIANOLA)
-        .args(["live", "--backend", "jack", "--input", &client.keys])
-        .args(["--output", &client.synth])
-        .args(["--record", "/no/such/folder/jam.mid"])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+    let (_server, client) = server_and_client("record");
+    let ports = format!("--input {} --output {}", client.keys, client.synth);
+    let stderr = refused(&mut pianola(&format!(
+        "live --backend jack {ports} --record /no/such/folder/jam.mid"
+    )));
     assert!(
         stderr.contains("--record /no/such/folder/jam.mid: cannot write there"),
         "{stderr}"
@@ -589,15 +506,10 @@ fn a_bad_record_path_fails_at_once_and_a_failed_write_keeps_the_jam() {
     // The folder disappears during the jam: the jam is kept elsewhere.
     let dir = scratch("record");
     let record = dir.join("jam.mid");
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &["--bpm", "120", "--record", record.to_str().unwrap()],
-    );
-    assert!(client.wait_connected(Duration::from_secs(30)));
+    let child = start_live(&client, &format!("--bpm 120 --record {}", record.display()));
     client.play(phrase(&[(0.0, 60), (0.5, 64)], BEAT_120));
     client.wait_frames(3 * BEAT_120);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&*dir).unwrap();
     interrupt(&child);
     let (code, stderr) = finish(child, Duration::from_secs(20));
     assert_eq!(code, Some(1), "{stderr}");
@@ -615,8 +527,7 @@ fn a_bad_record_path_fails_at_once_and_a_failed_write_keeps_the_jam() {
 
 #[test]
 fn when_the_jack_server_stops_the_message_says_so_and_the_recording_closes_its_notes() {
-    let server = JackServer::start("shutdown");
-    let client = TestClient::start();
+    let (server, client) = server_and_client("shutdown");
     let dir = scratch("shutdown");
     let record = dir.join("jam.mid");
     let child = jam_until_pianola_sounds(&client, &record, "4");
@@ -630,30 +541,14 @@ fn when_the_jack_server_stops_the_message_says_so_and_the_recording_closes_its_n
         "says only what happened: {stderr}"
     );
     assert_recording_closed(&record);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_player_note_just_before_a_step_never_silences_it() {
-    let _server = JackServer::start("late");
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &[
-            "--bpm",
-            "120",
-            "--feel",
-            "grid",
-            "--division",
-            "1/16",
-            "--mode",
-            "continue",
-            "--seed",
-            "2",
-        ],
+    let (_server, client, child) = live_session(
+        "late",
+        "--bpm 120 --feel grid --division 1/16 --mode continue --seed 2",
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     client.play(phrase(&[(0.0, 60)], BEAT_120));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let first = loop {
@@ -669,21 +564,15 @@ fn a_player_note_just_before_a_step_never_silences_it() {
     let step = BEAT_120 / 4;
     let begin = client.now() + 4 * u64::from(PERIOD);
     let first_step = first + (begin - first).div_ceil(step) * step + 2 * step;
-    let mut schedule = Vec::new();
     let notes = 25;
-    for i in 0..notes {
+    let sweep = (0..notes).map(|i| {
         let at = first_step + (2 * i) * step - (600 + 25 * i);
-        let key = 62 + (i % 7) as u8;
-        schedule.push((at - begin, vec![0x90, key, 100]));
-        schedule.push((at - begin + 2_000, vec![0x80, key, 0]));
-    }
-    schedule.sort_by_key(|(at, _)| *at);
-    let start = client.play(schedule);
+        (at - begin, 62 + (i % 7) as u8)
+    });
+    let start = client.play(note_schedule(sweep, 2_000, 0));
     assert!(start <= begin, "the schedule starts in time");
     client.wait_frames(begin - client.now().min(begin) + (2 * notes + 2) * step);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = ctrl_c(child);
     // Every step from the first to the last of the sweep sounds, except
     // one the machine made late: a step Pianola reported late, or a cycle
     // the server reported a client did not finish (an xrun: what was sent
@@ -711,31 +600,14 @@ fn a_player_note_just_before_a_step_never_silences_it() {
 /// stderr and the xruns the server reported, once what the client heard is
 /// checked for hanging notes and for an onset per player's note at least.
 fn jam_in_model_feel() -> (String, u32) {
-    let _server = JackServer::start("model-commit");
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &[
-            "--bpm", "120", "--mode", "continue", "--feel", "model", "--seed", "5",
-        ],
+    let (_server, client, child) = live_session(
+        "model-commit",
+        "--bpm 120 --mode continue --feel model --seed 5",
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     let notes = 40u64;
-    let mut schedule = Vec::new();
-    for i in 0..notes {
-        let at = i * 13_200 + (i * 317) % 4_000;
-        let key = 55 + (i % 12) as u8;
-        schedule.push((at, vec![0x90, key, 100]));
-        schedule.push((at + 3_000, vec![0x80, key, 0]));
-    }
-    schedule.sort_by_key(|(at, _)| *at);
-    let last = schedule.last().map_or(0, |(at, _)| *at);
-    let start = client.play(schedule);
-    client.wait_frames(start.saturating_sub(client.now()) + last + 2 * BEAT_120);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
+    let player = (0..notes).map(|i| (i * 13_200 + (i * 317) % 4_000, 55 + (i % 12) as u8));
+    let start = client.play_through(note_schedule(player, 3_000, 0), 2 * BEAT_120);
+    let stderr = ctrl_c(child);
     let heard = client.heard();
     assert_eq!(sounding(&heard), vec![], "every note-on got its note-off");
     let played = distinct_onsets(&heard)
@@ -779,25 +651,14 @@ struct MotifAnswer {
 /// top note of each of its onsets, in order) made of it from the second
 /// bar on.
 fn motif_comes_back(memory: &str) -> MotifAnswer {
-    let _server = JackServer::start(&format!("memory-{memory}"));
-    let client = TestClient::start();
-    let child = spawn_live(
-        Path::new(PIANOLA),
-        &client,
-        &[
-            "--bpm", "120", "--mode", "continue", "--seed", "7", "--memory", memory,
-        ],
+    let (_server, client, child) = live_session(
+        &format!("memory-{memory}"),
+        &format!("--bpm 120 --mode continue --seed 7 --memory {memory}"),
     );
-    assert!(client.wait_connected(Duration::from_secs(30)));
     let motif = [60u8, 63, 67, 65];
     let notes: Vec<(f64, u8)> = (0..64).map(|i| (i as f64 * 0.5, motif[i % 4])).collect();
-    let schedule = phrase(&notes, BEAT_120);
-    let last = schedule.last().map_or(0, |(at, _)| *at);
-    let start = client.play(schedule);
-    client.wait_frames(start.saturating_sub(client.now()) + last + BEAT_120);
-    interrupt(&child);
-    let (code, stderr) = finish(child, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "{stderr}");
+    let start = client.play_through(phrase(&notes, BEAT_120), BEAT_120);
+    ctrl_c(child);
     let heard = client.heard();
     assert_eq!(sounding(&heard), vec![], "every note-on got its note-off");
     let mut melody: Vec<(u64, u8)> = Vec::new();

@@ -1,54 +1,41 @@
 //! `pianola train`, `info` and `eval`, run as the real binary on a small corpus.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn pianola(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pianola"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PIANOLA_CORPUS")
-        .output()
-        .unwrap()
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::cli::{ok, pianola};
 
 fn reference_corpus() -> PathBuf {
     pianola_core::corpus::reference_corpus_dir()
 }
 
 fn json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ok(output);
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `pianola info --json` of the model file `model` in `dir`.
+fn info_json(dir: &Path, model: &str) -> serde_json::Value {
+    json(&pianola(&["info", "--model", model, "--json"], dir))
+}
+
+/// `pianola eval --json` of the model file `model` in `dir`, on the songs
+/// `options` name.
+fn eval_json(dir: &Path, model: &str, options: &[&str]) -> serde_json::Value {
+    let mut args = vec!["eval", "--model", model];
+    args.extend_from_slice(options);
+    args.push("--json");
+    json(&pianola(&args, dir))
 }
 
 /// `pianola train` of a tiny event network on `songs` in `dir`, writing
 /// `out`, with `extra` options (the split, the epochs).
 fn train_tiny(dir: &Path, out: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "train",
-        "--corpus",
-        "songs",
-        "--out",
-        out,
-        "--embed",
-        "8",
-        "--hidden",
-        "24",
-        "--layers",
-        "1",
-        "--dense",
-        "16",
-        "--window",
-        "20",
-        "--batch",
-        "8",
-        "--threads",
-        "1",
-    ];
+    let sizes = "--embed 8 --hidden 24 --layers 1 --dense 16 --window 20 --batch 8 --threads 1";
+    let mut args = vec!["train", "--corpus", "songs", "--out", out];
+    args.extend(sizes.split_whitespace());
     args.extend_from_slice(extra);
     pianola(&args, dir)
 }
@@ -66,21 +53,14 @@ fn train_then_info_then_eval() {
         "small.safetensors",
         &["--epochs", "2", "--val-songs", "0.34", "--test-songs", "0"],
     );
-    assert!(
-        train.status.success(),
-        "{}",
-        String::from_utf8_lossy(&train.stderr)
-    );
+    ok(&train);
     let text = String::from_utf8_lossy(&train.stdout);
     assert!(text.contains("best validation loss"), "{text}");
     assert!(dir.join("loss.csv").exists());
     let png = std::fs::read(dir.join("loss.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
 
-    let info = json(&pianola(
-        &["info", "--model", "small.safetensors", "--json"],
-        &dir,
-    ));
+    let info = info_json(&dir, "small.safetensors");
     assert_eq!(info["config"]["hidden"], 24);
     assert_eq!(info["config"]["arch"], "events");
     assert_eq!(info["info"]["corpus"]["songs"], 3);
@@ -93,19 +73,11 @@ fn train_then_info_then_eval() {
         .as_f64()
         .unwrap();
 
-    let eval = json(&pianola(
-        &[
-            "eval",
-            "--model",
-            "small.safetensors",
-            "--corpus",
-            "songs",
-            "--stride",
-            "10",
-            "--json",
-        ],
+    let eval = eval_json(
         &dir,
-    ));
+        "small.safetensors",
+        &["--corpus", "songs", "--stride", "10"],
+    );
     assert_eq!(eval["songs"], serde_json::Value::Array(held_out));
     assert!(
         eval["part"]
@@ -137,17 +109,7 @@ fn train_then_info_then_eval() {
         other.join("a.mid"),
     )
     .unwrap();
-    let any = json(&pianola(
-        &[
-            "eval",
-            "--model",
-            "small.safetensors",
-            "--songs",
-            "other",
-            "--json",
-        ],
-        &dir,
-    ));
+    let any = eval_json(&dir, "small.safetensors", &["--songs", "other"]);
     assert_eq!(any["songs"], serde_json::json!(["a.mid"]));
     let mapped = any["mapped_tokens"].as_u64().unwrap();
     let events = any["events"].as_u64().unwrap();
@@ -155,19 +117,11 @@ fn train_then_info_then_eval() {
     assert!((any["mapped_share"].as_f64().unwrap() - mapped as f64 / events as f64).abs() < 1e-9);
 
     // With the session memory: the song's own repeats are predicted.
-    let remembered = json(&pianola(
-        &[
-            "eval",
-            "--model",
-            "small.safetensors",
-            "--songs",
-            "other",
-            "--memory",
-            "1",
-            "--json",
-        ],
+    let remembered = eval_json(
         &dir,
-    ));
+        "small.safetensors",
+        &["--songs", "other", "--memory", "1"],
+    );
     assert_eq!(remembered["memory"], 1.0);
     assert_eq!(remembered["positions"], any["positions"]);
     let (with, without) = (
@@ -210,11 +164,7 @@ fn train_then_info_then_eval() {
         &dir,
     );
     let text = String::from_utf8_lossy(&tuned.stdout);
-    assert!(
-        tuned.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tuned.stderr)
-    );
+    ok(&tuned);
     assert!(text.contains("1 songs train, 1 held out"), "{text}");
     assert!(
         text.contains("each trained as the nearest it knows"),
@@ -225,10 +175,7 @@ fn train_then_info_then_eval() {
         text.contains("fine-tuned: the notes' cross-entropy on the held-out songs went from"),
         "{text}"
     );
-    let tuned_info = json(&pianola(
-        &["info", "--model", "tuned.safetensors", "--json"],
-        &dir,
-    ));
+    let tuned_info = info_json(&dir, "tuned.safetensors");
     assert_eq!(tuned_info["config"]["hidden"], 24);
     assert_eq!(tuned_info["vocab"], info["vocab"], "the model's vocabulary");
     assert_eq!(tuned_info["info"]["corpus"]["name"], "other");
@@ -246,15 +193,8 @@ fn train_then_info_then_eval() {
             "0.34",
         ],
     );
-    assert!(
-        split.status.success(),
-        "{}",
-        String::from_utf8_lossy(&split.stderr)
-    );
-    let split_info = json(&pianola(
-        &["info", "--model", "split.safetensors", "--json"],
-        &dir,
-    ));
+    ok(&split);
+    let split_info = info_json(&dir, "split.safetensors");
     let corpus = &split_info["info"]["corpus"];
     let (validation, test) = (
         corpus["validation_songs"].clone(),
@@ -263,19 +203,11 @@ fn train_then_info_then_eval() {
     assert_eq!(test.as_array().unwrap().len(), 1);
     assert_eq!(validation.as_array().unwrap().len(), 1);
     assert_ne!(validation, test);
-    let scored = json(&pianola(
-        &[
-            "eval",
-            "--model",
-            "split.safetensors",
-            "--corpus",
-            "songs",
-            "--stride",
-            "10",
-            "--json",
-        ],
+    let scored = eval_json(
         &dir,
-    ));
+        "split.safetensors",
+        &["--corpus", "songs", "--stride", "10"],
+    );
     assert_eq!(scored["songs"], test);
     assert!(
         scored["part"]

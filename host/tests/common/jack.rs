@@ -3,7 +3,6 @@
 //! the live host's tests and latency benchmark.
 #![allow(dead_code)]
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -83,6 +82,21 @@ impl Drop for JackServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A JACK server named after `tag` and the test client on it. Bound as
+/// `let (_server, client) = …`, the client goes before the server.
+pub fn server_and_client(tag: &str) -> (JackServer, TestClient) {
+    let server = JackServer::start(tag);
+    (server, TestClient::start())
+}
+
+/// [`server_and_client`], and `pianola live` with `options` between the
+/// client's ports once it has connected them ([`start_live`]).
+pub fn live_session(tag: &str, options: &str) -> (JackServer, TestClient, Child) {
+    let (server, client) = server_and_client(tag);
+    let child = start_live(&client, options);
+    (server, client, child)
 }
 
 /// A MIDI message seen by the test client, at an absolute JACK frame.
@@ -253,6 +267,16 @@ impl TestClient {
         start
     }
 
+    /// Plays `schedule` as [`TestClient::play`] does and waits until
+    /// `after` frames past its last message. Returns the absolute start
+    /// frame.
+    pub fn play_through(&self, schedule: Vec<(u64, Vec<u8>)>, after: u64) -> u64 {
+        let last = schedule.last().map_or(0, |(at, _)| *at);
+        let start = self.play(schedule);
+        self.wait_frames(start.saturating_sub(self.now()) + last + after);
+        start
+    }
+
     /// Whether everything scheduled has been sent.
     pub fn done(&self) -> bool {
         let shared = lock(&self.shared);
@@ -319,9 +343,29 @@ pub fn sounding(heard: &[Heard]) -> Vec<(u8, u8)> {
     .sounding
 }
 
-/// `pianola live` on the JACK backend between the test client's ports.
-pub fn spawn_live(pianola: &Path, client: &TestClient, extra: &[&str]) -> Child {
-    Command::new(pianola)
+/// A schedule of notes on `channel` (0-15), each (frame, key) struck at
+/// velocity 100 and held `hold` frames, in time order.
+pub fn note_schedule(
+    notes: impl IntoIterator<Item = (u64, u8)>,
+    hold: u64,
+    channel: u8,
+) -> Vec<(u64, Vec<u8>)> {
+    let mut schedule = Vec::new();
+    for (at, key) in notes {
+        schedule.push((at, vec![0x90 | channel, key, 100]));
+        schedule.push((at + hold, vec![0x80 | channel, key, 0]));
+    }
+    schedule.sort_by_key(|(at, _)| *at);
+    schedule
+}
+
+/// The `pianola` binary under test.
+pub const PIANOLA: &str = env!("CARGO_BIN_EXE_pianola");
+
+/// `pianola live` on the JACK backend between the test client's ports,
+/// with `options` (words at white space: the tests' paths have none).
+pub fn spawn_live(client: &TestClient, options: &str) -> Child {
+    Command::new(PIANOLA)
         .args([
             "live",
             "--backend",
@@ -331,7 +375,7 @@ pub fn spawn_live(pianola: &Path, client: &TestClient, extra: &[&str]) -> Child 
             "--output",
             &client.synth,
         ])
-        .args(extra)
+        .args(options.split_whitespace())
         // A recording kept after a failed write lands here, not in the
         // source tree.
         .current_dir(std::env::temp_dir())
@@ -340,6 +384,26 @@ pub fn spawn_live(pianola: &Path, client: &TestClient, extra: &[&str]) -> Child 
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting pianola live")
+}
+
+/// `pianola live` as [`spawn_live`] starts it, once it has connected to
+/// both of the test client's ports.
+pub fn start_live(client: &TestClient, options: &str) -> Child {
+    let child = spawn_live(client, options);
+    assert!(
+        client.wait_connected(Duration::from_secs(30)),
+        "pianola connects its ports"
+    );
+    child
+}
+
+/// Interrupts `child` (Ctrl-C) and waits for it to exit cleanly; its
+/// standard error.
+pub fn ctrl_c(child: Child) -> String {
+    interrupt(&child);
+    let (code, stderr) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "clean exit on SIGINT: {stderr}");
+    stderr
 }
 
 /// Sends SIGINT to `child` (what Ctrl-C does).
