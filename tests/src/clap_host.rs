@@ -151,6 +151,13 @@ pub enum Input {
     Param { id: ClapId, value: f64 },
 }
 
+impl Input {
+    /// The parameter `id` takes the plain `value`.
+    pub fn param(id: ClapId, value: f64) -> Input {
+        Input::Param { id, value }
+    }
+}
+
 /// The host's transport.
 #[derive(Clone, Copy, Debug)]
 pub struct HostTransport {
@@ -258,6 +265,14 @@ impl PluginUnderTest {
         plugin
     }
 
+    /// [`PluginUnderTest::on_the_grid`], activated at 48 kHz for blocks of
+    /// up to `max_frames`.
+    pub fn active_on_the_grid(max_frames: u32) -> Self {
+        let mut plugin = Self::on_the_grid();
+        plugin.activate(48_000.0, max_frames);
+        plugin
+    }
+
     /// Loads the CLAP bundle at `path` and creates an instance.
     pub fn load(path: &Path) -> Self {
         // SAFETY: the bundle is this workspace's own plugin, built by cargo.
@@ -328,6 +343,11 @@ impl PluginUnderTest {
             ));
         }
         infos
+    }
+
+    /// The ids of the parameters shown as `names`.
+    pub fn param_ids<const N: usize>(&mut self, names: [&str; N]) -> [ClapId; N] {
+        names.map(|name| self.param_id(name))
     }
 
     /// The id of the parameter shown as `name`.
@@ -687,6 +707,15 @@ impl PluginUnderTest {
             time_signature_numerator: 4,
             time_signature_denominator: 4,
         }
+    }
+
+    /// Stops the transport, runs a block of `frames` and checks that no
+    /// note is left sounding.
+    pub fn stop_transport(&mut self, frames: u32) {
+        self.transport.playing = false;
+        let until = self.clock + u64::from(frames);
+        self.run_until(until, || frames, &[]);
+        assert_eq!(sounding_after(&self.sent), vec![], "every note ended");
     }
 
     /// Runs blocks until `clock` reaches `until` samples, choosing each

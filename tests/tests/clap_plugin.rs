@@ -30,6 +30,16 @@ fn phrase_inputs(samples_per_beat: f64, start_beat: f64) -> Vec<(u64, Input)> {
     inputs
 }
 
+/// Activates `plugin` at 48 kHz and plays it the phrase from beat 0 in
+/// blocks of `block` samples up to beat `until`; its samples per beat.
+fn play_the_phrase(plugin: &mut PluginUnderTest, block: u32, until: f64) -> f64 {
+    plugin.activate(48_000.0, block);
+    let spb = plugin.samples_per_beat();
+    let inputs = phrase_inputs(spb, 0.0);
+    plugin.run_until((until * spb) as u64, || block, &inputs);
+    spb
+}
+
 /// Checks every note-on is on the 1/8 grid and every note ends.
 fn assert_on_grid_and_paired(notes: &[SentNote], samples_per_beat: f64, step: f64) {
     for note in notes.iter().filter(|n| n.on) {
@@ -50,10 +60,7 @@ fn assert_on_grid_and_paired(notes: &[SentNote], samples_per_beat: f64, step: f6
 #[test]
 fn continue_mode_plays_on_the_grid_and_stops_with_the_transport() {
     let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.activate(48_000.0, 512);
-    let spb = plugin.samples_per_beat();
-    let inputs = phrase_inputs(spb, 0.0);
-    plugin.run_until((12.0 * spb) as u64, || 512, &inputs);
+    let spb = play_the_phrase(&mut plugin, 512, 12.0);
 
     // It keeps playing after the player stops: no silence of a beat (a
     // step a busy machine made late is a rest, the next plays).
@@ -121,28 +128,14 @@ fn echo_answers_each_played_note_once_on_the_next_step() {
 
 #[test]
 fn respond_answers_after_the_silence_for_the_response_length() {
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.activate(48_000.0, 256);
-    let mode = plugin.param_id("Mode");
-    let length = plugin.param_id("Response length");
+    let mut plugin = PluginUnderTest::active_on_the_grid(256);
     let spb = plugin.samples_per_beat();
+    let [mode, length] = plugin.param_ids(["Mode", "Response length"]);
     plugin.process(
         256,
         &[
-            (
-                0,
-                Input::Param {
-                    id: mode,
-                    value: 1.0,
-                },
-            ),
-            (
-                10,
-                Input::Param {
-                    id: length,
-                    value: 4.0,
-                },
-            ),
+            (0, Input::param(mode, 1.0)),
+            (10, Input::param(length, 4.0)),
         ],
     );
     let start = plugin.clock as f64 / spb;
@@ -187,28 +180,14 @@ fn any_block_size_and_sample_rate_keeps_the_grid() {
 
 #[test]
 fn parameter_changes_inside_blocks_take_effect() {
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.activate(48_000.0, 1024);
-    let division = plugin.param_id("Division");
-    let channel = plugin.param_id("Output channel");
+    let mut plugin = PluginUnderTest::active_on_the_grid(1024);
+    let [division, channel] = plugin.param_ids(["Division", "Output channel"]);
     let spb = plugin.samples_per_beat();
     let mut inputs = phrase_inputs(spb, 0.0);
     // At beat 6.3, mid-block: sixteenths (index 3 of the division list).
-    inputs.push((
-        (6.3 * spb) as u64,
-        Input::Param {
-            id: division,
-            value: 3.0,
-        },
-    ));
+    inputs.push(((6.3 * spb) as u64, Input::param(division, 3.0)));
     // At beat 10.1: output channel 5 (plain values count from 0 = channel 1).
-    inputs.push((
-        (10.1 * spb) as u64,
-        Input::Param {
-            id: channel,
-            value: 4.0,
-        },
-    ));
+    inputs.push(((10.1 * spb) as u64, Input::param(channel, 4.0)));
     inputs.sort_by_key(|(at, _)| *at);
     plugin.run_until((14.0 * spb) as u64, || 1000, &inputs);
 
@@ -259,10 +238,7 @@ fn parameter_changes_inside_blocks_take_effect() {
 #[test]
 fn deactivating_mid_note_ends_it_and_destroying_leaves_nothing_sounding() {
     let mut plugin = PluginUnderTest::new();
-    plugin.activate(48_000.0, 128);
-    let spb = plugin.samples_per_beat();
-    let inputs = phrase_inputs(spb, 0.0);
-    plugin.run_until((4.0 * spb) as u64, || 128, &inputs);
+    play_the_phrase(&mut plugin, 128, 4.0);
     // Run until one of the performer's notes sounds, then pull the plug.
     let mut guard = 0;
     while sounding_after(&plugin.sent).is_empty() {
@@ -295,12 +271,8 @@ fn deactivating_mid_note_ends_it_and_destroying_leaves_nothing_sounding() {
 #[test]
 fn bypass_and_all_notes_off_end_every_note() {
     let mut plugin = PluginUnderTest::new();
-    plugin.activate(48_000.0, 64);
-    let bypass = plugin.param_id("Bypass");
-    let panic = plugin.param_id("All notes off");
-    let spb = plugin.samples_per_beat();
-    let inputs = phrase_inputs(spb, 0.0);
-    plugin.run_until((4.0 * spb) as u64, || 64, &inputs);
+    let spb = play_the_phrase(&mut plugin, 64, 4.0);
+    let [bypass, panic] = plugin.param_ids(["Bypass", "All notes off"]);
     for (id, name) in [(panic, "all notes off"), (bypass, "bypass")] {
         // Until a note sounds (bounded: the built-in model plays within
         // bars, not minutes).
@@ -314,7 +286,7 @@ fn bypass_and_all_notes_off_end_every_note() {
         }
         let before = plugin.sent.len();
         let was_sounding = sounding_after(&plugin.sent);
-        plugin.process(64, &[(10, Input::Param { id, value: 1.0 })]);
+        plugin.process(64, &[(10, Input::param(id, 1.0))]);
         let ended: Vec<(u8, u8)> = plugin.sent[before..]
             .iter()
             .filter(|n| !n.on)
@@ -329,7 +301,7 @@ fn bypass_and_all_notes_off_end_every_note() {
             assert_eq!(sounding_after(&plugin.sent), vec![], "{name}");
         }
         if id == panic {
-            plugin.process(64, &[(0, Input::Param { id, value: 0.0 })]);
+            plugin.process(64, &[(0, Input::param(id, 0.0))]);
         }
     }
     // Bypassed: the player's notes pass through unchanged, nothing else plays.

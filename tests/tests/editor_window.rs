@@ -148,13 +148,7 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     let panel = |shot: &Screenshot| shot.crop((0, 90), (380, 600));
     let mode = plugin.param_id("Mode");
     let at = plugin.clock;
-    let echo = [(
-        at,
-        Input::Param {
-            id: mode,
-            value: 2.0,
-        },
-    )];
+    let echo = [(at, Input::param(mode, 2.0))];
     play_until(&mut plugin, &parent, &echo, |shot| {
         panel(shot) != panel(&first)
     });
@@ -234,14 +228,9 @@ fn the_editor_opens_shows_parameters_and_notes_closes_and_opens_again() {
     wait_for_capture_bars(&mut plugin, "12");
     put("nothing yet");
     edit_bar_count(&parent, &[CONTROL, 'c' as u32]);
-    let atoms = &clipboard.getter.atoms;
+    let (atoms, wait) = (&clipboard.getter.atoms, Duration::from_secs(2));
     let copied = clipboard
-        .load(
-            atoms.clipboard,
-            atoms.utf8_string,
-            atoms.property,
-            Duration::from_secs(2),
-        )
+        .load(atoms.clipboard, atoms.utf8_string, atoms.property, wait)
         .expect("reading the clipboard");
     assert_eq!(String::from_utf8_lossy(&copied), "12", "copied");
 

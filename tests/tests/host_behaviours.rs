@@ -78,12 +78,13 @@ fn assert_full_gate_on_grid(
     );
 }
 
-/// Stops the transport, runs a block and checks that nothing sounds.
-fn stop_transport(plugin: &mut PluginUnderTest) {
-    plugin.transport.playing = false;
-    let until = plugin.clock + 256;
-    plugin.run_until(until, || 256, &[]);
-    assert_eq!(sounding_after(&plugin.sent), vec![], "every note ended");
+/// The plugin on the grid, reporting positions as `report`, activated at
+/// 48 kHz for blocks of 256 samples.
+fn reporting(report: PositionReport) -> PluginUnderTest {
+    let mut plugin = PluginUnderTest::on_the_grid();
+    plugin.position_report = report;
+    plugin.activate(48_000.0, 256);
+    plugin
 }
 
 /// Plays 16 beats at `tempo` to a host that reports positions as `report`
@@ -103,7 +104,7 @@ fn assert_plays_full_notes_on_the_grid(
     plugin.activate(48_000.0, 256);
     let spb = plugin.samples_per_beat();
     plugin.run_until((16.0 * spb) as u64, || 256, &player(spb, every, until));
-    stop_transport(&mut plugin);
+    plugin.stop_transport(256);
     assert_full_gate_on_grid(&played_notes(&plugin.sent), spb, 0, (16.0 * spb) as u64, 20);
 }
 
@@ -125,9 +126,7 @@ fn a_transport_that_starts_between_ticks_keeps_the_exact_grid() {
     // Ardour starts a track's transport its latency (here 528 samples)
     // before beat 0, and reports positions rounded to 1/1920 beat: the first
     // position is off the exact beat by a fraction of a tick.
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.position_report = PositionReport::RoundedToTicks(1920);
-    plugin.activate(48_000.0, 256);
+    let mut plugin = reporting(PositionReport::RoundedToTicks(1920));
     let spb = plugin.samples_per_beat();
     let latency = 528u64;
     plugin.transport.beat = -(latency as f64) / spb;
@@ -137,7 +136,7 @@ fn a_transport_that_starts_between_ticks_keeps_the_exact_grid() {
         .collect();
     let stop = latency + (16.0 * spb) as u64;
     plugin.run_until(stop, || 256, &inputs);
-    stop_transport(&mut plugin);
+    plugin.stop_transport(256);
     assert_full_gate_on_grid(&played_notes(&plugin.sent), spb, latency, stop, 20);
 }
 
@@ -155,9 +154,7 @@ fn blocks_split_at_every_incoming_event_are_one_timeline() {
 
 #[test]
 fn a_tempo_master_changing_tempo_keeps_full_notes_on_its_grid() {
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.position_report = PositionReport::RoundedToTicks(1920);
-    plugin.activate(48_000.0, 256);
+    let mut plugin = reporting(PositionReport::RoundedToTicks(1920));
     let fast = plugin.samples_per_beat();
     let inputs = player(fast, 1.5, 3.0);
     // 120 BPM up to beat 8 (a block boundary), then 90 BPM for 8 beats.
@@ -167,7 +164,7 @@ fn a_tempo_master_changing_tempo_keeps_full_notes_on_its_grid() {
     let slow = plugin.samples_per_beat();
     let stop = change + (8.0 * slow) as u64;
     plugin.run_until(stop, || 256, &[]);
-    stop_transport(&mut plugin);
+    plugin.stop_transport(256);
 
     let notes = played_notes(&plugin.sent);
     let (before, after): (Vec<_>, Vec<_>) = notes.into_iter().partition(|n| n.on < change);
@@ -178,9 +175,7 @@ fn a_tempo_master_changing_tempo_keeps_full_notes_on_its_grid() {
 
 #[test]
 fn a_loop_ends_what_sounds_and_starts_the_grid_again() {
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.position_report = PositionReport::RoundedToTicks(1920);
-    plugin.activate(48_000.0, 256);
+    let mut plugin = reporting(PositionReport::RoundedToTicks(1920));
     let spb = plugin.samples_per_beat();
     // Loop from beat 7.75 back to beat 0: the grid's phase moves by 1/4 beat.
     let loop_at = (7.75 * spb) as u64;
@@ -190,7 +185,7 @@ fn a_loop_ends_what_sounds_and_starts_the_grid_again() {
     plugin.transport.beat = 0.0;
     let stop = loop_at + (8.0 * spb) as u64;
     plugin.run_until(stop, || 256, &[]);
-    stop_transport(&mut plugin);
+    plugin.stop_transport(256);
 
     let notes = played_notes(&plugin.sent);
     for voice in sounding {
@@ -205,21 +200,9 @@ fn a_loop_ends_what_sounds_and_starts_the_grid_again() {
 
 #[test]
 fn bypass_reset_and_all_notes_off_in_blocks_full_of_notes_keep_time_order() {
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.activate(48_000.0, 512);
-    let bypass = plugin.param_id("Bypass");
-    let panic = plugin.param_id("All notes off");
-    let thru = plugin.param_id("MIDI thru");
-    plugin.process(
-        512,
-        &[(
-            0,
-            Input::Param {
-                id: thru,
-                value: 1.0,
-            },
-        )],
-    );
+    let mut plugin = PluginUnderTest::active_on_the_grid(512);
+    let [bypass, panic, thru] = plugin.param_ids(["Bypass", "All notes off", "MIDI thru"]);
+    plugin.process(512, &[(0, Input::param(thru, 1.0))]);
     let spb = plugin.samples_per_beat();
     plugin.run_until((4.0 * spb) as u64, || 512, &player(spb, 0.5, 4.0));
     // A block full of notes, everywhere in it.
@@ -250,55 +233,19 @@ fn bypass_reset_and_all_notes_off_in_blocks_full_of_notes_keep_time_order() {
         // The harness asserts time order in every block it runs.
         match round {
             0 => {
-                plugin.process(
-                    512,
-                    &busy(Some((
-                        300,
-                        Input::Param {
-                            id: panic,
-                            value: 1.0,
-                        },
-                    ))),
-                );
-                plugin.process(
-                    512,
-                    &busy(Some((
-                        0,
-                        Input::Param {
-                            id: panic,
-                            value: 0.0,
-                        },
-                    ))),
-                );
+                plugin.process(512, &busy(Some((300, Input::param(panic, 1.0)))));
+                plugin.process(512, &busy(Some((0, Input::param(panic, 0.0)))));
             }
             1 => {
                 plugin.reset();
                 plugin.process(512, &busy(None));
             }
             _ => {
-                plugin.process(
-                    512,
-                    &busy(Some((
-                        300,
-                        Input::Param {
-                            id: bypass,
-                            value: 1.0,
-                        },
-                    ))),
-                );
+                plugin.process(512, &busy(Some((300, Input::param(bypass, 1.0)))));
                 plugin.process(512, &busy(None));
-                plugin.process(
-                    512,
-                    &busy(Some((
-                        0,
-                        Input::Param {
-                            id: bypass,
-                            value: 0.0,
-                        },
-                    ))),
-                );
+                plugin.process(512, &busy(Some((0, Input::param(bypass, 0.0)))));
             }
         }
     }
-    stop_transport(&mut plugin);
+    plugin.stop_transport(256);
 }

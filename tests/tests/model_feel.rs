@@ -3,9 +3,7 @@
 //! its predicted `when` after the one before and its predicted hold, to the
 //! sample, at several sample rates, tempos and block sizes.
 
-use pianola_tests::clap_host::{
-    Input, PlayedNote, PluginUnderTest, PositionReport, played_notes, sounding_after,
-};
+use pianola_tests::clap_host::{Input, PlayedNote, PluginUnderTest, PositionReport, played_notes};
 
 /// Within one sample of a whole number of twelfths of a beat.
 fn on_twelfths(samples: u64, samples_per_beat: f64) -> bool {
@@ -47,10 +45,7 @@ fn the_model_feel_plays_predicted_times_and_holds_to_the_sample() {
             },
             &inputs,
         );
-        plugin.transport.playing = false;
-        let until = plugin.clock + 256;
-        plugin.run_until(until, || 256, &[]);
-        assert_eq!(sounding_after(&plugin.sent), vec![], "every note ended");
+        plugin.stop_transport(256);
 
         let notes = played_notes(&plugin.sent);
         assert!(notes.len() >= 8, "{rate} Hz: {} notes", notes.len());
@@ -111,10 +106,7 @@ fn model_feel_jam(report: PositionReport) -> (Vec<PlayedNote>, f64) {
         .collect();
     let end = (24.0 * spb) as u64;
     plugin.run_until(end, || 256, &inputs);
-    plugin.transport.playing = false;
-    let until = plugin.clock + 256;
-    plugin.run_until(until, || 256, &[]);
-    assert_eq!(sounding_after(&plugin.sent), vec![], "every note ended");
+    plugin.stop_transport(256);
     let notes = played_notes(&plugin.sent)
         .into_iter()
         .filter(|note| note.off < end)

@@ -91,33 +91,13 @@ fn state_round_trips_with_parameters_and_a_user_weights_file() {
     let (good, _) = weights_files("round-trip");
     let mut first = PluginUnderTest::new();
     first.activate(48_000.0, 512);
-    let temperature = first.param_id("Temperature");
-    let mode = first.param_id("Mode");
-    let octave = first.param_id("Chord octave");
+    let [temperature, mode, octave] = first.param_ids(["Temperature", "Mode", "Chord octave"]);
     first.process(
         512,
         &[
-            (
-                0,
-                Input::Param {
-                    id: temperature,
-                    value: 0.35,
-                },
-            ),
-            (
-                1,
-                Input::Param {
-                    id: mode,
-                    value: 2.0,
-                },
-            ),
-            (
-                2,
-                Input::Param {
-                    id: octave,
-                    value: 0.5,
-                },
-            ),
+            (0, Input::param(temperature, 0.35)),
+            (1, Input::param(mode, 2.0)),
+            (2, Input::param(octave, 0.5)),
         ],
     );
     let state = state_json(&mut first);
@@ -151,8 +131,7 @@ fn state_round_trips_with_parameters_and_a_user_weights_file() {
 fn a_corrupt_weights_file_in_the_state_keeps_the_previous_model_playing() {
     let (_, bad) = weights_files("corrupt");
     // On the grid: a step every eighth, whatever the model samples.
-    let mut plugin = PluginUnderTest::on_the_grid();
-    plugin.activate(48_000.0, 512);
+    let mut plugin = PluginUnderTest::active_on_the_grid(512);
     let spb = plugin.samples_per_beat();
     let inputs = eighths(&[60, 64, 67], spb);
     plugin.run_until((4.0 * spb) as u64, || 512, &inputs);
