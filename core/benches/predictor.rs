@@ -18,7 +18,7 @@ fn network() -> Arc<Network> {
     let notes = (0..128).map(Token::Note);
     let chords = (1..=230u16).map(|m| Token::Chord(PitchClassSet::from_mask(m).unwrap()));
     let vocab = Vocab::from_tokens(notes.chain(chords));
-    let file = made_up_file(vocab, Arch::Pianola, [64, 512, 3, 256, 100], |t, i| {
+    let file = made_up_file(vocab, Arch::Pianola, 358, [64, 512, 3, 256, 100], |t, i| {
         (((t * 7919 + i * 104_729) % 2001) as f32 / 1000.0 - 1.0) * 0.05
     });
     Arc::new(Network::new(&file).unwrap())

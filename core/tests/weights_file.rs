@@ -17,6 +17,7 @@ fn tiny_file() -> ModelFile {
     let mut file = made_up_file(
         Vocab::from_tokens(tokens),
         Arch::Pianola,
+        6,
         [4, 3, 2, 5, 8],
         |t, i| ((t * 31 + i * 17) % 23) as f32 / 7.0 - 1.5 + 1e-4 * i as f32,
     );

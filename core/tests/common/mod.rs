@@ -31,7 +31,8 @@ pub fn network_of(arch: Arch, seed: usize) -> Arc<Network> {
         .into_iter()
         .map(|m| Token::Chord(PitchClassSet::from_mask(m).unwrap()));
     let vocab = Vocab::from_tokens(notes.chain(chords));
-    let file = model::made_up_file(vocab, arch, [8, 16, 2, 8, 16], |t, i| {
+    let vocab_size = vocab.len();
+    let file = model::made_up_file(vocab, arch, vocab_size, [8, 16, 2, 8, 16], |t, i| {
         (((t * 31 + i * 7919 + seed * 104_729) % 1999) as f32 / 999.5 - 1.0) * 0.8
     });
     Arc::new(Network::new(&file).unwrap())

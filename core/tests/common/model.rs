@@ -5,19 +5,21 @@ use pianola_core::Vocab;
 use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_core::weights::{ModelFile, ModelInfo};
 
-/// A model file of `arch` over `vocab`, of `sizes` (embedding width, LSTM
-/// units, LSTM layers, dense units, window), whose tensor `t` holds
-/// `value(t, i)` at `i`; its facts are the defaults.
+/// A model file of `arch` with `vocab` and `vocab_size` outputs (the
+/// vocabulary's size, or another for a network of a given size), of
+/// `sizes` (embedding width, LSTM units, LSTM layers, dense units, window),
+/// whose tensor `t` holds `value(t, i)` at `i`; its facts are the defaults.
 pub fn made_up_file(
     vocab: Vocab,
     arch: Arch,
+    vocab_size: usize,
     sizes: [usize; 5],
     value: impl Fn(usize, usize) -> f32,
 ) -> ModelFile {
     let [embed, hidden, layers, dense, window] = sizes;
     let config = ModelConfig {
         arch,
-        vocab_size: vocab.len(),
+        vocab_size,
         embed,
         hidden,
         layers,
