@@ -15,7 +15,7 @@ use std::ops::RangeInclusive;
 
 use crate::event::{Event, GRID_PER_BEAT, classes};
 use crate::key::{estimate, pitch_class_counts};
-use crate::perform::Named;
+use crate::perform::{Named, named};
 use crate::token::{PitchClassSet, Token};
 
 /// The Space setting's range: 0 leaves no room (the model's own density),
@@ -73,15 +73,6 @@ pub enum Range {
 }
 
 impl Range {
-    /// Every range.
-    pub const ALL: [Range; 5] = [
-        Range::Anywhere,
-        Range::Below,
-        Range::Above,
-        Range::Around,
-        Range::Keys,
-    ];
-
     /// A range as the command line writes it: `anywhere`, `below`,
     /// `above`, `around`, or two keys such as `C2-C4` (either order), with
     /// the keys for [`Range::Keys`].
@@ -104,26 +95,13 @@ impl Range {
     }
 }
 
-impl Named for Range {
-    fn all() -> &'static [Self] {
-        &Range::ALL
-    }
-
-    /// `anywhere`, `below`, `above`, `around`, `keys`.
-    fn names() -> &'static [&'static str] {
-        &["anywhere", "below", "above", "around", "keys"]
-    }
-
-    fn titles() -> &'static [&'static str] {
-        &[
-            "Anywhere",
-            "Below me",
-            "Above me",
-            "Around me",
-            "Between keys",
-        ]
-    }
-}
+named!(Range:
+    Range::Anywhere => "anywhere", "Anywhere";
+    Range::Below => "below", "Below me";
+    Range::Above => "above", "Above me";
+    Range::Around => "around", "Around me";
+    Range::Keys => "keys", "Between keys";
+);
 
 /// Whether Pianola's notes fit the chord the player holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -136,25 +114,10 @@ pub enum Chords {
     Follow,
 }
 
-impl Chords {
-    /// Both choices.
-    pub const ALL: [Chords; 2] = [Chords::Off, Chords::Follow];
-}
-
-impl Named for Chords {
-    fn all() -> &'static [Self] {
-        &Chords::ALL
-    }
-
-    /// `off`, `follow`.
-    fn names() -> &'static [&'static str] {
-        &["off", "follow"]
-    }
-
-    fn titles() -> &'static [&'static str] {
-        &["Off", "Follow"]
-    }
-}
+named!(Chords:
+    Chords::Off => "off", "Off";
+    Chords::Follow => "follow", "Follow";
+);
 
 /// The duet settings the sampler keeps to.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -88,6 +88,7 @@ use chord::Chord;
 use link::{FromWorker, ToWorker, WorkerLink};
 use loudness::Loudness;
 use plan::Plan;
+pub(crate) use settings::named;
 use settings::rhythm_of;
 use sounding::Sounding;
 use turns::Turns;

@@ -262,7 +262,7 @@ fn a_seed_replays_the_same_take_after_every_reset() {
 #[test]
 fn divisions_and_modes_have_names_that_parse_back() {
     use pianola_core::perform::{Division, Mode};
-    for division in Division::ALL {
+    for &division in Division::all() {
         assert_eq!(Division::from_name(division.name()), Some(division));
     }
     assert_eq!(
@@ -270,6 +270,6 @@ fn divisions_and_modes_have_names_that_parse_back() {
         Some(Division::SixteenthTriplet)
     );
     assert_eq!(Division::from_name("1/3"), None);
-    let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
+    let names: Vec<_> = Mode::all().iter().map(|m| m.name()).collect();
     assert_eq!(names, ["continue", "respond", "echo"]);
 }

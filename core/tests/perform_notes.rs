@@ -5,7 +5,7 @@ mod common;
 
 use common::{Host, assert_paired, heard_at, network_of, settings};
 use pianola_core::model::Arch;
-use pianola_core::perform::{Division, Feel, Mode, NoteEvent, PerformerSettings};
+use pianola_core::perform::{Division, Feel, Mode, Named, NoteEvent, PerformerSettings};
 use proptest::prelude::*;
 
 #[test]
@@ -134,8 +134,8 @@ fn no_note_left_hanging(actions: Vec<Action>, thru: bool) -> Result<(), TestCase
                     Action::Mode(_) => {
                         next.mode = [Mode::Continue, Mode::Respond, Mode::Echo][usize::from(m)]
                     }
-                    Action::Division(_) => next.division = Division::ALL[usize::from(m)],
-                    Action::Feel(_) => next.feel = Feel::ALL[usize::from(m)],
+                    Action::Division(_) => next.division = Division::all()[usize::from(m)],
+                    Action::Feel(_) => next.feel = Feel::all()[usize::from(m)],
                     _ => next.channel = m,
                 }
                 host.performer

@@ -44,6 +44,27 @@ pub trait Named: Copy + PartialEq + Sized + 'static {
     }
 }
 
+/// Implements [`Named`] for an enum from its values, each with its name
+/// and title: `named!(Mode: Mode::Continue => "continue", "Continue"; ...)`.
+macro_rules! named {
+    ($ty:ty: $($value:expr => $name:literal, $title:literal);+ $(;)?) => {
+        impl $crate::perform::Named for $ty {
+            fn all() -> &'static [Self] {
+                &[$($value),+]
+            }
+
+            fn names() -> &'static [&'static str] {
+                &[$($name),+]
+            }
+
+            fn titles() -> &'static [&'static str] {
+                &[$($title),+]
+            }
+        }
+    };
+}
+pub(crate) use named;
+
 /// How the performer answers the player.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -55,25 +76,11 @@ pub enum Mode {
     Echo,
 }
 
-impl Mode {
-    /// Every mode.
-    pub const ALL: [Mode; 3] = [Mode::Continue, Mode::Respond, Mode::Echo];
-}
-
-impl Named for Mode {
-    fn all() -> &'static [Self] {
-        &Mode::ALL
-    }
-
-    /// `continue`, `respond`, `echo`.
-    fn names() -> &'static [&'static str] {
-        &["continue", "respond", "echo"]
-    }
-
-    fn titles() -> &'static [&'static str] {
-        &["Continue", "Respond", "Echo"]
-    }
-}
+named!(Mode:
+    Mode::Continue => "continue", "Continue";
+    Mode::Respond => "respond", "Respond";
+    Mode::Echo => "echo", "Echo";
+);
 
 /// The grid the performer plays on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,15 +98,6 @@ pub enum Division {
 }
 
 impl Division {
-    /// Every division, coarsest first.
-    pub const ALL: [Division; 5] = [
-        Division::Quarter,
-        Division::Eighth,
-        Division::EighthTriplet,
-        Division::Sixteenth,
-        Division::SixteenthTriplet,
-    ];
-
     /// The length of one step in twelfths of a beat (the event grid).
     pub fn twelfths(self) -> u32 {
         (self.beats() * f64::from(GRID_PER_BEAT)).round() as u32
@@ -117,21 +115,14 @@ impl Division {
     }
 }
 
-impl Named for Division {
-    fn all() -> &'static [Self] {
-        &Division::ALL
-    }
-
-    /// `1/4`, `1/8`, `1/8t`, `1/16`, `1/16t` (`T` for triplets in either
-    /// case when read back).
-    fn names() -> &'static [&'static str] {
-        &["1/4", "1/8", "1/8t", "1/16", "1/16t"]
-    }
-
-    fn titles() -> &'static [&'static str] {
-        &["1/4", "1/8", "1/8T", "1/16", "1/16T"]
-    }
-}
+// `T` for triplets reads back in either case.
+named!(Division:
+    Division::Quarter => "1/4", "1/4";
+    Division::Eighth => "1/8", "1/8";
+    Division::EighthTriplet => "1/8t", "1/8T";
+    Division::Sixteenth => "1/16", "1/16";
+    Division::SixteenthTriplet => "1/16t", "1/16T";
+);
 
 /// The velocity of the performer's notes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,25 +148,10 @@ pub enum Feel {
     Grid,
 }
 
-impl Feel {
-    /// Every feel.
-    pub const ALL: [Feel; 2] = [Feel::Model, Feel::Grid];
-}
-
-impl Named for Feel {
-    fn all() -> &'static [Self] {
-        &Feel::ALL
-    }
-
-    /// `model`, `grid`.
-    fn names() -> &'static [&'static str] {
-        &["model", "grid"]
-    }
-
-    fn titles() -> &'static [&'static str] {
-        &["Model", "Grid"]
-    }
-}
+named!(Feel:
+    Feel::Model => "model", "Model";
+    Feel::Grid => "grid", "Grid";
+);
 
 /// How long an answer in *respond* mode lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -250,28 +226,6 @@ pub struct PerformerSettings {
     pub seed: Option<u64>,
 }
 
-impl Default for PerformerSettings {
-    fn default() -> Self {
-        Self {
-            mode: Mode::Continue,
-            feel: Feel::Model,
-            dynamics: 1.0,
-            commit_beats: 0.125,
-            division: Division::Eighth,
-            gate: 0.9,
-            velocity: Velocity::Fixed(90),
-            channel: 0,
-            thru: false,
-            chord_octave: crate::token::SEED_CHORD_OCTAVE,
-            chord_tolerance_beats: 1.0 / 32.0,
-            silence_beats: 2.0,
-            answer_length: AnswerLength::Steps(8),
-            sampler: SamplerSettings::default(),
-            seed: None,
-        }
-    }
-}
-
 impl PerformerSettings {
     /// These settings with every value inside its [`range`] (and the
     /// sampler's Memory inside [`crate::memory::AMOUNT`], Space inside
@@ -314,6 +268,28 @@ impl PerformerSettings {
                 ..self.sampler
             },
             ..self
+        }
+    }
+}
+
+impl Default for PerformerSettings {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Continue,
+            feel: Feel::Model,
+            dynamics: 1.0,
+            commit_beats: 0.125,
+            division: Division::Eighth,
+            gate: 0.9,
+            velocity: Velocity::Fixed(90),
+            channel: 0,
+            thru: false,
+            chord_octave: crate::token::SEED_CHORD_OCTAVE,
+            chord_tolerance_beats: 1.0 / 32.0,
+            silence_beats: 2.0,
+            answer_length: AnswerLength::Steps(8),
+            sampler: SamplerSettings::default(),
+            seed: None,
         }
     }
 }
