@@ -200,6 +200,9 @@ impl Steer {
     /// grid a chord's octave is not the sampler's, so Range plays notes
     /// only), and the followed chord pulls ([`CHORD_PULL`]).
     pub fn steer_tokens(&self, scores: &mut [f32], tokens: &[Token], voiced: bool) {
+        if self.keys.is_none() && self.harmony.is_none() {
+            return;
+        }
         for (score, &token) in scores.iter_mut().zip(tokens) {
             if self.keys.is_some() && !self.can_fit(token, voiced) {
                 *score -= OUT_OF_RANGE;
@@ -233,6 +236,11 @@ impl Steer {
             }
         }
     }
+}
+
+/// How many keys `event` strikes (at least one).
+fn notes_of(event: &Event) -> u8 {
+    event.pitches().iter().count().clamp(1, 12) as u8
 }
 
 /// `token` as an event in register class `register` (a note keeps its
@@ -287,7 +295,7 @@ impl Listener {
         let keys = event.pitches();
         self.heard.push_back(Heard {
             at: self.now,
-            notes: keys.iter().count().max(1) as u8,
+            notes: notes_of(event),
             lowest: keys.iter().min().unwrap_or(event.lowest),
             highest: keys.iter().max().unwrap_or(event.lowest),
             player,
@@ -299,7 +307,7 @@ impl Listener {
             && chord.len() >= CHORD_TONES
         {
             let mut counts = pitch_class_counts([&event.what]);
-            // The chord's root weighs most: its scale is the chord's own key.
+            // Its bass weighs most: a triad in root position names its key.
             counts[usize::from(event.lowest % 12)] += 1.0;
             let scale = estimate(&counts)
                 .map(|key| key.scale())
@@ -312,8 +320,13 @@ impl Listener {
     /// How to steer the event after the ones heard and `ahead` (Pianola's
     /// events predicted but not yet played, in order), at `settings`, its
     /// `when` at least `min_when`.
-    pub fn steer(&self, settings: &DuetSettings, ahead: &[Event], min_when: usize) -> Steer {
-        let mut own: Vec<(u64, u8)> = Vec::with_capacity(ahead.len() + 16);
+    pub fn steer(
+        &self,
+        settings: &DuetSettings,
+        ahead: impl IntoIterator<Item = Event>,
+        min_when: usize,
+    ) -> Steer {
+        let mut own: Vec<(u64, u8)> = Vec::with_capacity(32);
         let mut at = self.now;
         own.extend(
             self.heard
@@ -323,7 +336,7 @@ impl Listener {
         );
         for event in ahead {
             at += u64::from(event.when);
-            own.push((at, event.pitches().iter().count().max(1) as u8));
+            own.push((at, notes_of(&event)));
         }
         let space = self.space_floor(settings.space, &own, at);
         Steer {
@@ -413,25 +426,25 @@ mod tests {
             listener.hear(&note(60, 6), true);
         }
         let settings = DuetSettings::default();
-        assert_eq!(listener.steer(&settings, &[], 1).min_when, 1);
+        assert_eq!(listener.steer(&settings, [], 1).min_when, 1);
         // Two of Pianola's notes ahead use up the beat's share: the next
         // waits until the first of them is a beat old.
         let ahead = [note(64, 1), note(65, 1)];
-        assert_eq!(listener.steer(&settings, &ahead, 1).min_when, 11);
+        assert_eq!(listener.steer(&settings, ahead, 1).min_when, 11);
         // Space 1 leaves all the room; Space 0 none.
         let all = DuetSettings {
             space: 1.0,
             ..settings
         };
         assert_eq!(
-            listener.steer(&all, &[], 1).min_when,
+            listener.steer(&all, [], 1).min_when,
             classes::TIME_CLASSES - 1
         );
         let none = DuetSettings {
             space: 0.0,
             ..settings
         };
-        assert_eq!(listener.steer(&none, &ahead, 1).min_when, 1);
+        assert_eq!(listener.steer(&none, ahead, 1).min_when, 1);
     }
 
     #[test]
@@ -440,7 +453,7 @@ mod tests {
         listener.hear(&note(60, 6), true);
         let ahead = [note(64, 12), note(65, 6)];
         assert_eq!(
-            listener.steer(&DuetSettings::default(), &ahead, 0).min_when,
+            listener.steer(&DuetSettings::default(), ahead, 0).min_when,
             0
         );
     }
@@ -474,7 +487,7 @@ mod tests {
             ..DuetSettings::default()
         };
         listener.hear(&chord("0.4.7", 48), true);
-        let harmony = listener.steer(&settings, &[], 0).harmony.unwrap();
+        let harmony = listener.steer(&settings, [], 0).harmony.unwrap();
         assert_eq!(harmony.chord.mask(), 0b1001_0001);
         assert_eq!(harmony.pull(Token::Note(64), 2.0), 2.0, "E: a chord tone");
         assert_eq!(harmony.pull(Token::Note(62), 2.0), 0.0, "D: in C major");
@@ -485,7 +498,7 @@ mod tests {
         listener.hear(&chord("9.0.4", 45), true);
         assert!(listener.harmony.unwrap().chord.contains(9));
         let off = DuetSettings::default();
-        assert_eq!(listener.steer(&off, &[], 0).harmony, None);
+        assert_eq!(listener.steer(&off, [], 0).harmony, None);
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn play(host: &mut Host, notes: &[Played], beats: f64) -> Vec<(f64, u8, u8)> {
         let mut block = Vec::new();
         while next < input.len() && input[next].0 < from + u64::from(BLOCK) {
             let (at, event) = input[next];
-            block.push(with_offset(event, (at - from) as u32));
+            block.push(event.at((at - from) as u32));
             next += 1;
         }
         host.block(BLOCK, &block);
@@ -77,23 +77,6 @@ fn play(host: &mut Host, notes: &[Played], beats: f64) -> Vec<(f64, u8, u8)> {
             NoteEvent::Off { .. } => None,
         })
         .collect()
-}
-
-fn with_offset(event: NoteEvent, offset: u32) -> NoteEvent {
-    match event {
-        NoteEvent::On {
-            channel,
-            key,
-            velocity,
-            ..
-        } => NoteEvent::struck(offset, channel, key, velocity),
-        NoteEvent::Off {
-            channel,
-            key,
-            velocity,
-            ..
-        } => NoteEvent::released(offset, channel, key, velocity),
-    }
 }
 
 /// An eight-note E-flat minor phrase in eighths from `from` to `to` beats,

@@ -260,6 +260,22 @@ fn key_param(name: &str, key: u8) -> IntParam {
         .with_string_to_value(key_name_parse())
 }
 
+/// A parameter's range from one of core's `f32` ranges.
+fn range_f32(range: &std::ops::RangeInclusive<f32>) -> FloatRange {
+    FloatRange::Linear {
+        min: *range.start(),
+        max: *range.end(),
+    }
+}
+
+/// A parameter shown as a whole percentage, in steps of 1 %.
+fn percent_param(name: &str, value: f32, range: FloatRange) -> FloatParam {
+    FloatParam::new(name, value, range)
+        .with_step_size(0.01)
+        .with_value_to_string(formatters::v2s_f32_percentage(0))
+        .with_string_to_value(formatters::s2v_f32_percentage())
+}
+
 /// Text for a float with `digits` decimals and a unit.
 fn decimals(digits: usize, unit: &'static str) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
     Arc::new(move |value| format!("{value:.digits$}{unit}"))
@@ -292,14 +308,11 @@ impl Default for PianolaParams {
             mode: EnumParam::new("Mode", Choice(performer.mode)),
             division: EnumParam::new("Division", Choice(performer.division)),
             feel: EnumParam::new("Feel", Choice(performer.feel)),
-            dynamics: FloatParam::new(
+            dynamics: percent_param(
                 "Dynamics",
                 performer.dynamics as f32,
                 float_range(&range::DYNAMICS),
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_percentage(0))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
+            ),
             commit: FloatParam::new(
                 "Commit",
                 performer.commit_beats as f32,
@@ -309,17 +322,11 @@ impl Default for PianolaParams {
             .with_value_to_string(decimals(3, " beats"))
             .with_string_to_value(decimals_parse(" beats")),
             key: EnumParam::new("Key", KeyChoice::Off),
-            gate: FloatParam::new("Gate", performer.gate as f32, float_range(&range::GATE))
-                .with_step_size(0.01)
-                .with_value_to_string(formatters::v2s_f32_percentage(0))
-                .with_string_to_value(formatters::s2v_f32_percentage()),
+            gate: percent_param("Gate", performer.gate as f32, float_range(&range::GATE)),
             temperature: FloatParam::new(
                 "Temperature",
                 sampler.temperature,
-                FloatRange::Linear {
-                    min: *range::TEMPERATURE.start(),
-                    max: *range::TEMPERATURE.end(),
-                },
+                range_f32(&range::TEMPERATURE),
             )
             .with_step_size(0.01)
             .with_value_to_string(decimals(2, ""))
@@ -371,28 +378,8 @@ impl Default for PianolaParams {
             .non_automatable()
             .with_value_to_string(zero_means("Random"))
             .with_string_to_value(zero_means_parse("Random")),
-            memory: FloatParam::new(
-                "Memory",
-                sampler.memory,
-                FloatRange::Linear {
-                    min: *memory::AMOUNT.start(),
-                    max: *memory::AMOUNT.end(),
-                },
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_percentage(0))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
-            space: FloatParam::new(
-                "Space",
-                duet.space,
-                FloatRange::Linear {
-                    min: *duet::SPACE.start(),
-                    max: *duet::SPACE.end(),
-                },
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_percentage(0))
-            .with_string_to_value(formatters::s2v_f32_percentage()),
+            memory: percent_param("Memory", sampler.memory, range_f32(&memory::AMOUNT)),
+            space: percent_param("Space", duet.space, range_f32(&duet::SPACE)),
             range: EnumParam::new("Range", Choice(duet.range)),
             range_low: key_param("Range low", duet.keys.0),
             range_high: key_param("Range high", duet.keys.1),

@@ -430,14 +430,10 @@ impl Worker {
         let after_player = usize::from(self.after_player && self.chain.is_empty());
         let min_when = after_player.max(min_when_after(self.together()));
         let vocab = self.predictor.network().vocab();
-        let ahead: Vec<Event> = self
-            .chain
-            .iter()
-            .filter_map(|c| c.to_event(vocab))
-            .collect();
+        let ahead = self.chain.iter().filter_map(|c| c.to_event(vocab));
         let steer = self
             .listener
-            .steer(&self.sampler.settings().duet, &ahead, min_when);
+            .steer(&self.sampler.settings().duet, ahead, min_when);
         let memory =
             (self.sampler.settings().memory > 0.0).then(|| self.session.recall(self.chain.iter()));
         let classes =
