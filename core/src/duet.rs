@@ -95,13 +95,10 @@ impl Range {
     }
 }
 
-named!(Range:
-    Range::Anywhere => "anywhere", "Anywhere";
-    Range::Below => "below", "Below me";
-    Range::Above => "above", "Above me";
-    Range::Around => "around", "Around me";
-    Range::Keys => "keys", "Between keys";
-);
+named!(Range {
+    Anywhere: "anywhere" "Anywhere", Below: "below" "Below me", Above: "above" "Above me",
+    Around: "around" "Around me", Keys: "keys" "Between keys",
+});
 
 /// Whether Pianola's notes fit the chord the player holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -114,10 +111,7 @@ pub enum Chords {
     Follow,
 }
 
-named!(Chords:
-    Chords::Off => "off", "Off";
-    Chords::Follow => "follow", "Follow";
-);
+named!(Chords { Off: "off" "Off", Follow: "follow" "Follow" });
 
 /// The duet settings the sampler keeps to.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -44,13 +44,14 @@ pub trait Named: Copy + PartialEq + Sized + 'static {
     }
 }
 
-/// Implements [`Named`] for an enum from its values, each with its name
-/// and title: `named!(Mode: Mode::Continue => "continue", "Continue"; ...)`.
+/// Implements [`Named`] for an enum from a table of its variants, each
+/// with its name and title, in the order they are offered:
+/// `named!(Feel { Model: "model" "Model", Grid: "grid" "Grid" })`.
 macro_rules! named {
-    ($ty:ty: $($value:expr => $name:literal, $title:literal);+ $(;)?) => {
+    ($ty:ident { $($variant:ident: $name:literal $title:literal),+ $(,)? }) => {
         impl $crate::perform::Named for $ty {
             fn all() -> &'static [Self] {
-                &[$($value),+]
+                &[$($ty::$variant),+]
             }
 
             fn names() -> &'static [&'static str] {
@@ -76,11 +77,7 @@ pub enum Mode {
     Echo,
 }
 
-named!(Mode:
-    Mode::Continue => "continue", "Continue";
-    Mode::Respond => "respond", "Respond";
-    Mode::Echo => "echo", "Echo";
-);
+named!(Mode { Continue: "continue" "Continue", Respond: "respond" "Respond", Echo: "echo" "Echo" });
 
 /// The grid the performer plays on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,13 +113,10 @@ impl Division {
 }
 
 // `T` for triplets reads back in either case.
-named!(Division:
-    Division::Quarter => "1/4", "1/4";
-    Division::Eighth => "1/8", "1/8";
-    Division::EighthTriplet => "1/8t", "1/8T";
-    Division::Sixteenth => "1/16", "1/16";
-    Division::SixteenthTriplet => "1/16t", "1/16T";
-);
+named!(Division {
+    Quarter: "1/4" "1/4", Eighth: "1/8" "1/8", EighthTriplet: "1/8t" "1/8T",
+    Sixteenth: "1/16" "1/16", SixteenthTriplet: "1/16t" "1/16T",
+});
 
 /// The velocity of the performer's notes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,10 +142,7 @@ pub enum Feel {
     Grid,
 }
 
-named!(Feel:
-    Feel::Model => "model", "Model";
-    Feel::Grid => "grid", "Grid";
-);
+named!(Feel { Model: "model" "Model", Grid: "grid" "Grid" });
 
 /// How long an answer in *respond* mode lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
