@@ -242,8 +242,8 @@ impl std::fmt::Display for Event {
 }
 
 /// At most this many events in a row start together with the one before
-/// (`when` 0): in the corpus, 14,806 of its 14,810 runs of events played
-/// together are as short (the longest has 9). A longer run is a loop of the
+/// (`when` 0): nearly every run of events played together in the corpus is
+/// as short (BENCHMARKS.md, "Figures behind constants"). A longer run is a loop of the
 /// model's, and a live performer could not have it ready on time (it
 /// predicts [`crate::perform::SPECULATION`] events ahead).
 pub const MAX_TOGETHER: usize = 7;

@@ -71,8 +71,7 @@ impl Default for SamplerSettings {
     /// The defaults `pianola generate` and the live performer play with:
     /// no top-k or top-p cut, and the key guide at 1.5. A cut keeps the
     /// likeliest tokens, and those are the stock chords of an
-    /// accompaniment: with top-k 20 and top-p 0.95, 76 % of the chords
-    /// sounded below middle C where the held-out songs have 54 %; without a
+    /// accompaniment, far more of them low than in the songs; without a
     /// cut the tail of rarer tokens strays from the key, which the guide
     /// holds (`musical_sanity --seeds 100`, figures in `models/README.md`).
     /// Live, the guide reads the key from the last 100 events the worker
@@ -95,11 +94,10 @@ impl Default for SamplerSettings {
 }
 
 /// How many of the last tokens the key guide reads the key from
-/// ([`SamplerSettings::key_guide`]): the network's window. Over the last 32
-/// the guide follows every turn the music takes, and 500-event pieces
-/// wander from key to key (0.83 of their notes in their best key); over
-/// 100 it holds the key of the context (0.895; the previous built-in model,
-/// 100 pieces primed from the corpus, `musical_sanity`).
+/// ([`SamplerSettings::key_guide`]): the network's window. Over fewer the
+/// guide follows every turn the music takes and long pieces wander from
+/// key to key; over the window it holds the key of the context
+/// (BENCHMARKS.md, "Figures behind constants").
 pub const KEY_GUIDE_WINDOW: usize = 100;
 
 /// The Memory setting `pianola generate`, `live` and the plugin start

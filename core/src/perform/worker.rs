@@ -30,10 +30,10 @@ use crate::sample::{KEY_GUIDE_WINDOW, Rhythm, Sampler, SamplerSettings};
 use crate::token::Token;
 use crate::vocab::Vocab;
 
-/// How many steps ahead the worker predicts: with 4, 123 of the built-in
-/// model's events came due before their prediction, in runs played
-/// together, over 108 continuations of 500 events (`performer_rhythm
-/// --seeds 12`); with 8 and [`crate::event::MAX_TOGETHER`], none.
+/// How many steps ahead the worker predicts: enough that a run of events
+/// the model plays together (at most [`crate::event::MAX_TOGETHER`]) finds
+/// every prediction ready on time (BENCHMARKS.md, "Figures behind
+/// constants").
 pub const SPECULATION: usize = 8;
 /// How long an idle worker thread sleeps between looks at its queue.
 const IDLE_SLEEP: Duration = Duration::from_micros(500);
