@@ -12,7 +12,6 @@ use baseview::{
     WindowContext, WindowEvent, WindowHandler, WindowSize,
 };
 use keyboard_types::{Code, KeyState};
-use raw_window_handle::{HasWindowHandle, RawWindowHandle};
 
 use super::App;
 use super::clipboard::Clipboard;
@@ -41,25 +40,10 @@ struct State {
     clipboard: Clipboard,
 }
 
-/// The window handle baseview gives is not an X11 window.
-#[derive(Debug, thiserror::Error)]
-#[error("the editor draws into X11 windows only")]
-struct NotX11;
-
 impl EditorWindow {
     /// The handler for a window baseview has made.
     pub fn new(window: WindowContext, app: App) -> Result<Self, HandlerError> {
-        let id = match window
-            .platform_handle()
-            .window_handle()
-            .map_err(|_| NotX11)?
-            .as_raw()
-        {
-            RawWindowHandle::Xcb(handle) => handle.window.get(),
-            RawWindowHandle::Xlib(handle) => handle.window as u32,
-            _ => return Err(NotX11.into()),
-        };
-        let presenter = Presenter::new(id)?;
+        let presenter = Presenter::new(window.platform_handle())?;
         let egui = egui::Context::default();
         let waker = window.waker();
         egui.set_request_repaint_callback(move |info| waker.request_redraw_after(info.delay));
