@@ -44,7 +44,10 @@ use self::engine::{Engine, LiveStatus, Recorded};
 /// Where the MIDI ports live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Backend {
-    /// The ALSA sequencer (hardware and software MIDI ports on Linux).
+    /// The system's MIDI ports, through midir: the ALSA sequencer on Linux
+    /// (hardware and software ports), Windows' own MIDI (WinMM) on Windows;
+    /// `system` names it too.
+    #[value(alias = "system")]
     Alsa,
     /// A running JACK server.
     Jack,
