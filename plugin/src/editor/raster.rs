@@ -9,10 +9,15 @@
 //!
 //! Colours follow egui's own renderers: premultiplied sRGB, multiplied and
 //! blended in gamma space (`one, one minus source alpha`). Textures are
-//! sampled at the nearest texel, which at whole pixels per point is what
-//! egui's pixel-aligned text needs.
+//! sampled at the nearest texel at whole pixels per point, which is what
+//! egui's pixel-aligned text needs; at a fractional scale (125 %, 150 %) a
+//! texture egui asks to be filtered linearly (its fonts) is sampled
+//! bilinearly, so text does not alias.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+use foldhash::fast::FixedState;
 
 use egui::epaint::{ClippedPrimitive, ImageDelta, Primitive, TextureId, Vertex};
 use egui::{Color32, ImageData, TexturesDelta};
@@ -50,16 +55,19 @@ impl PixelRect {
     }
 }
 
-/// A texture egui uploaded: its size and premultiplied sRGBA texels.
+/// A texture egui uploaded: its size, premultiplied sRGBA texels and
+/// whether egui asks for linear filtering.
 struct Texture {
     width: usize,
     height: usize,
     texels: Vec<Color32>,
+    linear: bool,
 }
 
 impl Texture {
     fn apply(&mut self, delta: &ImageDelta) {
         let ImageData::Color(image) = &delta.image;
+        self.linear = delta.options.magnification == egui::TextureFilter::Linear;
         let [width, height] = image.size;
         match delta.pos {
             None => {
@@ -78,9 +86,39 @@ impl Texture {
         }
     }
 
-    fn sample(&self, u: f32, v: f32) -> Color32 {
-        let x = ((u * self.width as f32) as usize).min(self.width.saturating_sub(1));
-        let y = ((v * self.height as f32) as usize).min(self.height.saturating_sub(1));
+    /// The texel at `u`, `v`: the nearest one, or with `smooth` (and a
+    /// linearly filtered texture) the four around it, weighed bilinearly.
+    fn sample(&self, u: f32, v: f32, smooth: bool) -> Color32 {
+        if !(smooth && self.linear) {
+            let x = ((u * self.width as f32) as usize).min(self.width.saturating_sub(1));
+            let y = ((v * self.height as f32) as usize).min(self.height.saturating_sub(1));
+            return self.texel(x, y);
+        }
+        let x = (u * self.width as f32 - 0.5).max(0.0);
+        let y = (v * self.height as f32 - 0.5).max(0.0);
+        let (x0, y0) = (x as usize, y as usize);
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let (x1, y1) = (
+            (x0 + 1).min(self.width.saturating_sub(1)),
+            (y0 + 1).min(self.height.saturating_sub(1)),
+        );
+        let corners = [
+            (self.texel(x0, y0), (1.0 - fx) * (1.0 - fy)),
+            (self.texel(x1, y0), fx * (1.0 - fy)),
+            (self.texel(x0, y1), (1.0 - fx) * fy),
+            (self.texel(x1, y1), fx * fy),
+        ];
+        let channel = |c: usize| {
+            let sum: f32 = corners
+                .iter()
+                .map(|(texel, weight)| f32::from(texel.to_array()[c]) * weight)
+                .sum();
+            sum.round().clamp(0.0, 255.0) as u8
+        };
+        Color32::from_rgba_premultiplied(channel(0), channel(1), channel(2), channel(3))
+    }
+
+    fn texel(&self, x: usize, y: usize) -> Color32 {
         self.texels
             .get(y * self.width + x)
             .copied()
@@ -189,6 +227,7 @@ impl Raster {
                 width: 0,
                 height: 0,
                 texels: Vec::new(),
+                linear: false,
             });
             for delta in &deltas {
                 texture.apply(delta);
@@ -264,9 +303,14 @@ impl Raster {
                 TextureId::Managed(id) => id,
                 TextureId::User(id) => !id,
             };
-            let clip_hash = [clip.x0, clip.y0, clip.x1, clip.y1]
-                .iter()
-                .fold(texture, |h, &v| mix(h, v as u64));
+            // What every triangle of the primitive shares: its texture,
+            // clip and scale.
+            let mut shared = FixedState::default().build_hasher();
+            shared.write_u64(texture);
+            for v in [clip.x0, clip.y0, clip.x1, clip.y1] {
+                shared.write_usize(v);
+            }
+            shared.write_u32(pixels_per_point.to_bits());
             for (t, triangle) in mesh.indices.chunks_exact(3).enumerate() {
                 let Some(corners) = corners(&mesh.vertices, triangle) else {
                     continue;
@@ -277,17 +321,15 @@ impl Raster {
                 else {
                     continue;
                 };
-                let hash = corners.iter().fold(clip_hash, |h, v| {
-                    let h = mix(
-                        h,
-                        u64::from(v.pos.x.to_bits()) << 32 | u64::from(v.pos.y.to_bits()),
-                    );
-                    let h = mix(
-                        h,
-                        u64::from(v.uv.x.to_bits()) << 32 | u64::from(v.uv.y.to_bits()),
-                    );
-                    mix(h, u64::from(u32::from_ne_bytes(v.color.to_array())))
-                });
+                let mut hasher = shared.clone();
+                for v in &corners {
+                    let pair =
+                        |a: f32, b: f32| u64::from(a.to_bits()) << 32 | u64::from(b.to_bits());
+                    hasher.write_u64(pair(v.pos.x, v.pos.y));
+                    hasher.write_u64(pair(v.uv.x, v.uv.y));
+                    hasher.write_u32(u32::from_ne_bytes(v.color.to_array()));
+                }
+                let hash = hasher.finish();
                 let reference = TriangleRef {
                     primitive: p as u32,
                     first_index: (t * 3) as u32,
@@ -368,9 +410,10 @@ fn ceil(x: f32) -> f32 {
     -floor(-x)
 }
 
-/// One step of the hash that keeps what a tile shows.
-fn mix(hash: u64, value: u64) -> u64 {
-    (hash ^ value)
+/// A tile's hash with one more triangle's (each already a hash: one
+/// multiply-rotate step keeps their order).
+fn mix(tile: u64, triangle: u64) -> u64 {
+    (tile ^ triangle)
         .wrapping_mul(0x0000_0100_0000_01b3)
         .rotate_left(23)
 }
@@ -522,7 +565,8 @@ fn fill_triangle(
     };
     let flat_colour = v0.color == v1.color && v1.color == v2.color;
     let flat_texel = v0.uv == v1.uv && v1.uv == v2.uv;
-    let texel_at = |u: f32, v: f32| texture.map_or(Color32::WHITE, |t| t.sample(u, v));
+    let smooth = ppp.fract() != 0.0;
+    let texel_at = |u: f32, v: f32| texture.map_or(Color32::WHITE, |t| t.sample(u, v, smooth));
     let flat = (flat_colour && flat_texel).then(|| multiply(v0.color, texel_at(v0.uv.x, v0.uv.y)));
     if flat == Some(Color32::TRANSPARENT) {
         return;
@@ -715,5 +759,54 @@ mod tests {
         raster.paint(&frame_of(vec![mesh]), &mut textures, 1.0);
         assert_eq!(raster.pixels()[5 * 40 + 2], 0xffff_00c8);
         assert_eq!(raster.pixels()[5 * 40 + 15], 0xff64_004e);
+    }
+
+    /// The distinct greys across the middle row of a 20 × 10 point
+    /// rectangle textured black to white (2 × 1 texels, `options`), drawn at
+    /// `ppp` pixels per point.
+    fn greys_across(options: egui::TextureOptions, ppp: f32) -> Vec<u32> {
+        let mut raster = Raster::new(40, 20, Color32::BLACK);
+        let mut textures = TexturesDelta::default();
+        let image = egui::ColorImage::new([2, 1], vec![Color32::BLACK, Color32::WHITE]);
+        textures.set.insert(
+            TextureId::Managed(3),
+            std::iter::once(ImageDelta::full(image, options)).collect(),
+        );
+        let mut mesh = Mesh::with_texture(TextureId::Managed(3));
+        mesh.add_rect_with_uv(
+            Rect::from_min_max(Pos2::new(0.0, 0.0), Pos2::new(20.0, 10.0)),
+            Rect::from_min_max(Pos2::new(0.0, 0.0), Pos2::new(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        raster.paint(&frame_of(vec![mesh]), &mut textures, ppp);
+        let row = (5.0 * ppp) as usize;
+        let width = (20.0 * ppp) as usize;
+        let mut greys: Vec<u32> = raster.pixels()[row * 40..row * 40 + width].to_vec();
+        greys.sort_unstable();
+        greys.dedup();
+        greys
+    }
+
+    #[test]
+    fn a_linear_texture_is_sampled_bilinearly_at_fractional_scales_only() {
+        let (linear, nearest) = (egui::TextureOptions::LINEAR, egui::TextureOptions::NEAREST);
+        assert_eq!(greys_across(linear, 1.0).len(), 2, "whole pixels: texels");
+        assert_eq!(greys_across(nearest, 1.5).len(), 2, "a nearest texture");
+        let blended = greys_across(linear, 1.5);
+        assert!(blended.len() > 4, "150 %: a ramp, {blended:x?}");
+    }
+
+    #[test]
+    fn a_new_scale_draws_every_tile_again() {
+        let mut raster = Raster::new(100, 40, Color32::BLACK);
+        let meshes = || frame_of(vec![rect_mesh((0.0, 0.0), (20.0, 20.0), Color32::RED)]);
+        raster.paint(&meshes(), &mut TexturesDelta::default(), 1.0);
+        raster.paint(&meshes(), &mut TexturesDelta::default(), 1.0);
+        assert!(raster.changed().is_empty());
+        raster.paint(&meshes(), &mut TexturesDelta::default(), 1.25);
+        assert!(
+            !raster.changed().is_empty(),
+            "the scale is in the tile hash"
+        );
     }
 }
