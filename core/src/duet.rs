@@ -16,6 +16,7 @@ use std::ops::RangeInclusive;
 use crate::event::{Event, GRID_PER_BEAT, classes};
 use crate::key::{estimate, pitch_class_counts};
 use crate::perform::{Named, named};
+use crate::texture::{Onset, TextureSteer};
 use crate::token::{PitchClassSet, Token};
 
 /// The Space setting's range: 0 leaves no room (the model's own density),
@@ -166,7 +167,7 @@ impl Harmony {
 }
 
 /// How the sampler steers the next event (see the module documentation).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Steer {
     /// The shortest `when`, in twelfths, the event may have.
     pub min_when: usize,
@@ -174,6 +175,9 @@ pub struct Steer {
     pub keys: Option<(u8, u8)>,
     /// The chord to fit, if one is followed.
     pub harmony: Option<Harmony>,
+    /// The texture of the music so far, for the heads to follow
+    /// ([`crate::texture`]).
+    pub texture: Option<TextureSteer>,
 }
 
 /// Taken from the score of a token or register Range rules out: far below
@@ -239,7 +243,7 @@ fn notes_of(event: &Event) -> u8 {
 
 /// `token` as an event in register class `register` (a note keeps its
 /// key), as [`crate::event::EventClasses::to_event`] voices it.
-fn voiced(token: Token, register: usize) -> Event {
+pub(crate) fn voiced(token: Token, register: usize) -> Event {
     Event {
         what: token,
         when: 0,
@@ -337,7 +341,27 @@ impl Listener {
             min_when: min_when.max(space),
             keys: self.keys(settings.range, settings.keys),
             harmony: self.harmony.filter(|_| settings.chords == Chords::Follow),
+            texture: self.texture().map(|texture| match settings.range {
+                Range::Anywhere => texture,
+                _ => texture.without_span(),
+            }),
         }
+    }
+
+    /// The player's texture and Pianola's own, lately.
+    fn texture(&self) -> Option<TextureSteer> {
+        let onsets: Vec<Onset> = self
+            .heard
+            .iter()
+            .map(|h| Onset {
+                at: h.at,
+                notes: usize::from(h.notes),
+                lowest: h.lowest,
+                highest: h.highest,
+                player: h.player,
+            })
+            .collect();
+        TextureSteer::of(&onsets)
     }
 
     /// Space: the shortest gap after `now` (the last onset, the speculation

@@ -13,7 +13,8 @@
 //! - [`weights`]: the self-describing weights file.
 //! - [`key`]: keys, their scales, and finding the key of a passage.
 //! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards);
-//!   [`memory`]: the session memory it mixes in.
+//!   [`memory`]: the session memory it mixes in; [`texture`]: following
+//!   the texture of the music so far.
 //! - [`voices`]: checking note streams for stuck and doubled notes.
 //! - [`perform`]: the live performer (real-time side and worker);
 //!   [`tempo`]: the tempo rule it and every host share.
@@ -37,6 +38,7 @@ pub mod perform;
 pub mod predictor;
 pub mod sample;
 pub mod tempo;
+pub mod texture;
 pub mod token;
 pub mod vocab;
 pub mod voices;

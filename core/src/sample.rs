@@ -11,12 +11,13 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::duet::{DuetSettings, Steer};
+use crate::duet::{DuetSettings, Steer, voiced};
 use crate::event::{Event, EventClasses, min_when_after, trailing_together};
 use crate::key::{KeyMode, in_scale};
 use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
 use crate::predictor::Predictor;
+use crate::texture::{Onset, TextureSteer};
 use crate::token::{PitchClassSet, Token};
 use crate::vocab::Vocab;
 
@@ -65,6 +66,10 @@ pub struct SamplerSettings {
     pub memory: f32,
     /// How it plays with the player: Space, Range, Chords.
     pub duet: DuetSettings,
+    /// How far the heads follow the texture of the music so far, where the
+    /// caller tells it ([`Steer::texture`]; [`crate::texture`]): 0 plays
+    /// the model's own, 1 corrects its bias wholly.
+    pub texture: f32,
 }
 
 impl Default for SamplerSettings {
@@ -89,9 +94,16 @@ impl Default for SamplerSettings {
             rhythm_temperature: 1.0,
             memory: DEFAULT_MEMORY,
             duet: DuetSettings::default(),
+            texture: DEFAULT_TEXTURE,
         }
     }
 }
+
+/// How far `pianola generate`, `live` and the plugin follow the texture of
+/// the music so far ([`SamplerSettings::texture`]), chosen on the
+/// out-of-corpus training pieces (BENCHMARKS.md, "Following the window's
+/// texture").
+pub const DEFAULT_TEXTURE: f32 = 1.0;
 
 /// How many of the last tokens the key guide reads the key from
 /// ([`SamplerSettings::key_guide`]): the network's window. Over fewer the
@@ -123,6 +135,8 @@ pub struct Sampler {
     remembered: Vec<f32>,
     /// How much the memory led the last head's scores (its mixing weight).
     led: f32,
+    /// How many keys each token of the vocabulary strikes.
+    sizes: Vec<u8>,
 }
 
 impl Sampler {
@@ -149,6 +163,7 @@ impl Sampler {
             scores: Vec::with_capacity(classes),
             remembered: vec![0.0; classes],
             led: 0.0,
+            sizes: vocab.tokens().iter().map(|&t| notes_of(t)).collect(),
         }
     }
 
@@ -308,10 +323,15 @@ impl Sampler {
         let mut chosen = EventClasses::default();
         match rhythm {
             Rhythm::Model if model_rhythm => {
-                let scores = self.scores_of(predictor, Head::When, &chosen, memory, true);
+                let mut scores = self.scores_of(predictor, Head::When, &chosen, memory, true);
+                if let Some(texture) = &steer.texture {
+                    let s = self.settings;
+                    texture.tilt_when(&mut scores, s.rhythm_temperature, s.texture);
+                }
                 chosen.when = self.sample_class(&scores, steer.min_when, TIMING_TOP_P);
                 self.scores = scores;
                 let mut scores = self.scores_of(predictor, Head::What, &chosen, memory, true);
+                self.follow_texture(&mut scores, steer);
                 steer.steer_tokens(&mut scores, &self.tokens, true);
                 chosen.what = self.sample_guarded(&scores, recent, 1.0 - self.led);
                 self.scores = scores;
@@ -324,6 +344,7 @@ impl Sampler {
                 let mut scores = self.scores_of(predictor, Head::Register, &chosen, memory, true);
                 if let Some(token) = vocab.token(chosen.what) {
                     steer.steer_register(&mut scores, token);
+                    self.follow_span(&mut scores, token, steer);
                 }
                 chosen.register = self.sample_class(&scores, 0, RHYTHM_TOP_P);
                 self.scores = scores;
@@ -341,11 +362,41 @@ impl Sampler {
                 chosen = EventClasses::on_grid(0, Token::Note(60), step, velocity);
                 // The grid's fields are not the memory's: its tokens alone.
                 let mut scores = self.scores_of(predictor, Head::What, &chosen, memory, false);
+                self.follow_texture(&mut scores, steer);
                 steer.steer_tokens(&mut scores, &self.tokens, false);
                 let what = self.sample_guarded(&scores, recent, 1.0 - self.led);
                 self.scores = scores;
                 let token = vocab.token(what).unwrap_or(Token::Note(60));
                 EventClasses::on_grid(what, token, step, velocity)
+            }
+        }
+    }
+
+    /// Tilts the token head's `scores` towards the texture `steer` holds.
+    fn follow_texture(&mut self, scores: &mut [f32], steer: &Steer) {
+        if let Some(texture) = &steer.texture {
+            let (t, strength) = (self.settings.temperature, self.settings.texture);
+            texture.tilt_tokens(scores, &self.sizes, t, strength);
+            for (score, &token) in scores.iter_mut().zip(&self.tokens) {
+                if let Token::Note(key) = token {
+                    *score -= texture.span_cost(key, key, t, strength);
+                }
+            }
+        }
+    }
+
+    /// Pulls the register head's `scores` for a chord `token` towards the
+    /// player's span of keys (a note's register is its key's).
+    fn follow_span(&self, scores: &mut [f32], token: Token, steer: &Steer) {
+        let (Some(texture), Token::Chord(_)) = (&steer.texture, token) else {
+            return;
+        };
+        let (t, strength) = (self.settings.rhythm_temperature, self.settings.texture);
+        for (register, score) in scores.iter_mut().enumerate() {
+            let keys = voiced(token, register).pitches();
+            let (low, high) = (keys.iter().min(), keys.iter().max());
+            if let (Some(low), Some(high)) = (low, high) {
+                *score -= texture.span_cost(low, high, t, strength);
             }
         }
     }
@@ -384,6 +435,14 @@ impl Sampler {
     }
 }
 
+/// How many keys `token` strikes.
+fn notes_of(token: Token) -> u8 {
+    match token {
+        Token::Note(_) => 1,
+        Token::Chord(set) => set.len().clamp(1, 12) as u8,
+    }
+}
+
 /// Where an event's timing, length, velocity and voicing come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rhythm {
@@ -419,6 +478,17 @@ pub fn continue_events(
     // The session: the primer as the player's, then Pianola's own events.
     let mut memory = SessionMemory::new(CAPACITY);
     let mut heard: Vec<Heard> = Vec::with_capacity(primer.len() + count);
+    let mut onsets: Vec<Onset> = Vec::with_capacity(primer.len() + count);
+    let onset = |onsets: &[Onset], classes: EventClasses, player| {
+        let keys = classes.to_event(vocab).map(|e| e.pitches());
+        Onset {
+            at: onsets.last().map_or(0, |o| o.at) + classes.when as u64,
+            notes: keys.map_or(1, |k| k.iter().count()),
+            lowest: keys.and_then(|k| k.iter().min()).unwrap_or(60),
+            highest: keys.and_then(|k| k.iter().max()).unwrap_or(60),
+            player,
+        }
+    };
     for &classes in primer {
         let player = Heard {
             classes,
@@ -426,6 +496,7 @@ pub fn continue_events(
         };
         memory.remember(player);
         heard.push(player);
+        onsets.push(onset(&onsets, classes, true));
     }
     for _ in 0..count {
         let recalled = (sampler.settings().memory > 0.0).then(|| {
@@ -435,6 +506,7 @@ pub fn continue_events(
         // No one plays along: the duet settings have no one to steer by.
         let steer = Steer {
             min_when: min_when_after(together),
+            texture: TextureSteer::of(&onsets),
             ..Steer::default()
         };
         let next = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);
@@ -447,6 +519,7 @@ pub fn continue_events(
         };
         memory.remember(own);
         heard.push(own);
+        onsets.push(onset(&onsets, next, false));
         if let Some(mut event) = next.to_event(vocab) {
             // The grid's velocity exactly, not its class' middle.
             if let Rhythm::Grid { velocity, .. } = rhythm {

@@ -12,7 +12,11 @@
 //! divergence from the real continuation's (bits), and the share of notes
 //! in the primer's key.
 //!
-//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--memory M]`
+//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--memory M] [--texture T] [--write DIR]`
+//!
+//! `--write DIR` writes each piece's primer, the primer's last `--events`
+//! events (`tail`), the real continuation and each seed's as MIDI files
+//! (120 BPM) for `tools/muspy_continuations.py`.
 
 use std::sync::Arc;
 
@@ -20,6 +24,7 @@ use pianola_core::corpus::Corpus;
 use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
 use pianola_core::figures::{jensen_shannon, time_histogram};
 use pianola_core::key::{estimate, in_scale, pitch_class_counts};
+use pianola_core::midi_file::write_events;
 use pianola_core::nearest::map_to_known;
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings};
@@ -57,6 +62,7 @@ struct Against {
     pitch_distance: f64,
     per_beat_ratio: f64,
     polyphony_error: f64,
+    polyphony_excess: f64,
     js_when: f64,
     js_hold: f64,
     in_key: f64,
@@ -80,6 +86,7 @@ fn against(
         pitch_distance: (c.mean_pitch - real.mean_pitch).abs(),
         per_beat_ratio: c.per_beat / real.per_beat.max(1e-9),
         polyphony_error: (c.polyphony - real.polyphony).abs(),
+        polyphony_excess: c.polyphony - real.polyphony,
         js_when: jensen_shannon(&c.when, &real.when),
         js_hold: jensen_shannon(&c.hold, &real.hold),
         in_key,
@@ -101,6 +108,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut songs, mut model, mut seeds, mut count) = (None, None, 3u64, 64usize);
+    let mut write: Option<std::path::PathBuf> = None;
     let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
@@ -110,6 +118,8 @@ fn main() {
             "--seeds" => seeds = value().parse().expect("a number"),
             "--events" => count = value().parse().expect("a number"),
             "--memory" => settings.memory = value().parse().expect("a number"),
+            "--texture" => settings.texture = value().parse().expect("a number"),
+            "--write" => write = Some(value().into()),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -127,7 +137,19 @@ fn main() {
         }
         let start = (events.len() - window - count) / 2;
         let primer = &events[start..start + window];
-        let real = stretch(&events[start + window..start + window + count]);
+        let real_events = &events[start + window..start + window + count];
+        let real = stretch(real_events);
+        let name = song.name.trim_end_matches(".mid");
+        let save = |what: &str, events: &[Event]| {
+            if let Some(dir) = &write {
+                std::fs::create_dir_all(dir).expect("a folder to write to");
+                let path = dir.join(format!("{name}.{what}.mid"));
+                std::fs::write(&path, write_events(events, 120.0)).expect("writing a MIDI file");
+            }
+        };
+        save("primer", primer);
+        save("tail", &primer[window.saturating_sub(count)..]);
+        save("real", real_events);
         let key = estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
         let classes: Vec<EventClasses> = primer
             .iter()
@@ -138,6 +160,7 @@ fn main() {
             let mut sampler = Sampler::new(settings, &model.vocab, seed);
             let generated =
                 continue_events(&mut predictor, &mut sampler, &classes, count, Rhythm::Model);
+            save(&format!("seed{seed}"), &generated);
             piece.push(against(&generated, &real, key));
         }
         let n = piece.len() as f64;
@@ -146,6 +169,7 @@ fn main() {
             pitch_distance: mean(|a| a.pitch_distance),
             per_beat_ratio: mean(|a| a.per_beat_ratio),
             polyphony_error: mean(|a| a.polyphony_error),
+            polyphony_excess: mean(|a| a.polyphony_excess),
             js_when: mean(|a| a.js_when),
             js_hold: mean(|a| a.js_hold),
             in_key: mean(|a| a.in_key),
@@ -154,16 +178,20 @@ fn main() {
     }
     let column = |rows: &[Against], f: Figure| median(rows.iter().map(f).collect());
     println!(
-        "{} pieces of {songs}, {window}-event primers, {count} events, {seeds} seeds, memory {}",
+        "{} pieces of {songs}, {window}-event primers, {count} events, {seeds} seeds, memory {}, texture {}",
         continued.len(),
-        settings.memory
+        settings.memory,
+        settings.texture
     );
     println!("median over pieces | continuation | the primer kept (yardstick)");
-    let rows: [(&str, Figure); 6] = [
+    let rows: [(&str, Figure); 7] = [
         ("mean pitch, semitones from the real", |a| a.pitch_distance),
         ("events per beat / the real", |a| a.per_beat_ratio),
         ("polyphony, notes per onset off the real", |a| {
             a.polyphony_error
+        }),
+        ("polyphony, notes per onset over the real", |a| {
+            a.polyphony_excess
         }),
         ("JS inter-onset (bits)", |a| a.js_when),
         ("JS hold (bits)", |a| a.js_hold),

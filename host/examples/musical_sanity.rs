@@ -12,7 +12,7 @@
 //! The figures are [`pianola_core::figures`]'s: rhythm, voicing, key and
 //! repetition.
 //!
-//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--first-seed 0] [--corpus DIR] [--primers held-out|corpus] [--rhythm grid] [--temperature T] [--top-k K] [--top-p P] [--key-guide G] [--rhythm-temperature T] [--repetition-penalty P] [--memory M]`
+//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--first-seed 0] [--corpus DIR] [--primers held-out|corpus] [--rhythm grid] [--temperature T] [--top-k K] [--top-p P] [--key-guide G] [--rhythm-temperature T] [--repetition-penalty P] [--memory M] [--texture T]`
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -67,6 +67,9 @@ fn main() {
             }
             "--memory" => {
                 settings.memory = args.next().and_then(|m| m.parse().ok()).expect("a number")
+            }
+            "--texture" => {
+                settings.texture = args.next().and_then(|t| t.parse().ok()).expect("a number")
             }
             "--rhythm-temperature" => {
                 settings.rhythm_temperature =

@@ -1,0 +1,343 @@
+//! Following the player's texture: how many keys an event strikes, and how
+//! often an event starts together with the one before.
+//!
+//! Trained on the 92 songs, the network plays their texture, whatever it
+//! continues, and reading its own chords back it plays more of them: over
+//! a player's single lines it drifts into chords, and into runs of events
+//! struck together. The sampler holds its heads to the player's texture:
+//! each size class of token, and starting together or not, has its score
+//! raised or lowered by the logarithm of the share the class has in the
+//! player's last events over the share it has in Pianola's own last
+//! events. Where Pianola already plays like the player nothing changes;
+//! the model keeps its say on *where* a chord comes (a downbeat, a
+//! cadence), and only how many come, on the whole, follows the player.
+//!
+//! The same goes for the keys it reaches for: a note, or a chord's
+//! voicing, beyond the span of keys the player's last events covered loses
+//! [`SPAN_PULL`] per octave beyond it, so the music stays where the player
+//! is unless the model is sure (the duet's Range, where set, rules
+//! instead).
+
+/// The size classes of an event: one key, two, three, four or more.
+pub const SIZES: usize = 4;
+
+/// How many of the player's last events their texture is read from
+/// (BENCHMARKS.md, "Following the player's texture").
+pub const PLAYER_WINDOW: usize = 32;
+
+/// How many of Pianola's own last events its texture is read from: fewer
+/// than the player's, so that a drift is caught early.
+pub const OWN_WINDOW: usize = 16;
+
+/// Pseudo-events shaped as the player's texture added to Pianola's own
+/// counts: its first events are not corrected by chance.
+const OWN_PRIOR: f32 = 2.0;
+
+/// The largest factor by which a class's probability is raised or
+/// lowered.
+const MAX_FACTOR: f32 = 8.0;
+
+/// Added to both shares before they are compared: a class that is rare on
+/// both sides is left alone, whatever the ratio of two small counts says,
+/// and one the player has not played lately is made rarer, not ruled
+/// out.
+const SHARE_FLOOR: f32 = 0.05;
+
+/// Taken from the score of a note or voicing for each octave it reaches
+/// beyond the player's span (BENCHMARKS.md, "Following the player's
+/// texture").
+pub const SPAN_PULL: f32 = 4.0;
+
+/// Semitones either side of the player's span that cost nothing.
+const SPAN_MARGIN: u8 = 2;
+
+/// The size class of an event that strikes `notes` keys.
+pub fn size_class(notes: usize) -> usize {
+    notes.clamp(1, SIZES) - 1
+}
+
+/// One event heard, for reading textures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Onset {
+    /// When it started, on any clock that counts up.
+    pub at: u64,
+    /// How many keys it strikes.
+    pub notes: usize,
+    /// Its lowest key.
+    pub lowest: u8,
+    /// Its highest key.
+    pub highest: u8,
+    /// Whether the player played it (else Pianola).
+    pub player: bool,
+}
+
+/// The texture of a stretch of music: the share of each size class among
+/// its events, and the share of events that start together with the one
+/// before.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Texture {
+    sizes: [f32; SIZES],
+    together: f32,
+}
+
+impl Texture {
+    /// The share of events of size class `class`.
+    pub fn size_share(&self, class: usize) -> f32 {
+        self.sizes[class.min(SIZES - 1)]
+    }
+
+    /// The share of events that start together with the one before.
+    pub fn together_share(&self) -> f32 {
+        self.together
+    }
+
+    /// The texture of the last `window` events of one side, each with its
+    /// own earlier event (`onsets`, oldest first), with `prior`'s shares
+    /// counted `prior_events` times.
+    fn read(
+        onsets: &[Onset],
+        player: bool,
+        window: usize,
+        prior: &Self,
+        prior_events: f32,
+    ) -> Self {
+        let side = || onsets.iter().filter(|o| o.player == player);
+        let skip = side().count().saturating_sub(window);
+        let mut sizes = prior.sizes.map(|share| share * prior_events);
+        let mut together = prior.together * prior_events;
+        let mut before: Option<u64> = None;
+        let mut n = 0.0;
+        for (i, onset) in side().enumerate() {
+            if i >= skip {
+                sizes[size_class(onset.notes)] += 1.0;
+                together += f32::from(u8::from(before == Some(onset.at)));
+                n += 1.0;
+            }
+            before = Some(onset.at);
+        }
+        let total = n + prior_events;
+        Self {
+            sizes: sizes.map(|count| count / total),
+            together: together / total,
+        }
+    }
+}
+
+/// The player's texture and Pianola's own, lately: what the sampler
+/// steers by ([`crate::duet::Steer::texture`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TextureSteer {
+    player: Texture,
+    own: Texture,
+    /// The lowest and highest keys of the player's last events, if
+    /// followed.
+    span: Option<(u8, u8)>,
+}
+
+impl TextureSteer {
+    /// The player's texture over their last [`PLAYER_WINDOW`] events of
+    /// `onsets` (oldest first) and Pianola's over its last [`OWN_WINDOW`];
+    /// `None` before the player has played.
+    pub fn of(onsets: &[Onset]) -> Option<Self> {
+        if !onsets.iter().any(|o| o.player) {
+            return None;
+        }
+        let none = Texture {
+            sizes: [0.0; SIZES],
+            together: 0.0,
+        };
+        let player = Texture::read(onsets, true, PLAYER_WINDOW, &none, 0.0);
+        let own = Texture::read(onsets, false, OWN_WINDOW, &player, OWN_PRIOR);
+        let players = onsets.iter().filter(|o| o.player);
+        let skip = players.clone().count().saturating_sub(PLAYER_WINDOW);
+        let span = players.skip(skip).fold((u8::MAX, 0), |(low, high), o| {
+            (low.min(o.lowest), high.max(o.highest))
+        });
+        Some(Self {
+            player,
+            own,
+            span: Some(span),
+        })
+    }
+
+    /// The same without following the player's span of keys (where the
+    /// duet's Range rules).
+    pub fn without_span(self) -> Self {
+        Self { span: None, ..self }
+    }
+
+    /// How much to take from the score, at `temperature` and `strength`,
+    /// of an event from key `lowest` to `highest`: [`SPAN_PULL`] for each
+    /// octave it reaches beyond the player's span.
+    pub fn span_cost(&self, lowest: u8, highest: u8, temperature: f32, strength: f32) -> f32 {
+        let Some((low, high)) = self.span else {
+            return 0.0;
+        };
+        if temperature <= 0.0 || strength <= 0.0 {
+            return 0.0;
+        }
+        let below = low.saturating_sub(SPAN_MARGIN).saturating_sub(lowest);
+        let above = highest.saturating_sub(high.saturating_add(SPAN_MARGIN));
+        let octaves = f32::from(below.max(above)) / 12.0;
+        temperature * strength * SPAN_PULL * octaves
+    }
+
+    /// The player's texture.
+    pub fn player(&self) -> &Texture {
+        &self.player
+    }
+
+    /// Tilts the token head's `scores` (drawn from at `temperature`; a
+    /// token of `sizes[i]` keys at index `i`) by `strength` (0: not at
+    /// all).
+    pub fn tilt_tokens(&self, scores: &mut [f32], sizes: &[u8], temperature: f32, strength: f32) {
+        if temperature <= 0.0 || strength <= 0.0 {
+            return;
+        }
+        let shift: [f32; SIZES] = std::array::from_fn(|class| {
+            temperature
+                * strength
+                * log_factor(self.player.size_share(class), self.own.size_share(class))
+        });
+        for (score, &notes) in scores.iter_mut().zip(sizes) {
+            *score += shift[size_class(usize::from(notes))];
+        }
+    }
+
+    /// Tilts the *when* head's `scores` (drawn from at `temperature`;
+    /// class 0 starts together with the one before) by `strength`.
+    pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
+        if temperature <= 0.0 || strength <= 0.0 || scores.is_empty() {
+            return;
+        }
+        let (wanted, had) = (self.player.together, self.own.together);
+        let up = temperature * strength * log_factor(wanted, had);
+        let down = temperature * strength * log_factor(1.0 - wanted, 1.0 - had);
+        scores[0] += up;
+        for score in &mut scores[1..] {
+            *score += down;
+        }
+    }
+}
+
+/// The logarithm of `wanted / had` (each with [`SHARE_FLOOR`] added),
+/// within [`MAX_FACTOR`] either way.
+fn log_factor(wanted: f32, had: f32) -> f32 {
+    let limit = MAX_FACTOR.ln();
+    ((wanted + SHARE_FLOOR) / (had + SHARE_FLOOR))
+        .ln()
+        .clamp(-limit, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` events of `notes` keys, `gap` twelfths apart (0: together).
+    fn played(from: u64, count: usize, notes: usize, gap: u64, player: bool) -> Vec<Onset> {
+        (0..count as u64)
+            .map(|i| Onset {
+                at: from + i * gap,
+                notes,
+                lowest: 60,
+                highest: 60 + 4 * (notes as u8 - 1),
+                player,
+            })
+            .collect()
+    }
+
+    fn share_of(scores: &[f32], sizes: &[u8], class: usize) -> f32 {
+        let total: f32 = scores.iter().map(|s| s.exp()).sum();
+        let of_class = scores.iter().zip(sizes);
+        of_class
+            .filter(|(_, n)| size_class(usize::from(**n)) == class)
+            .map(|(s, _)| s.exp())
+            .sum::<f32>()
+            / total
+    }
+
+    #[test]
+    fn nothing_to_follow_before_the_player_plays() {
+        assert_eq!(TextureSteer::of(&played(0, 8, 3, 6, false)), None);
+        assert_eq!(TextureSteer::of(&[]), None);
+    }
+
+    #[test]
+    fn the_player_texture_reads_their_last_events_with_a_prior() {
+        let mut onsets = played(0, 40, 4, 0, true);
+        onsets.extend(played(100, 40, 1, 6, true));
+        let steer = TextureSteer::of(&onsets).unwrap();
+        let lines = steer.player();
+        assert!(lines.size_share(0) > 0.9, "{lines:?}");
+        assert!(lines.together_share() < 0.05, "{lines:?}");
+    }
+
+    #[test]
+    fn chords_over_single_lines_give_way_to_single_notes() {
+        // Pianola has been playing triads; the player plays a line.
+        let mut onsets = played(0, 32, 1, 6, true);
+        onsets.extend(played(200, 16, 3, 6, false));
+        let steer = TextureSteer::of(&onsets).unwrap();
+        let sizes = [1u8, 1, 3, 3];
+        let mut scores = [0.0f32; 4];
+        steer.tilt_tokens(&mut scores, &sizes, 1.0, 1.0);
+        let singles = share_of(&scores, &sizes, 0);
+        assert!(singles > 0.9, "single notes now hold {singles}");
+        // Within a class, the model's own order stands.
+        let mut scores = [1.0f32, 0.0, 0.5, 0.0];
+        steer.tilt_tokens(&mut scores, &sizes, 1.0, 1.0);
+        assert!(scores[0] > scores[1] && scores[2] > scores[3]);
+    }
+
+    #[test]
+    fn playing_like_the_player_changes_nothing() {
+        let mut onsets = played(0, 32, 2, 6, true);
+        onsets.extend(played(200, 16, 2, 6, false));
+        let steer = TextureSteer::of(&onsets).unwrap();
+        let mut scores = [0.3f32, 0.7, 0.1];
+        steer.tilt_tokens(&mut scores, &[1, 2, 3], 1.0, 1.0);
+        steer.tilt_when(&mut scores, 1.0, 1.0);
+        let expected = [0.3f32, 0.7, 0.1];
+        let moved = scores.iter().zip(expected).map(|(a, b)| (a - b).abs());
+        assert!(moved.fold(0.0, f32::max) < 1e-5, "{scores:?}");
+    }
+
+    #[test]
+    fn strength_zero_and_argmax_leave_the_scores_alone() {
+        let mut onsets = played(0, 32, 1, 6, true);
+        onsets.extend(played(200, 16, 3, 0, false));
+        let steer = TextureSteer::of(&onsets).unwrap();
+        let mut scores = [0.3f32, 0.7];
+        steer.tilt_tokens(&mut scores, &[1, 3], 1.0, 0.0);
+        steer.tilt_tokens(&mut scores, &[1, 3], 0.0, 1.0);
+        steer.tilt_when(&mut scores, 0.0, 1.0);
+        assert_eq!(scores, [0.3, 0.7]);
+    }
+
+    #[test]
+    fn keys_beyond_the_player_span_cost_by_the_octave() {
+        let steer = TextureSteer::of(&played(0, 32, 2, 6, true)).unwrap();
+        // The player's span: 60..=64.
+        assert_eq!(steer.span_cost(58, 66, 1.0, 1.0), 0.0, "the margin is free");
+        assert!((steer.span_cost(78, 78, 1.0, 1.0) - SPAN_PULL).abs() < 1e-6);
+        assert!((steer.span_cost(34, 40, 1.0, 1.0) - 2.0 * SPAN_PULL).abs() < 1e-6);
+        assert_eq!(steer.without_span().span_cost(34, 40, 1.0, 1.0), 0.0);
+        assert_eq!(
+            steer.span_cost(34, 40, 0.0, 1.0),
+            0.0,
+            "argmax stays argmax"
+        );
+    }
+
+    #[test]
+    fn runs_struck_together_give_way_to_the_player_pace() {
+        // Pianola has struck run after run together; the player never does.
+        let mut onsets = played(0, 32, 1, 3, true);
+        onsets.extend(played(200, 16, 1, 0, false));
+        let steer = TextureSteer::of(&onsets).unwrap();
+        let mut scores = [2.0f32, 1.0, 1.0];
+        steer.tilt_when(&mut scores, 1.0, 1.0);
+        let total: f32 = scores.iter().map(|s| s.exp()).sum();
+        assert!(scores[0].exp() / total < 0.15, "{scores:?}");
+    }
+}
