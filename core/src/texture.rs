@@ -1,14 +1,14 @@
 //! Following the player's texture: how many keys an event strikes, and how
-//! often an event starts together with the one before.
+//! long after the one before it starts.
 //!
 //! Trained on the 92 songs, the network plays their texture, whatever it
 //! continues, and reading its own chords back it plays more of them: over
-//! a player's single lines it drifts into chords, and into runs of events
-//! struck together. The sampler holds its heads to the player's texture:
-//! each size class of token, and starting together or not, has its score
-//! raised or lowered by the logarithm of the share the class has in the
-//! player's last events over the share it has in Pianola's own last
-//! events. Where Pianola already plays like the player nothing changes;
+//! a player's single lines it drifts into chords, into runs of events
+//! struck together, and into the gaps of its own songs. The sampler holds
+//! its heads to the player's texture: each size class of token, and each
+//! gap (*when*) class, has its score raised or lowered by the logarithm of
+//! the share the class has in the player's last events over the share it
+//! has in Pianola's own last events. Where Pianola already plays like the player nothing changes;
 //! the model keeps its say on *where* a chord comes (a downbeat, a
 //! cadence), and only how many come, on the whole, follows the player.
 //!
@@ -18,6 +18,8 @@
 //! is unless the model is sure (the duet's Range, where set, rules
 //! instead).
 
+use crate::event::classes::{TIME_CLASSES, time_class};
+
 /// The size classes of an event: one key, two, three, four or more.
 pub const SIZES: usize = 4;
 
@@ -25,9 +27,9 @@ pub const SIZES: usize = 4;
 /// (BENCHMARKS.md, "Following the player's texture").
 pub const PLAYER_WINDOW: usize = 32;
 
-/// How many of Pianola's own last events its texture is read from: fewer
-/// than the player's, so that a drift is caught early.
-pub const OWN_WINDOW: usize = 16;
+/// How many of Pianola's own last events its texture is read from
+/// (BENCHMARKS.md, "Following the player's texture").
+pub const OWN_WINDOW: usize = 32;
 
 /// Pseudo-events shaped as the player's texture added to Pianola's own
 /// counts: its first events are not corrected by chance.
@@ -72,12 +74,11 @@ pub struct Onset {
 }
 
 /// The texture of a stretch of music: the share of each size class among
-/// its events, and the share of events that start together with the one
-/// before.
+/// its events, and of each gap class between one and the next.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Texture {
     sizes: [f32; SIZES],
-    together: f32,
+    gaps: [f32; TIME_CLASSES],
 }
 
 impl Texture {
@@ -88,7 +89,12 @@ impl Texture {
 
     /// The share of events that start together with the one before.
     pub fn together_share(&self) -> f32 {
-        self.together
+        self.gaps[0]
+    }
+
+    /// The share of gaps of time class `class`.
+    pub fn gap_share(&self, class: usize) -> f32 {
+        self.gaps[class.min(TIME_CLASSES - 1)]
     }
 
     /// The texture of the last `window` events of one side, each with its
@@ -104,21 +110,25 @@ impl Texture {
         let side = || onsets.iter().filter(|o| o.player == player);
         let skip = side().count().saturating_sub(window);
         let mut sizes = prior.sizes.map(|share| share * prior_events);
-        let mut together = prior.together * prior_events;
+        let mut gaps = prior.gaps.map(|share| share * prior_events);
+        let (mut n, mut n_gaps) = (0.0, 0.0);
         let mut before: Option<u64> = None;
-        let mut n = 0.0;
         for (i, onset) in side().enumerate() {
             if i >= skip {
                 sizes[size_class(onset.notes)] += 1.0;
-                together += f32::from(u8::from(before == Some(onset.at)));
                 n += 1.0;
+                if let Some(before) = before {
+                    let gap = onset.at.saturating_sub(before).min(u64::from(u32::MAX));
+                    gaps[time_class(gap as u32)] += 1.0;
+                    n_gaps += 1.0;
+                }
             }
             before = Some(onset.at);
         }
-        let total = n + prior_events;
+        let share = |count: f32, of: f32| if of > 0.0 { count / of } else { 0.0 };
         Self {
-            sizes: sizes.map(|count| count / total),
-            together: together / total,
+            sizes: sizes.map(|count| share(count, n + prior_events)),
+            gaps: gaps.map(|count| share(count, n_gaps + prior_events)),
         }
     }
 }
@@ -144,7 +154,7 @@ impl TextureSteer {
         }
         let none = Texture {
             sizes: [0.0; SIZES],
-            together: 0.0,
+            gaps: [0.0; TIME_CLASSES],
         };
         let player = Texture::read(onsets, true, PLAYER_WINDOW, &none, 0.0);
         let own = Texture::read(onsets, false, OWN_WINDOW, &player, OWN_PRIOR);
@@ -204,18 +214,15 @@ impl TextureSteer {
         }
     }
 
-    /// Tilts the *when* head's `scores` (drawn from at `temperature`;
-    /// class 0 starts together with the one before) by `strength`.
+    /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
+    /// per gap class) by `strength`.
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
-        if temperature <= 0.0 || strength <= 0.0 || scores.is_empty() {
+        if temperature <= 0.0 || strength <= 0.0 {
             return;
         }
-        let (wanted, had) = (self.player.together, self.own.together);
-        let up = temperature * strength * log_factor(wanted, had);
-        let down = temperature * strength * log_factor(1.0 - wanted, 1.0 - had);
-        scores[0] += up;
-        for score in &mut scores[1..] {
-            *score += down;
+        for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
+            let (wanted, had) = (self.player.gap_share(class), self.own.gap_share(class));
+            *score += temperature * strength * log_factor(wanted, had);
         }
     }
 }
@@ -335,9 +342,22 @@ mod tests {
         let mut onsets = played(0, 32, 1, 3, true);
         onsets.extend(played(200, 16, 1, 0, false));
         let steer = TextureSteer::of(&onsets).unwrap();
-        let mut scores = [2.0f32, 1.0, 1.0];
+        let mut scores = [1.0f32; 4];
         steer.tilt_when(&mut scores, 1.0, 1.0);
         let total: f32 = scores.iter().map(|s| s.exp()).sum();
-        assert!(scores[0].exp() / total < 0.15, "{scores:?}");
+        assert!(scores[0].exp() / total < 0.25 / 4.0, "{scores:?}");
+        assert!(scores[3] > scores[1], "the player's gap gains");
+    }
+
+    #[test]
+    fn sixteenths_over_eighths_give_way_to_eighths() {
+        let mut onsets = played(0, 32, 1, 6, true);
+        onsets.extend(played(400, 32, 1, 3, false));
+        let steer = TextureSteer::of(&onsets).unwrap();
+        let mut scores = [0.0f32; 7];
+        steer.tilt_when(&mut scores, 1.0, 1.0);
+        let total: f32 = scores.iter().map(|s| s.exp()).sum();
+        assert!(scores[6].exp() / total > 0.5, "{scores:?}");
+        assert!(scores[3] < scores[1] && scores[1] < scores[6], "{scores:?}");
     }
 }
