@@ -18,7 +18,7 @@
 //! is unless the model is sure (the duet's Range, where set, rules
 //! instead).
 
-use crate::event::classes::{TIME_CLASSES, time_class};
+use crate::event::classes::{TIME_CLASSES, time_of_class};
 
 /// The size classes of an event: one key, two, three, four or more.
 pub const SIZES: usize = 4;
@@ -53,6 +53,22 @@ pub const SPAN_PULL: f32 = 4.0;
 /// Semitones either side of the player's span that cost nothing.
 const SPAN_MARGIN: u8 = 2;
 
+/// The gap bins, by their shortest gap in twelfths of a beat: together, a
+/// sixth of a beat or less, under an eighth, under a quarter, under a
+/// half, and longer. Bins rather than the *when* head's 49 classes: 32
+/// events fill bins, and a long gap neither side has played falls in the
+/// same bin as the long gaps Pianola has played (*Space* makes it wait),
+/// not in a class the tilt leaves alone.
+const GAP_BINS: [u32; 6] = [0, 1, 3, 6, 12, 24];
+
+/// The bin of a gap of `twelfths`.
+fn gap_bin(twelfths: u32) -> usize {
+    GAP_BINS
+        .iter()
+        .rposition(|&from| twelfths >= from)
+        .unwrap_or(0)
+}
+
 /// The size class of an event that strikes `notes` keys.
 pub fn size_class(notes: usize) -> usize {
     notes.clamp(1, SIZES) - 1
@@ -74,11 +90,11 @@ pub struct Onset {
 }
 
 /// The texture of a stretch of music: the share of each size class among
-/// its events, and of each gap class between one and the next.
+/// its events, and of each gap bin between one and the next.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Texture {
     sizes: [f32; SIZES],
-    gaps: [f32; TIME_CLASSES],
+    gaps: [f32; GAP_BINS.len()],
 }
 
 impl Texture {
@@ -92,9 +108,9 @@ impl Texture {
         self.gaps[0]
     }
 
-    /// The share of gaps of time class `class`.
+    /// The share of gaps in the bin of time class `class`.
     pub fn gap_share(&self, class: usize) -> f32 {
-        self.gaps[class.min(TIME_CLASSES - 1)]
+        self.gaps[gap_bin(time_of_class(class))]
     }
 
     /// The texture of the last `window` events of one side, each with its
@@ -119,7 +135,7 @@ impl Texture {
                 n += 1.0;
                 if let Some(before) = before {
                     let gap = onset.at.saturating_sub(before).min(u64::from(u32::MAX));
-                    gaps[time_class(gap as u32)] += 1.0;
+                    gaps[gap_bin(gap as u32)] += 1.0;
                     n_gaps += 1.0;
                 }
             }
@@ -154,7 +170,7 @@ impl TextureSteer {
         }
         let none = Texture {
             sizes: [0.0; SIZES],
-            gaps: [0.0; TIME_CLASSES],
+            gaps: [0.0; GAP_BINS.len()],
         };
         let player = Texture::read(onsets, true, PLAYER_WINDOW, &none, 0.0);
         let own = Texture::read(onsets, false, OWN_WINDOW, &player, OWN_PRIOR);
@@ -215,7 +231,7 @@ impl TextureSteer {
     }
 
     /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
-    /// per gap class) by `strength`.
+    /// per time class) by `strength`, bin by bin.
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
         if temperature <= 0.0 || strength <= 0.0 {
             return;
