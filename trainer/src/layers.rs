@@ -1,49 +1,29 @@
-//! The network's building blocks as candle modules: a dense layer, an LSTM
-//! layer, batch normalisation and dropout masks. Weights are [`Var`]s, so
-//! candle's autograd gives their gradients.
+//! The network's building blocks that candle-nn lacks: an LSTM layer (step
+//! by step under autograd, or one fused op), Keras' batch normalisation
+//! with its running statistics kept outside autograd, and dropout masks
+//! drawn from a seeded generator. Dense layers, embeddings, the loss and
+//! the store of trainable weights are candle-nn's (`Linear`, `Embedding`,
+//! `loss::cross_entropy`, `VarMap`; [`crate::network`]).
 
-use candle_core::{D, DType, Device, Result, Tensor, Var};
+use candle_core::{DType, Result, Tensor};
 use rand::Rng;
 
 /// Keras' default batch-normalisation epsilon and momentum (the seed's).
 const NORM_EPSILON: f64 = 1e-3;
 const NORM_MOMENTUM: f32 = 0.99;
 
-/// A trainable tensor made from row-major `f32` values.
-pub fn var(values: &[f32], shape: &[usize], dtype: DType, device: &Device) -> Result<Var> {
-    let tensor = Tensor::from_slice(values, shape, device)?.to_dtype(dtype)?;
-    Var::from_tensor(&tensor)
-}
-
 /// A tensor's values as row-major `f32`.
 pub fn values(tensor: &Tensor) -> Result<Vec<f32>> {
     tensor.to_dtype(DType::F32)?.flatten_all()?.to_vec1()
 }
 
-/// The tensor a forward pass uses for a weight: tracked for gradients in
-/// training, detached (no graph) otherwise.
-pub fn weight(var: &Var, training: bool) -> Tensor {
+/// The tensor a forward pass uses for a weight (a variable's tensor):
+/// tracked for gradients in training, detached (no graph) otherwise.
+pub fn weight(tensor: &Tensor, training: bool) -> Tensor {
     if training {
-        var.as_tensor().clone()
+        tensor.clone()
     } else {
-        var.as_tensor().detach()
-    }
-}
-
-/// `y = x · Wᵀ + b`.
-pub struct Linear {
-    /// [out, in].
-    pub weight: Var,
-    /// [out].
-    pub bias: Var,
-}
-
-impl Linear {
-    /// Applies the layer to `x` [rows, in].
-    pub fn forward(&self, x: &Tensor, training: bool) -> Result<Tensor> {
-        let w = weight(&self.weight, training);
-        x.matmul(&w.t()?)?
-            .broadcast_add(&weight(&self.bias, training))
+        tensor.detach()
     }
 }
 
@@ -72,11 +52,11 @@ impl LstmImpl {
 /// output, with one bias (the sum of PyTorch's two).
 pub struct Lstm {
     /// [4H, in].
-    pub weight_ih: Var,
+    pub weight_ih: Tensor,
     /// [4H, H].
-    pub weight_hh: Var,
+    pub weight_hh: Tensor,
     /// [4H].
-    pub bias: Var,
+    pub bias: Tensor,
 }
 
 impl Lstm {
@@ -138,9 +118,9 @@ impl Lstm {
 /// autograd (they are not trained).
 pub struct BatchNorm {
     /// Scale [width].
-    pub weight: Var,
+    pub weight: Tensor,
     /// Shift [width].
-    pub bias: Var,
+    pub bias: Tensor,
     /// Running mean, updated in training.
     pub running_mean: Vec<f32>,
     /// Running (biased) variance, updated in training.
@@ -185,15 +165,4 @@ pub fn dropout_mask(rng: &mut impl Rng, len: usize, p: f32) -> Vec<f32> {
     (0..len)
         .map(|_| if rng.random::<f32>() < p { 0.0 } else { keep })
         .collect()
-}
-
-/// The mean softmax cross-entropy of `logits` [rows, vocab] against
-/// `targets` [rows] (u32).
-pub fn cross_entropy(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
-    // The row maximum only keeps exp() in range; it cancels in the loss.
-    let max = logits.max_keepdim(D::Minus1)?.detach();
-    let shifted = logits.broadcast_sub(&max)?;
-    let log_sum = shifted.exp()?.sum_keepdim(D::Minus1)?.log()?;
-    let target = shifted.gather(&targets.unsqueeze(1)?, 1)?;
-    (log_sum - target)?.mean_all()
 }

@@ -8,16 +8,18 @@
 //! activation matrix is window `b` at step `t`, as the weights file's
 //! consumers (`core::predictor`) expect of the trainer.
 
+use std::sync::PoisonError;
+
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device, Result, Tensor, Var};
+use candle_nn::loss::cross_entropy;
+use candle_nn::{Embedding, Init, Linear, Module, VarBuilder, VarMap};
 use pianola_core::event::EventClasses;
 use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use rand::Rng;
 
 use crate::data::Step;
-use crate::layers::{
-    BatchNorm, Linear, Lstm, LstmImpl, cross_entropy, dropout_mask, values, var, weight,
-};
+use crate::layers::{BatchNorm, Lstm, LstmImpl, dropout_mask, values, weight};
 
 /// A batch of windows: `inputs[b * steps + t]` is followed by
 /// `targets[b * steps + t]`.
@@ -120,12 +122,12 @@ pub struct Evaluation {
 
 /// The event network's extra weights.
 struct EventLayers {
-    when_embedding: Var,
-    velocity_embedding: Var,
-    register_embedding: Var,
+    when_embedding: Embedding,
+    velocity_embedding: Embedding,
+    register_embedding: Embedding,
     when_output: Linear,
-    when_condition: Var,
-    what_condition: Var,
+    when_condition: Tensor,
+    what_condition: Tensor,
     hold_output: Linear,
     velocity_output: Linear,
     register_output: Linear,
@@ -136,7 +138,10 @@ pub struct Network {
     config: ModelConfig,
     device: Device,
     dtype: DType,
-    embedding: Option<Var>,
+    /// Every trainable weight, by its name in the weights file; the layers
+    /// hold the same tensors.
+    vars: VarMap,
+    embedding: Option<Embedding>,
     lstm: Vec<Lstm>,
     /// How the LSTM layers run.
     lstm_impl: LstmImpl,
@@ -147,71 +152,47 @@ pub struct Network {
     events: Option<EventLayers>,
 }
 
-/// Takes `params` tensors by name, in any order.
-struct Source<'a> {
-    params: &'a Params,
-    device: &'a Device,
-    dtype: DType,
-}
-
-impl Source<'_> {
-    fn var(&self, name: &str) -> Result<Var> {
-        let index = self.index(name)?;
-        let shape = &self.params.specs()[index].shape;
-        var(&self.params.tensors[index], shape, self.dtype, self.device)
-    }
-
-    fn values(&self, name: &str) -> Result<Vec<f32>> {
-        Ok(self.params.tensors[self.index(name)?].clone())
-    }
-
-    fn index(&self, name: &str) -> Result<usize> {
-        self.params
-            .specs()
-            .iter()
-            .position(|s| s.name == name)
-            .ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))
-    }
-
-    fn linear(&self, name: &str) -> Result<Linear> {
-        Ok(Linear {
-            weight: self.var(&format!("{name}.weight"))?,
-            bias: self.var(&format!("{name}.bias"))?,
-        })
-    }
-
-    fn norm(&self, name: &str) -> Result<BatchNorm> {
-        Ok(BatchNorm {
-            weight: self.var(&format!("{name}.weight"))?,
-            bias: self.var(&format!("{name}.bias"))?,
-            running_mean: self.values(&format!("{name}.running_mean"))?,
-            running_var: self.values(&format!("{name}.running_var"))?,
-        })
-    }
-}
-
 impl Network {
     /// The network holding `params` on `device`, computing in `dtype`
     /// (`F32` to train; `F64` for gradient checks).
     pub fn new(params: &Params, device: &Device, dtype: DType) -> Result<Self> {
-        let source = Source {
-            params,
-            device,
-            dtype,
+        let mut vars = VarMap::new();
+        let builder = VarBuilder::from_varmap(&vars, dtype, device);
+        let get = |name: &str| -> Result<Tensor> {
+            let spec = params.specs().iter().find(|s| s.name == name);
+            let spec = spec.ok_or_else(|| candle_core::Error::Msg(format!("no tensor {name}")))?;
+            builder.get_with_hints(spec.shape.as_slice(), name, Init::Const(0.0))
+        };
+        let linear = |name: &str| -> Result<Linear> {
+            let weight = get(&format!("{name}.weight"))?;
+            Ok(Linear::new(weight, Some(get(&format!("{name}.bias"))?)))
+        };
+        let embedding = |name: &str| -> Result<Embedding> {
+            let table = get(name)?;
+            let width = table.dim(1)?;
+            Ok(Embedding::new(table, width))
+        };
+        let norm = |name: &str| -> Result<BatchNorm> {
+            Ok(BatchNorm {
+                weight: get(&format!("{name}.weight"))?,
+                bias: get(&format!("{name}.bias"))?,
+                running_mean: params.get(&format!("{name}.running_mean")).to_vec(),
+                running_var: params.get(&format!("{name}.running_var")).to_vec(),
+            })
         };
         let config = params.config.clone();
         let seed = config.arch == Arch::Seed;
         let events = if config.arch == Arch::Events {
             Some(EventLayers {
-                when_embedding: source.var("when_embedding")?,
-                velocity_embedding: source.var("velocity_embedding")?,
-                register_embedding: source.var("register_embedding")?,
-                when_output: source.linear("when_output")?,
-                when_condition: source.var("when_condition")?,
-                what_condition: source.var("what_condition")?,
-                hold_output: source.linear("hold_output")?,
-                velocity_output: source.linear("velocity_output")?,
-                register_output: source.linear("register_output")?,
+                when_embedding: embedding("when_embedding")?,
+                velocity_embedding: embedding("velocity_embedding")?,
+                register_embedding: embedding("register_embedding")?,
+                when_output: linear("when_output")?,
+                when_condition: get("when_condition")?,
+                what_condition: get("what_condition")?,
+                hold_output: linear("hold_output")?,
+                velocity_output: linear("velocity_output")?,
+                register_output: linear("register_output")?,
             })
         } else {
             None
@@ -219,25 +200,34 @@ impl Network {
         let lstm = (0..config.layers)
             .map(|layer| {
                 Ok(Lstm {
-                    weight_ih: source.var(&format!("lstm.{layer}.weight_ih"))?,
-                    weight_hh: source.var(&format!("lstm.{layer}.weight_hh"))?,
-                    bias: source.var(&format!("lstm.{layer}.bias"))?,
+                    weight_ih: get(&format!("lstm.{layer}.weight_ih"))?,
+                    weight_hh: get(&format!("lstm.{layer}.weight_hh"))?,
+                    bias: get(&format!("lstm.{layer}.bias"))?,
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(Self {
-            embedding: (!seed).then(|| source.var("embedding")).transpose()?,
+        let network = Self {
+            embedding: (!seed).then(|| embedding("embedding")).transpose()?,
             lstm,
             lstm_impl: LstmImpl::default(),
-            norm1: seed.then(|| source.norm("norm1")).transpose()?,
-            dense: source.linear("dense")?,
-            norm2: seed.then(|| source.norm("norm2")).transpose()?,
-            output: source.linear("output")?,
+            norm1: seed.then(|| norm("norm1")).transpose()?,
+            dense: linear("dense")?,
+            norm2: seed.then(|| norm("norm2")).transpose()?,
+            output: linear("output")?,
             events,
             config,
             device: device.clone(),
             dtype,
-        })
+            vars: vars.clone(),
+        };
+        // The layers made their variables; now the values.
+        for (spec, values) in params.specs().iter().zip(&params.tensors) {
+            if spec.trainable {
+                let tensor = Tensor::from_slice(values, spec.shape.as_slice(), device)?;
+                vars.set_one(&spec.name, tensor.to_dtype(dtype)?)?;
+            }
+        }
+        Ok(network)
     }
 
     /// The sizes.
@@ -246,60 +236,22 @@ impl Network {
     }
 
     /// Every trainable weight with its name, in the weights file's order.
-    pub fn named_vars<'a>(&'a self) -> Vec<(String, &'a Var)> {
-        let mut vars = Vec::new();
-        if let Some(e) = &self.embedding {
-            vars.push(("embedding".to_string(), e));
-        }
-        if let Some(ev) = &self.events {
-            vars.push(("when_embedding".to_string(), &ev.when_embedding));
-            vars.push(("velocity_embedding".to_string(), &ev.velocity_embedding));
-            vars.push(("register_embedding".to_string(), &ev.register_embedding));
-        }
-        for (layer, l) in self.lstm.iter().enumerate() {
-            vars.push((format!("lstm.{layer}.weight_ih"), &l.weight_ih));
-            vars.push((format!("lstm.{layer}.weight_hh"), &l.weight_hh));
-            vars.push((format!("lstm.{layer}.bias"), &l.bias));
-        }
-        let mut pair = |name: &str, weight: &'a Var, bias: &'a Var| {
-            vars.push((format!("{name}.weight"), weight));
-            vars.push((format!("{name}.bias"), bias));
-        };
-        if let Some(n) = &self.norm1 {
-            pair("norm1", &n.weight, &n.bias);
-        }
-        pair("dense", &self.dense.weight, &self.dense.bias);
-        if let Some(n) = &self.norm2 {
-            pair("norm2", &n.weight, &n.bias);
-        }
-        if let Some(ev) = &self.events {
-            pair("when_output", &ev.when_output.weight, &ev.when_output.bias);
-        }
-        pair("output", &self.output.weight, &self.output.bias);
-        if let Some(ev) = &self.events {
-            pair("hold_output", &ev.hold_output.weight, &ev.hold_output.bias);
-            pair(
-                "velocity_output",
-                &ev.velocity_output.weight,
-                &ev.velocity_output.bias,
-            );
-            pair(
-                "register_output",
-                &ev.register_output.weight,
-                &ev.register_output.bias,
-            );
-            vars.push(("when_condition".to_string(), &ev.when_condition));
-            vars.push(("what_condition".to_string(), &ev.what_condition));
-        }
-        vars
+    pub fn named_vars(&self) -> Vec<(String, Var)> {
+        let vars = self
+            .vars
+            .data()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.config
+            .tensor_specs()
+            .into_iter()
+            .filter_map(|spec| Some((spec.name.clone(), vars.get(&spec.name)?.clone())))
+            .collect()
     }
 
     /// Every trainable weight, in the weights file's order.
     pub fn vars(&self) -> Vec<Var> {
-        self.named_vars()
-            .into_iter()
-            .map(|(_, v)| v.clone())
-            .collect()
+        self.named_vars().into_iter().map(|(_, v)| v).collect()
     }
 
     /// How the LSTM layers run (the fused op where the device has it, the
@@ -433,7 +385,7 @@ impl Network {
             .map(|row| batch.inputs[batch.index(row)].classes())
             .collect();
         let per_step = (self.lstm_impl == LstmImpl::Autograd).then_some(b);
-        let inputs = self.inputs(&time_major, training, per_step)?;
+        let inputs = self.inputs(&time_major, per_step)?;
         let top = match self.lstm_impl {
             LstmImpl::Fused => self.lstm_fused(inputs, b, &mut masks)?,
             LstmImpl::Autograd => self.lstm_steps(inputs, b, steps, &mut masks)?,
@@ -449,8 +401,8 @@ impl Network {
             head = self.dropout(head, masks.as_mut())?;
         }
         if let Some(ev) = &self.events {
-            let pre = self.dense.forward(&head, training)?;
-            let condition = |table: &Var, head: Head| -> Result<Tensor> {
+            let pre = self.dense.forward(&head)?;
+            let condition = |table: &Tensor, head: Head| -> Result<Tensor> {
                 let ids = self.targets(batch, positions, head)?;
                 weight(table, training).index_select(&ids, 0)
             };
@@ -458,44 +410,27 @@ impl Network {
             let after_what = (&after_when + condition(&ev.what_condition, Head::What)?)?;
             let detail = after_what.relu()?;
             let heads = vec![
-                (Head::When, ev.when_output.forward(&pre.relu()?, training)?),
-                (
-                    Head::What,
-                    self.output.forward(&after_when.relu()?, training)?,
-                ),
-                (Head::Hold, ev.hold_output.forward(&detail, training)?),
-                (
-                    Head::Velocity,
-                    ev.velocity_output.forward(&detail, training)?,
-                ),
-                (
-                    Head::Register,
-                    ev.register_output.forward(&detail, training)?,
-                ),
+                (Head::When, ev.when_output.forward(&pre.relu()?)?),
+                (Head::What, self.output.forward(&after_when.relu()?)?),
+                (Head::Hold, ev.hold_output.forward(&detail)?),
+                (Head::Velocity, ev.velocity_output.forward(&detail)?),
+                (Head::Register, ev.register_output.forward(&detail)?),
             ];
             return Ok((heads, rows));
         }
-        head = self.dense.forward(&head, training)?.relu()?;
+        head = self.dense.forward(&head)?.relu()?;
         if let Some(norm) = &mut self.norm2 {
             head = norm.forward(&head, training)?;
             head = self.dropout(head, masks.as_mut())?;
         }
-        Ok((
-            vec![(Head::What, self.output.forward(&head, training)?)],
-            rows,
-        ))
+        Ok((vec![(Head::What, self.output.forward(&head)?)], rows))
     }
 
     /// Layer 0's input for `rows` (time-major): the sum of the fields'
     /// embeddings (the token network: the token's index scaled to 0..1),
     /// as one tensor of every row, or with `per_step` as one tensor per
     /// step of that many rows.
-    fn inputs(
-        &self,
-        rows: &[EventClasses],
-        training: bool,
-        per_step: Option<usize>,
-    ) -> Result<Vec<Tensor>> {
+    fn inputs(&self, rows: &[EventClasses], per_step: Option<usize>) -> Result<Vec<Tensor>> {
         let n = rows.len();
         let parts = |all: usize| match per_step {
             Some(b) => (0..all / b).map(|t| (t * b, b)).collect::<Vec<_>>(),
@@ -514,24 +449,18 @@ impl Network {
             let ids: Vec<u32> = rows.iter().map(|e| of(e) as u32).collect();
             Tensor::from_vec(ids, n, &self.device)
         };
-        let mut tables = vec![(weight(embedding, training), field(|e| e.what)?)];
+        let mut tables = vec![(embedding, field(|e| e.what)?)];
         if let Some(ev) = &self.events {
-            tables.push((weight(&ev.when_embedding, training), field(|e| e.when)?));
-            tables.push((
-                weight(&ev.velocity_embedding, training),
-                field(|e| e.velocity)?,
-            ));
-            tables.push((
-                weight(&ev.register_embedding, training),
-                field(|e| e.register)?,
-            ));
+            tables.push((&ev.when_embedding, field(|e| e.when)?));
+            tables.push((&ev.velocity_embedding, field(|e| e.velocity)?));
+            tables.push((&ev.register_embedding, field(|e| e.register)?));
         }
         parts(n)
             .into_iter()
             .map(|(start, len)| {
                 let mut sum: Option<Tensor> = None;
                 for (table, ids) in &tables {
-                    let x = table.index_select(&ids.narrow(0, start, len)?, 0)?;
+                    let x = table.forward(&ids.narrow(0, start, len)?)?;
                     sum = Some(match sum {
                         Some(s) => (s + x)?,
                         None => x,

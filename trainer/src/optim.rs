@@ -23,9 +23,11 @@ impl OptimizerKind {
     }
 }
 
-/// An optimiser's running state for one set of weights.
+/// An optimiser's running state for one set of weights: candle-nn's
+/// AdamW, or RMSprop written here as a [`candle_nn::Optimizer`] (candle-nn
+/// has none).
 pub enum Optimizer {
-    /// RMSprop, written here (candle-nn has none).
+    /// RMSprop.
     RmsProp(RmsProp),
     /// candle-nn's AdamW, twice: matrices decay, vectors do not.
     AdamW {
@@ -62,7 +64,7 @@ impl Optimizer {
     /// Sets the learning rate of the next updates.
     pub fn set_learning_rate(&mut self, learning_rate: f64) {
         match self {
-            Optimizer::RmsProp(r) => r.learning_rate = learning_rate,
+            Optimizer::RmsProp(r) => r.set_learning_rate(learning_rate),
             Optimizer::AdamW { matrices, vectors } => {
                 matrices.set_learning_rate(learning_rate);
                 vectors.set_learning_rate(learning_rate);
@@ -82,7 +84,8 @@ impl Optimizer {
     }
 }
 
-/// RMSprop: `s ← ρ s + (1 − ρ) g²; w ← w − lr · g / (√s + ε)`.
+/// RMSprop: `s ← ρ s + (1 − ρ) g²; w ← w − lr · g / (√s + ε)`, as a
+/// candle-nn optimiser (its configuration is the learning rate).
 pub struct RmsProp {
     vars: Vec<(Var, Tensor)>,
     learning_rate: f64,
@@ -91,9 +94,13 @@ pub struct RmsProp {
 impl RmsProp {
     const RHO: f64 = 0.9;
     const EPSILON: f64 = 1e-7;
+}
+
+impl candle_nn::Optimizer for RmsProp {
+    type Config = f64;
 
     /// Zero mean squares for `vars`.
-    pub fn new(vars: Vec<Var>, learning_rate: f64) -> Result<Self> {
+    fn new(vars: Vec<Var>, learning_rate: f64) -> Result<Self> {
         let vars = vars
             .into_iter()
             .map(|v| {
@@ -108,7 +115,7 @@ impl RmsProp {
     }
 
     /// Applies one update from `grads`.
-    pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+    fn step(&mut self, grads: &GradStore) -> Result<()> {
         for (var, square) in &mut self.vars {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
@@ -118,6 +125,14 @@ impl RmsProp {
             var.set(&(var.as_tensor() - (step * self.learning_rate)?)?)?;
         }
         Ok(())
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
     }
 }
 
