@@ -598,7 +598,10 @@ fn a_player_note_just_before_a_step_never_silences_it() {
 /// beat): many land just before an event Pianola planned (inside the commit
 /// horizon, 1/8 beat), and each voids the plan beyond. Returns Pianola's
 /// stderr and the xruns the server reported, once what the client heard is
-/// checked for hanging notes and for an onset per player's note at least.
+/// checked for hanging notes and for onsets enough: Pianola follows the
+/// player's pace (`core::texture`) and leaves room (*Space*), so it plays
+/// about one onset per player's note; a performer whose plans the
+/// player's notes silenced would play about half as many.
 fn jam_in_model_feel() -> (String, u32) {
     let (_server, client, child) = live_session(
         "model-commit",
@@ -615,7 +618,7 @@ fn jam_in_model_feel() -> (String, u32) {
         .filter(|&o| o > start + BEAT_120)
         .count() as u64;
     assert!(
-        played >= notes,
+        played >= notes * 3 / 4,
         "Pianola played {played} onsets over {notes} notes"
     );
     (stderr, client.xruns())
