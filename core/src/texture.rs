@@ -20,6 +20,11 @@
 
 use crate::event::classes::{TIME_CLASSES, time_of_class};
 
+/// How far the sampler can follow the player's texture
+/// ([`crate::SamplerSettings::texture`]): 0 plays the model's own, 1
+/// corrects its bias wholly.
+pub const AMOUNT: std::ops::RangeInclusive<f32> = 0.0..=1.0;
+
 /// The size classes of an event: one key, two, three, four or more.
 pub const SIZES: usize = 4;
 

@@ -87,6 +87,10 @@ pub struct GenerateArgs {
     /// in it come back.
     #[arg(long, default_value_t = SamplerSettings::default().memory, value_parser = crate::memory_amount)]
     memory: f32,
+    /// How far it follows the texture of the primer and of the piece so
+    /// far, as the primer's player (0..=1; 0: the model's own).
+    #[arg(long, default_value_t = SamplerSettings::default().texture, value_parser = crate::texture_amount)]
+    texture: f32,
     /// Seed of the random choices (the same seed writes the same file).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -185,6 +189,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         key_guide: args.key_guide,
         key,
         memory: args.memory,
+        texture: args.texture,
         ..SamplerSettings::default()
     };
     let rhythm = match args.rhythm {

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 use pianola_core::duet::{self, Chords, DuetSettings, Range};
 use pianola_core::key::{Key, KeyMode};
-use pianola_core::memory;
 use pianola_core::perform::{
     AnswerLength, Division, Feel, Mode, Named, PerformerSettings, SEED_ENV, Velocity, range,
 };
 use pianola_core::sample::SamplerSettings;
 use pianola_core::token::Token;
+use pianola_core::{memory, texture};
 
 use crate::editor::EditorState;
 use crate::model_slot::ModelSlot;
@@ -201,6 +201,11 @@ pub struct PianolaParams {
     /// Fit the chord the player holds.
     #[id = "chords"]
     pub chords: EnumParam<Choice<Chords>>,
+    /// How far Pianola follows the texture of the player's playing: how
+    /// many keys at once, how far apart, over which keys (0 %: the
+    /// model's own).
+    #[id = "texture"]
+    pub texture: FloatParam,
 }
 
 /// The largest seed the Seed parameter takes.
@@ -384,6 +389,7 @@ impl Default for PianolaParams {
             range_low: key_param("Range low", duet.keys.0),
             range_high: key_param("Range high", duet.keys.1),
             chords: EnumParam::new("Chords", Choice(duet.chords)),
+            texture: percent_param("Texture", sampler.texture, range_f32(&texture::AMOUNT)),
         }
     }
 }
@@ -424,6 +430,7 @@ impl PianolaParams {
                 top_k: self.top_k.value().max(0) as usize,
                 key: self.key.value().mode(),
                 memory: self.memory.value(),
+                texture: self.texture.value(),
                 duet: DuetSettings {
                     space: self.space.value(),
                     range: self.range.value().0,

@@ -74,3 +74,33 @@ fn range_between_keys_keeps_every_note_inside() {
         assert!((36..=60).contains(&key), "{key} at sample {at}");
     }
 }
+
+/// Keys per onset of `notes` (onset, key).
+fn keys_per_onset(notes: &[(u64, u8)]) -> f64 {
+    let mut onsets: Vec<u64> = notes.iter().map(|n| n.0).collect();
+    onsets.dedup();
+    notes.len() as f64 / onsets.len().max(1) as f64
+}
+
+#[test]
+fn texture_follows_a_single_line_with_single_notes() {
+    // Space 0: Pianola's own density, so only Texture differs.
+    let (following, player) = jam(&[("Space", 0.0)], 20);
+    let (free, _) = jam(&[("Space", 0.0), ("Texture", 0.0)], 20);
+    let (followed, own) = (keys_per_onset(&following), keys_per_onset(&free));
+    println!(
+        "player {player} single notes; Pianola's keys per onset: {followed:.2} with Texture \
+         100 % ({} notes), {own:.2} at 0 % ({} notes)",
+        following.len(),
+        free.len()
+    );
+    assert!(following.len() >= 8, "Pianola plays");
+    assert!(
+        followed < own,
+        "following the player's single notes thins its chords"
+    );
+    assert!(
+        followed <= 1.5,
+        "{followed:.2} keys per onset over single notes"
+    );
+}

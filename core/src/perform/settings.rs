@@ -219,7 +219,8 @@ pub struct PerformerSettings {
 
 impl PerformerSettings {
     /// These settings with every value inside its [`range`] (and the
-    /// sampler's Memory inside [`crate::memory::AMOUNT`], Space inside
+    /// sampler's Memory inside [`crate::memory::AMOUNT`], Texture inside
+    /// [`crate::texture::AMOUNT`], Space inside
     /// [`crate::duet::SPACE`]): the one place
     /// the values an interface offers become the performer's. The
     /// performer takes its settings through here.
@@ -228,6 +229,7 @@ impl PerformerSettings {
             value.clamp(*range.start(), *range.end())
         };
         let memory = &crate::memory::AMOUNT;
+        let texture = &crate::texture::AMOUNT;
         let temperature = &range::TEMPERATURE;
         Self {
             dynamics: within(self.dynamics, &range::DYNAMICS),
@@ -252,6 +254,7 @@ impl PerformerSettings {
                     .temperature
                     .clamp(*temperature.start(), *temperature.end()),
                 memory: self.sampler.memory.clamp(*memory.start(), *memory.end()),
+                texture: self.sampler.texture.clamp(*texture.start(), *texture.end()),
                 duet: DuetSettings {
                     space: self.sampler.duet.space.clamp(*SPACE.start(), *SPACE.end()),
                     ..self.sampler.duet

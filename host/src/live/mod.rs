@@ -126,6 +126,10 @@ pub struct LiveArgs {
     /// phrases heard in the session, yours most, come back.
     #[arg(long, default_value_t = SamplerSettings::default().memory, value_parser = crate::memory_amount)]
     memory: f32,
+    /// How far Pianola follows the texture of your playing: how many keys
+    /// at once, how far apart, over which keys (0..=1; 0: the model's own).
+    #[arg(long, default_value_t = SamplerSettings::default().texture, value_parser = crate::texture_amount)]
+    texture: f32,
     /// *respond*: beats of silence before answering.
     #[arg(long, default_value_t = PerformerSettings::default().silence_beats)]
     silence: f64,
@@ -299,6 +303,7 @@ fn performer_settings(args: &LiveArgs) -> PerformerSettings {
             temperature: args.temperature,
             key: args.key.mode,
             memory: args.memory,
+            texture: args.texture,
             duet: DuetSettings {
                 space: args.space,
                 range: args.range.0,
