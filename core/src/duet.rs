@@ -466,6 +466,44 @@ mod tests {
     }
 
     #[test]
+    fn the_steer_holds_the_player_texture_and_span_unless_range_rules() {
+        let mut listener = Listener::new();
+        let settings = DuetSettings::default();
+        assert_eq!(
+            listener.steer(&settings, [], 0).texture,
+            None,
+            "nothing heard"
+        );
+        // The player plays single notes between C4 and G4; Pianola triads.
+        for i in 0..8u8 {
+            listener.hear(&note(60 + i % 8, 6), true);
+            let triad = Event {
+                what: "0.4.7".parse().unwrap(),
+                ..note(48, 3)
+            };
+            listener.hear(&triad, false);
+        }
+        let texture = listener.steer(&settings, [], 0).texture.unwrap();
+        assert!(texture.player().size_share(0) > 0.99, "{texture:?}");
+        let (mut scores, sizes) = ([0.0f32, 0.0], [1u8, 3]);
+        texture.tilt_tokens(&mut scores, &sizes, 1.0, 1.0);
+        assert!(
+            scores[0] > scores[1],
+            "single notes over triads: {scores:?}"
+        );
+        assert!(
+            texture.span_cost(36, 36, 1.0, 1.0) > 0.0,
+            "two octaves below"
+        );
+        let below = DuetSettings {
+            range: Range::Below,
+            ..settings
+        };
+        let texture = listener.steer(&below, [], 0).texture.unwrap();
+        assert_eq!(texture.span_cost(36, 36, 1.0, 1.0), 0.0, "Range rules");
+    }
+
+    #[test]
     fn space_returns_the_room_when_the_player_rests() {
         let mut listener = Listener::new();
         listener.hear(&note(60, 6), true);
