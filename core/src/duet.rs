@@ -16,7 +16,7 @@ use std::ops::RangeInclusive;
 use crate::event::{Event, GRID_PER_BEAT, classes};
 use crate::key::{estimate, pitch_class_counts};
 use crate::perform::{Named, named};
-use crate::texture::{Onset, TextureSteer};
+use crate::texture::{Onset, TextureSteer, notes_of};
 use crate::token::{PitchClassSet, Token};
 
 /// The Space setting's range: 0 leaves no room (the model's own density),
@@ -236,11 +236,6 @@ impl Steer {
     }
 }
 
-/// How many keys `event` strikes (at least one).
-fn notes_of(event: &Event) -> u8 {
-    event.pitches().iter().count().clamp(1, 12) as u8
-}
-
 /// `token` as an event in register class `register` (a note keeps its
 /// key), as [`crate::event::EventClasses::to_event`] voices it.
 pub(crate) fn voiced(token: Token, register: usize) -> Event {
@@ -253,23 +248,13 @@ pub(crate) fn voiced(token: Token, register: usize) -> Event {
     }
 }
 
-/// One event as the listener keeps it.
-#[derive(Clone, Copy, Debug)]
-struct Heard {
-    /// Twelfths of a beat since the listener started.
-    at: u64,
-    /// How many keys it strikes.
-    notes: u8,
-    lowest: u8,
-    highest: u8,
-    player: bool,
-}
-
 /// The session's recent events on one clock (see the module
 /// documentation). Lives on the worker thread.
 #[derive(Clone, Debug, Default)]
 pub struct Listener {
-    heard: VecDeque<Heard>,
+    /// The events heard, their onsets in twelfths of a beat since the
+    /// listener started.
+    heard: VecDeque<Onset>,
     /// The onset of the last event heard.
     now: u64,
     /// The last chord of [`CHORD_TONES`] or more the player played.
@@ -290,14 +275,7 @@ impl Listener {
     /// An event entered the window: the player's or Pianola's.
     pub fn hear(&mut self, event: &Event, player: bool) {
         self.now += u64::from(event.when);
-        let keys = event.pitches();
-        self.heard.push_back(Heard {
-            at: self.now,
-            notes: notes_of(event),
-            lowest: keys.iter().min().unwrap_or(event.lowest),
-            highest: keys.iter().max().unwrap_or(event.lowest),
-            player,
-        });
+        self.heard.push_back(Onset::of(event, self.now, player));
         if self.heard.len() > KEPT {
             self.heard.pop_front();
         }
@@ -324,7 +302,7 @@ impl Listener {
         ahead: impl IntoIterator<Item = Event>,
         min_when: usize,
     ) -> Steer {
-        let mut own: Vec<(u64, u8)> = Vec::with_capacity(32);
+        let mut own: Vec<(u64, usize)> = Vec::with_capacity(32);
         let mut at = self.now;
         own.extend(
             self.heard
@@ -341,34 +319,18 @@ impl Listener {
             min_when: min_when.max(space),
             keys: self.keys(settings.range, settings.keys),
             harmony: self.harmony.filter(|_| settings.chords == Chords::Follow),
-            texture: self.texture().map(|texture| match settings.range {
+            texture: TextureSteer::of(self.heard.iter()).map(|texture| match settings.range {
                 Range::Anywhere => texture,
                 _ => texture.without_span(),
             }),
         }
     }
 
-    /// The player's texture and Pianola's own, lately.
-    fn texture(&self) -> Option<TextureSteer> {
-        let onsets: Vec<Onset> = self
-            .heard
-            .iter()
-            .map(|h| Onset {
-                at: h.at,
-                notes: usize::from(h.notes),
-                lowest: h.lowest,
-                highest: h.highest,
-                player: h.player,
-            })
-            .collect();
-        TextureSteer::of(&onsets)
-    }
-
     /// Space: the shortest gap after `now` (the last onset, the speculation
     /// included) at which Pianola's notes over the last beat, with one more
     /// event the size of its last, stay within its share of the player's
     /// notes over the beat before `now`. 0 while the player rests.
-    fn space_floor(&self, space: f32, own: &[(u64, u8)], now: u64) -> usize {
+    fn space_floor(&self, space: f32, own: &[(u64, usize)], now: u64) -> usize {
         let Some(ratio) = notes_per_player_note(space) else {
             return 0;
         };
@@ -376,7 +338,7 @@ impl Listener {
             .heard
             .iter()
             .filter(|h| h.player && h.at + PLAYING > now)
-            .map(|h| u32::from(h.notes))
+            .map(|h| h.notes as u32)
             .sum();
         if player == 0 {
             return 0;
@@ -390,9 +352,9 @@ impl Listener {
                 let recent: u32 = own
                     .iter()
                     .filter(|&&(at, _)| at + PLAYING > onset)
-                    .map(|&(_, notes)| u32::from(notes))
+                    .map(|&(_, notes)| notes as u32)
                     .sum();
-                (recent + u32::from(next)) as f32 <= allowed
+                (recent + next as u32) as f32 <= allowed
             })
             .unwrap_or(longest)
     }

@@ -17,7 +17,7 @@ use crate::key::{KeyMode, in_scale};
 use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
 use crate::predictor::Predictor;
-use crate::texture::{Onset, TextureSteer};
+use crate::texture::{Onset, TextureSteer, notes_of};
 use crate::token::{PitchClassSet, Token};
 use crate::vocab::Vocab;
 
@@ -163,7 +163,11 @@ impl Sampler {
             scores: Vec::with_capacity(classes),
             remembered: vec![0.0; classes],
             led: 0.0,
-            sizes: vocab.tokens().iter().map(|&t| notes_of(t)).collect(),
+            sizes: vocab
+                .tokens()
+                .iter()
+                .map(|&t| notes_of(&voiced(t, 4)).min(usize::from(u8::MAX)) as u8)
+                .collect(),
         }
     }
 
@@ -435,14 +439,6 @@ impl Sampler {
     }
 }
 
-/// How many keys `token` strikes.
-fn notes_of(token: Token) -> u8 {
-    match token {
-        Token::Note(_) => 1,
-        Token::Chord(set) => set.len().clamp(1, 12) as u8,
-    }
-}
-
 /// Where an event's timing, length, velocity and voicing come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rhythm {
@@ -480,14 +476,16 @@ pub fn continue_events(
     let mut heard: Vec<Heard> = Vec::with_capacity(primer.len() + count);
     let mut onsets: Vec<Onset> = Vec::with_capacity(primer.len() + count);
     let onset = |onsets: &[Onset], classes: EventClasses, player| {
-        let keys = classes.to_event(vocab).map(|e| e.pitches());
-        Onset {
-            at: onsets.last().map_or(0, |o| o.at) + classes.when as u64,
-            notes: keys.map_or(1, |k| k.iter().count()),
-            lowest: keys.and_then(|k| k.iter().min()).unwrap_or(60),
-            highest: keys.and_then(|k| k.iter().max()).unwrap_or(60),
-            player,
-        }
+        // Every class here indexes the vocabulary; a middle C stands in.
+        let event = classes.to_event(vocab).unwrap_or(Event {
+            what: Token::Note(60),
+            when: 0,
+            hold: 0,
+            velocity: Event::DEFAULT_VELOCITY,
+            lowest: 60,
+        });
+        let at = onsets.last().map_or(0, |o| o.at) + classes.when as u64;
+        Onset::of(&event, at, player)
     };
     for &classes in primer {
         let player = Heard {
@@ -506,7 +504,7 @@ pub fn continue_events(
         // No one plays along: the duet settings have no one to steer by.
         let steer = Steer {
             min_when: min_when_after(together),
-            texture: TextureSteer::of(&onsets),
+            texture: TextureSteer::of(onsets.iter()),
             ..Steer::default()
         };
         let next = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);

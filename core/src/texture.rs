@@ -18,6 +18,7 @@
 //! is unless the model is sure (the duet's Range, where set, rules
 //! instead).
 
+use crate::event::Event;
 use crate::event::classes::{TIME_CLASSES, time_of_class};
 
 /// How far the sampler can follow the player's texture
@@ -79,7 +80,12 @@ pub fn size_class(notes: usize) -> usize {
     notes.clamp(1, SIZES) - 1
 }
 
-/// One event heard, for reading textures.
+/// How many keys `event` strikes (at least one).
+pub fn notes_of(event: &Event) -> usize {
+    event.pitches().iter().count().max(1)
+}
+
+/// One event heard, for reading textures (and the duet's rules).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Onset {
     /// When it started, on any clock that counts up.
@@ -92,6 +98,20 @@ pub struct Onset {
     pub highest: u8,
     /// Whether the player played it (else Pianola).
     pub player: bool,
+}
+
+impl Onset {
+    /// `event`, started `at`, as the player's or Pianola's.
+    pub fn of(event: &Event, at: u64, player: bool) -> Self {
+        let keys = event.pitches();
+        Self {
+            at,
+            notes: notes_of(event),
+            lowest: keys.iter().min().unwrap_or(event.lowest),
+            highest: keys.iter().max().unwrap_or(event.lowest),
+            player,
+        }
+    }
 }
 
 /// The texture of a stretch of music: the share of each size class among
@@ -121,14 +141,14 @@ impl Texture {
     /// The texture of the last `window` events of one side, each with its
     /// own earlier event (`onsets`, oldest first), with `prior`'s shares
     /// counted `prior_events` times.
-    fn read(
-        onsets: &[Onset],
+    fn read<'a>(
+        onsets: impl Iterator<Item = &'a Onset> + Clone,
         player: bool,
         window: usize,
         prior: &Self,
         prior_events: f32,
     ) -> Self {
-        let side = || onsets.iter().filter(|o| o.player == player);
+        let side = || onsets.clone().filter(|o| o.player == player);
         let skip = side().count().saturating_sub(window);
         let mut sizes = prior.sizes.map(|share| share * prior_events);
         let mut gaps = prior.gaps.map(|share| share * prior_events);
@@ -169,17 +189,17 @@ impl TextureSteer {
     /// The player's texture over their last [`PLAYER_WINDOW`] events of
     /// `onsets` (oldest first) and Pianola's over its last [`OWN_WINDOW`];
     /// `None` before the player has played.
-    pub fn of(onsets: &[Onset]) -> Option<Self> {
-        if !onsets.iter().any(|o| o.player) {
+    pub fn of<'a>(onsets: impl Iterator<Item = &'a Onset> + Clone) -> Option<Self> {
+        if !onsets.clone().any(|o| o.player) {
             return None;
         }
         let none = Texture {
             sizes: [0.0; SIZES],
             gaps: [0.0; GAP_BINS.len()],
         };
-        let player = Texture::read(onsets, true, PLAYER_WINDOW, &none, 0.0);
-        let own = Texture::read(onsets, false, OWN_WINDOW, &player, OWN_PRIOR);
-        let players = onsets.iter().filter(|o| o.player);
+        let player = Texture::read(onsets.clone(), true, PLAYER_WINDOW, &none, 0.0);
+        let own = Texture::read(onsets.clone(), false, OWN_WINDOW, &player, OWN_PRIOR);
+        let players = onsets.filter(|o| o.player);
         let skip = players.clone().count().saturating_sub(PLAYER_WINDOW);
         let span = players.skip(skip).fold((u8::MAX, 0), |(low, high), o| {
             (low.min(o.lowest), high.max(o.highest))
@@ -286,15 +306,15 @@ mod tests {
 
     #[test]
     fn nothing_to_follow_before_the_player_plays() {
-        assert_eq!(TextureSteer::of(&played(0, 8, 3, 6, false)), None);
-        assert_eq!(TextureSteer::of(&[]), None);
+        assert_eq!(TextureSteer::of(played(0, 8, 3, 6, false).iter()), None);
+        assert_eq!(TextureSteer::of([].iter()), None);
     }
 
     #[test]
     fn the_player_texture_reads_their_last_events_with_a_prior() {
         let mut onsets = played(0, 40, 4, 0, true);
         onsets.extend(played(100, 40, 1, 6, true));
-        let steer = TextureSteer::of(&onsets).unwrap();
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         let lines = steer.player();
         assert!(lines.size_share(0) > 0.9, "{lines:?}");
         assert!(lines.together_share() < 0.05, "{lines:?}");
@@ -305,7 +325,7 @@ mod tests {
         // Pianola has been playing triads; the player plays a line.
         let mut onsets = played(0, 32, 1, 6, true);
         onsets.extend(played(200, 16, 3, 6, false));
-        let steer = TextureSteer::of(&onsets).unwrap();
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         let sizes = [1u8, 1, 3, 3];
         let mut scores = [0.0f32; 4];
         steer.tilt_tokens(&mut scores, &sizes, 1.0, 1.0);
@@ -321,7 +341,7 @@ mod tests {
     fn playing_like_the_player_changes_nothing() {
         let mut onsets = played(0, 32, 2, 6, true);
         onsets.extend(played(200, 16, 2, 6, false));
-        let steer = TextureSteer::of(&onsets).unwrap();
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.3f32, 0.7, 0.1];
         steer.tilt_tokens(&mut scores, &[1, 2, 3], 1.0, 1.0);
         steer.tilt_when(&mut scores, 1.0, 1.0);
@@ -334,7 +354,7 @@ mod tests {
     fn strength_zero_and_argmax_leave_the_scores_alone() {
         let mut onsets = played(0, 32, 1, 6, true);
         onsets.extend(played(200, 16, 3, 0, false));
-        let steer = TextureSteer::of(&onsets).unwrap();
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.3f32, 0.7];
         steer.tilt_tokens(&mut scores, &[1, 3], 1.0, 0.0);
         steer.tilt_tokens(&mut scores, &[1, 3], 0.0, 1.0);
@@ -344,7 +364,7 @@ mod tests {
 
     #[test]
     fn keys_beyond_the_player_span_cost_by_the_octave() {
-        let steer = TextureSteer::of(&played(0, 32, 2, 6, true)).unwrap();
+        let steer = TextureSteer::of(played(0, 32, 2, 6, true).iter()).unwrap();
         // The player's span: 60..=64.
         assert_eq!(steer.span_cost(58, 66, 1.0, 1.0), 0.0, "the margin is free");
         assert!((steer.span_cost(78, 78, 1.0, 1.0) - SPAN_PULL).abs() < 1e-6);
@@ -362,7 +382,7 @@ mod tests {
         // Pianola has struck run after run together; the player never does.
         let mut onsets = played(0, 32, 1, 3, true);
         onsets.extend(played(200, 16, 1, 0, false));
-        let steer = TextureSteer::of(&onsets).unwrap();
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [1.0f32; 4];
         steer.tilt_when(&mut scores, 1.0, 1.0);
         let total: f32 = scores.iter().map(|s| s.exp()).sum();
@@ -374,7 +394,7 @@ mod tests {
     fn sixteenths_over_eighths_give_way_to_eighths() {
         let mut onsets = played(0, 32, 1, 6, true);
         onsets.extend(played(400, 32, 1, 3, false));
-        let steer = TextureSteer::of(&onsets).unwrap();
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.0f32; 7];
         steer.tilt_when(&mut scores, 1.0, 1.0);
         let total: f32 = scores.iter().map(|s| s.exp()).sum();
