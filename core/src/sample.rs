@@ -101,7 +101,7 @@ impl Default for SamplerSettings {
 
 /// How far `pianola generate`, `live` and the plugin follow the texture of
 /// the music so far ([`SamplerSettings::texture`]), chosen on the
-/// out-of-corpus training pieces (BENCHMARKS.md, "Following the window's
+/// out-of-corpus training pieces (BENCHMARKS.md, "Following the player's
 /// texture").
 pub const DEFAULT_TEXTURE: f32 = 1.0;
 
@@ -377,7 +377,7 @@ impl Sampler {
     }
 
     /// Tilts the token head's `scores` towards the texture `steer` holds.
-    fn follow_texture(&mut self, scores: &mut [f32], steer: &Steer) {
+    fn follow_texture(&self, scores: &mut [f32], steer: &Steer) {
         if let Some(texture) = &steer.texture {
             let (t, strength) = (self.settings.temperature, self.settings.texture);
             texture.tilt_tokens(scores, &self.sizes, t, strength);

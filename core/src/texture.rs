@@ -8,9 +8,10 @@
 //! its heads to the player's texture: each size class of token, and each
 //! gap (*when*) class, has its score raised or lowered by the logarithm of
 //! the share the class has in the player's last events over the share it
-//! has in Pianola's own last events. Where Pianola already plays like the player nothing changes;
-//! the model keeps its say on *where* a chord comes (a downbeat, a
-//! cadence), and only how many come, on the whole, follows the player.
+//! has in Pianola's own last events. Where Pianola already plays like the
+//! player nothing changes; the model keeps its say on *where* a chord
+//! comes (a downbeat, a cadence), and only how many come, on the whole,
+//! follows the player.
 //!
 //! The same goes for the keys it reaches for: a note, or a chord's
 //! voicing, beyond the span of keys the player's last events covered loses
@@ -115,22 +116,20 @@ impl Onset {
 }
 
 /// The texture of a stretch of music: the share of each size class among
-/// its events, and of each gap bin between one and the next.
+/// its events, of each gap bin between one and the next, and the span of
+/// keys the events cover.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Texture {
     sizes: [f32; SIZES],
     gaps: [f32; GAP_BINS.len()],
+    /// The lowest and highest key (`(u8::MAX, 0)` for no events).
+    span: (u8, u8),
 }
 
 impl Texture {
     /// The share of events of size class `class`.
     pub fn size_share(&self, class: usize) -> f32 {
         self.sizes[class.min(SIZES - 1)]
-    }
-
-    /// The share of events that start together with the one before.
-    pub fn together_share(&self) -> f32 {
-        self.gaps[0]
     }
 
     /// The share of gaps in the bin of time class `class`.
@@ -153,11 +152,13 @@ impl Texture {
         let mut sizes = prior.sizes.map(|share| share * prior_events);
         let mut gaps = prior.gaps.map(|share| share * prior_events);
         let (mut n, mut n_gaps) = (0.0, 0.0);
+        let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
         for (i, onset) in side().enumerate() {
             if i >= skip {
                 sizes[size_class(onset.notes)] += 1.0;
                 n += 1.0;
+                span = (span.0.min(onset.lowest), span.1.max(onset.highest));
                 if let Some(before) = before {
                     let gap = onset.at.saturating_sub(before).min(u64::from(u32::MAX));
                     gaps[gap_bin(gap as u32)] += 1.0;
@@ -170,6 +171,7 @@ impl Texture {
         Self {
             sizes: sizes.map(|count| share(count, n + prior_events)),
             gaps: gaps.map(|count| share(count, n_gaps + prior_events)),
+            span,
         }
     }
 }
@@ -196,18 +198,14 @@ impl TextureSteer {
         let none = Texture {
             sizes: [0.0; SIZES],
             gaps: [0.0; GAP_BINS.len()],
+            span: (u8::MAX, 0),
         };
         let player = Texture::read(onsets.clone(), true, PLAYER_WINDOW, &none, 0.0);
-        let own = Texture::read(onsets.clone(), false, OWN_WINDOW, &player, OWN_PRIOR);
-        let players = onsets.filter(|o| o.player);
-        let skip = players.clone().count().saturating_sub(PLAYER_WINDOW);
-        let span = players.skip(skip).fold((u8::MAX, 0), |(low, high), o| {
-            (low.min(o.lowest), high.max(o.highest))
-        });
+        let own = Texture::read(onsets, false, OWN_WINDOW, &player, OWN_PRIOR);
         Some(Self {
             player,
             own,
-            span: Some(span),
+            span: Some(player.span),
         })
     }
 
@@ -317,7 +315,7 @@ mod tests {
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let lines = steer.player();
         assert!(lines.size_share(0) > 0.9, "{lines:?}");
-        assert!(lines.together_share() < 0.05, "{lines:?}");
+        assert!(lines.gap_share(0) < 0.05, "{lines:?}");
     }
 
     #[test]
