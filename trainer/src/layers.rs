@@ -101,16 +101,19 @@ impl Lstm {
     /// Runs the layer over a whole sequence from a zero state in one op
     /// ([`crate::fused_lstm`]): `x` [T·B, in] holds the steps one after
     /// the other (row `t·B + b`); returns the hidden output of every row
-    /// [T·B, H] in the same order. The input projection is one product
-    /// over every row, under autograd.
+    /// [T·B, H] in the same order. The op takes the weights joined side by
+    /// side, `[W_ih | W_hh | b]`.
     pub fn forward_fused(&self, x: &Tensor, batch: usize, training: bool) -> Result<Tensor> {
-        let w_ih = weight(&self.weight_ih, training);
-        let gx = x
-            .matmul(&w_ih.t()?)?
-            .broadcast_add(&weight(&self.bias, training))?
-            .contiguous()?;
-        let w_hh = weight(&self.weight_hh, training).contiguous()?;
-        gx.apply_op2(&w_hh, crate::fused_lstm::LstmRecurrence::new(batch))
+        let joined = Tensor::cat(
+            &[
+                &weight(&self.weight_ih, training),
+                &weight(&self.weight_hh, training),
+                &weight(&self.bias, training).unsqueeze(1)?,
+            ],
+            1,
+        )?;
+        x.contiguous()?
+            .apply_op2(&joined, crate::fused_lstm::LstmLayer::new(batch))
     }
 }
 

@@ -4,7 +4,7 @@
 //!   windows and transposition.
 //! - [`network`]: the network as a candle module ([`layers`] holds its
 //!   parts, [`init`] the initial weights), trained with candle's autograd
-//!   around [`fused_lstm`], the LSTM recurrence as one op.
+//!   around [`fused_lstm`], each LSTM layer as one op.
 //! - [`optim`]: RMSprop, AdamW and gradient clipping.
 //! - [`session_eval`]: scoring with the session memory mixed in.
 //! - [`device`]: which device trains (CPU, or CUDA with the `cuda` feature).

@@ -284,34 +284,33 @@ fn the_fused_lstm_matches_autograd_with_dropout() {
 }
 
 #[test]
-fn the_fused_recurrence_matches_finite_differences() {
+fn the_fused_layer_matches_finite_differences() {
     use candle_core::Var;
-    use pianola_trainer::fused_lstm::LstmRecurrence;
-    let (steps, batch, hidden) = (5, 3, 4);
+    use pianola_trainer::fused_lstm::LstmLayer;
+    let (steps, batch, input, hidden) = (5, 3, 2, 4);
+    let width = input + hidden + 1;
     let value = |i: usize, scale: f64| ((i * 7919 % 1013) as f64 / 1013.0 - 0.5) * scale;
-    let gx: Vec<f64> = (0..steps * batch * 4 * hidden)
-        .map(|i| value(i, 3.0))
-        .collect();
-    let w: Vec<f64> = (0..4 * hidden * hidden)
+    let x: Vec<f64> = (0..steps * batch * input).map(|i| value(i, 3.0)).collect();
+    let w: Vec<f64> = (0..4 * hidden * width)
         .map(|i| value(i + 17, 1.5))
         .collect();
     let weights: Vec<f64> = (0..steps * batch * hidden)
         .map(|i| value(i + 5, 2.0))
         .collect();
-    let gx =
-        Var::from_tensor(&Tensor::from_vec(gx, (steps * batch, 4 * hidden), &Device::Cpu).unwrap())
-            .unwrap();
-    let w = Var::from_tensor(&Tensor::from_vec(w, (4 * hidden, hidden), &Device::Cpu).unwrap())
+    let x = Var::from_tensor(&Tensor::from_vec(x, (steps * batch, input), &Device::Cpu).unwrap())
         .unwrap();
+    let w =
+        Var::from_tensor(&Tensor::from_vec(w, (4 * hidden, width), &Device::Cpu).unwrap()).unwrap();
     let r = Tensor::from_vec(weights, (steps * batch, hidden), &Device::Cpu).unwrap();
     // A loss that weighs every output differently.
-    let loss = |gx: &Tensor, w: &Tensor| -> Tensor {
-        let out = gx.apply_op2(w, LstmRecurrence::new(batch)).unwrap();
+    let loss = |x: &Tensor, w: &Tensor| -> Tensor {
+        let out = x.apply_op2(w, LstmLayer::new(batch)).unwrap();
         (out * &r).unwrap().sum_all().unwrap()
     };
-    let grads = loss(gx.as_tensor(), w.as_tensor()).backward().unwrap();
+    let grads = loss(x.as_tensor(), w.as_tensor()).backward().unwrap();
     let eps = 1e-6;
-    for (name, var) in [("Gx", &gx), ("W_hh", &w)] {
+    // The inputs, and the weights W_ih, W_hh and the bias side by side.
+    for (name, var) in [("X", &x), ("[W_ih | W_hh | b]", &w)] {
         let analytic: Vec<f64> = grads
             .get(var.as_tensor())
             .unwrap()
@@ -326,10 +325,10 @@ fn the_fused_recurrence_matches_finite_differences() {
                 let mut moved = original.clone();
                 moved[k] += delta;
                 let t = Tensor::from_vec(moved, &shape, &Device::Cpu).unwrap();
-                let l = if name == "Gx" {
+                let l = if name == "X" {
                     loss(&t, w.as_tensor())
                 } else {
-                    loss(gx.as_tensor(), &t)
+                    loss(x.as_tensor(), &t)
                 };
                 l.to_scalar::<f64>().unwrap()
             };
