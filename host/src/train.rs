@@ -12,7 +12,6 @@ use pianola_core::model::{Arch, Head};
 use pianola_core::weights::StoredDtype;
 use pianola_trainer::device;
 use pianola_trainer::layers::LstmImpl;
-use pianola_trainer::network::LossShape;
 use pianola_trainer::optim::OptimizerKind;
 use pianola_trainer::train::{EpochRecord, Progress, StartFrom, TrainOptions, csv_path, train};
 
@@ -121,10 +120,6 @@ pub struct TrainArgs {
     /// --from, as the built-in model's last stage].
     #[arg(long)]
     what_weight: Option<f64>,
-    /// Label smoothing of the notes (0 to 1): this share of the notes'
-    /// loss is spread over every token, so the network rules none out.
-    #[arg(long, default_value_t = 0.0)]
-    label_smoothing: f64,
     /// Share of transposed training windows played at half or double pace
     /// (0: the songs' own pace only; by default each pace as often).
     #[arg(long, default_value_t = 2.0 / 3.0)]
@@ -252,12 +247,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             ArchArg::Seed => 0,
         }),
         pace_change: args.pace_change,
-        loss: LossShape {
-            what_weight: args
-                .what_weight
-                .unwrap_or(if args.from.is_some() { 4.0 } else { 1.0 }),
-            what_smoothing: args.label_smoothing,
-        },
+        what_weight: args
+            .what_weight
+            .unwrap_or(if args.from.is_some() { 4.0 } else { 1.0 }),
         validation_share: args.val_songs,
         test_share: args
             .test_songs

@@ -16,7 +16,7 @@ use pianola_core::model::{Arch, ModelConfig};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::layers::LstmImpl;
-use pianola_trainer::network::{Batch, LossShape, Network, Positions};
+use pianola_trainer::network::{Batch, Network, Positions};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -122,13 +122,7 @@ fn training_step(c: &mut Criterion) {
             group.bench_function(format!("{}_{threads}_threads", lstm.name()), |b| {
                 b.iter(|| {
                     let mut step = network
-                        .gradients(
-                            &batch,
-                            Positions::All,
-                            case.dropout,
-                            LossShape::default(),
-                            &mut rng,
-                        )
+                        .gradients(&batch, Positions::All, case.dropout, 1.0, &mut rng)
                         .unwrap();
                     clip_gradients(&mut step.grads, &vars, 5.0).unwrap();
                     optimizer.step(&step.grads).unwrap();

@@ -101,30 +101,6 @@ impl Stats {
     }
 }
 
-/// What a training step minimises: the sum of the heads' cross-entropies,
-/// with the notes' (`what`) shaped as these say.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LossShape {
-    /// How many times the notes' cross-entropy counts; the other heads
-    /// count once.
-    pub what_weight: f64,
-    /// Label smoothing of the notes (0..1): the notes' loss is the
-    /// cross-entropy against the target with this share of its weight
-    /// spread evenly over every token, so the network is taught not to
-    /// rule any token out (music from outside the corpus plays tokens it
-    /// would otherwise call all but impossible).
-    pub what_smoothing: f64,
-}
-
-impl Default for LossShape {
-    fn default() -> Self {
-        Self {
-            what_weight: 1.0,
-            what_smoothing: 0.0,
-        }
-    }
-}
-
 /// A training step's result: the mean loss and the gradients of every
 /// trainable weight.
 pub struct Gradients {
@@ -311,14 +287,15 @@ impl Network {
 
     /// One forward and backward pass in training mode, with dropout `p`
     /// between layers drawn from `rng`; batch-norm running statistics are
-    /// updated. The gradients are those of the loss `shape` describes; the
-    /// statistics are the plain cross-entropies.
+    /// updated. The gradients are those of the sum of the heads'
+    /// cross-entropies with the notes' (`what`) counted `what_weight` times;
+    /// the statistics are the plain cross-entropies.
     pub fn gradients(
         &mut self,
         batch: &Batch,
         positions: Positions,
         dropout: f32,
-        shape: LossShape,
+        what_weight: f64,
         rng: &mut impl Rng,
     ) -> Result<Gradients> {
         let mut masks = |len: usize| -> Option<Vec<f32>> {
@@ -337,21 +314,7 @@ impl Network {
             stats.head_sums[head.index()] = mean * rows as f64;
             stats.loss_sum += mean * rows as f64;
             let loss = match head {
-                Head::What => {
-                    let smoothed = match shape.what_smoothing {
-                        0.0 => loss,
-                        e => {
-                            // The mean over tokens of −log p, over the rows.
-                            let spread =
-                                candle_nn::ops::log_softmax(logits, 1)?.mean_all()?.neg()?;
-                            ((loss * (1.0 - e))? + (spread * e)?)?
-                        }
-                    };
-                    match shape.what_weight {
-                        1.0 => smoothed,
-                        w => (smoothed * w)?,
-                    }
-                }
+                Head::What if what_weight != 1.0 => (loss * what_weight)?,
                 _ => loss,
             };
             total = Some(match total {

@@ -25,7 +25,7 @@ use crate::data::{
 };
 use crate::init::initialise;
 use crate::layers::LstmImpl;
-use crate::network::{Batch, LossShape, Network, Positions, Stats};
+use crate::network::{Batch, Network, Positions, Stats};
 use crate::optim::{Optimizer, OptimizerKind, WeightAverage, clip_gradients};
 
 /// The model a fine-tuning run starts from.
@@ -87,8 +87,9 @@ pub struct TrainOptions {
     /// Transpose training windows by up to ± this many semitones (0: off);
     /// the vocabulary then holds every transposition of the corpus' tokens.
     pub transpose: i32,
-    /// How the notes' (`what`) loss is weighed and smoothed.
-    pub loss: LossShape,
+    /// How many times the notes' (`what`) cross-entropy counts in the
+    /// event network's loss; the other heads count once.
+    pub what_weight: f64,
     /// Share of transposed training windows played at half or double pace
     /// (so a player's pace is familiar); 2/3 plays each pace as often.
     pub pace_change: f64,
@@ -433,7 +434,7 @@ pub fn train(
                     &batch,
                     positions,
                     options.dropout,
-                    options.loss,
+                    options.what_weight,
                     &mut rng,
                 )?;
                 clip_gradients(&mut step.grads, &vars, options.clip)?;

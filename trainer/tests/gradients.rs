@@ -8,7 +8,7 @@ use pianola_core::model::{Arch, ModelConfig, Params};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
 use pianola_trainer::layers::LstmImpl;
-use pianola_trainer::network::{Batch, Gradients, LossShape, Network, Positions};
+use pianola_trainer::network::{Batch, Gradients, Network, Positions};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -86,7 +86,7 @@ fn gradients(
 ) -> Gradients {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     network
-        .gradients(batch, positions, dropout, LossShape::default(), &mut rng)
+        .gradients(batch, positions, dropout, 1.0, &mut rng)
         .unwrap()
 }
 
@@ -184,31 +184,21 @@ gradient_checks! {
     seed_gradients_match_with_dropout: Seed, Last, 0.3;
 }
 
-/// The gradient of the weight `name` of a tiny event network under the
-/// loss `shape`, without dropout.
-fn gradient_under(shape: LossShape, name: &str) -> Vec<f64> {
+#[test]
+fn the_what_weight_scales_the_notes_gradients_alone() {
     let params = initialise(tiny(Arch::Events), &mut ChaCha8Rng::seed_from_u64(1));
     let data = batch_data(WINDOWS, STEPS, 7);
     let batch = batch_of(&data);
     let mut network = Network::new(&params, &Device::Cpu, DType::F64).unwrap();
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let step = network
-        .gradients(&batch, Positions::All, 0.0, shape, &mut rng)
-        .unwrap();
-    let vars = network.named_vars();
-    let (_, var) = vars.iter().find(|(n, _)| n == name).unwrap();
-    let grad = step.grads.get(var.as_tensor()).unwrap();
-    grad.flatten_all().unwrap().to_vec1().unwrap()
-}
-
-#[test]
-fn the_what_weight_scales_the_notes_gradients_alone() {
-    let gradient = |what_weight: f64, name: &str| {
-        let shape = LossShape {
-            what_weight,
-            ..LossShape::default()
-        };
-        gradient_under(shape, name)
+    let mut gradient = |what_weight: f64, name: &str| -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let step = network
+            .gradients(&batch, Positions::All, 0.0, what_weight, &mut rng)
+            .unwrap();
+        let vars = network.named_vars();
+        let (_, var) = vars.iter().find(|(n, _)| n == name).unwrap();
+        let grad = step.grads.get(var.as_tensor()).unwrap();
+        grad.flatten_all().unwrap().to_vec1().unwrap()
     };
     // The notes' output layer feeds the notes' head alone: its gradient
     // triples; the lengths' output layer's stays as it was.
@@ -227,37 +217,6 @@ fn the_what_weight_scales_the_notes_gradients_alone() {
     assert_eq!(hold_once, hold_thrice);
     // The shared layers feel the weight.
     assert_ne!(gradient(1.0, "dense.weight"), gradient(3.0, "dense.weight"));
-}
-
-#[test]
-fn label_smoothing_mixes_the_notes_loss_with_its_spread_alone() {
-    let gradient = |what_smoothing: f64, name: &str| {
-        let shape = LossShape {
-            what_smoothing,
-            ..LossShape::default()
-        };
-        gradient_under(shape, name)
-    };
-    // The loss is (1 − e) · cross-entropy + e · spread: its gradient at
-    // 0.4 lies 40 % of the way from the one at 0 to the one at 1.
-    let (none, all, some) = (
-        gradient(0.0, "output.weight"),
-        gradient(1.0, "output.weight"),
-        gradient(0.4, "output.weight"),
-    );
-    assert_ne!(none, all);
-    for ((n, a), s) in none.iter().zip(&all).zip(&some) {
-        let mixed = 0.6 * n + 0.4 * a;
-        assert!(
-            (mixed - s).abs() <= 1e-12 + 1e-9 * s.abs(),
-            "{mixed} vs {s}"
-        );
-    }
-    // The other heads are not smoothed.
-    assert_eq!(
-        gradient(0.0, "hold_output.weight"),
-        gradient(0.4, "hold_output.weight")
-    );
 }
 
 /// The fused LSTM op and the step-by-step autograd LSTM give the same loss

@@ -9,7 +9,7 @@ use pianola_core::model::{Arch, Head, ModelConfig};
 use pianola_core::weights::{ModelFile, StoredDtype};
 use pianola_trainer::data::Step;
 use pianola_trainer::init::initialise;
-use pianola_trainer::network::{Batch, LossShape, Network, Positions, Stats};
+use pianola_trainer::network::{Batch, Network, Positions, Stats};
 use pianola_trainer::optim::{Optimizer, OptimizerKind, clip_gradients};
 use pianola_trainer::train::{EpochRecord, Progress, TrainOptions, TrainReport, train};
 use rand::SeedableRng;
@@ -54,7 +54,7 @@ fn memorise(
     let mut last = Stats::default();
     for _ in 0..steps {
         let mut step = network
-            .gradients(&batch, Positions::All, 0.0, LossShape::default(), rng)
+            .gradients(&batch, Positions::All, 0.0, 1.0, rng)
             .unwrap();
         last = step.stats;
         first.get_or_insert(step.stats);
@@ -157,7 +157,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         decay: false,
         average_from: None,
         pace_change: 2.0 / 3.0,
-        loss: LossShape::default(),
+        what_weight: 1.0,
         optimizer: OptimizerKind::AdamW,
         dropout: 0.1,
         transpose: 3,
