@@ -85,22 +85,20 @@ fn exp_f32(x: f32) -> f32 {
     p * f32::from_bits(n_bits.wrapping_add(127) << 23)
 }
 
-/// A matrix in a slice: `rows × cols`, element `(r, c)` at
+/// Where a `rows × cols` matrix lies in a slice: element `(r, c)` at
 /// `r · row_stride + c · col_stride`.
 #[derive(Clone, Copy)]
-struct View<'a, T> {
-    data: &'a [T],
+struct Strides {
     rows: usize,
     cols: usize,
     row_stride: usize,
     col_stride: usize,
 }
 
-impl<'a, T> View<'a, T> {
+impl Strides {
     /// A row-major `rows × cols` matrix.
-    fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
+    fn row_major(rows: usize, cols: usize) -> Self {
         Self {
-            data,
             rows,
             cols,
             row_stride: cols,
@@ -108,25 +106,13 @@ impl<'a, T> View<'a, T> {
         }
     }
 
-    /// Columns `start..start + cols` of a row-major matrix `width` wide.
-    fn columns(data: &'a [T], rows: usize, width: usize, start: usize, cols: usize) -> Self {
-        Self {
-            data: &data[start..],
-            rows,
-            cols,
-            row_stride: width,
-            col_stride: 1,
-        }
-    }
-
-    /// The transpose (no copy).
+    /// The transpose: the same elements read the other way.
     fn t(self) -> Self {
         Self {
             rows: self.cols,
             cols: self.rows,
             row_stride: self.col_stride,
             col_stride: self.row_stride,
-            ..self
         }
     }
 
@@ -138,44 +124,52 @@ impl<'a, T> View<'a, T> {
     }
 }
 
-/// Where a product's `rows × cols` result goes in its slice: element
-/// `(r, c)` at `r · row_stride + c · col_stride`.
+/// A matrix read from a slice.
 #[derive(Clone, Copy)]
-struct Out {
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
-    col_stride: usize,
+struct View<'a, T> {
+    data: &'a [T],
+    at: Strides,
 }
 
-impl Out {
-    /// The transpose of a row-major `rows × cols` matrix: written there,
-    /// `a · b` lands as its transpose.
-    fn transposed(rows: usize, cols: usize) -> Self {
+impl<'a, T> View<'a, T> {
+    /// A row-major `rows × cols` matrix.
+    fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
         Self {
-            rows: cols,
-            cols: rows,
-            row_stride: 1,
-            col_stride: cols,
+            data,
+            at: Strides::row_major(rows, cols),
+        }
+    }
+
+    /// Columns `start..start + cols` of a row-major matrix `width` wide.
+    fn columns(data: &'a [T], rows: usize, width: usize, start: usize, cols: usize) -> Self {
+        Self {
+            data: &data[start..],
+            at: Strides {
+                cols,
+                ..Strides::row_major(rows, width)
+            },
+        }
+    }
+
+    /// The transpose (no copy).
+    fn t(self) -> Self {
+        Self {
+            at: self.at.t(),
+            ..self
         }
     }
 }
 
-/// `dst = [dst +] a · b`. gemm's kernels read the left operand by columns,
-/// so every call here gives it one stored column by column (a transpose of
-/// a row-major matrix): otherwise gemm copies it into that order first,
-/// for every step of the recurrence.
-fn matmul<T: Real>(dst: &mut [T], out: Out, a: View<T>, b: View<T>, accumulate: bool) {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    let out_view = View {
-        data: &*dst,
-        rows: out.rows,
-        cols: out.cols,
-        row_stride: out.row_stride,
-        col_stride: out.col_stride,
-    };
-    assert!(b.rows == k && out.rows == m && out.cols == n);
-    assert!(a.fits(a.data.len()) && b.fits(b.data.len()) && out_view.fits(dst.len()));
+/// `dst = [dst +] a · b`, the result where `out` says. gemm's kernels read
+/// the left operand by columns, so every call here gives it one stored
+/// column by column (a transpose of a row-major matrix): otherwise gemm
+/// copies it into that order first, for every step of the recurrence. So
+/// a row-major `C = A · B` is computed as `Cᵀ = Bᵀ · Aᵀ` into
+/// `Strides::row_major(..).t()`.
+fn matmul<T: Real>(dst: &mut [T], out: Strides, a: View<T>, b: View<T>, accumulate: bool) {
+    let (m, k, n) = (a.at.rows, a.at.cols, b.at.cols);
+    assert!(b.at.rows == k && out.rows == m && out.cols == n);
+    assert!(a.at.fits(a.data.len()) && b.at.fits(b.data.len()) && out.fits(dst.len()));
     if m == 0 || n == 0 {
         return;
     }
@@ -198,11 +192,11 @@ fn matmul<T: Real>(dst: &mut [T], out: Out, a: View<T>, b: View<T>, accumulate: 
             out.row_stride as isize,
             accumulate,
             a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
+            a.at.col_stride as isize,
+            a.at.row_stride as isize,
             b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
+            b.at.col_stride as isize,
+            b.at.row_stride as isize,
             T::one(),
             T::one(),
             false,
@@ -215,7 +209,9 @@ fn matmul<T: Real>(dst: &mut [T], out: Out, a: View<T>, b: View<T>, accumulate: 
 
 /// One row of one step forward: the gates' pre-activations `z` [4H]
 /// become their activations i, f, g, o in place, and the cell, its `tanh`
-/// and the output are written from the previous cell.
+/// and the output are written from the previous cell. Not inlined: as a
+/// function of its own its slices are known not to overlap, and the loop
+/// vectorises.
 #[inline(never)]
 fn cell_forward<T: Real>(
     z: &mut [T],
@@ -249,7 +245,8 @@ fn cell_forward<T: Real>(
 
 /// One row of one step backward: the gates' gradients `dz` [4H] from the
 /// output's gradient (`d_out` from above, `dh_next` from the step after)
-/// and the cell's from the step after, which becomes this step's.
+/// and the cell's from the step after, which becomes this step's. Not
+/// inlined, as [`cell_forward`].
 #[inline(never)]
 fn cell_backward<T: Real>(
     gates: &[T],
@@ -360,7 +357,7 @@ impl LstmLayer {
         let mut gates = bias.repeat(n.rows);
         matmul(
             &mut gates,
-            Out::transposed(n.rows, 4 * h),
+            Strides::row_major(n.rows, 4 * h).t(),
             w_ih,
             View::new(x, n.rows, n.input).t(),
             true,
@@ -375,7 +372,13 @@ impl LstmLayer {
             if t > 0 {
                 // zᵀ += W_hh · h_{t−1}ᵀ.
                 let previous = View::new(&done[(t - 1) * b * h..], b, h);
-                matmul(z, Out::transposed(b, 4 * h), w_hh, previous.t(), true);
+                matmul(
+                    z,
+                    Strides::row_major(b, 4 * h).t(),
+                    w_hh,
+                    previous.t(),
+                    true,
+                );
             }
             let h_t = &mut rest[..b * h];
             let (earlier, now) = cells.split_at_mut(t * b * h);
@@ -440,13 +443,19 @@ impl LstmLayer {
             // dh_{t−1}ᵀ = W_hhᵀ [H, 4H] · dZ_tᵀ [4H, B].
             if t > 0 {
                 let dz = View::new(&d_gates[t * b * 4 * h..], b, 4 * h);
-                matmul(&mut dh_next, Out::transposed(b, h), w_hh.t(), dz.t(), false);
+                matmul(
+                    &mut dh_next,
+                    Strides::row_major(b, h).t(),
+                    w_hh.t(),
+                    dz.t(),
+                    false,
+                );
             }
         }
         let d_gates_t = View::new(&d_gates, n.rows, 4 * h).t();
         let mut d_w = vec![T::zero(); 4 * h * width];
         // dW_ih = dZᵀ · X, over every row.
-        let whole = |cols| Out {
+        let whole = |cols| Strides {
             rows: 4 * h,
             cols,
             row_stride: width,
@@ -476,7 +485,7 @@ impl LstmLayer {
         let mut d_x = vec![T::zero(); n.rows * n.input];
         matmul(
             &mut d_x,
-            Out::transposed(n.rows, n.input),
+            Strides::row_major(n.rows, n.input).t(),
             w_ih.t(),
             d_gates_t,
             false,
