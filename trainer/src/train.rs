@@ -167,7 +167,8 @@ pub struct EpochRecord {
     pub validation: Stats,
     /// Seconds since the start.
     pub seconds: f64,
-    /// Training events (tokens) per second since the last validation.
+    /// Training events (tokens) per second since the last validation, the
+    /// validation's own time left out.
     pub events_per_second: f64,
 }
 
@@ -464,6 +465,8 @@ pub fn train(
                 || done_in_epoch == batches.len()
                 || last_validation.elapsed().as_secs_f64() >= options.validate_every;
             if due && loss_count > 0 {
+                // The training's own pace, before validation takes its time.
+                let events_per_second = tokens as f64 / rate_start.elapsed().as_secs_f64();
                 // Once averaging, the average is what is validated and kept.
                 let averaged = average.count() > 0;
                 if averaged {
@@ -476,7 +479,7 @@ pub fn train(
                     train_loss: loss_sum / loss_count as f64,
                     validation,
                     seconds: started.elapsed().as_secs_f64(),
-                    events_per_second: tokens as f64 / rate_start.elapsed().as_secs_f64(),
+                    events_per_second,
                 };
                 // The kept checkpoint is the one that best predicts the
                 // held-out songs' notes: the event network's rhythm heads
