@@ -225,44 +225,40 @@ impl PerformerSettings {
     /// the values an interface offers become the performer's. The
     /// performer takes its settings through here.
     pub fn clamped(self) -> Self {
-        let within = |value: f64, range: &std::ops::RangeInclusive<f64>| {
-            value.clamp(*range.start(), *range.end())
-        };
-        let memory = &crate::memory::AMOUNT;
-        let texture = &crate::texture::AMOUNT;
-        let temperature = &range::TEMPERATURE;
         Self {
             dynamics: within(self.dynamics, &range::DYNAMICS),
             commit_beats: within(self.commit_beats, &range::COMMIT_BEATS),
             gate: within(self.gate, &range::GATE),
             silence_beats: within(self.silence_beats, &range::SILENCE_BEATS),
-            chord_octave: self
-                .chord_octave
-                .clamp(*range::CHORD_OCTAVE.start(), *range::CHORD_OCTAVE.end()),
-            channel: self
-                .channel
-                .clamp(*range::CHANNEL.start(), *range::CHANNEL.end()),
+            chord_octave: within(self.chord_octave, &range::CHORD_OCTAVE),
+            channel: within(self.channel, &range::CHANNEL),
             velocity: match self.velocity {
-                Velocity::Fixed(v) => {
-                    Velocity::Fixed(v.clamp(*range::VELOCITY.start(), *range::VELOCITY.end()))
-                }
+                Velocity::Fixed(v) => Velocity::Fixed(within(v, &range::VELOCITY)),
                 Velocity::FollowPlayer => Velocity::FollowPlayer,
             },
             sampler: SamplerSettings {
-                temperature: self
-                    .sampler
-                    .temperature
-                    .clamp(*temperature.start(), *temperature.end()),
-                memory: self.sampler.memory.clamp(*memory.start(), *memory.end()),
-                texture: self.sampler.texture.clamp(*texture.start(), *texture.end()),
+                temperature: within(self.sampler.temperature, &range::TEMPERATURE),
+                memory: within(self.sampler.memory, &crate::memory::AMOUNT),
+                texture: within(self.sampler.texture, &crate::texture::AMOUNT),
                 duet: DuetSettings {
-                    space: self.sampler.duet.space.clamp(*SPACE.start(), *SPACE.end()),
+                    space: within(self.sampler.duet.space, &SPACE),
                     ..self.sampler.duet
                 },
                 ..self.sampler
             },
             ..self
         }
+    }
+}
+
+/// `value` moved into `range` (a NaN stays NaN, as `f32::clamp` leaves it).
+fn within<T: PartialOrd + Copy>(value: T, range: &std::ops::RangeInclusive<T>) -> T {
+    if value < *range.start() {
+        *range.start()
+    } else if value > *range.end() {
+        *range.end()
+    } else {
+        value
     }
 }
 
@@ -358,6 +354,7 @@ mod tests {
             sampler: SamplerSettings {
                 temperature: -3.0,
                 memory: 5.0,
+                texture: 7.0,
                 duet: DuetSettings {
                     space: -1.0,
                     ..DuetSettings::default()
@@ -376,6 +373,7 @@ mod tests {
         assert_eq!(wild.velocity, Velocity::Fixed(1));
         assert_eq!(wild.sampler.temperature, 0.0);
         assert_eq!(wild.sampler.memory, 1.0);
+        assert_eq!(wild.sampler.texture, 1.0);
         assert_eq!(wild.sampler.duet.space, 0.0);
         let defaults = PerformerSettings::default();
         assert_eq!(defaults.clamped(), defaults, "the defaults lie inside");
