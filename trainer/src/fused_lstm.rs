@@ -18,7 +18,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType, bail};
+use candle_core::{
+    CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor, WithDType, bail,
+};
 use gemm::Parallelism;
 
 /// The floating-point types the op computes in. `sigmoid` and `tanh` each
@@ -207,14 +209,16 @@ fn matmul<T: Real>(dst: &mut [T], out: Strides, a: View<T>, b: View<T>, accumula
     }
 }
 
-/// One row of one step forward: the gates' pre-activations `z` [4H]
-/// become their activations i, f, g, o in place, and the cell, its `tanh`
-/// and the output are written from the previous cell. Not inlined: as a
+/// One row of one step forward: the gates' pre-activations `z` [4H],
+/// with the `bias` [4H] added here, become their activations i, f, g, o in
+/// place, and the cell, its `tanh` and the output are written from the
+/// previous cell. Not inlined: as a
 /// function of its own its slices are known not to overlap, and the loop
 /// vectorises.
 #[inline(never)]
 fn cell_forward<T: Real>(
     z: &mut [T],
+    bias: &[T],
     previous: &[T],
     cell: &mut [T],
     cell_tanh: &mut [T],
@@ -226,11 +230,15 @@ fn cell_forward<T: Real>(
     let (zg, zo) = rest.split_at_mut(h);
     let (previous, cell, cell_tanh) = (&previous[..h], &mut cell[..h], &mut cell_tanh[..h]);
     let (zi, zf, zg, zo) = (&mut zi[..h], &mut zf[..h], &mut zg[..h], &mut zo[..h]);
+    let (bi, rest) = bias.split_at(h);
+    let (bf, rest) = rest.split_at(h);
+    let (bg, bo) = rest.split_at(h);
+    let (bi, bf, bg, bo) = (&bi[..h], &bf[..h], &bg[..h], &bo[..h]);
     for j in 0..h {
-        let i = zi[j].sigmoid();
-        let f = zf[j].sigmoid();
-        let g = zg[j].tanh();
-        let o = zo[j].sigmoid();
+        let i = (zi[j] + bi[j]).sigmoid();
+        let f = (zf[j] + bf[j]).sigmoid();
+        let g = (zg[j] + bg[j]).tanh();
+        let o = (zo[j] + bo[j]).sigmoid();
         let c = f * previous[j] + i * g;
         let tc = c.tanh();
         cell[j] = c;
@@ -344,23 +352,19 @@ impl LstmLayer {
         let (b, h, width) = (n.batch, n.hidden, n.width());
         // wᵀ [in + H + 1, 4H]: W_ih and W_hh stored column by column.
         let mut w_t = vec![T::zero(); width * 4 * h];
-        for (r, row) in w.chunks_exact(width).enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                w_t[c * 4 * h + r] = *v;
-            }
-        }
+        transpose::transpose(w, &mut w_t, width, 4 * h);
         let w_ih = View::new(&w_t, n.input, 4 * h).t();
         let w_hh = View::new(&w_t[n.input * 4 * h..], h, 4 * h).t();
         let bias = &w_t[(n.input + h) * 4 * h..];
-        // Every row's gates start at its bias, then its input's projection:
-        // Gᵀ += W_ih · Xᵀ.
-        let mut gates = bias.repeat(n.rows);
+        // Every row's input projection, Gᵀ = W_ih · Xᵀ (the bias is added in
+        // the cell loop).
+        let mut gates = vec![T::zero(); n.rows * 4 * h];
         matmul(
             &mut gates,
             Strides::row_major(n.rows, 4 * h).t(),
             w_ih,
             View::new(x, n.rows, n.input).t(),
-            true,
+            false,
         );
         let mut cells = vec![T::zero(); n.rows * h];
         let mut cell_tanhs = vec![T::zero(); n.rows * h];
@@ -389,6 +393,7 @@ impl LstmLayer {
                 };
                 cell_forward(
                     &mut z[row * 4 * h..][..4 * h],
+                    bias,
                     previous,
                     &mut now[row * h..][..h],
                     &mut cell_tanhs[(t * b + row) * h..][..h],
@@ -475,11 +480,16 @@ impl LstmLayer {
             let earlier = View::new(out, n.rows - b, h);
             matmul(&mut d_w[n.input..], whole(h), later, earlier, false);
         }
-        // db = Σ dZ over the rows.
+        // db = Σ dZ over the rows, summed in a row of its own (it vectorises)
+        // and then put in its column.
+        let mut d_b = vec![T::zero(); 4 * h];
         for dz in d_gates.chunks_exact(4 * h) {
-            for (r, g) in dz.iter().enumerate() {
-                d_w[r * width + n.input + h] += *g;
+            for (sum, g) in d_b.iter_mut().zip(dz) {
+                *sum += *g;
             }
+        }
+        for (r, sum) in d_b.into_iter().enumerate() {
+            d_w[r * width + n.input + h] = sum;
         }
         // dXᵀ = W_ihᵀ [in, 4H] · dZᵀ [4H, T·B].
         let mut d_x = vec![T::zero(); n.rows * n.input];
@@ -502,8 +512,19 @@ impl LstmLayer {
         d_out: &Tensor,
         n: Sizes,
     ) -> Result<(Tensor, Tensor)> {
-        let flat = |t: &Tensor| t.contiguous()?.flatten_all()?.to_vec1::<T>();
-        let (d_x, d_w) = Self::backward(kept, &flat(x)?, &flat(w)?, &flat(out)?, &flat(d_out)?, n);
+        let d_out = d_out.contiguous()?;
+        let (x_storage, x_layout) = x.storage_and_layout();
+        let (w_storage, w_layout) = w.storage_and_layout();
+        let (out_storage, out_layout) = out.storage_and_layout();
+        let (d_out_storage, d_out_layout) = d_out.storage_and_layout();
+        let (d_x, d_w) = Self::backward(
+            kept,
+            cpu_data(&x_storage, x_layout)?,
+            cpu_data(&w_storage, w_layout)?,
+            cpu_data(&out_storage, out_layout)?,
+            cpu_data(&d_out_storage, d_out_layout)?,
+            n,
+        );
         let device = out.device();
         Ok((
             Tensor::from_vec(d_x, (n.rows, n.input), device)?,
@@ -533,6 +554,14 @@ fn data<'a, T: WithDType>(storage: &'a CpuStorage, layout: &Layout) -> Result<&'
     match layout.contiguous_offsets() {
         Some((start, end)) => Ok(&storage.as_slice::<T>()?[start..end]),
         None => bail!("the fused LSTM wants contiguous inputs"),
+    }
+}
+
+/// The contiguous data of a tensor's storage on the CPU, read in place.
+fn cpu_data<'a, T: WithDType>(storage: &'a Storage, layout: &Layout) -> Result<&'a [T]> {
+    match storage {
+        Storage::Cpu(cpu) => data(cpu, layout),
+        _ => bail!("the fused LSTM runs on the CPU"),
     }
 }
 
