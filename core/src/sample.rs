@@ -339,7 +339,11 @@ impl Sampler {
                 steer.steer_tokens(&mut scores, &self.tokens, true);
                 chosen.what = self.sample_guarded(&scores, recent, 1.0 - self.led);
                 self.scores = scores;
-                let scores = self.scores_of(predictor, Head::Hold, &chosen, memory, true);
+                let mut scores = self.scores_of(predictor, Head::Hold, &chosen, memory, true);
+                if let Some(texture) = &steer.texture {
+                    let s = self.settings;
+                    texture.tilt_hold(&mut scores, s.rhythm_temperature, s.texture);
+                }
                 chosen.hold = self.sample_class(&scores, 0, TIMING_TOP_P);
                 self.scores = scores;
                 let scores = self.scores_of(predictor, Head::Velocity, &chosen, memory, true);

@@ -1,5 +1,5 @@
-//! Following the player's texture: how many keys an event strikes, and how
-//! long after the one before it starts.
+//! Following the player's texture: how many keys an event strikes, how
+//! long after the one before it starts, and how long it sounds.
 //!
 //! Trained on the 92 songs, the network plays their texture, whatever it
 //! continues, and reading its own chords back it plays more of them: over
@@ -8,7 +8,13 @@
 //! its heads to the player's texture: each size class of token, and each
 //! gap (*when*) class, has its score raised or lowered by the logarithm of
 //! the share the class has in the player's last events over the share it
-//! has in Pianola's own last events. Where Pianola already plays like the
+//! has in Pianola's own last events; so has each length (*hold*) class,
+//! where the player's lengths are known (a primer's; a live player's note
+//! is fed at its onset, before its length is), and so has the share of
+//! events that start after a rest, where everything the side played
+//! before has stopped sounding: the network never reads a length back, so
+//! it chooses the next gap blind to whether the last note still sounds,
+//! and leaves rests a legato player would not. Where Pianola already plays like the
 //! player nothing changes; the model keeps its say on *where* a chord
 //! comes (a downbeat, a cadence), and only how many come, on the whole,
 //! follows the player.
@@ -68,12 +74,16 @@ const SPAN_MARGIN: u8 = 2;
 /// not in a class the tilt leaves alone.
 const GAP_BINS: [u32; 6] = [0, 1, 3, 6, 12, 24];
 
-/// The bin of a gap of `twelfths`.
-fn gap_bin(twelfths: u32) -> usize {
-    GAP_BINS
-        .iter()
-        .rposition(|&from| twelfths >= from)
-        .unwrap_or(0)
+/// The length bins, by their shortest length in twelfths of a beat:
+/// under a quarter of a beat, under a half, under a beat, under two
+/// beats, under four, and longer. Bins for the reason of [`GAP_BINS`];
+/// held chords and melodies that sing sit in the long ones, a staccato
+/// line in the first.
+const HOLD_BINS: [u32; 6] = [0, 3, 6, 12, 24, 48];
+
+/// The bin of `twelfths` among `bins` (each bin from its first value on).
+fn bin_of(bins: &[u32], twelfths: u32) -> usize {
+    bins.iter().rposition(|&from| twelfths >= from).unwrap_or(0)
 }
 
 /// The size class of an event that strikes `notes` keys.
@@ -97,12 +107,16 @@ pub struct Onset {
     pub lowest: u8,
     /// Its highest key.
     pub highest: u8,
+    /// How long it sounds, in twelfths of a beat, where known (not for a
+    /// live player's note: it is heard at its onset).
+    pub hold: Option<u32>,
     /// Whether the player played it (else Pianola).
     pub player: bool,
 }
 
 impl Onset {
-    /// `event`, started `at`, as the player's or Pianola's.
+    /// `event`, started `at`, as the player's or Pianola's; a `hold` of 0
+    /// is an unknown length.
     pub fn of(event: &Event, at: u64, player: bool) -> Self {
         let keys = event.pitches();
         Self {
@@ -110,18 +124,26 @@ impl Onset {
             notes: notes_of(event),
             lowest: keys.iter().min().unwrap_or(event.lowest),
             highest: keys.iter().max().unwrap_or(event.lowest),
+            hold: (event.hold > 0).then_some(event.hold),
             player,
         }
     }
 }
 
 /// The texture of a stretch of music: the share of each size class among
-/// its events, of each gap bin between one and the next, and the span of
-/// keys the events cover.
+/// its events, of each gap bin between one and the next, of each length
+/// bin among the events whose length is known, and the span of keys the
+/// events cover.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Texture {
     sizes: [f32; SIZES],
     gaps: [f32; GAP_BINS.len()],
+    holds: [f32; HOLD_BINS.len()],
+    /// How many events of the stretch have a known length.
+    holds_known: usize,
+    /// The share of its events, among those whose side's earlier lengths
+    /// are known, that start after a rest.
+    rests: f32,
     /// The lowest and highest key (`(u8::MAX, 0)` for no events).
     span: (u8, u8),
 }
@@ -134,7 +156,17 @@ impl Texture {
 
     /// The share of gaps in the bin of time class `class`.
     pub fn gap_share(&self, class: usize) -> f32 {
-        self.gaps[gap_bin(time_of_class(class))]
+        self.gaps[bin_of(&GAP_BINS, time_of_class(class))]
+    }
+
+    /// The share of events that start after a rest.
+    pub fn rest_share(&self) -> f32 {
+        self.rests
+    }
+
+    /// The share of known lengths in the bin of time class `class`.
+    pub fn hold_share(&self, class: usize) -> f32 {
+        self.holds[bin_of(&HOLD_BINS, time_of_class(class))]
     }
 
     /// The texture of the last `window` events of one side, each with its
@@ -151,7 +183,12 @@ impl Texture {
         let skip = side().count().saturating_sub(window);
         let mut sizes = prior.sizes.map(|share| share * prior_events);
         let mut gaps = prior.gaps.map(|share| share * prior_events);
-        let (mut n, mut n_gaps) = (0.0, 0.0);
+        let mut holds = prior.holds.map(|share| share * prior_events);
+        let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
+        let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
+        // When everything the side played so far stops sounding (`None`
+        // while a length is unknown).
+        let mut silent_from: Option<u64> = None;
         let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
         for (i, onset) in side().enumerate() {
@@ -161,16 +198,32 @@ impl Texture {
                 span = (span.0.min(onset.lowest), span.1.max(onset.highest));
                 if let Some(before) = before {
                     let gap = onset.at.saturating_sub(before).min(u64::from(u32::MAX));
-                    gaps[gap_bin(gap as u32)] += 1.0;
+                    gaps[bin_of(&GAP_BINS, gap as u32)] += 1.0;
                     n_gaps += 1.0;
                 }
+                if let Some(hold) = onset.hold {
+                    holds[bin_of(&HOLD_BINS, hold)] += 1.0;
+                    n_holds += 1;
+                }
+                if let Some(silent) = silent_from {
+                    rests += f32::from(u8::from(onset.at > silent));
+                    n_rests += 1.0;
+                }
             }
+            silent_from = match (onset.hold, before) {
+                (Some(hold), None) => Some(onset.at + u64::from(hold)),
+                (Some(hold), Some(_)) => silent_from.map(|s| s.max(onset.at + u64::from(hold))),
+                (None, _) => None,
+            };
             before = Some(onset.at);
         }
         let share = |count: f32, of: f32| if of > 0.0 { count / of } else { 0.0 };
         Self {
             sizes: sizes.map(|count| share(count, n + prior_events)),
             gaps: gaps.map(|count| share(count, n_gaps + prior_events)),
+            holds: holds.map(|count| share(count, n_holds as f32 + prior_events)),
+            holds_known: n_holds,
+            rests: share(rests, n_rests + prior_events),
             span,
         }
     }
@@ -185,6 +238,9 @@ pub struct TextureSteer {
     /// The lowest and highest keys of the player's last events, if
     /// followed.
     span: Option<(u8, u8)>,
+    /// How long after the last onset Pianola's own notes all stop
+    /// sounding (0: already silent), where their lengths are known.
+    own_sounds_for: Option<u64>,
 }
 
 impl TextureSteer {
@@ -198,14 +254,28 @@ impl TextureSteer {
         let none = Texture {
             sizes: [0.0; SIZES],
             gaps: [0.0; GAP_BINS.len()],
+            holds: [0.0; HOLD_BINS.len()],
+            holds_known: 0,
+            rests: 0.0,
             span: (u8::MAX, 0),
         };
         let player = Texture::read(onsets.clone(), true, PLAYER_WINDOW, &none, 0.0);
-        let own = Texture::read(onsets, false, OWN_WINDOW, &player, OWN_PRIOR);
+        let own = Texture::read(onsets.clone(), false, OWN_WINDOW, &player, OWN_PRIOR);
+        let now = onsets.clone().map(|o| o.at).max().unwrap_or(0);
+        let mut own_lines = onsets.filter(|o| !o.player).peekable();
+        let own_sounds_for = own_lines.peek().is_some().then(|| {
+            own_lines
+                .map(|o| {
+                    o.hold
+                        .map(|hold| (o.at + u64::from(hold)).saturating_sub(now))
+                })
+                .try_fold(0, |until, end| end.map(|end| end.max(until)))
+        });
         Some(Self {
             player,
             own,
             span: Some(player.span),
+            own_sounds_for: own_sounds_for.flatten(),
         })
     }
 
@@ -254,13 +324,40 @@ impl TextureSteer {
     }
 
     /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
-    /// per time class) by `strength`, bin by bin.
+    /// per time class) by `strength`, bin by bin, and, where the lengths
+    /// are known, the gaps that would leave a rest after Pianola's last
+    /// notes by how often the player rests against how often Pianola has.
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
         if temperature <= 0.0 || strength <= 0.0 {
             return;
         }
+        // Once Pianola's notes have all stopped, a rest is already there:
+        // only striking with the last event would avoid it, which is no cure.
+        let rests = self
+            .own_sounds_for
+            .filter(|&sounds_for| sounds_for > 0 && self.player.holds_known > 0);
+        let after_rest = log_factor(self.player.rests, self.own.rests);
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
             let (wanted, had) = (self.player.gap_share(class), self.own.gap_share(class));
+            let mut tilt = log_factor(wanted, had);
+            if let Some(sounds_for) = rests
+                && u64::from(time_of_class(class)) > sounds_for
+            {
+                tilt += after_rest;
+            }
+            *score += temperature * strength * tilt;
+        }
+    }
+
+    /// Tilts the *hold* head's `scores` (drawn from at `temperature`, one
+    /// per time class) by `strength`, bin by bin; not at all while no
+    /// length of the player's is known.
+    pub fn tilt_hold(&self, scores: &mut [f32], temperature: f32, strength: f32) {
+        if temperature <= 0.0 || strength <= 0.0 || self.player.holds_known == 0 {
+            return;
+        }
+        for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
+            let (wanted, had) = (self.player.hold_share(class), self.own.hold_share(class));
             *score += temperature * strength * log_factor(wanted, had);
         }
     }
@@ -279,7 +376,8 @@ fn log_factor(wanted: f32, had: f32) -> f32 {
 mod tests {
     use super::*;
 
-    /// `count` events of `notes` keys, `gap` twelfths apart (0: together).
+    /// `count` events of `notes` keys, `gap` twelfths apart (0: together),
+    /// each sounding 6 twelfths.
     fn played(from: u64, count: usize, notes: usize, gap: u64, player: bool) -> Vec<Onset> {
         (0..count as u64)
             .map(|i| Onset {
@@ -287,9 +385,23 @@ mod tests {
                 notes,
                 lowest: 60,
                 highest: 60 + 4 * (notes as u8 - 1),
+                hold: Some(6),
                 player,
             })
             .collect()
+    }
+
+    /// `onsets` sounding `hold` twelfths each.
+    fn held(mut onsets: Vec<Onset>, hold: Option<u32>) -> Vec<Onset> {
+        for onset in &mut onsets {
+            onset.hold = hold;
+        }
+        onsets
+    }
+
+    fn share_in(scores: &[f32], classes: std::ops::Range<usize>) -> f32 {
+        let total: f32 = scores.iter().map(|s| s.exp()).sum();
+        scores[classes].iter().map(|s| s.exp()).sum::<f32>() / total
     }
 
     fn share_of(scores: &[f32], sizes: &[u8], class: usize) -> f32 {
@@ -343,6 +455,7 @@ mod tests {
         let mut scores = [0.3f32, 0.7, 0.1];
         steer.tilt_tokens(&mut scores, &[1, 2, 3], 1.0, 1.0);
         steer.tilt_when(&mut scores, 1.0, 1.0);
+        steer.tilt_hold(&mut scores, 1.0, 1.0);
         let expected = [0.3f32, 0.7, 0.1];
         let moved = scores.iter().zip(expected).map(|(a, b)| (a - b).abs());
         assert!(moved.fold(0.0, f32::max) < 1e-5, "{scores:?}");
@@ -398,5 +511,49 @@ mod tests {
         let total: f32 = scores.iter().map(|s| s.exp()).sum();
         assert!(scores[6].exp() / total > 0.5, "{scores:?}");
         assert!(scores[3] < scores[1] && scores[1] < scores[6], "{scores:?}");
+    }
+
+    #[test]
+    fn short_notes_over_held_ones_give_way_to_the_player_lengths() {
+        // The player holds each note a beat; Pianola has played staccato.
+        let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
+        onsets.extend(held(played(400, 32, 1, 12, false), Some(2)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut scores = [0.0f32; 49];
+        steer.tilt_hold(&mut scores, 1.0, 1.0);
+        let (short, beat) = (share_in(&scores, 0..3), share_in(&scores, 12..24));
+        assert!(beat > 0.5 && short < 0.05, "a beat {beat}, short {short}");
+    }
+
+    #[test]
+    fn gaps_that_would_rest_lose_where_the_player_plays_legato() {
+        // The player's notes sound until the next; Pianola's stop halfway,
+        // and its last one sounds 6 twelfths on.
+        let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
+        onsets.extend(held(played(400, 32, 1, 12, false), Some(6)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 49];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        // The gaps are the player's: only the rests move.
+        assert!(when[..=6].iter().all(|s| s.abs() < 1e-5), "{when:?}");
+        assert!(when[7..].iter().all(|s| *s < -1.0), "{when:?}");
+        // Without the player's lengths (live), nothing moves.
+        let mut onsets = held(played(0, 32, 1, 12, true), None);
+        onsets.extend(held(played(400, 32, 1, 12, false), Some(6)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 49];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
+    }
+
+    #[test]
+    fn unknown_lengths_leave_the_hold_head_alone() {
+        // A live player's notes: heard at their onsets, lengths unknown.
+        let mut onsets = held(played(0, 32, 1, 12, true), None);
+        onsets.extend(held(played(400, 32, 1, 12, false), Some(2)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut scores = [0.5f32; 49];
+        steer.tilt_hold(&mut scores, 1.0, 1.0);
+        assert_eq!(scores, [0.5f32; 49]);
     }
 }
