@@ -159,11 +159,6 @@ impl Texture {
         self.gaps[bin_of(&GAP_BINS, time_of_class(class))]
     }
 
-    /// The share of events that start after a rest.
-    pub fn rest_share(&self) -> f32 {
-        self.rests
-    }
-
     /// The share of known lengths in the bin of time class `class`.
     pub fn hold_share(&self, class: usize) -> f32 {
         self.holds[bin_of(&HOLD_BINS, time_of_class(class))]
