@@ -144,6 +144,9 @@ pub struct Texture {
     /// The share of its events, among those whose side's earlier lengths
     /// are known, that start after a rest.
     rests: f32,
+    /// When everything the side has played stops sounding, where all its
+    /// lengths are known.
+    silent_from: Option<u64>,
     /// The lowest and highest key (`(u8::MAX, 0)` for no events).
     span: (u8, u8),
 }
@@ -181,8 +184,6 @@ impl Texture {
         let mut holds = prior.holds.map(|share| share * prior_events);
         let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
         let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
-        // When everything the side played so far stops sounding (`None`
-        // while a length is unknown).
         let mut silent_from: Option<u64> = None;
         let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
@@ -219,6 +220,7 @@ impl Texture {
             holds: holds.map(|count| share(count, n_holds as f32 + prior_events)),
             holds_known: n_holds,
             rests: share(rests, n_rests + prior_events),
+            silent_from,
             span,
         }
     }
@@ -252,25 +254,17 @@ impl TextureSteer {
             holds: [0.0; HOLD_BINS.len()],
             holds_known: 0,
             rests: 0.0,
+            silent_from: None,
             span: (u8::MAX, 0),
         };
         let player = Texture::read(onsets.clone(), true, PLAYER_WINDOW, &none, 0.0);
         let own = Texture::read(onsets.clone(), false, OWN_WINDOW, &player, OWN_PRIOR);
-        let now = onsets.clone().map(|o| o.at).max().unwrap_or(0);
-        let mut own_lines = onsets.filter(|o| !o.player).peekable();
-        let own_sounds_for = own_lines.peek().is_some().then(|| {
-            own_lines
-                .map(|o| {
-                    o.hold
-                        .map(|hold| (o.at + u64::from(hold)).saturating_sub(now))
-                })
-                .try_fold(0, |until, end| end.map(|end| end.max(until)))
-        });
+        let now = onsets.map(|o| o.at).max().unwrap_or(0);
         Some(Self {
             player,
             own,
             span: Some(player.span),
-            own_sounds_for: own_sounds_for.flatten(),
+            own_sounds_for: own.silent_from.map(|silent| silent.saturating_sub(now)),
         })
     }
 
