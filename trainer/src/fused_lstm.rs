@@ -212,9 +212,8 @@ fn matmul<T: Real>(dst: &mut [T], out: Strides, a: View<T>, b: View<T>, accumula
 /// One row of one step forward: the gates' pre-activations `z` [4H],
 /// with the `bias` [4H] added here, become their activations i, f, g, o in
 /// place, and the cell, its `tanh` and the output are written from the
-/// previous cell. Not inlined: as a
-/// function of its own its slices are known not to overlap, and the loop
-/// vectorises.
+/// previous cell. Not inlined: as a function of its own its slices are
+/// known not to overlap, and the loop vectorises.
 #[inline(never)]
 fn cell_forward<T: Real>(
     z: &mut [T],
