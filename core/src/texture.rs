@@ -1,20 +1,25 @@
 //! Following the player's texture: how many keys an event strikes, how
-//! long after the one before it starts, and how long it sounds.
+//! long after the one before it starts, where in the beat it lands, and
+//! how long it sounds.
 //!
 //! Trained on the 92 songs, the network plays their texture, whatever it
 //! continues, and reading its own chords back it plays more of them: over
 //! a player's single lines it drifts into chords, into runs of events
 //! struck together, and into the gaps of its own songs. The sampler holds
-//! its heads to the player's texture: each size class of token, and each
-//! gap (*when*) class, has its score raised or lowered by the logarithm of
-//! the share the class has in the player's last events over the share it
-//! has in Pianola's own last events; so has each length (*hold*) class,
-//! where the player's lengths are known (a primer's; a live player's note
-//! is fed at its onset, before its length is), and so has the share of
-//! events that start after a rest, where everything the side played
-//! before has stopped sounding: the network never reads a length back, so
-//! it chooses the next gap blind to whether the last note still sounds,
-//! and leaves rests a legato player would not. Where Pianola already plays like the
+//! its heads to the player's texture: each size class of token, each gap
+//! (*when*) class and each place in the beat a gap lands on has its score
+//! raised or lowered by the logarithm of the share the class has in the
+//! player's last events over the share it has in Pianola's own last
+//! events (so triplets draw it onto the triplet grid); so has each length
+//! (*hold*) class, where the player's lengths are known (a primer's; a
+//! live player's note is fed at its onset, before its length is).
+//!
+//! Rests are held to the player's in one step: the network never reads a
+//! length back, so it chooses the next gap blind to whether its last note
+//! still sounds, and leaves rests a legato player would not. Where the
+//! lengths are known, the gaps that would start after all of Pianola's
+//! notes have stopped are scaled, together, to the share of the player's
+//! events that start after a rest. Where Pianola already plays like the
 //! player nothing changes; the model keeps its say on *where* a chord
 //! comes (a downbeat, a cadence), and only how many come, on the whole,
 //! follows the player.
@@ -25,8 +30,8 @@
 //! is unless the model is sure (the duet's Range, where set, rules
 //! instead).
 
-use crate::event::Event;
 use crate::event::classes::{TIME_CLASSES, time_of_class};
+use crate::event::{Event, GRID_PER_BEAT};
 
 /// How far the sampler can follow the player's texture
 /// ([`crate::SamplerSettings::texture`]): 0 plays the model's own, 1
@@ -58,6 +63,11 @@ const MAX_FACTOR: f32 = 8.0;
 /// out.
 const SHARE_FLOOR: f32 = 0.05;
 
+/// [`SHARE_FLOOR`] for the share of events that start after a rest:
+/// lower, since rests are rare in most music and the share small on both
+/// sides.
+const REST_FLOOR: f32 = 0.01;
+
 /// Taken from the score of a note or voicing for each octave it reaches
 /// beyond the player's span (BENCHMARKS.md, "Following the player's
 /// texture").
@@ -81,9 +91,19 @@ const GAP_BINS: [u32; 6] = [0, 1, 3, 6, 12, 24];
 /// line in the first.
 const HOLD_BINS: [u32; 6] = [0, 3, 6, 12, 24, 48];
 
+/// The places in a beat an onset can fall, in twelfths: the player's
+/// subdivision (straight eighths, triplets, sixteenths, a swing) is the
+/// share of their onsets at each place.
+const PHASES: usize = GRID_PER_BEAT as usize;
+
 /// The bin of `twelfths` among `bins` (each bin from its first value on).
 fn bin_of(bins: &[u32], twelfths: u32) -> usize {
     bins.iter().rposition(|&from| twelfths >= from).unwrap_or(0)
+}
+
+/// The place in the beat of an onset at `at` twelfths.
+fn phase_of(at: u64) -> usize {
+    (at % PHASES as u64) as usize
 }
 
 /// The size class of an event that strikes `notes` keys.
@@ -139,6 +159,9 @@ pub struct Texture {
     sizes: [f32; SIZES],
     gaps: [f32; GAP_BINS.len()],
     holds: [f32; HOLD_BINS.len()],
+    /// The share of onsets at each place in the beat (on the onsets'
+    /// clock).
+    phases: [f32; PHASES],
     /// How many events of the stretch have a known length.
     holds_known: usize,
     /// The share of its events, among those whose side's earlier lengths
@@ -182,6 +205,7 @@ impl Texture {
         let mut sizes = prior.sizes.map(|share| share * prior_events);
         let mut gaps = prior.gaps.map(|share| share * prior_events);
         let mut holds = prior.holds.map(|share| share * prior_events);
+        let mut phases = prior.phases.map(|share| share * prior_events);
         let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
         let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
         let mut silent_from: Option<u64> = None;
@@ -191,6 +215,7 @@ impl Texture {
             if i >= skip {
                 sizes[size_class(onset.notes)] += 1.0;
                 n += 1.0;
+                phases[phase_of(onset.at)] += 1.0;
                 span = (span.0.min(onset.lowest), span.1.max(onset.highest));
                 if let Some(before) = before {
                     let gap = onset.at.saturating_sub(before).min(u64::from(u32::MAX));
@@ -209,7 +234,7 @@ impl Texture {
             silent_from = match (onset.hold, before) {
                 (Some(hold), None) => Some(onset.at + u64::from(hold)),
                 (Some(hold), Some(_)) => silent_from.map(|s| s.max(onset.at + u64::from(hold))),
-                (None, _) => None,
+                (None, _) => silent_from,
             };
             before = Some(onset.at);
         }
@@ -218,6 +243,7 @@ impl Texture {
             sizes: sizes.map(|count| share(count, n + prior_events)),
             gaps: gaps.map(|count| share(count, n_gaps + prior_events)),
             holds: holds.map(|count| share(count, n_holds as f32 + prior_events)),
+            phases: phases.map(|count| share(count, n + prior_events)),
             holds_known: n_holds,
             rests: share(rests, n_rests + prior_events),
             silent_from,
@@ -238,6 +264,8 @@ pub struct TextureSteer {
     /// How long after the last onset Pianola's own notes all stop
     /// sounding (0: already silent), where their lengths are known.
     own_sounds_for: Option<u64>,
+    /// The place in the beat of the last onset heard, either side's.
+    now_phase: usize,
 }
 
 impl TextureSteer {
@@ -252,6 +280,7 @@ impl TextureSteer {
             sizes: [0.0; SIZES],
             gaps: [0.0; GAP_BINS.len()],
             holds: [0.0; HOLD_BINS.len()],
+            phases: [0.0; PHASES],
             holds_known: 0,
             rests: 0.0,
             silent_from: None,
@@ -265,6 +294,7 @@ impl TextureSteer {
             own,
             span: Some(player.span),
             own_sounds_for: own.silent_from.map(|silent| silent.saturating_sub(now)),
+            now_phase: phase_of(now),
         })
     }
 
@@ -313,9 +343,12 @@ impl TextureSteer {
     }
 
     /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
-    /// per time class) by `strength`, bin by bin, and, where the lengths
-    /// are known, the gaps that would leave a rest after Pianola's last
-    /// notes by how often the player rests against how often Pianola has.
+    /// per time class) by `strength`, bin by bin and by the place in the
+    /// beat each gap lands on; and, where the lengths are known, scales
+    /// the gaps that would leave a rest after Pianola's last notes,
+    /// together, to the player's share of events after a rest (the gaps
+    /// that keep a note sounding take up the rest, striking together keeps
+    /// its odds).
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
         if temperature <= 0.0 || strength <= 0.0 {
             return;
@@ -325,15 +358,51 @@ impl TextureSteer {
         let rests = self
             .own_sounds_for
             .filter(|&sounds_for| sounds_for > 0 && self.player.holds_known > 0);
-        let after_rest = log_factor(self.player.rests, self.own.rests);
+        let rests_after = |class: usize| rests.is_some_and(|s| u64::from(time_of_class(class)) > s);
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
             let (wanted, had) = (self.player.gap_share(class), self.own.gap_share(class));
-            let mut tilt = log_factor(wanted, had);
-            if let Some(sounds_for) = rests
-                && u64::from(time_of_class(class)) > sounds_for
-            {
-                tilt += after_rest;
+            let lands = (self.now_phase + time_of_class(class) as usize) % PHASES;
+            let tilt = log_factor(wanted, had)
+                + log_factor(self.player.phases[lands], self.own.phases[lands]);
+            *score += temperature * strength * tilt;
+        }
+        if rests.is_none() {
+            return;
+        }
+        // The gaps that would rest, as a whole, as likely as the player's
+        // events are to come after a rest; striking together keeps its
+        // odds, or the rests would turn into chords.
+        let classes = scores.len().min(TIME_CLASSES);
+        let top = scores[..classes]
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max);
+        let (mut resting, mut together, mut total) = (0.0f32, 0.0f32, 0.0f32);
+        for (class, score) in scores[..classes].iter().enumerate() {
+            let p = ((score - top) / temperature).exp();
+            total += p;
+            if rests_after(class) {
+                resting += p;
+            } else if class == 0 {
+                together += p;
             }
+        }
+        let (resting, together) = (resting / total, together / total);
+        let wanted = self.player.rests.min(1.0 - together);
+        let (rest_tilt, legato_tilt) = (
+            log_ratio(wanted, resting, REST_FLOOR),
+            log_ratio(
+                1.0 - together - wanted,
+                1.0 - together - resting,
+                REST_FLOOR,
+            ),
+        );
+        for (class, score) in scores[..classes].iter_mut().enumerate().skip(1) {
+            let tilt = if rests_after(class) {
+                rest_tilt
+            } else {
+                legato_tilt
+            };
             *score += temperature * strength * tilt;
         }
     }
@@ -355,10 +424,14 @@ impl TextureSteer {
 /// The logarithm of `wanted / had` (each with [`SHARE_FLOOR`] added),
 /// within [`MAX_FACTOR`] either way.
 fn log_factor(wanted: f32, had: f32) -> f32 {
+    log_ratio(wanted, had, SHARE_FLOOR)
+}
+
+/// The logarithm of `wanted / had` (each with `floor` added), within
+/// [`MAX_FACTOR`] either way.
+fn log_ratio(wanted: f32, had: f32, floor: f32) -> f32 {
     let limit = MAX_FACTOR.ln();
-    ((wanted + SHARE_FLOOR) / (had + SHARE_FLOOR))
-        .ln()
-        .clamp(-limit, limit)
+    ((wanted + floor) / (had + floor)).ln().clamp(-limit, limit)
 }
 
 #[cfg(test)]
@@ -423,7 +496,7 @@ mod tests {
     fn chords_over_single_lines_give_way_to_single_notes() {
         // Pianola has been playing triads; the player plays a line.
         let mut onsets = played(0, 32, 1, 6, true);
-        onsets.extend(played(200, 16, 3, 6, false));
+        onsets.extend(played(204, 16, 3, 6, false));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let sizes = [1u8, 1, 3, 3];
         let mut scores = [0.0f32; 4];
@@ -439,7 +512,7 @@ mod tests {
     #[test]
     fn playing_like_the_player_changes_nothing() {
         let mut onsets = played(0, 32, 2, 6, true);
-        onsets.extend(played(200, 16, 2, 6, false));
+        onsets.extend(played(204, 16, 2, 6, false));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.3f32, 0.7, 0.1];
         steer.tilt_tokens(&mut scores, &[1, 2, 3], 1.0, 1.0);
@@ -453,7 +526,7 @@ mod tests {
     #[test]
     fn strength_zero_and_argmax_leave_the_scores_alone() {
         let mut onsets = played(0, 32, 1, 6, true);
-        onsets.extend(played(200, 16, 3, 0, false));
+        onsets.extend(played(204, 16, 3, 0, false));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.3f32, 0.7];
         steer.tilt_tokens(&mut scores, &[1, 3], 1.0, 0.0);
@@ -481,7 +554,7 @@ mod tests {
     fn runs_struck_together_give_way_to_the_player_pace() {
         // Pianola has struck run after run together; the player never does.
         let mut onsets = played(0, 32, 1, 3, true);
-        onsets.extend(played(200, 16, 1, 0, false));
+        onsets.extend(played(204, 16, 1, 0, false));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [1.0f32; 4];
         steer.tilt_when(&mut scores, 1.0, 1.0);
@@ -493,7 +566,7 @@ mod tests {
     #[test]
     fn sixteenths_over_eighths_give_way_to_eighths() {
         let mut onsets = played(0, 32, 1, 6, true);
-        onsets.extend(played(400, 32, 1, 3, false));
+        onsets.extend(played(408, 33, 1, 3, false));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.0f32; 7];
         steer.tilt_when(&mut scores, 1.0, 1.0);
@@ -506,7 +579,7 @@ mod tests {
     fn short_notes_over_held_ones_give_way_to_the_player_lengths() {
         // The player holds each note a beat; Pianola has played staccato.
         let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
-        onsets.extend(held(played(400, 32, 1, 12, false), Some(2)));
+        onsets.extend(held(played(408, 32, 1, 12, false), Some(2)));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.0f32; 49];
         steer.tilt_hold(&mut scores, 1.0, 1.0);
@@ -519,16 +592,20 @@ mod tests {
         // The player's notes sound until the next; Pianola's stop halfway,
         // and its last one sounds 6 twelfths on.
         let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
-        onsets.extend(held(played(400, 32, 1, 12, false), Some(6)));
+        onsets.extend(held(played(408, 32, 1, 12, false), Some(6)));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut when = [0.0f32; 49];
         steer.tilt_when(&mut when, 1.0, 1.0);
-        // The gaps are the player's: only the rests move.
-        assert!(when[..=6].iter().all(|s| s.abs() < 1e-5), "{when:?}");
+        // The gaps are the player's: the rests lose to the gaps that keep
+        // a note sounding, and striking together keeps its odds.
+        assert!(when[0].abs() < 1e-5, "{when:?}");
+        assert!(when[1..=6].iter().all(|s| *s > 1.0), "{when:?}");
         assert!(when[7..].iter().all(|s| *s < -1.0), "{when:?}");
+        let resting = share_in(&when, 7..49);
+        assert!(resting < 0.15, "rests keep {resting} of 42/49");
         // Without the player's lengths (live), nothing moves.
         let mut onsets = held(played(0, 32, 1, 12, true), None);
-        onsets.extend(held(played(400, 32, 1, 12, false), Some(6)));
+        onsets.extend(held(played(408, 32, 1, 12, false), Some(6)));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut when = [0.0f32; 49];
         steer.tilt_when(&mut when, 1.0, 1.0);
@@ -536,10 +613,39 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_length_leaves_the_rests_followed() {
+        // One of Pianola's notes has no length (a hold of 0): the rests
+        // after the others still count.
+        let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
+        let mut own = held(played(408, 32, 1, 12, false), Some(6));
+        own[20].hold = None;
+        onsets.extend(own);
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 49];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        assert!(share_in(&when, 7..49) < 0.15, "{when:?}");
+    }
+
+    #[test]
+    fn triplets_draw_pianola_onto_their_grid() {
+        // The player plays triplet eighths; Pianola has played sixteenths,
+        // its last on the beat. The gaps fall in one bin: only where they
+        // land in the beat tells them apart.
+        let mut onsets = played(0, 33, 1, 4, true);
+        onsets.extend(played(204, 33, 1, 3, false));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 13];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        assert!(when[4] > when[3] + 1.0, "{when:?}");
+        assert!(when[8] > when[9] + 1.0, "{when:?}");
+        assert!(when[12] > when[9], "{when:?}");
+    }
+
+    #[test]
     fn unknown_lengths_leave_the_hold_head_alone() {
         // A live player's notes: heard at their onsets, lengths unknown.
         let mut onsets = held(played(0, 32, 1, 12, true), None);
-        onsets.extend(held(played(400, 32, 1, 12, false), Some(2)));
+        onsets.extend(held(played(408, 32, 1, 12, false), Some(2)));
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.5f32; 49];
         steer.tilt_hold(&mut scores, 1.0, 1.0);
