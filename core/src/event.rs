@@ -35,7 +35,9 @@ pub struct Event {
     /// Twelfths of a beat since the previous event's onset (0: together
     /// with it; the first event of a piece counts from the piece's start).
     pub when: u32,
-    /// Twelfths of a beat it sounds (its first note's quantized length).
+    /// Twelfths of a beat it sounds (its first note's quantized length);
+    /// 0 where it is not known (a live player's note is heard at its
+    /// onset) or too short to count: see [`Event::known_hold`].
     pub hold: u32,
     /// The MIDI velocity of its first note (1..=127).
     pub velocity: u8,
@@ -44,6 +46,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// How long it sounds, where that is known: a hold of 0 is not.
+    pub fn known_hold(&self) -> Option<u32> {
+        (self.hold > 0).then_some(self.hold)
+    }
+
     /// The MIDI keys the event plays: a note its key; a chord its pitch
     /// classes stacked upwards from its lowest key (the lowest key's pitch
     /// class first, each further one at its next occurrence above), a chord
@@ -276,7 +283,8 @@ pub struct EventClasses {
     /// [`classes::time_class`] of `when`.
     pub when: usize,
     /// [`classes::time_class`] of `hold` (predicted, never read: a live
-    /// player's hold is unknown at the onset).
+    /// player's hold is unknown at the onset; class 0 where it is not
+    /// known, see [`EventClasses::hold_known`]).
     pub hold: usize,
     /// [`classes::velocity_class`].
     pub velocity: usize,
@@ -285,6 +293,11 @@ pub struct EventClasses {
 }
 
 impl EventClasses {
+    /// Whether its hold is known ([`Event::known_hold`]).
+    pub fn hold_known(&self) -> bool {
+        self.hold != classes::time_class(0)
+    }
+
     /// The classes of `event`; `None` if `vocab` lacks its token.
     pub fn of(event: &Event, vocab: &Vocab) -> Option<Self> {
         Some(Self::with_what(event, vocab.index_of(event.what)?))

@@ -317,8 +317,11 @@ impl SessionMemory {
     /// The memory's distribution for `head` into `out` (one entry per
     /// class), from the places the last [`SessionMemory::recall`] matched
     /// whose event agrees with the fields already `chosen`, if given (those
-    /// before `head` in [`Head::ALL`]'s order); returns its confidence (0,
-    /// and `out` untouched, when no place agrees).
+    /// before `head` in [`Head::ALL`]'s order), and for the hold, whose
+    /// event's hold is known (a live player's notes are heard at their
+    /// onsets: their lengths must not teach Pianola to play every note
+    /// short); returns its confidence (0, and `out` untouched, when no
+    /// place agrees).
     pub fn distribution(&self, head: Head, chosen: Option<&EventClasses>, out: &mut [f32]) -> f32 {
         // A line's events were timed against both players' events: in a
         // line the memory tells what, not when.
@@ -331,7 +334,8 @@ impl SessionMemory {
             total += weight;
             let event = &self.heard[next].classes;
             let agreed = chosen.is_none_or(|c| agrees(event, c, head, in_line));
-            if agreed && event.class(head) < out.len() {
+            let known = head != Head::Hold || event.hold_known();
+            if agreed && known && event.class(head) < out.len() {
                 if agreeing == 0.0 {
                     out.fill(0.0);
                 }
@@ -348,12 +352,14 @@ impl SessionMemory {
 }
 
 /// Whether `event` has the classes `chosen` has for every head sampled
-/// before `head` (but `when` if `untimed`).
+/// before `head` (but `when` if `untimed`, and the hold where the event's
+/// is not known: any length agrees with it).
 fn agrees(event: &EventClasses, chosen: &EventClasses, head: Head, untimed: bool) -> bool {
     Head::ALL
         .iter()
         .take_while(|&&h| h != head)
         .filter(|&&h| !(untimed && h == Head::When))
+        .filter(|&&h| h != Head::Hold || event.hold_known())
         .all(|&h| event.class(h) == chosen.class(h))
 }
 
@@ -431,6 +437,30 @@ mod tests {
         // A longer match is more certain than a shorter one.
         let mut short = memory_of(&[1, 2, 3, 4, 5, 9, 3]);
         assert!(short.recall(&played(&[1, 2, 3, 4, 5, 9, 3], true)) < confidence);
+    }
+
+    #[test]
+    fn lengths_not_known_say_nothing_of_the_hold_and_agree_with_any() {
+        // A live player's phrase: heard at the onsets, no lengths.
+        let tokens = [1, 2, 3, 4, 5, 9, 1, 2, 3];
+        let mut memory = SessionMemory::new(CAPACITY);
+        for mut h in played(&tokens, true) {
+            h.classes.hold = 0;
+            memory.remember(h);
+        }
+        assert!(memory.recall(&played(&tokens, true)) > 0.3);
+        let mut chosen = heard(0, true).classes;
+        chosen.what = 4;
+        let mut out = [0.5; 49];
+        assert_eq!(
+            memory.distribution(Head::Hold, Some(&chosen), &mut out),
+            0.0
+        );
+        assert_eq!(out, [0.5; 49], "untouched");
+        // A length was chosen (an eighth): the phrase still tells how loud.
+        let mut out = [0.0; 8];
+        assert!(memory.distribution(Head::Velocity, Some(&chosen), &mut out) > 0.0);
+        assert_eq!(out[chosen.velocity], 1.0);
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl Onset {
             notes: notes_of(event),
             lowest: keys.iter().min().unwrap_or(event.lowest),
             highest: keys.iter().max().unwrap_or(event.lowest),
-            hold: (event.hold > 0).then_some(event.hold),
+            hold: event.known_hold(),
             player,
         }
     }

@@ -247,3 +247,45 @@ fn dynamics_follow_plays_as_loud_as_the_player() {
     assert!((soft - 40.0).abs() <= 15.0, "soft half: {soft:.1}");
     assert!((loud - 110.0).abs() <= 15.0, "loud half: {loud:.1}");
 }
+
+/// The lengths, in beats, of the notes Pianola played.
+fn lengths_played(host: &Host) -> Vec<f64> {
+    let spb = host.samples_per_beat();
+    let mut struck = [None; 128];
+    let mut lengths = Vec::new();
+    for heard in &host.heard {
+        match heard.event {
+            NoteEvent::On { key, .. } => struck[usize::from(key & 127)] = Some(heard.at),
+            NoteEvent::Off { key, .. } => {
+                if let Some(at) = struck[usize::from(key & 127)].take() {
+                    lengths.push((heard.at - at) as f64 / spb);
+                }
+            }
+        }
+    }
+    lengths
+}
+
+#[test]
+fn phrases_the_memory_brings_back_keep_their_lengths() {
+    // A live player's notes are heard at their onsets, lengths unknown:
+    // the memory, leading where the phrase comes back, must not make
+    // Pianola's notes as short as the shortest class.
+    let mut notes = phrase(0.0, 16.0, 90);
+    notes.extend(phrase(24.0, 40.0, 90));
+    let duet = DuetSettings {
+        space: 0.0,
+        ..DuetSettings::default()
+    };
+    let mut host = host(duet, Velocity::Fixed(90));
+    play(&mut host, &notes, 40.0);
+    let lengths = lengths_played(&host);
+    let short = lengths.iter().filter(|&&beats| beats < 0.1).count();
+    println!("{} notes, {short} under a tenth of a beat", lengths.len());
+    assert!(lengths.len() > 20, "{} notes", lengths.len());
+    assert!(
+        short * 4 < lengths.len(),
+        "{short} of {} notes under a tenth of a beat",
+        lengths.len()
+    );
+}
