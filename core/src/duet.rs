@@ -293,6 +293,20 @@ impl Listener {
         }
     }
 
+    /// The player's event heard `back` events before the last (0: the
+    /// last) sounded `hold` twelfths of a beat: known at its release, long
+    /// after its onset was heard.
+    pub fn held(&mut self, back: u64, hold: u32) {
+        let index = usize::try_from(back)
+            .ok()
+            .and_then(|back| self.heard.len().checked_sub(back + 1));
+        if let Some(onset) = index.and_then(|i| self.heard.get_mut(i))
+            && onset.player
+        {
+            onset.hold = Some(hold);
+        }
+    }
+
     /// How to steer the event after the ones heard and `ahead` (Pianola's
     /// events predicted but not yet played, in order), at `settings`, its
     /// `when` at least `min_when`.

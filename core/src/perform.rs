@@ -54,6 +54,7 @@
 mod chord;
 mod feed;
 mod grid_feel;
+mod lengths;
 mod link;
 mod loudness;
 mod model_feel;
@@ -85,6 +86,7 @@ pub use worker::{SPECULATION, Worker, WorkerControl, WorkerThread};
 use std::sync::Arc;
 
 use chord::Chord;
+use lengths::PlayerLengths;
 use link::{FromWorker, ToWorker, WorkerLink};
 use loudness::Loudness;
 use plan::Plan;
@@ -107,6 +109,9 @@ pub struct Performer {
     sounding: Sounding,
     /// The chord being gathered from the player.
     chord: Chord,
+    /// The player's events whose keys are still down, until their lengths
+    /// are known.
+    player_lengths: PlayerLengths,
     /// Absolute samples since start.
     clock: u64,
     timeline: Timeline,
@@ -156,6 +161,7 @@ impl Performer {
             plan: Plan::new(),
             sounding: Sounding::new(),
             chord: Chord::new(),
+            player_lengths: PlayerLengths::new(),
             clock: 0,
             timeline: Timeline::new(),
             block: BlockPosition::default(),
@@ -226,6 +232,7 @@ impl Performer {
         self.all_notes_off(0, out);
         self.restart_mode();
         self.chord.clear();
+        self.player_lengths.forget();
         self.last_onset = None;
         let (sent, seed) = (self.link.sent, self.settings.seed);
         self.link.void(&mut self.plan, |epoch| ToWorker::Reset {

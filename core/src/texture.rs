@@ -12,14 +12,17 @@
 //! player's last events over the share it has in Pianola's own last
 //! events (so triplets draw it onto the triplet grid); so has each length
 //! (*hold*) class, where the player's lengths are known (a primer's; a
-//! live player's note is fed at its onset, before its length is).
+//! live player's, once each note is released).
 //!
 //! Rests are held to the player's in one step: the network never reads a
 //! length back, so it chooses the next gap blind to whether its last note
 //! still sounds, and leaves rests a legato player would not. Where the
 //! lengths are known, the gaps that would start after all of Pianola's
-//! notes have stopped are scaled, together, to the share of the player's
-//! events that start after a rest. Where Pianola already plays like the
+//! notes have stopped are scaled down, together, to the share of the
+//! player's events that start after a rest. Never up: that would thin
+//! Pianola out to fit rests between long notes; where the player rests
+//! more, the hold tilt makes its notes shorter and the rests come with
+//! them. Where Pianola already plays like the
 //! player nothing changes; the model keeps its say on *where* a chord
 //! comes (a downbeat, a cadence), and only how many come, on the whole,
 //! follows the player.
@@ -127,8 +130,8 @@ pub struct Onset {
     pub lowest: u8,
     /// Its highest key.
     pub highest: u8,
-    /// How long it sounds, in twelfths of a beat, where known (not for a
-    /// live player's note: it is heard at its onset).
+    /// How long it sounds, in twelfths of a beat, where known (a live
+    /// player's note is heard at its onset, its length at its release).
     pub hold: Option<u32>,
     /// Whether the player played it (else Pianola).
     pub player: bool,
@@ -346,9 +349,9 @@ impl TextureSteer {
     /// per time class) by `strength`, bin by bin and by the place in the
     /// beat each gap lands on; and, where the lengths are known, scales
     /// the gaps that would leave a rest after Pianola's last notes,
-    /// together, to the player's share of events after a rest (the gaps
-    /// that keep a note sounding take up the rest, striking together keeps
-    /// its odds).
+    /// together, down to the player's share of events after a rest where
+    /// they are likelier (the gaps that keep a note sounding take up the
+    /// rest, striking together keeps its odds).
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
         if temperature <= 0.0 || strength <= 0.0 {
             return;
@@ -388,7 +391,11 @@ impl TextureSteer {
             }
         }
         let (resting, together) = (resting / total, together / total);
+        // Fewer rests only (see the module documentation).
         let wanted = self.player.rests.min(1.0 - together);
+        if wanted >= resting {
+            return;
+        }
         let (rest_tilt, legato_tilt) = (
             log_ratio(wanted, resting, REST_FLOOR),
             log_ratio(
@@ -610,6 +617,23 @@ mod tests {
         let mut when = [0.0f32; 49];
         steer.tilt_when(&mut when, 1.0, 1.0);
         assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
+    }
+
+    #[test]
+    fn a_player_who_rests_more_does_not_thin_pianola_out() {
+        // The player plays staccato (a rest before every note); Pianola's
+        // notes sound until the next. Its gaps stay the player's: the rests
+        // come from its notes growing short (the hold tilt), not from fewer
+        // of them.
+        let mut onsets = held(played(0, 32, 1, 12, true), Some(2));
+        onsets.extend(held(played(408, 32, 1, 12, false), Some(12)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 49];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
+        let mut hold = [0.0f32; 49];
+        steer.tilt_hold(&mut hold, 1.0, 1.0);
+        assert!(share_in(&hold, 0..3) > 0.3, "{hold:?} (3 of 49 untilted)");
     }
 
     #[test]

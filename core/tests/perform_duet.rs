@@ -289,3 +289,35 @@ fn phrases_the_memory_brings_back_keep_their_lengths() {
         lengths.len()
     );
 }
+
+#[test]
+fn pianola_follows_how_long_the_player_holds_their_notes() {
+    // The phrase in eighths, staccato (a tenth of a beat) and legato (a
+    // beat, each note held over the next): the lengths reach the worker as
+    // each note is released.
+    let take = |beats: f64| {
+        let notes: Vec<Played> = phrase(0.0, 32.0, 90)
+            .into_iter()
+            .map(|note| Played { beats, ..note })
+            .collect();
+        let duet = DuetSettings {
+            space: 0.0,
+            ..DuetSettings::default()
+        };
+        let mut host = host(duet, Velocity::Fixed(90));
+        play(&mut host, &notes, 32.0);
+        let mut lengths = lengths_played(&host);
+        lengths.sort_by(f64::total_cmp);
+        (lengths.len(), lengths[lengths.len() / 2])
+    };
+    let (staccato, short) = take(0.1);
+    let (legato, long) = take(1.0);
+    println!("staccato: {staccato} notes, median {short:.3} beats; legato: {legato}, {long:.3}");
+    assert!(short < long, "median {short} beats against {long}");
+    // Resting as the staccato player does comes from short notes, not
+    // from fewer of them.
+    assert!(
+        4 * staccato > 3 * legato,
+        "{staccato} notes against {legato}"
+    );
+}

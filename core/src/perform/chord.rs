@@ -11,9 +11,11 @@ pub(super) struct Chord {
     since: u64,
 }
 
-/// A gathered chord: its token, lowest key and onset sample.
+/// A gathered chord: its token, keys (a bit per key), lowest key and
+/// onset sample.
 pub(super) struct Gathered {
     pub(super) token: Token,
+    pub(super) keys: u128,
     pub(super) lowest: u8,
     pub(super) onset: u64,
 }
@@ -59,6 +61,7 @@ impl Chord {
         let keys = &self.keys[..self.len];
         let gathered = Token::from_onset(keys).map(|token| Gathered {
             token,
+            keys: super::lengths::mask_of(keys),
             lowest: keys.iter().copied().min().unwrap_or(60),
             onset: self.since,
         });

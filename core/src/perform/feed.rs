@@ -3,6 +3,7 @@
 //! since the one before.
 
 use super::chord::Gathered;
+use super::lengths::Sounded;
 use super::link::ToWorker;
 use super::settings::Feel;
 use super::{NoteEvent, Performer, twelfths_between};
@@ -25,6 +26,7 @@ impl Performer {
                     self.sounding.thru(event, out);
                 }
                 self.last_player_velocity = velocity.clamp(1, 127);
+                self.player_lengths.pressed(key);
                 self.loudness.hear(velocity, now_abs, samples_per_beat);
                 self.chord.add(key, now_abs);
                 if self.turns.player_note(self.settings.mode, now_abs) {
@@ -32,7 +34,13 @@ impl Performer {
                     self.sounding.end_all_own(offset, out);
                 }
             }
-            NoteEvent::Off { .. } => self.sounding.thru(event, out),
+            NoteEvent::Off { key, .. } => {
+                self.sounding.thru(event, out);
+                let link = &mut self.link;
+                self.player_lengths.released(key, now_abs, |sounded| {
+                    link.offer(held(sounded, samples_per_beat));
+                });
+            }
         }
     }
 
@@ -49,6 +57,7 @@ impl Performer {
         }
         let Some(Gathered {
             token,
+            keys,
             lowest,
             onset,
         }) = self.chord.take()
@@ -78,6 +87,7 @@ impl Performer {
             lowest,
             samples_per_beat,
         );
+        let fed = self.link.sent;
         // The committed event follows the player's: the worker predicts
         // what comes after it now, not when it plays.
         let then = self.plan.committed.map(|(committed, exact)| Event {
@@ -91,12 +101,15 @@ impl Performer {
             player: true,
             then,
         });
+        if let Some(sounded) = self.player_lengths.fed(keys, onset, fed, now_abs) {
+            self.link.offer(held(sounded, samples_per_beat));
+        }
         self.turns.player_event(self.settings.mode);
     }
 
     /// The event that starts at absolute sample `onset`, counted as sent
     /// to the worker: its `when` counted from the last one fed (the first
-    /// counts as a grid step). `onset` is exact (a fraction of a sample
+    /// counts as a grid step); its hold is not known (0). `onset` is exact (a fraction of a sample
     /// where a predicted `when` put it), so that gaps do not gather
     /// rounding errors.
     pub(super) fn fed_event(
@@ -153,7 +166,11 @@ impl Performer {
             );
         }
         let lowest = pitches.iter().min().unwrap_or(60);
-        let event = self.fed_event(token, onset, velocity, lowest, samples_per_beat);
+        let event = Event {
+            // Pianola's own length is known as it starts.
+            hold: twelfths_between(0.0, length as f64, samples_per_beat).max(1),
+            ..self.fed_event(token, onset, velocity, lowest, samples_per_beat)
+        };
         self.link.send(ToWorker::Feed {
             event,
             epoch: self.link.epoch,
@@ -161,6 +178,14 @@ impl Performer {
             then: None,
         });
         self.turns.played(settings.mode);
+    }
+}
+
+/// The message that the player's event `sounded` for as long as it did.
+fn held(sounded: Sounded, samples_per_beat: f64) -> ToWorker {
+    ToWorker::Held {
+        fed: sounded.fed,
+        hold: twelfths_between(0.0, sounded.samples as f64, samples_per_beat).max(1),
     }
 }
 

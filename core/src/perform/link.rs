@@ -54,6 +54,9 @@ pub(super) enum ToWorker {
     /// Messages were lost: `sent` events have been fed so far, whatever
     /// reached the worker.
     Resync { epoch: u64, sent: u64 },
+    /// The player's event fed as number `fed` (the count of events fed
+    /// once it was) sounded `hold` twelfths of a beat.
+    Held { fed: u64, hold: u32 },
 }
 
 /// Messages from the worker.
@@ -116,6 +119,12 @@ impl WorkerLink {
             self.dropped += 1;
             self.out_of_step = true;
         }
+    }
+
+    /// Sends `message` if the queue has room: for what the counts do not
+    /// depend on (a length known late is only a length not known).
+    pub(super) fn offer(&mut self, message: ToWorker) {
+        let _ = self.to_worker.push(message);
     }
 
     /// The worker's speculation no longer holds: a new epoch, the plan's

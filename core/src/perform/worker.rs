@@ -293,6 +293,11 @@ impl Worker {
                     self.received = sent;
                     self.void_speculation(epoch);
                 }
+                ToWorker::Held { fed, hold } => {
+                    if let Some(back) = self.received.checked_sub(fed) {
+                        self.listener.held(back, hold);
+                    }
+                }
             }
         }
         if !self.window.is_empty() && self.chain.len() < SPECULATION {
