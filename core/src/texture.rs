@@ -10,7 +10,11 @@
 //! (*when*) class and each place in the beat a gap lands on has its score
 //! raised or lowered by the logarithm of the share the class has in the
 //! player's last events over the share it has in Pianola's own last
-//! events (so triplets draw it onto the triplet grid); so has each length
+//! events (so triplets draw it onto the triplet grid). So has each gap
+//! by whether it lands where an onset came a bar before (two, three or
+//! four beats: whichever the player's rhythm comes back at most), by how
+//! often the player's onsets do against how often Pianola's do: a rhythm
+//! the player repeats bar after bar, Pianola keeps. So has each length
 //! (*hold*) class, where the player's lengths are known (a primer's; a
 //! live player's, once each note is released).
 //!
@@ -22,10 +26,9 @@
 //! player's events that start after a rest. Never up: that would thin
 //! Pianola out to fit rests between long notes; where the player rests
 //! more, the hold tilt makes its notes shorter and the rests come with
-//! them. Where Pianola already plays like the
-//! player nothing changes; the model keeps its say on *where* a chord
-//! comes (a downbeat, a cadence), and only how many come, on the whole,
-//! follows the player.
+//! them. Where Pianola already plays like the player nothing changes; the
+//! model keeps its say on *where* a chord comes (a downbeat, a cadence),
+//! and only how many come, on the whole, follows the player.
 //!
 //! The same goes for the keys it reaches for: a note, or a chord's
 //! voicing, beyond the span of keys the player's last events covered loses
@@ -99,6 +102,34 @@ const HOLD_BINS: [u32; 6] = [0, 3, 6, 12, 24, 48];
 /// share of their onsets at each place.
 const PHASES: usize = GRID_PER_BEAT as usize;
 
+/// The lags, in twelfths, at which a rhythm can come back: two, three
+/// and four beats (a bar of 2/4, 3/4 or 4/4).
+const LAGS: [u64; 3] = [24, 36, 48];
+
+/// How far back [`Lately`] keeps the onsets: more than two bars of 4/4.
+const LATELY: u64 = 16 * 64;
+
+/// The onsets heard lately, a bit per twelfth back from the last one.
+struct Lately([u64; (LATELY / 64) as usize]);
+
+impl Lately {
+    fn of<'a>(onsets: impl Iterator<Item = &'a Onset>, now: u64) -> Self {
+        let mut lately = Self([0; (LATELY / 64) as usize]);
+        for onset in onsets {
+            let back = now.saturating_sub(onset.at);
+            if back < LATELY {
+                lately.0[(back / 64) as usize] |= 1 << (back % 64);
+            }
+        }
+        lately
+    }
+
+    /// Whether an onset was heard `back` twelfths before the last.
+    fn at(&self, back: u64) -> bool {
+        back < LATELY && self.0[(back / 64) as usize] & (1 << (back % 64)) != 0
+    }
+}
+
 /// The bin of `twelfths` among `bins` (each bin from its first value on).
 fn bin_of(bins: &[u32], twelfths: u32) -> usize {
     bins.iter().rposition(|&from| twelfths >= from).unwrap_or(0)
@@ -165,6 +196,9 @@ pub struct Texture {
     /// The share of onsets at each place in the beat (on the onsets'
     /// clock).
     phases: [f32; PHASES],
+    /// For each of [`LAGS`], the share of onsets that came where an onset
+    /// (either side's) came that long before.
+    echoes: [f32; LAGS.len()],
     /// How many events of the stretch have a known length.
     holds_known: usize,
     /// The share of its events, among those whose side's earlier lengths
@@ -202,6 +236,8 @@ impl Texture {
         window: usize,
         prior: &Self,
         prior_events: f32,
+        lately: &Lately,
+        now: u64,
     ) -> Self {
         let side = || onsets.clone().filter(|o| o.player == player);
         let skip = side().count().saturating_sub(window);
@@ -209,6 +245,7 @@ impl Texture {
         let mut gaps = prior.gaps.map(|share| share * prior_events);
         let mut holds = prior.holds.map(|share| share * prior_events);
         let mut phases = prior.phases.map(|share| share * prior_events);
+        let mut echoes = prior.echoes.map(|share| share * prior_events);
         let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
         let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
         let mut silent_from: Option<u64> = None;
@@ -219,6 +256,10 @@ impl Texture {
                 sizes[size_class(onset.notes)] += 1.0;
                 n += 1.0;
                 phases[phase_of(onset.at)] += 1.0;
+                let back = now.saturating_sub(onset.at);
+                for (echo, lag) in echoes.iter_mut().zip(LAGS) {
+                    *echo += f32::from(u8::from(lately.at(back + lag)));
+                }
                 span = (span.0.min(onset.lowest), span.1.max(onset.highest));
                 if let Some(before) = before {
                     let gap = onset.at.saturating_sub(before).min(u64::from(u32::MAX));
@@ -247,6 +288,7 @@ impl Texture {
             gaps: gaps.map(|count| share(count, n_gaps + prior_events)),
             holds: holds.map(|count| share(count, n_holds as f32 + prior_events)),
             phases: phases.map(|count| share(count, n + prior_events)),
+            echoes: echoes.map(|count| share(count, n + prior_events)),
             holds_known: n_holds,
             rests: share(rests, n_rests + prior_events),
             silent_from,
@@ -269,6 +311,11 @@ pub struct TextureSteer {
     own_sounds_for: Option<u64>,
     /// The place in the beat of the last onset heard, either side's.
     now_phase: usize,
+    /// Which of [`LAGS`] the player's rhythm comes back at most.
+    lag: usize,
+    /// For each gap class, whether an onset came that lag before it
+    /// would land (`None`: after the last onset, not yet heard).
+    echoes: [Option<bool>; TIME_CLASSES],
 }
 
 impl TextureSteer {
@@ -284,20 +331,43 @@ impl TextureSteer {
             gaps: [0.0; GAP_BINS.len()],
             holds: [0.0; HOLD_BINS.len()],
             phases: [0.0; PHASES],
+            echoes: [0.0; LAGS.len()],
             holds_known: 0,
             rests: 0.0,
             silent_from: None,
             span: (u8::MAX, 0),
         };
-        let player = Texture::read(onsets.clone(), true, PLAYER_WINDOW, &none, 0.0);
-        let own = Texture::read(onsets.clone(), false, OWN_WINDOW, &player, OWN_PRIOR);
-        let now = onsets.map(|o| o.at).max().unwrap_or(0);
+        let now = onsets.clone().map(|o| o.at).max().unwrap_or(0);
+        let lately = Lately::of(onsets.clone(), now);
+        let read = |player, window, prior, prior_events| {
+            Texture::read(
+                onsets.clone(),
+                player,
+                window,
+                prior,
+                prior_events,
+                &lately,
+                now,
+            )
+        };
+        let player = read(true, PLAYER_WINDOW, &none, 0.0);
+        let own = read(false, OWN_WINDOW, &player, OWN_PRIOR);
+        // The lag at which the player's rhythm comes back most.
+        let lag = (0..LAGS.len())
+            .max_by(|&a, &b| player.echoes[a].total_cmp(&player.echoes[b]))
+            .unwrap_or(0);
+        let echoes = std::array::from_fn(|c| {
+            let back = LAGS[lag].checked_sub(c as u64);
+            back.map(|back| lately.at(back))
+        });
         Some(Self {
             player,
             own,
             span: Some(player.span),
             own_sounds_for: own.silent_from.map(|silent| silent.saturating_sub(now)),
             now_phase: phase_of(now),
+            lag,
+            echoes,
         })
     }
 
@@ -346,8 +416,9 @@ impl TextureSteer {
     }
 
     /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
-    /// per time class) by `strength`, bin by bin and by the place in the
-    /// beat each gap lands on; and, where the lengths are known, scales
+    /// per time class) by `strength`, bin by bin, by the place in the
+    /// beat each gap lands on and by whether an onset came a bar before
+    /// it; and, where the lengths are known, scales
     /// the gaps that would leave a rest after Pianola's last notes,
     /// together, down to the player's share of events after a rest where
     /// they are likelier (the gaps that keep a note sounding take up the
@@ -365,8 +436,15 @@ impl TextureSteer {
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
             let (wanted, had) = (self.player.gap_share(class), self.own.gap_share(class));
             let lands = (self.now_phase + time_of_class(class) as usize) % PHASES;
+            let (echo, had_echo) = (self.player.echoes[self.lag], self.own.echoes[self.lag]);
+            let comes_back = match self.echoes.get(class).copied().flatten() {
+                Some(true) => log_factor(echo, had_echo),
+                Some(false) => log_factor(1.0 - echo, 1.0 - had_echo),
+                None => 0.0,
+            };
             let tilt = log_factor(wanted, had)
-                + log_factor(self.player.phases[lands], self.own.phases[lands]);
+                + log_factor(self.player.phases[lands], self.own.phases[lands])
+                + comes_back;
             *score += temperature * strength * tilt;
         }
         if rests.is_none() {
@@ -634,6 +712,34 @@ mod tests {
         let mut hold = [0.0f32; 49];
         steer.tilt_hold(&mut hold, 1.0, 1.0);
         assert!(share_in(&hold, 0..3) > 0.3, "{hold:?} (3 of 49 untilted)");
+    }
+
+    #[test]
+    fn a_rhythm_that_comes_back_each_bar_draws_pianola_onto_it() {
+        // Ten bars of one rhythm (on 1, its "and", and the "and" of 2);
+        // then Pianola's own onsets, 5, 7 and 11 twelfths apart, none of
+        // them a bar after another.
+        let mut onsets: Vec<Onset> = (0..30u64)
+            .flat_map(|i| played((i / 3) * 48 + [0, 6, 18][(i % 3) as usize], 1, 1, 0, true))
+            .collect();
+        let mut at = 480;
+        for i in 0..6 {
+            onsets.extend(played(at, 1, 1, 0, false));
+            at += [5, 7, 11][i % 3];
+        }
+        let now = onsets.last().unwrap().at;
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 49];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        let echoes = |class: u64| onsets.iter().any(|o| o.at + 48 == now + class);
+        let (mut back, mut not) = (Vec::new(), Vec::new());
+        for class in 1..=48u64 {
+            let list = if echoes(class) { &mut back } else { &mut not };
+            list.push(when[class as usize]);
+        }
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+        assert!(!back.is_empty() && !not.is_empty());
+        assert!(mean(&back) > mean(&not) + 1.0, "{back:?} against {not:?}");
     }
 
     #[test]
