@@ -136,6 +136,21 @@ impl SessionMemory {
         self.heard.push_back(heard);
     }
 
+    /// The player's event remembered `back` events before the last (0:
+    /// the last) sounded for hold class `hold`: a live player's length,
+    /// known at the note's release. Only a length not known yet is set;
+    /// returns whether it was.
+    pub fn held(&mut self, back: usize, hold: usize) -> bool {
+        let index = self.heard.len().checked_sub(back + 1);
+        match index.and_then(|i| self.heard.get_mut(i)) {
+            Some(heard) if heard.player && !heard.classes.hold_known() => {
+                heard.classes.hold = hold;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Forgets everything.
     pub fn forget(&mut self) {
         self.heard.clear();

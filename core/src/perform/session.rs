@@ -107,7 +107,21 @@ pub(super) struct Session {
     origin: Vec<Heard>,
     /// Whether the events are published for a saved state.
     saved: bool,
+    /// Events remembered so far.
+    remembered: u64,
+    /// The player's latest events remembered, as the number each was fed
+    /// as (0: none) and its number among those remembered: their lengths
+    /// come when they are released.
+    lengths_due: [(u64, u64); LENGTHS_DUE],
+    /// Where the next of `lengths_due` goes.
+    next_due: usize,
 }
+
+/// How many of the player's latest events wait for their lengths.
+const LENGTHS_DUE: usize = 16;
+
+/// No event waiting for its length (the events remembered were replaced).
+const NONE_DUE: [(u64, u64); LENGTHS_DUE] = [(0, 0); LENGTHS_DUE];
 
 impl Session {
     /// A session seen through `share`; `saved`: whether its events are
@@ -121,6 +135,9 @@ impl Session {
             share,
             changed: false,
             origin: Vec::new(),
+            remembered: 0,
+            lengths_due: NONE_DUE,
+            next_due: 0,
         }
     }
 
@@ -129,15 +146,41 @@ impl Session {
         &self.share
     }
 
-    /// Remembers an event fed to the window.
-    pub(super) fn hear(&mut self, classes: EventClasses, player: bool) {
+    /// Remembers an event fed to the window as number `fed`.
+    pub(super) fn hear(&mut self, classes: EventClasses, player: bool, fed: u64) {
         let heard = Heard { classes, player };
         self.memory.remember(heard);
         if self.recent.len() == COPY_LIMIT {
             self.recent.pop_front();
         }
         self.recent.push_back(heard);
+        if player && !classes.hold_known() {
+            self.lengths_due[self.next_due] = (fed, self.remembered);
+            self.next_due = (self.next_due + 1) % LENGTHS_DUE;
+        }
+        self.remembered += 1;
         self.changed = true;
+    }
+
+    /// The player's event fed as number `fed` sounded `hold` twelfths of a
+    /// beat: its length, known at its release, is remembered with it.
+    pub(super) fn held(&mut self, fed: u64, hold: u32) {
+        let due = self
+            .lengths_due
+            .iter()
+            .find(|&&(due, _)| due == fed && fed > 0);
+        let Some(&(_, index)) = due else {
+            return;
+        };
+        let back = (self.remembered - 1 - index) as usize;
+        let class = crate::event::classes::time_class(hold);
+        if self.memory.held(back, class) {
+            let recent = self.recent.len().checked_sub(back + 1);
+            if let Some(heard) = recent.and_then(|i| self.recent.get_mut(i)) {
+                heard.classes.hold = class;
+            }
+            self.changed = true;
+        }
     }
 
     /// The window starts again (the memory stays: it is the session's).
@@ -150,6 +193,7 @@ impl Session {
     /// starts from the same memory every time).
     pub(super) fn start_over(&mut self) {
         self.memory.forget();
+        self.lengths_due = NONE_DUE;
         for &heard in &self.origin {
             self.memory.remember(heard);
         }
@@ -186,6 +230,7 @@ impl Session {
             .filter_map(|h| Some((h.classes.to_event(old)?, h.player)))
             .collect();
         self.memory.forget();
+        self.lengths_due = NONE_DUE;
         self.recent.clear();
         for (event, player) in events {
             if let Some(classes) = known_classes(&event, new) {
@@ -204,11 +249,13 @@ impl Session {
     pub(super) fn take_requests(&mut self, vocab: &Vocab) {
         if self.share.inner.forget.swap(false, Ordering::Relaxed) {
             self.memory.forget();
+            self.lengths_due = NONE_DUE;
             self.origin.clear();
             self.changed = true;
         }
         if let Some(saved) = lock(&self.share.inner.restore).take() {
             self.memory.forget();
+            self.lengths_due = NONE_DUE;
             for saved in &saved.events {
                 let classes = saved
                     .event
@@ -283,12 +330,43 @@ mod tests {
     }
 
     #[test]
+    fn a_player_length_known_at_release_joins_the_memory() {
+        let vocab = vocab(48..=84);
+        let mut session = Session::new(SessionShare::default(), false);
+        // A live player's events are fed with their lengths not known.
+        let live = |text| EventClasses {
+            hold: 0,
+            ..classes(text, &vocab)
+        };
+        session.hear(live("C4@1/2"), true, 1);
+        session.hear(classes("E4@1/2", &vocab), false, 2);
+        session.hear(live("G4@1/2"), true, 3);
+        session.held(1, 18);
+        session.held(2, 3); // Pianola's own: its length was known
+        session.held(9, 3); // never fed
+        let holds = |session: &Session| -> Vec<usize> {
+            session.memory.events().map(|h| h.classes.hold).collect()
+        };
+        assert_eq!(holds(&session), [18, 6, 0]);
+        session.held(3, 3);
+        session.held(3, 12); // known once only
+        assert_eq!(holds(&session), [18, 6, 3]);
+        assert_eq!(session.recent.back().map(|h| h.classes.hold), Some(3));
+        // Forgotten, nothing waits for a length any more.
+        session.hear(live("C4@1/2"), true, 4);
+        session.start_over();
+        session.hear(live("D4@1/2"), true, 5);
+        session.held(4, 12);
+        assert_eq!(holds(&session), [0]);
+    }
+
+    #[test]
     fn the_share_shows_saves_forgets_and_restores_what_the_worker_heard() {
         let vocab = vocab(48..=84);
         let share = SessionShare::default();
         let mut session = Session::new(share.clone(), true);
         for (text, player) in [("C4@1/2", true), ("E4@1/2", true), ("G4@1/4", false)] {
-            session.hear(classes(text, &vocab), player);
+            session.hear(classes(text, &vocab), player, 0);
         }
         session.publish(&vocab);
         assert_eq!(share.len(), 3);
@@ -312,7 +390,7 @@ mod tests {
 
         // A take with a seed starts over from the restored memory, however
         // much was heard since.
-        later.hear(classes("D4@1/2", &vocab), true);
+        later.hear(classes("D4@1/2", &vocab), true, 1);
         assert_eq!(later.memory.len(), 4);
         later.start_over();
         assert_eq!(later.memory.len(), 3);
@@ -322,8 +400,8 @@ mod tests {
     fn a_new_model_hears_the_session_as_the_nearest_tokens_it_knows() {
         let (old, new) = (vocab(48..=84), vocab(60..=72));
         let mut session = Session::new(SessionShare::default(), false);
-        session.hear(classes("C3@1/2", &old), true);
-        session.hear(classes("E4@1/2", &old), true);
+        session.hear(classes("C3@1/2", &old), true, 1);
+        session.hear(classes("E4@1/2", &old), true, 2);
         session.remap(&old, &new);
         let heard: Vec<Token> = what(&session)
             .into_iter()

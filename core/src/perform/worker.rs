@@ -297,6 +297,7 @@ impl Worker {
                     if let Some(back) = self.received.checked_sub(fed) {
                         self.listener.held(back, hold);
                     }
+                    self.session.held(fed, hold);
                 }
             }
         }
@@ -380,7 +381,7 @@ impl Worker {
         let index = classes.what;
         let window = self.predictor.network().config().window;
         self.predictor.feed_event(&classes);
-        self.session.hear(classes, self.after_player);
+        self.session.hear(classes, self.after_player, self.received);
         self.window.push_back(known);
         if self.window.len() > window {
             self.window.pop_front();
