@@ -109,9 +109,9 @@ impl Performer {
 
     /// The event that starts at absolute sample `onset`, counted as sent
     /// to the worker: its `when` counted from the last one fed (the first
-    /// counts as a grid step); its hold is not known (0). `onset` is exact (a fraction of a sample
-    /// where a predicted `when` put it), so that gaps do not gather
-    /// rounding errors.
+    /// counts as a grid step); its hold is not known (0). `onset` is
+    /// exact (a fraction of a sample where a predicted `when` put it), so
+    /// that gaps do not gather rounding errors.
     pub(super) fn fed_event(
         &mut self,
         what: Token,
@@ -168,7 +168,7 @@ impl Performer {
         let lowest = pitches.iter().min().unwrap_or(60);
         let event = Event {
             // Pianola's own length is known as it starts.
-            hold: twelfths_between(0.0, length as f64, samples_per_beat).max(1),
+            hold: known_hold(length, samples_per_beat),
             ..self.fed_event(token, onset, velocity, lowest, samples_per_beat)
         };
         self.link.send(ToWorker::Feed {
@@ -185,8 +185,14 @@ impl Performer {
 fn held(sounded: Sounded, samples_per_beat: f64) -> ToWorker {
     ToWorker::Held {
         fed: sounded.fed,
-        hold: twelfths_between(0.0, sounded.samples as f64, samples_per_beat).max(1),
+        hold: known_hold(sounded.samples, samples_per_beat),
     }
+}
+
+/// A length of `samples` as an event's hold: twelfths of a beat, at least
+/// one (a hold of 0 is one not known).
+fn known_hold(samples: u64, samples_per_beat: f64) -> u32 {
+    twelfths_between(0.0, samples as f64, samples_per_beat).max(1)
 }
 
 /// One event of the performer's own, as it sounds: its token, the keys it
