@@ -546,6 +546,14 @@ mod tests {
         onsets
     }
 
+    /// The *when* head's 49 classes, flat, tilted after `onsets`.
+    fn when_tilted(onsets: &[Onset]) -> [f32; 49] {
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut when = [0.0f32; 49];
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        when
+    }
+
     fn share_in(scores: &[f32], classes: std::ops::Range<usize>) -> f32 {
         let total: f32 = scores.iter().map(|s| s.exp()).sum();
         scores[classes].iter().map(|s| s.exp()).sum::<f32>() / total
@@ -678,9 +686,7 @@ mod tests {
         // and its last one sounds 6 twelfths on.
         let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
         onsets.extend(held(played(408, 32, 1, 12, false), Some(6)));
-        let steer = TextureSteer::of(onsets.iter()).unwrap();
-        let mut when = [0.0f32; 49];
-        steer.tilt_when(&mut when, 1.0, 1.0);
+        let when = when_tilted(&onsets);
         // The gaps are the player's: the rests lose to the gaps that keep
         // a note sounding, and striking together keeps its odds.
         assert!(when[0].abs() < 1e-5, "{when:?}");
@@ -691,9 +697,7 @@ mod tests {
         // Without the player's lengths (live), nothing moves.
         let mut onsets = held(played(0, 32, 1, 12, true), None);
         onsets.extend(held(played(408, 32, 1, 12, false), Some(6)));
-        let steer = TextureSteer::of(onsets.iter()).unwrap();
-        let mut when = [0.0f32; 49];
-        steer.tilt_when(&mut when, 1.0, 1.0);
+        let when = when_tilted(&onsets);
         assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
     }
 
@@ -705,11 +709,10 @@ mod tests {
         // of them.
         let mut onsets = held(played(0, 32, 1, 12, true), Some(2));
         onsets.extend(held(played(408, 32, 1, 12, false), Some(12)));
-        let steer = TextureSteer::of(onsets.iter()).unwrap();
-        let mut when = [0.0f32; 49];
-        steer.tilt_when(&mut when, 1.0, 1.0);
+        let when = when_tilted(&onsets);
         assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
         let mut hold = [0.0f32; 49];
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
         steer.tilt_hold(&mut hold, 1.0, 1.0);
         assert!(share_in(&hold, 0..3) > 0.3, "{hold:?} (3 of 49 untilted)");
     }
@@ -728,9 +731,7 @@ mod tests {
             at += [5, 7, 11][i % 3];
         }
         let now = onsets.last().unwrap().at;
-        let steer = TextureSteer::of(onsets.iter()).unwrap();
-        let mut when = [0.0f32; 49];
-        steer.tilt_when(&mut when, 1.0, 1.0);
+        let when = when_tilted(&onsets);
         let echoes = |class: u64| onsets.iter().any(|o| o.at + 48 == now + class);
         let (mut back, mut not) = (Vec::new(), Vec::new());
         for class in 1..=48u64 {
@@ -750,9 +751,7 @@ mod tests {
         let mut own = held(played(408, 32, 1, 12, false), Some(6));
         own[20].hold = None;
         onsets.extend(own);
-        let steer = TextureSteer::of(onsets.iter()).unwrap();
-        let mut when = [0.0f32; 49];
-        steer.tilt_when(&mut when, 1.0, 1.0);
+        let when = when_tilted(&onsets);
         assert!(share_in(&when, 7..49) < 0.15, "{when:?}");
     }
 
