@@ -202,8 +202,9 @@ pub struct PianolaParams {
     #[id = "chords"]
     pub chords: EnumParam<Choice<Chords>>,
     /// How far Pianola follows the texture of the player's playing: how
-    /// many keys at once, how far apart, over which keys (0 %: the
-    /// model's own).
+    /// many keys at once, how far apart and where in the beat and the bar,
+    /// how long and how often resting, over which keys (0 %: the model's
+    /// own).
     #[id = "texture"]
     pub texture: FloatParam,
 }
