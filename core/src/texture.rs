@@ -311,10 +311,12 @@ pub struct TextureSteer {
     own_sounds_for: Option<u64>,
     /// The place in the beat of the last onset heard, either side's.
     now_phase: usize,
-    /// Which of [`LAGS`] the player's rhythm comes back at most.
-    lag: usize,
-    /// For each gap class, whether an onset came that lag before it
-    /// would land (`None`: after the last onset, not yet heard).
+    /// The player's share of onsets, and Pianola's, that came where an
+    /// onset came a bar before (the bar the player's rhythm comes back at
+    /// most of [`LAGS`]).
+    echo_shares: (f32, f32),
+    /// For each gap class, whether an onset came a bar before it would
+    /// land (`None`: after the last onset, not yet heard).
     echoes: [Option<bool>; TIME_CLASSES],
 }
 
@@ -366,7 +368,7 @@ impl TextureSteer {
             span: Some(player.span),
             own_sounds_for: own.silent_from.map(|silent| silent.saturating_sub(now)),
             now_phase: phase_of(now),
-            lag,
+            echo_shares: (player.echoes[lag], own.echoes[lag]),
             echoes,
         })
     }
@@ -418,11 +420,11 @@ impl TextureSteer {
     /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
     /// per time class) by `strength`, bin by bin, by the place in the
     /// beat each gap lands on and by whether an onset came a bar before
-    /// it; and, where the lengths are known, scales
-    /// the gaps that would leave a rest after Pianola's last notes,
-    /// together, down to the player's share of events after a rest where
-    /// they are likelier (the gaps that keep a note sounding take up the
-    /// rest, striking together keeps its odds).
+    /// it; and, where the lengths are known, scales the gaps that would
+    /// leave a rest after Pianola's last notes, together, down to the
+    /// player's share of events after a rest where they are likelier (the
+    /// gaps that keep a note sounding take up the rest, striking together
+    /// keeps its odds).
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
         if temperature <= 0.0 || strength <= 0.0 {
             return;
@@ -433,10 +435,10 @@ impl TextureSteer {
             .own_sounds_for
             .filter(|&sounds_for| sounds_for > 0 && self.player.holds_known > 0);
         let rests_after = |class: usize| rests.is_some_and(|s| u64::from(time_of_class(class)) > s);
+        let (echo, had_echo) = self.echo_shares;
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
             let (wanted, had) = (self.player.gap_share(class), self.own.gap_share(class));
             let lands = (self.now_phase + time_of_class(class) as usize) % PHASES;
-            let (echo, had_echo) = (self.player.echoes[self.lag], self.own.echoes[self.lag]);
             let comes_back = match self.echoes.get(class).copied().flatten() {
                 Some(true) => log_factor(echo, had_echo),
                 Some(false) => log_factor(1.0 - echo, 1.0 - had_echo),
