@@ -18,7 +18,8 @@
 //! - [`voices`]: checking note streams for stuck and doubled notes.
 //! - [`perform`]: the live performer (real-time side and worker);
 //!   [`tempo`]: the tempo rule it and every host share.
-//! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop).
+//! - [`predictor`]: inference, one token at a time ([`kernel`] is its inner loop;
+//!   [`repeats`]: the notes head's prior for what the context repeats).
 
 pub mod alloc_counter;
 pub mod atomic_file;
@@ -36,6 +37,7 @@ pub mod model;
 pub mod nearest;
 pub mod perform;
 pub mod predictor;
+pub mod repeats;
 pub mod sample;
 pub mod tempo;
 pub mod texture;

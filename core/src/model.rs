@@ -122,6 +122,10 @@ pub struct ModelConfig {
     pub dense: usize,
     /// The context the model is trained on and conditioned on, in tokens.
     pub window: usize,
+    /// Whether the notes head adds the learned repeat prior
+    /// ([`crate::repeats`]); files written before it have none.
+    #[serde(default)]
+    pub repeats: bool,
 }
 
 /// The largest size any dimension may have: guards against absurd
@@ -146,6 +150,9 @@ impl ModelConfig {
         }
         if self.layers > 16 {
             return Err(format!("{} layers is more than 16", self.layers));
+        }
+        if self.arch == Arch::Seed && self.repeats {
+            return Err("the seed network has no repeat prior".into());
         }
         if self.arch == Arch::Seed && self.embed != 1 {
             return Err(format!(
@@ -211,6 +218,13 @@ impl ModelConfig {
         }
         add("output.weight".into(), vec![v, d], true);
         add("output.bias".into(), vec![v], true);
+        if self.repeats {
+            add(
+                crate::repeats::TENSOR.into(),
+                crate::repeats::SHAPE.to_vec(),
+                true,
+            );
+        }
         if events {
             add("what_condition".into(), vec![v, d], true);
             for head in [Head::Hold, Head::Velocity, Head::Register] {
@@ -356,6 +370,7 @@ mod tests {
             layers: 3,
             dense: 256,
             window: 100,
+            repeats: false,
         }
     }
 

@@ -32,6 +32,7 @@ use half::f16;
 use crate::event::EventClasses;
 use crate::kernel::matvec;
 use crate::model::{Arch, Head, ModelConfig};
+use crate::repeats;
 use crate::token::Token;
 use crate::vocab::Vocab;
 use crate::weights::ModelFile;
@@ -92,6 +93,8 @@ pub struct Network {
     dense_weight: Vec<f16>,
     dense_bias: Vec<f32>,
     output: PackedOutput,
+    /// The notes head's repeat prior ([`crate::repeats`]), where it has one.
+    repeat_bias: Option<Vec<f32>>,
     events: Option<EventParts>,
 }
 
@@ -159,6 +162,7 @@ impl Network {
             dense_weight: half("dense.weight"),
             dense_bias: params.get("dense.bias").to_vec(),
             output: output("output"),
+            repeat_bias: config.repeats.then(|| params.get(repeats::TENSOR).to_vec()),
             events,
             config,
         })
@@ -200,6 +204,11 @@ pub struct Predictor {
     lanes: [Lane; 2],
     /// Tokens fed since the last reset.
     fed: usize,
+    /// The last `window` tokens fed, a ring at `fed % window`.
+    history: Vec<usize>,
+    /// Zeros per token: [`repeats::add_prior`]'s scratches.
+    came: Vec<u16>,
+    followed: Vec<u16>,
     /// Layer input (input + hidden) for each lane.
     inputs: Vec<f32>,
     /// Gate pre-activations (4 × hidden) for each lane.
@@ -228,6 +237,9 @@ impl Predictor {
         Self {
             lanes: [lane.clone(), lane],
             fed: 0,
+            history: vec![0; c.window],
+            came: vec![0; c.vocab_size],
+            followed: vec![0; c.vocab_size],
             inputs: vec![0.0; 2 * widest],
             gates: vec![0.0; 2 * 4 * c.hidden],
             pre: vec![0.0; c.dense],
@@ -405,6 +417,7 @@ impl Predictor {
                 lane.len = 0;
             }
         }
+        self.history[self.fed % window] = event.what;
         self.fed += 1;
         self.step(event, lanes);
         for lane in self.lanes.iter_mut().take(lanes) {
@@ -507,6 +520,13 @@ impl Predictor {
         matvec(&output.weight, d, &self.dense, 1, scores);
         for (l, b) in scores.iter_mut().zip(&output.bias) {
             *l += b;
+        }
+        if let (Head::What, Some(bias)) = (head, &network.repeat_bias) {
+            // The tokens the prediction's lane has seen: the last ones fed.
+            let seen = self.lanes[0].len.max(self.lanes[1].len);
+            let window = self.history.len();
+            let context = (self.fed - seen..self.fed).map(|i| self.history[i % window]);
+            repeats::add_prior(scores, bias, context, &mut self.came, &mut self.followed);
         }
         &self.head_logits[..classes]
     }

@@ -12,7 +12,7 @@
 //! divergence from the real continuation's (bits), and the share of notes
 //! in the primer's key.
 //!
-//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--memory M] [--texture T] [--write DIR]`
+//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--memory M] [--texture T] [--temperature T] [--key-guide G] [--write DIR]`
 //!
 //! `--write DIR` writes each piece's primer, the primer's last `--events`
 //! events (`tail`), the real continuation and each seed's as MIDI files
@@ -119,6 +119,8 @@ fn main() {
             "--events" => count = value().parse().expect("a number"),
             "--memory" => settings.memory = value().parse().expect("a number"),
             "--texture" => settings.texture = value().parse().expect("a number"),
+            "--temperature" => settings.temperature = value().parse().expect("a number"),
+            "--key-guide" => settings.key_guide = value().parse().expect("a number"),
             "--write" => write = Some(value().into()),
             other => panic!("unknown argument {other}"),
         }

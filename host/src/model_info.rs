@@ -90,6 +90,24 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
     println!("parameters:   {}", config.parameter_count());
     println!("vocabulary:   {} tokens", config.vocab_size);
     println!("window:       {} tokens", config.window);
+    if config.repeats {
+        use pianola_core::repeats::{BINS, FEWEST, TENSOR};
+        let scores = file.params.get(TENSOR);
+        let row = |of: &[f32]| -> String {
+            let bins: Vec<String> = FEWEST
+                .iter()
+                .zip(of)
+                .map(|(times, score)| format!("{times}+ {score:+.2}"))
+                .collect();
+            bins.join(", ")
+        };
+        println!(
+            "repeat prior: the notes' scores by times in the context: {}; by times right after \
+             the last token: {}",
+            row(&scores[..BINS]),
+            row(&scores[BINS..])
+        );
+    }
     println!(
         "corpus:       {} ({} songs, {} tokens)",
         c.name, c.songs, c.tokens

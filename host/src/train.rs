@@ -167,6 +167,11 @@ pub struct TrainArgs {
     /// other devices always run autograd).
     #[arg(long, value_enum, default_value = "fused")]
     lstm: LstmArg,
+    /// Train without the notes head's repeat prior (by default a fresh
+    /// network has it, and a resumed or fine-tuned model that lacks it
+    /// gains it).
+    #[arg(long)]
+    no_repeat_prior: bool,
 }
 
 struct Bar {
@@ -272,6 +277,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             LstmArg::Autograd => LstmImpl::Autograd,
         },
         from,
+        repeats: !args.no_repeat_prior,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();

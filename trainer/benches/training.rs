@@ -90,6 +90,7 @@ fn training_step(c: &mut Criterion) {
             layers: case.layers,
             dense: 256,
             window: STEPS,
+            repeats: false,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let params = initialise(config, &mut rng);

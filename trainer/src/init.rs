@@ -1,11 +1,13 @@
 //! Initial parameter values.
 
 use pianola_core::model::{ModelConfig, Params};
+use pianola_core::repeats;
 use rand::Rng;
 
 /// Fresh parameters: LSTM weights uniform in ±1/√H (as PyTorch), forget-gate
 /// biases 1 (as Keras), dense layers Glorot-uniform, embeddings uniform in
-/// ±0.1 (and so the event network's conditions), batch norms at identity.
+/// ±0.1 (and so the event network's conditions), batch norms at identity,
+/// the repeat prior at [`repeats::initial_scores`].
 pub fn initialise(config: ModelConfig, rng: &mut impl Rng) -> Params {
     let mut params = Params::zeros(config);
     let h = params.config.hidden;
@@ -28,6 +30,11 @@ pub fn initialise(config: ModelConfig, rng: &mut impl Rng) -> Params {
     for layer in 0..params.config.layers {
         let bias = params.get_mut(&format!("lstm.{layer}.bias"));
         bias[h..2 * h].fill(1.0);
+    }
+    if params.config.repeats {
+        params
+            .get_mut(repeats::TENSOR)
+            .copy_from_slice(&repeats::initial_scores());
     }
     params
 }

@@ -16,6 +16,7 @@ use candle_nn::loss::cross_entropy;
 use candle_nn::{Embedding, Init, Linear, Module, VarBuilder, VarMap};
 use pianola_core::event::EventClasses;
 use pianola_core::model::{Arch, Head, ModelConfig, Params};
+use pianola_core::repeats;
 use rand::Rng;
 
 use crate::data::Step;
@@ -149,6 +150,8 @@ pub struct Network {
     dense: Linear,
     norm2: Option<BatchNorm>,
     output: Linear,
+    /// The notes head's repeat prior, `[repeats::BINS]`, where it has one.
+    repeat_bias: Option<Tensor>,
     events: Option<EventLayers>,
 }
 
@@ -214,6 +217,7 @@ impl Network {
             dense: linear("dense")?,
             norm2: seed.then(|| norm("norm2")).transpose()?,
             output: linear("output")?,
+            repeat_bias: config.repeats.then(|| get(repeats::TENSOR)).transpose()?,
             events,
             config,
             device: device.clone(),
@@ -409,9 +413,13 @@ impl Network {
             let after_when = (&pre + condition(&ev.when_condition, Head::When)?)?;
             let after_what = (&after_when + condition(&ev.what_condition, Head::What)?)?;
             let detail = after_what.relu()?;
+            let what = self.output.forward(&after_when.relu()?)?;
             let heads = vec![
                 (Head::When, ev.when_output.forward(&pre.relu()?)?),
-                (Head::What, self.output.forward(&after_when.relu()?)?),
+                (
+                    Head::What,
+                    self.with_repeat_prior(what, batch, positions, training)?,
+                ),
                 (Head::Hold, ev.hold_output.forward(&detail)?),
                 (Head::Velocity, ev.velocity_output.forward(&detail)?),
                 (Head::Register, ev.register_output.forward(&detail)?),
@@ -423,7 +431,80 @@ impl Network {
             head = norm.forward(&head, training)?;
             head = self.dropout(head, masks.as_mut())?;
         }
-        Ok((vec![(Head::What, self.output.forward(&head)?)], rows))
+        let what = self.output.forward(&head)?;
+        Ok((
+            vec![(
+                Head::What,
+                self.with_repeat_prior(what, batch, positions, training)?,
+            )],
+            rows,
+        ))
+    }
+
+    /// The notes head's `logits` with the repeat prior added, where the
+    /// network has one: each token raised by its learned score for how
+    /// often it came in its window up to the row ([`repeats::bin`]).
+    fn with_repeat_prior(
+        &self,
+        logits: Tensor,
+        batch: &Batch,
+        positions: Positions,
+        training: bool,
+    ) -> Result<Tensor> {
+        let Some(table) = &self.repeat_bias else {
+            return Ok(logits);
+        };
+        let (b, v) = (batch.windows, self.config.vocab_size);
+        let first = first_row(batch, positions);
+        let rows = b * batch.steps - first;
+        // Each row's bin for every token, by times it came (into `came`)
+        // and times it came right after the row's token (`followed`,
+        // offset by `BINS`); 0 (no score) where it did not.
+        let mut came = vec![0u32; rows * v];
+        let mut followed = vec![0u32; rows * v];
+        let mut counts = vec![0usize; v];
+        let mut after = vec![0usize; v];
+        let mut present = Vec::new();
+        let mut window_tokens = Vec::with_capacity(batch.steps);
+        for window in 0..b {
+            for &token in &present {
+                counts[token] = 0;
+            }
+            present.clear();
+            window_tokens.clear();
+            for row in (window..b * batch.steps).step_by(b) {
+                let token = batch.inputs[batch.index(row)].what as usize;
+                window_tokens.push(token);
+                if counts[token] == 0 {
+                    present.push(token);
+                }
+                counts[token] += 1;
+                let Some(at) = row.checked_sub(first) else {
+                    continue;
+                };
+                for &token in &present {
+                    came[at * v + token] = repeats::bin(counts[token]) as u32;
+                }
+                for pair in window_tokens.windows(2).filter(|p| p[0] == token) {
+                    after[pair[1]] += 1;
+                }
+                for pair in window_tokens.windows(2).filter(|p| p[0] == token) {
+                    let next = pair[1];
+                    if after[next] > 0 {
+                        let count = std::mem::take(&mut after[next]);
+                        followed[at * v + next] = (repeats::BINS + repeats::bin(count)) as u32;
+                    }
+                }
+            }
+        }
+        let none = Tensor::zeros(1, table.dtype(), &self.device)?;
+        let table = weight(table, training).flatten_all()?;
+        let scores = Tensor::cat(&[&none, &table], 0)?;
+        let gather = |bins: Vec<u32>| -> Result<Tensor> {
+            let ids = Tensor::from_vec(bins, rows * v, &self.device)?;
+            scores.index_select(&ids, 0)?.reshape((rows, v))
+        };
+        (logits + gather(came)?)? + gather(followed)?
     }
 
     /// Layer 0's input for `rows` (time-major): the sum of the fields'

@@ -12,6 +12,7 @@ use pianola_core::corpus::Corpus;
 use pianola_core::corpus_dir::{folder_name, songs_digest};
 use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use pianola_core::nearest::map_to_known;
+use pianola_core::repeats;
 use pianola_core::weights::{
     CorpusSummary, ModelFile, ModelInfo, StoredDtype, TrainingSummary, WeightsError,
 };
@@ -127,6 +128,11 @@ pub struct TrainOptions {
     /// Fine-tune: start from this model's weights and vocabulary (its
     /// sizes win) and hold out `validation_share` of this corpus.
     pub from: Option<StartFrom>,
+    /// Give the notes head the repeat prior ([`pianola_core::repeats`]):
+    /// a fresh network has it, and a resumed or fine-tuned model that
+    /// lacks it gains it, its scores starting at
+    /// [`pianola_core::repeats::initial_scores`]. Never the seed's network.
+    pub repeats: bool,
 }
 
 /// Why training could not run.
@@ -291,6 +297,7 @@ pub fn train(
                     layers: options.layers,
                     dense: options.dense,
                     window: options.window,
+                    repeats: options.repeats && options.arch != Arch::Seed,
                 };
                 config.validate().map_err(TrainError::Invalid)?;
                 let mut params = initialise(config, &mut rng);
@@ -300,6 +307,11 @@ pub fn train(
                 (vocab, params, split_names(), 0, 0)
             }
         };
+    let params = if options.repeats && !params.config.repeats {
+        with_repeats(params)
+    } else {
+        params
+    };
     let config = params.config.clone();
     // Tokens the vocabulary lacks (a fine-tune's new chords) train as the
     // nearest ones it knows.
@@ -554,6 +566,26 @@ fn start_from(params: &mut Params, vocab: &Vocab, file: &ModelFile) -> Result<()
     Ok(())
 }
 
+/// `params` with the repeat prior added at its initial scores (the rest as
+/// they were; the seed's network as it is, having none).
+fn with_repeats(params: Params) -> Params {
+    let config = ModelConfig {
+        repeats: true,
+        ..params.config.clone()
+    };
+    if config.validate().is_err() {
+        return params;
+    }
+    let mut grown = Params::zeros(config);
+    for (spec, values) in params.specs().iter().zip(&params.tensors) {
+        grown.get_mut(&spec.name).copy_from_slice(values);
+    }
+    grown
+        .get_mut(repeats::TENSOR)
+        .copy_from_slice(&repeats::initial_scores());
+    grown
+}
+
 /// Validation figures: for windows of `window` tokens starting every
 /// `stride` tokens, the prediction of the token after the window — the next
 /// token with a full context, the same task for both networks.
@@ -680,7 +712,8 @@ fn utc_now() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::decayed;
+    use super::*;
+    use rand::SeedableRng;
 
     #[test]
     fn the_decayed_learning_rate_falls_along_half_a_cosine_to_zero() {
@@ -692,5 +725,36 @@ mod tests {
             decayed(1e-3, 2.0).abs() < 1e-12,
             "past the end it stays at 0"
         );
+    }
+
+    #[test]
+    fn a_model_without_the_repeat_prior_gains_it_and_keeps_the_rest() {
+        let config = ModelConfig {
+            arch: Arch::Events,
+            vocab_size: 9,
+            embed: 4,
+            hidden: 6,
+            layers: 2,
+            dense: 5,
+            window: 8,
+            repeats: false,
+        };
+        let old = initialise(config.clone(), &mut ChaCha8Rng::seed_from_u64(3));
+        let grown = with_repeats(old.clone());
+        assert!(grown.config.repeats);
+        assert_eq!(grown.get(repeats::TENSOR), repeats::initial_scores());
+        for (spec, values) in old.specs().iter().zip(&old.tensors) {
+            assert_eq!(grown.get(&spec.name), values.as_slice(), "{}", spec.name);
+        }
+        // The seed's network has none to gain.
+        let seed = initialise(
+            ModelConfig {
+                arch: Arch::Seed,
+                embed: 1,
+                ..config
+            },
+            &mut ChaCha8Rng::seed_from_u64(3),
+        );
+        assert!(!with_repeats(seed).config.repeats);
     }
 }

@@ -25,6 +25,7 @@ fn config(arch: Arch, vocab_size: usize, sizes: [usize; 4]) -> ModelConfig {
         layers: 2,
         dense,
         window,
+        repeats: arch != Arch::Seed,
     }
 }
 

@@ -26,6 +26,7 @@ fn tiny_network(arch: Arch) -> (Network, ChaCha8Rng) {
         layers: 2,
         dense: 16,
         window: 12,
+        repeats: false,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let params = initialise(config, &mut rng);
@@ -174,6 +175,7 @@ fn training_on_three_songs_lowers_the_loss_and_writes_a_loadable_file() {
         command: "test".into(),
         lstm: pianola_trainer::layers::LstmImpl::Fused,
         from: None,
+        repeats: true,
     };
     let mut progress = Quiet(Vec::new());
     let report = train_to_the_end(&options, &mut progress);

@@ -19,6 +19,7 @@ fn tiny_network() -> Network {
         layers: 1,
         dense: 8,
         window: 8,
+        repeats: false,
     };
     let params = initialise(config, &mut ChaCha8Rng::seed_from_u64(5));
     Network::new(&params, &Device::Cpu, DType::F32).unwrap()

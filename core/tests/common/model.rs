@@ -25,6 +25,7 @@ pub fn made_up_file(
         layers,
         dense,
         window,
+        repeats: false,
     };
     let mut params = Params::zeros(config);
     for (t, values) in params.tensors.iter_mut().enumerate() {
