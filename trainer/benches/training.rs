@@ -3,7 +3,9 @@
 //! side: the default network (2 × LSTM 256, embedding 64, 607 tokens,
 //! AdamW, dropout 0.5) at batch 16, the token network of that size at
 //! batch 16 and 64, and the seed's size (3 × LSTM 512, 358 tokens, RMSprop,
-//! dropout 0.3) at batch 64, windows of 100 tokens.
+//! dropout 0.3) at batch 64, windows of 100 tokens; and the default network
+//! with the notes head's repeat prior, the built-in model's since
+//! 2026-12-07.
 //!
 //! Threads come from `RAYON_NUM_THREADS` (default 1): run `RAYON_NUM_THREADS=1 cargo bench -p pianola-trainer --bench training`
 //! and again with 2.
@@ -31,6 +33,7 @@ struct Case {
     windows: usize,
     optimizer: OptimizerKind,
     dropout: f32,
+    repeats: bool,
 }
 
 const STEPS: usize = 100;
@@ -57,11 +60,18 @@ fn training_step(c: &mut Criterion) {
         windows: 16,
         optimizer: OptimizerKind::AdamW,
         dropout: 0.5,
+        repeats: false,
     };
     let cases = [
         Case {
             name: "events_2x256_b16",
             arch: Arch::Events,
+            ..default
+        },
+        Case {
+            name: "events_2x256_b16_repeat_prior",
+            arch: Arch::Events,
+            repeats: true,
             ..default
         },
         default,
@@ -90,7 +100,7 @@ fn training_step(c: &mut Criterion) {
             layers: case.layers,
             dense: 256,
             window: STEPS,
-            repeats: false,
+            repeats: case.repeats,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let params = initialise(config, &mut rng);

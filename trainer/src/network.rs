@@ -454,14 +454,16 @@ impl Network {
         let Some(table) = &self.repeat_bias else {
             return Ok(logits);
         };
+        use repeats::{BINS, bin};
         let (b, v) = (batch.windows, self.config.vocab_size);
         let first = first_row(batch, positions);
         let rows = b * batch.steps - first;
-        // Each row's bin for every token, by times it came (into `came`)
-        // and times it came right after the row's token (`followed`,
-        // offset by `BINS`); 0 (no score) where it did not.
-        let mut came = vec![0u32; rows * v];
-        let mut followed = vec![0u32; rows * v];
+        // Sparse: for each row and each token that came in its window so
+        // far, where it sits in the logits and which pair of scores it
+        // gets, by its bins of times it came and times it came right after
+        // the row's token (a token that followed has come).
+        let mut at_logit = Vec::new();
+        let mut pair = Vec::new();
         let mut counts = vec![0usize; v];
         let mut after = vec![0usize; v];
         let mut present = Vec::new();
@@ -482,29 +484,29 @@ impl Network {
                 let Some(at) = row.checked_sub(first) else {
                     continue;
                 };
-                for &token in &present {
-                    came[at * v + token] = repeats::bin(counts[token]) as u32;
-                }
                 for pair in window_tokens.windows(2).filter(|p| p[0] == token) {
                     after[pair[1]] += 1;
                 }
-                for pair in window_tokens.windows(2).filter(|p| p[0] == token) {
-                    let next = pair[1];
-                    if after[next] > 0 {
-                        let count = std::mem::take(&mut after[next]);
-                        followed[at * v + next] = (repeats::BINS + repeats::bin(count)) as u32;
-                    }
+                for &token in &present {
+                    let followed = bin(std::mem::take(&mut after[token]));
+                    at_logit.push((at * v + token) as u32);
+                    pair.push(((bin(counts[token]) - 1) * (BINS + 1) + followed) as u32);
                 }
             }
         }
+        // Every pair of scores: [came bin 1..=8] × [followed bin 0..=8].
+        let table = weight(table, training);
+        let came = table.get(0)?.unsqueeze(1)?;
         let none = Tensor::zeros(1, table.dtype(), &self.device)?;
-        let table = weight(table, training).flatten_all()?;
-        let scores = Tensor::cat(&[&none, &table], 0)?;
-        let gather = |bins: Vec<u32>| -> Result<Tensor> {
-            let ids = Tensor::from_vec(bins, rows * v, &self.device)?;
-            scores.index_select(&ids, 0)?.reshape((rows, v))
-        };
-        (logits + gather(came)?)? + gather(followed)?
+        let followed = Tensor::cat(&[&none, &table.get(1)?], 0)?.unsqueeze(0)?;
+        let pairs = came.broadcast_add(&followed)?.flatten_all()?;
+        let nonzero = at_logit.len();
+        let scores = pairs.index_select(&Tensor::from_vec(pair, nonzero, &self.device)?, 0)?;
+        let at_logit = Tensor::from_vec(at_logit, nonzero, &self.device)?;
+        logits
+            .flatten_all()?
+            .index_add(&at_logit, &scores, 0)?
+            .reshape((rows, v))
     }
 
     /// Layer 0's input for `rows` (time-major): the sum of the fields'
