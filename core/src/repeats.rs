@@ -52,20 +52,20 @@ pub fn initial_scores() -> [f32; 2 * BINS] {
     })
 }
 
-/// Adds the repeat prior to the notes head's `scores` for `context` (token
-/// indices, oldest first; the last is the token just heard); `bias` is
-/// [`TENSOR`] row after row, `came` and `followed` scratches of one zero
-/// per token (left zeroed).
+/// Calls `each(token, came, followed)` once for every token of `context`
+/// (token indices, oldest first; the last is the token just heard) with
+/// its bins: of the times it came in the context (1..=[`BINS`]) and of
+/// the times it came right after the last token (0..=[`BINS`]). `came`
+/// and `followed` are scratches of one zero per token (left zeroed). The
+/// one rule the predictor and the trainer both count by.
 ///
 /// # Panics
-/// If a token index is outside `scores` or the scratches, or `bias` holds
-/// fewer than `2 × BINS` scores.
-pub fn add_prior(
-    scores: &mut [f32],
-    bias: &[f32],
+/// If a token index is outside the scratches.
+pub fn for_each_bin(
     context: impl Iterator<Item = usize> + Clone,
     came: &mut [u16],
     followed: &mut [u16],
+    mut each: impl FnMut(usize, usize, usize),
 ) {
     let Some(last) = context.clone().last() else {
         return;
@@ -79,13 +79,32 @@ pub fn add_prior(
         previous = Some(token);
     }
     for token in context {
-        for (counts, row) in [(&mut *came, 0), (&mut *followed, BINS)] {
-            let count = std::mem::take(&mut counts[token]);
-            if count > 0 {
-                scores[token] += bias[row + bin(usize::from(count)) - 1];
-            }
+        let times = std::mem::take(&mut came[token]);
+        if times > 0 {
+            let after = std::mem::take(&mut followed[token]);
+            each(token, bin(usize::from(times)), bin(usize::from(after)));
         }
     }
+}
+
+/// Adds the repeat prior to the notes head's `scores` for `context`
+/// ([`for_each_bin`]); `bias` is [`TENSOR`] row after row.
+///
+/// # Panics
+/// As [`for_each_bin`], or if `bias` holds fewer than `2 × BINS` scores.
+pub fn add_prior(
+    scores: &mut [f32],
+    bias: &[f32],
+    context: impl Iterator<Item = usize> + Clone,
+    came: &mut [u16],
+    followed: &mut [u16],
+) {
+    for_each_bin(context, came, followed, |token, times, after| {
+        scores[token] += bias[times - 1];
+        if after > 0 {
+            scores[token] += bias[BINS + after - 1];
+        }
+    });
 }
 
 #[cfg(test)]

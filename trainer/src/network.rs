@@ -454,59 +454,43 @@ impl Network {
         let Some(table) = &self.repeat_bias else {
             return Ok(logits);
         };
-        use repeats::{BINS, bin};
+        use repeats::{BINS, for_each_bin};
         let (b, v) = (batch.windows, self.config.vocab_size);
         let first = first_row(batch, positions);
-        let rows = b * batch.steps - first;
         // Sparse: for each row and each token that came in its window so
         // far, where it sits in the logits and which pair of scores it
-        // gets, by its bins of times it came and times it came right after
-        // the row's token (a token that followed has come).
+        // gets (a token that followed has come).
         let mut at_logit = Vec::new();
         let mut pair = Vec::new();
-        let mut counts = vec![0usize; v];
-        let mut after = vec![0usize; v];
-        let mut present = Vec::new();
+        let (mut came, mut followed) = (vec![0u16; v], vec![0u16; v]);
         let mut window_tokens = Vec::with_capacity(batch.steps);
         for window in 0..b {
-            for &token in &present {
-                counts[token] = 0;
-            }
-            present.clear();
             window_tokens.clear();
             for row in (window..b * batch.steps).step_by(b) {
-                let token = batch.inputs[batch.index(row)].what as usize;
-                window_tokens.push(token);
-                if counts[token] == 0 {
-                    present.push(token);
-                }
-                counts[token] += 1;
+                window_tokens.push(batch.inputs[batch.index(row)].what as usize);
                 let Some(at) = row.checked_sub(first) else {
                     continue;
                 };
-                for pair in window_tokens.windows(2).filter(|p| p[0] == token) {
-                    after[pair[1]] += 1;
-                }
-                for &token in &present {
-                    let followed = bin(std::mem::take(&mut after[token]));
+                let context = window_tokens.iter().copied();
+                for_each_bin(context, &mut came, &mut followed, |token, times, after| {
                     at_logit.push((at * v + token) as u32);
-                    pair.push(((bin(counts[token]) - 1) * (BINS + 1) + followed) as u32);
-                }
+                    pair.push(((times - 1) * (BINS + 1) + after) as u32);
+                });
             }
         }
         // Every pair of scores: [came bin 1..=8] × [followed bin 0..=8].
         let table = weight(table, training);
-        let came = table.get(0)?.unsqueeze(1)?;
+        let by_times = table.get(0)?.unsqueeze(1)?;
         let none = Tensor::zeros(1, table.dtype(), &self.device)?;
-        let followed = Tensor::cat(&[&none, &table.get(1)?], 0)?.unsqueeze(0)?;
-        let pairs = came.broadcast_add(&followed)?.flatten_all()?;
+        let by_after = Tensor::cat(&[&none, &table.get(1)?], 0)?.unsqueeze(0)?;
+        let pairs = by_times.broadcast_add(&by_after)?.flatten_all()?;
         let nonzero = at_logit.len();
         let scores = pairs.index_select(&Tensor::from_vec(pair, nonzero, &self.device)?, 0)?;
         let at_logit = Tensor::from_vec(at_logit, nonzero, &self.device)?;
         logits
             .flatten_all()?
             .index_add(&at_logit, &scores, 0)?
-            .reshape((rows, v))
+            .reshape(logits.shape())
     }
 
     /// Layer 0's input for `rows` (time-major): the sum of the fields'
