@@ -31,10 +31,16 @@ pub fn initialise(config: ModelConfig, rng: &mut impl Rng) -> Params {
         let bias = params.get_mut(&format!("lstm.{layer}.bias"));
         bias[h..2 * h].fill(1.0);
     }
+    start_repeat_prior(&mut params);
+    params
+}
+
+/// Sets the repeat prior of `params`, where it has one, to
+/// [`repeats::initial_scores`].
+pub fn start_repeat_prior(params: &mut Params) {
     if params.config.repeats {
         params
             .get_mut(repeats::TENSOR)
             .copy_from_slice(&repeats::initial_scores());
     }
-    params
 }

@@ -150,7 +150,7 @@ pub struct Network {
     dense: Linear,
     norm2: Option<BatchNorm>,
     output: Linear,
-    /// The notes head's repeat prior, `[repeats::BINS]`, where it has one.
+    /// The notes head's repeat prior, [`repeats::SHAPE`], where it has one.
     repeat_bias: Option<Tensor>,
     events: Option<EventLayers>,
 }
@@ -442,8 +442,9 @@ impl Network {
     }
 
     /// The notes head's `logits` with the repeat prior added, where the
-    /// network has one: each token raised by its learned score for how
-    /// often it came in its window up to the row ([`repeats::bin`]).
+    /// network has one: each token raised by its learned scores for how
+    /// often it came in its window up to the row, and right after the
+    /// row's token ([`repeats::for_each_bin`], as the predictor counts).
     fn with_repeat_prior(
         &self,
         logits: Tensor,

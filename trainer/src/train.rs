@@ -12,7 +12,6 @@ use pianola_core::corpus::Corpus;
 use pianola_core::corpus_dir::{folder_name, songs_digest};
 use pianola_core::model::{Arch, Head, ModelConfig, Params};
 use pianola_core::nearest::map_to_known;
-use pianola_core::repeats;
 use pianola_core::weights::{
     CorpusSummary, ModelFile, ModelInfo, StoredDtype, TrainingSummary, WeightsError,
 };
@@ -24,7 +23,7 @@ use crate::data::{
     Step, Transposer, Window, encode_song, fill_batch, split_songs, training_windows,
     transposed_vocab,
 };
-use crate::init::initialise;
+use crate::init::{initialise, start_repeat_prior};
 use crate::layers::LstmImpl;
 use crate::network::{Batch, Network, Positions, Stats};
 use crate::optim::{Optimizer, OptimizerKind, WeightAverage, clip_gradients};
@@ -580,9 +579,7 @@ fn with_repeats(params: Params) -> Params {
     for (spec, values) in params.specs().iter().zip(&params.tensors) {
         grown.get_mut(&spec.name).copy_from_slice(values);
     }
-    grown
-        .get_mut(repeats::TENSOR)
-        .copy_from_slice(&repeats::initial_scores());
+    start_repeat_prior(&mut grown);
     grown
 }
 
@@ -713,6 +710,7 @@ fn utc_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pianola_core::repeats;
     use rand::SeedableRng;
 
     #[test]
