@@ -67,6 +67,9 @@ def main():
                 break
             if path.suffix not in (".mxl", ".xml", ".krn", ".abc"):
                 continue
+            name = f"{composer}-{path.parent.name}-{path.stem}".replace(" ", "_") + ".mid"
+            if name in written:  # the same piece in another format
+                continue
             try:
                 score = corpus.parse(path)
                 if isinstance(score, stream.Opus):
@@ -74,7 +77,6 @@ def main():
                 merged = one_keyboard_part(score)
                 if len(merged.recurse().notes) < 120:
                     continue
-                name = f"{composer}-{path.parent.name}-{path.stem}".replace(" ", "_") + ".mid"
                 merged.write("midi", fp=str(args.out / name))
             except Exception as error:  # a piece music21 cannot write is skipped
                 print(f"skipped {path.name}: {error}")
@@ -86,6 +88,8 @@ def main():
     if args.split:
         for folder in ("train", "held-out"):
             (args.out / folder).mkdir(exist_ok=True)
+            for stale in (args.out / folder).glob("*.mid"):
+                stale.unlink()
         for i, name in enumerate(sorted(written)):
             folder = "held-out" if i % 5 == 4 else "train"
             shutil.copy(args.out / name, args.out / folder / name)

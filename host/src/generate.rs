@@ -23,8 +23,9 @@ use crate::{piano_roll, primers, render};
 /// Arguments of `pianola generate`.
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// A weights file [default: the model built into pianola]
-    #[arg(long)]
+    /// A weights file, or `builtin` [default: the model built into
+    /// pianola]
+    #[arg(long, value_name = "FILE|builtin")]
     model: Option<PathBuf>,
     /// How many events (notes or chords) to write.
     #[arg(long, default_value_t = 500)]
@@ -120,12 +121,19 @@ pub struct GenerateArgs {
     level: render::LevelArgs,
 }
 
-/// Loads `--model`, or the model built into the binary.
+/// Loads `--model`: the model built into the binary when it is not given
+/// or is `builtin` (the name `train --from` takes too).
 pub fn load_model(path: Option<&Path>) -> anyhow::Result<ModelFile> {
-    match path {
+    match path.filter(|path| !is_builtin(path)) {
         Some(path) => ModelFile::load(path).with_context(|| format!("loading {}", path.display())),
         None => pianola_core::default_model::load().context("loading the built-in model"),
     }
+}
+
+/// Whether `path` names the built-in model (`builtin` or `built-in`)
+/// rather than a file.
+pub fn is_builtin(path: &Path) -> bool {
+    path == Path::new("builtin") || path == Path::new("built-in")
 }
 
 /// Where `pianola generate` takes an event's timing from.

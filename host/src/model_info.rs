@@ -1,25 +1,27 @@
 //! `pianola info` and `pianola eval`: what a weights file is, and how well it
 //! predicts the songs it was not trained on.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use pianola_core::corpus::{Corpus, default_corpus_dir};
 use pianola_core::model::Head;
 use pianola_core::nearest::map_to_known;
-use pianola_core::weights::ModelFile;
 use pianola_trainer::data::{Step, encode_song};
 use pianola_trainer::device;
 use pianola_trainer::session_eval::evaluate_params_with_memory;
+
+use crate::generate::load_model;
 use serde_json::json;
 
 /// Arguments of `pianola info`.
 #[derive(Args)]
 pub struct InfoArgs {
-    /// The weights file.
-    #[arg(long)]
-    model: PathBuf,
+    /// A weights file, or `builtin` [default: the model built into
+    /// pianola]
+    #[arg(long, value_name = "FILE|builtin")]
+    model: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -28,9 +30,10 @@ pub struct InfoArgs {
 /// Arguments of `pianola eval`.
 #[derive(Args)]
 pub struct EvalArgs {
-    /// The weights file.
-    #[arg(long)]
-    model: PathBuf,
+    /// A weights file, or `builtin` [default: the model built into
+    /// pianola]
+    #[arg(long, value_name = "FILE|builtin")]
+    model: Option<PathBuf>,
     /// Folder holding the model's held-out songs [default: as `stats`]
     #[arg(long, conflicts_with = "songs")]
     corpus: Option<PathBuf>,
@@ -63,13 +66,9 @@ pub struct EvalArgs {
     json: bool,
 }
 
-fn load(path: &Path) -> anyhow::Result<ModelFile> {
-    ModelFile::load(path).with_context(|| format!("loading {}", path.display()))
-}
-
 /// Runs `pianola info`.
 pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
-    let file = load(&args.model)?;
+    let file = load_model(args.model.as_deref())?;
     let config = &file.params.config;
     if args.json {
         let value = json!({
@@ -156,7 +155,7 @@ pub fn info(args: &InfoArgs) -> anyhow::Result<()> {
 
 /// Runs `pianola eval`.
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
-    let file = load(&args.model)?;
+    let file = load_model(args.model.as_deref())?;
     // The model's test part, which chose nothing; a file without one has
     // only its validation songs, which chose its checkpoint.
     let corpus_info = &file.info.corpus;

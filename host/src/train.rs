@@ -1,6 +1,6 @@
 //! `pianola train`: train the LSTM on a corpus folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -217,9 +217,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     unsafe { device::set_threads(args.threads) };
     let device = device::open(&args.device)?;
     let seed = args.seed_size;
-    let from = args.from.as_deref().map(|from| match from {
-        "builtin" | "built-in" => StartFrom::BuiltIn,
-        path => StartFrom::File(PathBuf::from(path)),
+    let from = args.from.as_deref().map(|from| {
+        if crate::generate::is_builtin(Path::new(from)) {
+            StartFrom::BuiltIn
+        } else {
+            StartFrom::File(PathBuf::from(from))
+        }
     });
     let options = TrainOptions {
         corpus: args.corpus.clone().map_or_else(default_corpus_dir, Ok)?,

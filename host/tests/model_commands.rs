@@ -226,3 +226,14 @@ fn train_then_info_then_eval() {
     assert!(error.contains("broken.safetensors"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn info_without_a_model_or_with_builtin_describes_the_built_in_model() {
+    let dir = std::env::temp_dir();
+    let built_in = pianola_core::default_model::load().unwrap();
+    let parameters = built_in.params.config.parameter_count();
+    let plain = json(&pianola(&["info", "--json"], &dir));
+    let named = info_json(&dir, "builtin");
+    assert_eq!(plain["parameters"], parameters);
+    assert_eq!(plain, named);
+}

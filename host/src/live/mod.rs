@@ -136,8 +136,9 @@ pub struct LiveArgs {
     /// *respond*: steps per answer (0: as many as you played).
     #[arg(long, default_value_t = 8)]
     answer_length: u32,
-    /// A weights file [default: the model built into pianola].
-    #[arg(long)]
+    /// A weights file, or `builtin` [default: the model built into
+    /// pianola].
+    #[arg(long, value_name = "FILE|builtin")]
     model: Option<PathBuf>,
     /// Pass your notes through to the output too.
     #[arg(long)]
