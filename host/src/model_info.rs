@@ -11,9 +11,9 @@ use pianola_core::nearest::map_to_known;
 use pianola_trainer::data::{Step, encode_song};
 use pianola_trainer::device;
 use pianola_trainer::session_eval::evaluate_params_with_memory;
+use serde_json::json;
 
 use crate::generate::load_model;
-use serde_json::json;
 
 /// Arguments of `pianola info`.
 #[derive(Args)]
