@@ -67,8 +67,10 @@ pub const OWN_WINDOW: usize = 32;
 const OWN_PRIOR: f32 = 2.0;
 
 /// The largest factor by which one comparison of shares raises or lowers
-/// a class's probability (before [`FEEDBACK_GAIN`]).
-const MAX_FACTOR: f32 = 8.0;
+/// a class's probability (after [`FEEDBACK_GAIN`]; the rest rule's
+/// scaling too): a class the player has not played lately is made
+/// rarer, never ruled out (BENCHMARKS.md, "The texture's gain").
+const MAX_FACTOR: f32 = 16.0;
 
 /// How many times the logarithm of the player's share over Pianola's own
 /// is added to a class's score. Pianola's shares are read from what it
@@ -454,7 +456,6 @@ impl TextureSteer {
         let shift: [f32; SIZES] = std::array::from_fn(|class| {
             temperature
                 * strength
-                * FEEDBACK_GAIN
                 * log_factor(self.player.size_share(class), self.own.size_share(class))
         });
         for (score, &notes) in scores.iter_mut().zip(sizes) {
@@ -492,7 +493,7 @@ impl TextureSteer {
             let tilt = log_factor(wanted, had)
                 + log_factor(self.player.phases[lands], self.own.phases[lands])
                 + comes_back;
-            *score += temperature * strength * FEEDBACK_GAIN * tilt;
+            *score += temperature * strength * tilt;
         }
         if rests.is_none() {
             return;
@@ -552,19 +553,26 @@ impl TextureSteer {
             // Whether a note this long sounds on past the next onset: as
             // likely as a gap of the player's is shorter than it.
             let over = self.player.gaps_shorter_than(time_of_class(class));
-            let overlap = (over * (wanted + SHARE_FLOOR) / (had + SHARE_FLOOR)
-                + (1.0 - over) * (1.0 - wanted + SHARE_FLOOR) / (1.0 - had + SHARE_FLOOR))
-                .ln()
-                .clamp(-MAX_FACTOR.ln(), MAX_FACTOR.ln());
-            *score += temperature * strength * FEEDBACK_GAIN * (share + overlap);
+            let overlap = feedback(
+                over * (wanted + SHARE_FLOOR) / (had + SHARE_FLOOR)
+                    + (1.0 - over) * (1.0 - wanted + SHARE_FLOOR) / (1.0 - had + SHARE_FLOOR),
+            );
+            *score += temperature * strength * (share + overlap);
         }
     }
 }
 
-/// The logarithm of `wanted / had` (each with [`SHARE_FLOOR`] added),
-/// within [`MAX_FACTOR`] either way.
+/// The tilt that brings Pianola's share of a class from `had` to the
+/// player's `wanted` (each with [`SHARE_FLOOR`] added): see [`feedback`].
 fn log_factor(wanted: f32, had: f32) -> f32 {
-    log_ratio(wanted, had, SHARE_FLOOR)
+    feedback((wanted + SHARE_FLOOR) / (had + SHARE_FLOOR))
+}
+
+/// [`FEEDBACK_GAIN`] times the logarithm of `ratio`, within
+/// [`MAX_FACTOR`] either way.
+fn feedback(ratio: f32) -> f32 {
+    let limit = MAX_FACTOR.ln();
+    (FEEDBACK_GAIN * ratio.ln()).clamp(-limit, limit)
 }
 
 /// The logarithm of `wanted / had` (each with `floor` added), within
