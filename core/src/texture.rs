@@ -18,12 +18,6 @@
 //! the player repeats bar after bar, Pianola keeps. So has each length
 //! (*hold*) class, where the player's lengths are known (a primer's; a
 //! live player's, once each note is released).
-//! And each length by how often a note that long would sound on past
-//! the next onset (as often as the player's gaps are shorter than it),
-//! by how often the player's onsets come while an earlier note of theirs
-//! still sounds against how often Pianola's do: over a clean line its
-//! notes end as the next begins, under a legato that overlaps they may
-//! ring on.
 //!
 //! Rests are held to the player's in one step: the network never reads a
 //! length back, so it chooses the next gap blind to whether its last note
@@ -224,10 +218,6 @@ pub struct Texture {
     /// The share of its events, among those whose side's earlier lengths
     /// are known, that start after a rest.
     rests: f32,
-    /// The share of its onsets after the first (events struck with the one
-    /// before left out), among those whose side's earlier lengths are
-    /// known, that start while an earlier note of the side still sounds.
-    overlaps: f32,
     /// When everything the side has played stops sounding, where all its
     /// lengths are known.
     silent_from: Option<u64>,
@@ -244,21 +234,6 @@ impl Texture {
     /// The share of gaps in the bin of time class `class`.
     pub fn gap_share(&self, class: usize) -> f32 {
         self.gaps[bin_of(&GAP_BINS, time_of_class(class))]
-    }
-
-    /// The share of the gaps between onsets (events struck together left
-    /// out) shorter than `twelfths`, each bin's gaps spread evenly over it
-    /// (the last bin's up to twice its start).
-    fn gaps_shorter_than(&self, twelfths: u32) -> f32 {
-        let (mut shorter, mut all) = (0.0, 0.0);
-        for (bin, (&from, &gaps)) in GAP_BINS.iter().zip(&self.gaps).enumerate().skip(1) {
-            let low = from as f32;
-            let high = GAP_BINS.get(bin + 1).map_or(2.0 * low, |&h| h as f32);
-            let below = ((twelfths as f32 - low) / (high - low)).clamp(0.0, 1.0);
-            shorter += gaps * below;
-            all += gaps;
-        }
-        if all > 0.0 { shorter / all } else { 0.0 }
     }
 
     /// The share of known lengths in the bin of time class `class`.
@@ -287,7 +262,6 @@ impl Texture {
         let mut echoes = prior.echoes.map(|share| share * prior_events);
         let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
         let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
-        let (mut overlaps, mut n_overlaps) = (prior.overlaps * prior_events, 0.0);
         let mut silent_from: Option<u64> = None;
         let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
@@ -313,10 +287,6 @@ impl Texture {
                 if let Some(silent) = silent_from {
                     rests += f32::from(u8::from(onset.at > silent));
                     n_rests += 1.0;
-                    if before.is_some_and(|before| onset.at > before) {
-                        overlaps += f32::from(u8::from(onset.at < silent));
-                        n_overlaps += 1.0;
-                    }
                 }
             }
             silent_from = match (onset.hold, before) {
@@ -335,7 +305,6 @@ impl Texture {
             echoes: echoes.map(|count| share(count, n + prior_events)),
             holds_known: n_holds,
             rests: share(rests, n_rests + prior_events),
-            overlaps: share(overlaps, n_overlaps + prior_events),
             silent_from,
             span,
         }
@@ -381,7 +350,6 @@ impl TextureSteer {
             echoes: [0.0; LAGS.len()],
             holds_known: 0,
             rests: 0.0,
-            overlaps: 0.0,
             silent_from: None,
             span: (u8::MAX, 0),
         };
@@ -547,17 +515,9 @@ impl TextureSteer {
         if temperature <= 0.0 || strength <= 0.0 || self.player.holds_known == 0 {
             return;
         }
-        let (wanted, had) = (self.player.overlaps, self.own.overlaps);
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
-            let share = log_factor(self.player.hold_share(class), self.own.hold_share(class));
-            // Whether a note this long sounds on past the next onset: as
-            // likely as a gap of the player's is shorter than it.
-            let over = self.player.gaps_shorter_than(time_of_class(class));
-            let overlap = feedback(
-                over * (wanted + SHARE_FLOOR) / (had + SHARE_FLOOR)
-                    + (1.0 - over) * (1.0 - wanted + SHARE_FLOOR) / (1.0 - had + SHARE_FLOOR),
-            );
-            *score += temperature * strength * (share + overlap);
+            let (wanted, had) = (self.player.hold_share(class), self.own.hold_share(class));
+            *score += temperature * strength * log_factor(wanted, had);
         }
     }
 }
@@ -815,21 +775,6 @@ mod tests {
             way > 0.67 && share < player + 0.05,
             "{share} ({way} of the way)"
         );
-    }
-
-    #[test]
-    fn notes_that_would_sound_over_the_next_onset_lose_over_a_clean_line() {
-        // The player's notes end as the next starts; Pianola's, as long,
-        // start twice as often, each over the one before. The lengths'
-        // shares agree: what is tilted is how often a length outlasts the
-        // player's gaps.
-        let mut onsets = held(played(0, 32, 1, 6, true), Some(6));
-        onsets.extend(held(played(200, 32, 1, 3, false), Some(6)));
-        let steer = TextureSteer::of(onsets.iter()).unwrap();
-        let mut hold = [0.0f32; 49];
-        steer.tilt_hold(&mut hold, 1.0, 1.0);
-        assert!(hold[6] > hold[12] + 1.0, "{hold:?}");
-        assert!(hold[24] <= hold[12] && hold[3] >= hold[6], "{hold:?}");
     }
 
     #[test]
