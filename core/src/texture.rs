@@ -73,8 +73,9 @@ const MAX_FACTOR: f32 = 16.0;
 /// model's and the player's (the geometric mean: a player striking
 /// together 40 % of the time, a model that would 10 %, and Pianola
 /// settles near 20 %). At a gain `g` they settle `g / (g + 1)` of the way
-/// to the player's: three quarters at 3. Higher gains overshoot and swing
-/// from one event to the next (BENCHMARKS.md, "The texture's gain").
+/// to the player's: three quarters at 3, which continued the
+/// out-of-corpus pieces that chose it best of 1 to 4 (BENCHMARKS.md, "The
+/// texture's gain").
 pub const FEEDBACK_GAIN: f32 = 3.0;
 
 /// Added to both shares before they are compared: a class that is rare on
