@@ -68,7 +68,7 @@ pub struct SamplerSettings {
     pub duet: DuetSettings,
     /// How far the heads follow the texture of the music so far, where the
     /// caller tells it ([`Steer::texture`]; [`crate::texture`]): 0 plays
-    /// the model's own, 1 corrects its bias wholly.
+    /// the model's own, 1 follows wholly.
     pub texture: f32,
 }
 

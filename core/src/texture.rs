@@ -16,7 +16,9 @@
 //! often the player's onsets do against how often Pianola's do: a rhythm
 //! the player repeats bar after bar, Pianola keeps. So has each length
 //! (*hold*) class, where the player's lengths are known (a primer's; a
-//! live player's, once each note is released).
+//! live player's, once each note is released). The sizes, striking
+//! together and the lengths, which make how many notes sound at once, are
+//! tilted [`FEEDBACK_GAIN`] times as strongly (see there).
 //!
 //! Rests are held to the player's in one step: the network never reads a
 //! length back, so it chooses the next gap blind to whether its last note
@@ -41,7 +43,7 @@ use crate::event::{Event, GRID_PER_BEAT};
 
 /// How far the sampler can follow the player's texture
 /// ([`crate::SamplerSettings::texture`]): 0 plays the model's own, 1
-/// corrects its bias wholly.
+/// follows wholly.
 pub const AMOUNT: std::ops::RangeInclusive<f32> = 0.0..=1.0;
 
 /// The size classes of an event: one key, two, three, four or more.
@@ -59,9 +61,26 @@ pub const OWN_WINDOW: usize = 32;
 /// counts: its first events are not corrected by chance.
 const OWN_PRIOR: f32 = 2.0;
 
-/// The largest factor by which a class's probability is raised or
-/// lowered.
-const MAX_FACTOR: f32 = 8.0;
+/// The largest factor by which one comparison of shares raises or lowers
+/// a class's probability (after [`FEEDBACK_GAIN`]; the rest rule's
+/// scaling too): a class the player has not played lately is made
+/// rarer, never ruled out (BENCHMARKS.md, "The texture's gain").
+const MAX_FACTOR: f32 = 16.0;
+
+/// How many times the logarithm of the player's share over Pianola's own
+/// is added to the score of a size class, of striking together and of a
+/// hold class. Pianola's shares are read from what it played, the tilt
+/// already in them, so a tilt of the bare logarithm settles where
+/// Pianola's log-odds of a class are halfway between the model's and the
+/// player's (the geometric mean: a player striking together 40 % of the
+/// time, a model that would 10 %, and Pianola settles near 20 %). At a
+/// gain `g` they settle `g / (g + 1)` of the way to the player's: three
+/// quarters at 3, which continued the out-of-corpus pieces that chose it
+/// best of 1 to 4 (BENCHMARKS.md, "The texture's gain"). The gaps, their
+/// places in the beat and the bar's echo keep the bare logarithm: at this
+/// gain Pianola's rhythm locked onto a looping player's so tightly that,
+/// with a late worker, it looped a bar of its own.
+pub const FEEDBACK_GAIN: f32 = 3.0;
 
 /// Added to both shares before they are compared: a class that is rare on
 /// both sides is left alone, whatever the ratio of two small counts says,
@@ -410,7 +429,7 @@ impl TextureSteer {
         let shift: [f32; SIZES] = std::array::from_fn(|class| {
             temperature
                 * strength
-                * log_factor(self.player.size_share(class), self.own.size_share(class))
+                * feedback(self.player.size_share(class), self.own.size_share(class))
         });
         for (score, &notes) in scores.iter_mut().zip(sizes) {
             *score += shift[size_class(usize::from(notes))];
@@ -444,7 +463,9 @@ impl TextureSteer {
                 Some(false) => log_factor(1.0 - echo, 1.0 - had_echo),
                 None => 0.0,
             };
-            let tilt = log_factor(wanted, had)
+            // Striking together makes chords: it follows as the sizes do.
+            let gap = if class == 0 { feedback } else { log_factor };
+            let tilt = gap(wanted, had)
                 + log_factor(self.player.phases[lands], self.own.phases[lands])
                 + comes_back;
             *score += temperature * strength * tilt;
@@ -503,7 +524,7 @@ impl TextureSteer {
         }
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
             let (wanted, had) = (self.player.hold_share(class), self.own.hold_share(class));
-            *score += temperature * strength * log_factor(wanted, had);
+            *score += temperature * strength * feedback(wanted, had);
         }
     }
 }
@@ -512,6 +533,16 @@ impl TextureSteer {
 /// within [`MAX_FACTOR`] either way.
 fn log_factor(wanted: f32, had: f32) -> f32 {
     log_ratio(wanted, had, SHARE_FLOOR)
+}
+
+/// [`FEEDBACK_GAIN`] times the logarithm of `wanted / had` (each with
+/// [`SHARE_FLOOR`] added), within [`MAX_FACTOR`] either way: the tilt that
+/// brings Pianola's share of a class from `had` most of the way to the
+/// player's `wanted`.
+fn feedback(wanted: f32, had: f32) -> f32 {
+    let limit = MAX_FACTOR.ln();
+    let ratio = (wanted + SHARE_FLOOR) / (had + SHARE_FLOOR);
+    (FEEDBACK_GAIN * ratio.ln()).clamp(-limit, limit)
 }
 
 /// The logarithm of `wanted / had` (each with `floor` added), within
@@ -717,6 +748,43 @@ mod tests {
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         steer.tilt_hold(&mut hold, 1.0, 1.0);
         assert!(share_in(&hold, 0..3) > 0.3, "{hold:?} (3 of 49 untilted)");
+    }
+
+    #[test]
+    fn pianola_settles_most_of_the_way_to_the_player_share() {
+        // The player strikes a pair of keys on 40 % of their events; the
+        // model alone would on 10 %. Pianola plays 400 events after them,
+        // each tilted by the texture so far, a pair whenever the tilted
+        // probabilities add up to another one (a sampler without chance:
+        // its share is the tilted probability's mean). Over its last 200
+        // events it plays pairs at least two thirds of the way, in
+        // log-odds, from the model's share to the player's; the bare
+        // logarithm would stop halfway, near 20 %.
+        let mut onsets: Vec<Onset> = (0..32u64)
+            .flat_map(|i| played(i * 6, 1, if i % 5 < 2 { 2 } else { 1 }, 0, true))
+            .collect();
+        let (model, player) = (0.1f32, 0.4f32);
+        let (mut owed, mut pairs) = (0.0f32, 0);
+        for i in 0..400u64 {
+            let steer = TextureSteer::of(onsets.iter()).unwrap();
+            let mut scores = [(1.0 - model).ln(), model.ln()];
+            steer.tilt_tokens(&mut scores, &[1, 2], 1.0, 1.0);
+            let pair = scores[1].exp() / (scores[0].exp() + scores[1].exp());
+            owed += pair;
+            let notes = if owed >= 1.0 { 2 } else { 1 };
+            owed -= (notes - 1) as f32;
+            if i >= 200 {
+                pairs += notes - 1;
+            }
+            onsets.extend(played(200 + i * 6, 1, notes, 0, false));
+        }
+        let log_odds = |p: f32| (p / (1.0 - p)).ln();
+        let share = pairs as f32 / 200.0;
+        let way = (log_odds(share) - log_odds(model)) / (log_odds(player) - log_odds(model));
+        assert!(
+            way > 0.67 && share < player + 0.05,
+            "{share} ({way} of the way)"
+        );
     }
 
     #[test]
