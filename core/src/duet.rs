@@ -178,6 +178,10 @@ pub struct Steer {
     /// The texture of the music so far, for the heads to follow
     /// ([`crate::texture`]).
     pub texture: Option<TextureSteer>,
+    /// The keys struck at the last onset so far
+    /// ([`crate::event::keys_at_last_onset`]): an event that joins it
+    /// (`when` class 0) does not strike one of them again, as no hand can.
+    pub struck: u128,
 }
 
 /// Taken from the score of a token or register Range rules out: far below
@@ -219,6 +223,26 @@ impl Steer {
         }
         for (register, score) in scores.iter_mut().enumerate() {
             if !self.fits(&voiced(token, register)) {
+                *score -= OUT_OF_RANGE;
+            }
+        }
+    }
+
+    /// Whether the note `token` strikes a key already [`Steer::struck`]
+    /// (a chord's voicing is steered by [`Steer::spare_struck_registers`]).
+    pub fn strikes_again(&self, token: Token) -> bool {
+        matches!(token, Token::Note(key) if self.struck & 1u128 << (key & 127) != 0)
+    }
+
+    /// Rules out, for a chord `token` of `when` class `when`, the registers
+    /// whose voicing strikes a key already [`Steer::struck`] at the onset it
+    /// joins (where every one does, the model's order still chooses).
+    pub fn spare_struck_registers(&self, scores: &mut [f32], token: Token, when: usize) {
+        if when != 0 || self.struck == 0 || matches!(token, Token::Note(_)) {
+            return;
+        }
+        for (register, score) in scores.iter_mut().enumerate() {
+            if voiced(token, register).key_mask() & self.struck != 0 {
                 *score -= OUT_OF_RANGE;
             }
         }
@@ -309,7 +333,8 @@ impl Listener {
 
     /// How to steer the event after the ones heard and `ahead` (Pianola's
     /// events predicted but not yet played, in order), at `settings`, its
-    /// `when` at least `min_when`.
+    /// `when` at least `min_when`. [`Steer::struck`] is the caller's to
+    /// set: the listener keeps onsets, not their keys.
     pub fn steer(
         &self,
         settings: &DuetSettings,
@@ -337,6 +362,7 @@ impl Listener {
                 Range::Anywhere => texture,
                 _ => texture.without_span(),
             }),
+            struck: 0,
         }
     }
 
@@ -401,6 +427,30 @@ impl Listener {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_joining_an_onset_strikes_none_of_its_keys_again() {
+        let steer = Steer {
+            struck: 1 << 60 | 1 << 64,
+            ..Steer::default()
+        };
+        assert!(steer.strikes_again(Token::Note(60)));
+        assert!(!steer.strikes_again(Token::Note(62)));
+        // C major voiced from C4 (register 4) strikes 60 and 64; from C3
+        // or C5, neither.
+        let chord: Token = "0.4.7".parse().unwrap();
+        let mut scores = vec![0.0; classes::REGISTER_CLASSES];
+        steer.spare_struck_registers(&mut scores, chord, 0);
+        for (register, &score) in scores.iter().enumerate() {
+            let again = voiced(chord, register).key_mask() & steer.struck != 0;
+            assert_eq!(score < 0.0, again, "register {register}");
+        }
+        assert!(scores.iter().any(|&s| s < 0.0) && scores.contains(&0.0));
+        // An event that starts later strikes what it likes.
+        let mut later = vec![0.0; classes::REGISTER_CLASSES];
+        steer.spare_struck_registers(&mut later, chord, 1);
+        assert!(later.iter().all(|&s| s == 0.0));
+    }
 
     fn note(key: u8, when: u32) -> Event {
         Event {

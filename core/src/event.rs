@@ -51,6 +51,13 @@ impl Event {
         (self.hold > 0).then_some(self.hold)
     }
 
+    /// [`Event::pitches`] as bits (bit `k`: key `k`).
+    pub fn key_mask(&self) -> u128 {
+        self.pitches()
+            .iter()
+            .fold(0, |mask, key| mask | 1u128 << (key & 127))
+    }
+
     /// The MIDI keys the event plays: a note its key; a chord its pitch
     /// classes stacked upwards from its lowest key (the lowest key's pitch
     /// class first, each further one at its next occurrence above), a chord
@@ -269,6 +276,21 @@ pub fn trailing_together(whens: impl DoubleEndedIterator<Item = usize>) -> usize
     together.saturating_sub(1)
 }
 
+/// The keys struck at the last onset of `events` (oldest first): the
+/// last event's and those of the events before it that started with it,
+/// as bits (bit `k`: key `k`). An event that joins that onset does not
+/// strike one of them again ([`crate::duet::Steer::struck`]).
+pub fn keys_at_last_onset(events: impl DoubleEndedIterator<Item = Event>) -> u128 {
+    let mut keys = 0;
+    for event in events.rev() {
+        keys |= event.key_mask();
+        if event.when != 0 {
+            break;
+        }
+    }
+    keys
+}
+
 /// The smallest `when` class the next event may have after `together`
 /// events in a row that started with the one before them.
 pub fn min_when_after(together: usize) -> usize {
@@ -433,6 +455,27 @@ mod tests {
         );
         assert_eq!(trailing_together([4].into_iter()), 0);
         assert_eq!(trailing_together(std::iter::empty()), 0);
+    }
+
+    #[test]
+    fn the_keys_at_the_last_onset_are_those_struck_since_a_gap() {
+        let at = |what: &str, lowest: u8, when: u32| Event {
+            when,
+            ..event(what, lowest)
+        };
+        let bit = |key: u8| 1u128 << key;
+        let events = [
+            at("C4", 60, 6),
+            at("D4", 62, 6),
+            at("0.4.7", 48, 0),
+            at("G4", 67, 0),
+        ];
+        assert_eq!(
+            keys_at_last_onset(events.into_iter()),
+            bit(62) | bit(48) | bit(52) | bit(55) | bit(67)
+        );
+        assert_eq!(keys_at_last_onset(events[..1].iter().copied()), bit(60));
+        assert_eq!(keys_at_last_onset(std::iter::empty()), 0);
     }
 
     fn event(what: &str, lowest: u8) -> Event {

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::duet::{DuetSettings, Steer, voiced};
-use crate::event::{Event, EventClasses, min_when_after, trailing_together};
+use crate::event::{Event, EventClasses, keys_at_last_onset, min_when_after, trailing_together};
 use crate::key::{KeyMode, in_scale};
 use crate::memory::{CAPACITY, COPY_PENALTY, Heard, SessionMemory, mix_into};
 use crate::model::Head;
@@ -131,6 +131,8 @@ pub struct Sampler {
     candidates: Vec<(f32, usize)>,
     /// Scratch: a head's scores, the session memory mixed in.
     scores: Vec<f32>,
+    /// Scratch: the when head's scores while the token is chosen.
+    when_scores: Vec<f32>,
     /// Scratch: the session memory's distribution for a head.
     remembered: Vec<f32>,
     /// How much the memory led the last head's scores (its mixing weight).
@@ -161,6 +163,7 @@ impl Sampler {
             allowed,
             tokens: vocab.tokens().to_vec(),
             scores: Vec::with_capacity(classes),
+            when_scores: Vec::with_capacity(classes),
             remembered: vec![0.0; classes],
             led: 0.0,
             sizes: vocab
@@ -308,7 +311,10 @@ impl Sampler {
     /// holds the duet's rules ([`crate::duet`]): the model's `when` is at
     /// least its `min_when` twelfths (1 right after a player's chord: it
     /// cannot sound together with one already past), its notes inside its
-    /// keys, its tokens pulled to its chord.
+    /// keys, its tokens pulled to its chord. An event that joins the last
+    /// onset strikes none of its [`Steer::struck`] keys again: a note that
+    /// would ends the onset (its `when` is drawn again, later), a chord
+    /// takes a register clear of them.
     ///
     /// `memory`, recalled for the events so far ([`SessionMemory::recall`]),
     /// is mixed into each head by [`SamplerSettings::memory`].
@@ -333,12 +339,19 @@ impl Sampler {
                     texture.tilt_when(&mut scores, s.rhythm_temperature, s.texture);
                 }
                 chosen.when = self.sample_class(&scores, steer.min_when, TIMING_TOP_P);
-                self.scores = scores;
-                let mut scores = self.scores_of(predictor, Head::What, &chosen, memory, true);
-                self.follow_texture(&mut scores, steer);
-                steer.steer_tokens(&mut scores, &self.tokens, true);
-                chosen.what = self.sample_guarded(&scores, recent, 1.0 - self.led);
-                self.scores = scores;
+                // The when head's scores stay at hand while the token is
+                // chosen; the token head gets the other scratch buffer.
+                self.scores = std::mem::replace(&mut self.when_scores, scores);
+                chosen.what = self.sample_what(predictor, &chosen, recent, steer, memory);
+                if chosen.when == 0 && steer.strikes_again(self.tokens[chosen.what]) {
+                    // A key already struck at this onset: the model has
+                    // voiced it whole, and the event starts later.
+                    let when_scores = std::mem::take(&mut self.when_scores);
+                    chosen.when =
+                        self.sample_class(&when_scores, steer.min_when.max(1), TIMING_TOP_P);
+                    self.when_scores = when_scores;
+                    chosen.what = self.sample_what(predictor, &chosen, recent, steer, memory);
+                }
                 let mut scores = self.scores_of(predictor, Head::Hold, &chosen, memory, true);
                 if let Some(texture) = &steer.texture {
                     let s = self.settings;
@@ -352,6 +365,7 @@ impl Sampler {
                 let mut scores = self.scores_of(predictor, Head::Register, &chosen, memory, true);
                 if let Some(token) = vocab.token(chosen.what) {
                     steer.steer_register(&mut scores, token);
+                    steer.spare_struck_registers(&mut scores, token, chosen.when);
                     self.follow_span(&mut scores, token, steer);
                 }
                 chosen.register = self.sample_class(&scores, 0, RHYTHM_TOP_P);
@@ -378,6 +392,24 @@ impl Sampler {
                 EventClasses::on_grid(what, token, step, velocity)
             }
         }
+    }
+
+    /// Chooses the token for the fields `chosen` so far (see
+    /// [`Sampler::sample_event`]).
+    fn sample_what(
+        &mut self,
+        predictor: &mut Predictor,
+        chosen: &EventClasses,
+        recent: &[usize],
+        steer: &Steer,
+        memory: Option<&SessionMemory>,
+    ) -> usize {
+        let mut scores = self.scores_of(predictor, Head::What, chosen, memory, true);
+        self.follow_texture(&mut scores, steer);
+        steer.steer_tokens(&mut scores, &self.tokens, true);
+        let what = self.sample_guarded(&scores, recent, 1.0 - self.led);
+        self.scores = scores;
+        what
     }
 
     /// Tilts the token head's `scores` towards the texture `steer` holds.
@@ -506,9 +538,11 @@ pub fn continue_events(
             &memory
         });
         // No one plays along: the duet settings have no one to steer by.
+        let played = heard.iter().filter_map(|h| h.classes.to_event(vocab));
         let steer = Steer {
             min_when: min_when_after(together),
             texture: TextureSteer::of(onsets.iter()),
+            struck: keys_at_last_onset(played),
             ..Steer::default()
         };
         let next = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use pianola_core::event::EventClasses;
 use pianola_core::event::MAX_TOGETHER;
+use pianola_core::event::{Event, EventClasses};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, default_model};
 
@@ -91,4 +91,45 @@ fn a_motif_heard_again_and_again_comes_back_with_memory() {
         without += times_played(&continuation(&primer, 32, seed, 0.0));
     }
     assert!(with > without, "{with} with memory, {without} without");
+}
+
+#[test]
+fn no_key_is_struck_twice_at_one_onset() {
+    // Bars of a C major chord stacked over four octaves, events struck
+    // together: continuations that stack their own onsets as high.
+    let file = default_model::load().unwrap();
+    let network = Arc::new(Network::new(&file).unwrap());
+    let mut predictor = Predictor::new(network);
+    let group = ["C3@12", "E3@0", "G3@0", "C4@0", "E4@0", "G4@0", "C5@0"];
+    let primer: Vec<EventClasses> = group
+        .iter()
+        .cycle()
+        .take(8 * group.len())
+        .map(|text| EventClasses::of(&text.parse().unwrap(), &file.vocab).unwrap())
+        .collect();
+    // The primer's last onset is the whole group.
+    let last_onset = group.iter().fold(0u128, |keys, text| {
+        let event: Event = text.parse().unwrap();
+        keys | event.key_mask()
+    });
+    let mut onsets = 0;
+    for seed in 1..=4 {
+        let mut sampler = Sampler::new(SamplerSettings::default(), &file.vocab, seed);
+        let played = continue_events(&mut predictor, &mut sampler, &primer, 150, Rhythm::Model);
+        let mut struck = last_onset;
+        for event in &played {
+            if event.when > 0 {
+                struck = 0;
+                onsets += 1;
+            }
+            let keys = event.key_mask();
+            assert_eq!(
+                struck & keys,
+                0,
+                "seed {seed}: {event:?} again at one onset"
+            );
+            struck |= keys;
+        }
+    }
+    assert!(onsets > 100, "{onsets} onsets");
 }

@@ -21,7 +21,7 @@ use super::NextTokens;
 use super::link::{FromWorker, ToWorker, WorkerEnds};
 use super::session::{Session, SessionShare};
 use crate::duet::Listener;
-use crate::event::{Event, EventClasses, min_when_after, trailing_together};
+use crate::event::{Event, EventClasses, keys_at_last_onset, min_when_after, trailing_together};
 use crate::key::{KeyCell, KeyMode, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::nearest::nearest_known;
@@ -437,9 +437,11 @@ impl Worker {
         let min_when = after_player.max(min_when_after(self.together()));
         let vocab = self.predictor.network().vocab();
         let ahead = self.chain.iter().filter_map(|c| c.to_event(vocab));
-        let steer = self
+        let mut steer = self
             .listener
             .steer(&self.sampler.settings().duet, ahead, min_when);
+        let ahead = self.chain.iter().filter_map(|c| c.to_event(vocab));
+        steer.struck = keys_at_last_onset(self.window.iter().copied().chain(ahead));
         let memory =
             (self.sampler.settings().memory > 0.0).then(|| self.session.recall(self.chain.iter()));
         let classes =
