@@ -10,7 +10,8 @@ groove consistency. For each statistic, the error of the continuations
 the error of keeping the primer's character (|primer - real|); then the
 mean of the seven ratios. Two yardsticks: the whole primer, and its last
 events only (`tail`, as many as the continuation: the stricter one, since
-range and pitch classes grow with length).
+range and pitch classes grow with length). Each window `continue_eval
+--windows N` wrote counts as a piece.
 
     python3 tools/muspy_continuations.py DIR
 """

@@ -5,7 +5,16 @@ use std::sync::Arc;
 use pianola_core::event::MAX_TOGETHER;
 use pianola_core::event::{Event, EventClasses};
 use pianola_core::sample::{Rhythm, continue_events};
-use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, default_model};
+use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, Vocab, default_model};
+
+/// The events `group` writes (`"C3@12"`: a note and its `when`), `times`
+/// over, as `vocab`'s classes.
+fn repeated(group: &[&str], times: usize, vocab: &Vocab) -> Vec<EventClasses> {
+    let events = group.iter().cycle().take(times * group.len());
+    events
+        .map(|text| EventClasses::of(&text.parse().unwrap(), vocab).unwrap())
+        .collect()
+}
 
 #[test]
 fn after_max_together_events_on_one_onset_the_next_starts_later() {
@@ -17,12 +26,7 @@ fn after_max_together_events_on_one_onset_the_next_starts_later() {
         "C3@12", "0.4.7@0", "E4@0", "G4@0", "C5@0", "E5@0", "G5@0", "C6@0",
     ];
     assert_eq!(group.len(), MAX_TOGETHER + 1);
-    let bars: Vec<EventClasses> = group
-        .iter()
-        .cycle()
-        .take(6 * group.len())
-        .map(|text| EventClasses::of(&text.parse().unwrap(), &file.vocab).unwrap())
-        .collect();
+    let bars = repeated(&group, 6, &file.vocab);
     let settings = SamplerSettings {
         temperature: 0.0,
         rhythm_temperature: 0.0,
@@ -101,12 +105,7 @@ fn no_key_is_struck_twice_at_one_onset() {
     let network = Arc::new(Network::new(&file).unwrap());
     let mut predictor = Predictor::new(network);
     let group = ["C3@12", "E3@0", "G3@0", "C4@0", "E4@0", "G4@0", "C5@0"];
-    let primer: Vec<EventClasses> = group
-        .iter()
-        .cycle()
-        .take(8 * group.len())
-        .map(|text| EventClasses::of(&text.parse().unwrap(), &file.vocab).unwrap())
-        .collect();
+    let primer = repeated(&group, 8, &file.vocab);
     // The primer's last onset is the whole group.
     let last_onset = group.iter().fold(0u128, |keys, text| {
         let event: Event = text.parse().unwrap();

@@ -12,7 +12,11 @@
 //! divergence from the real continuation's (bits), and the share of notes
 //! in the primer's key.
 //!
-//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--memory M] [--texture T] [--temperature T] [--key-guide G] [--write DIR]`
+//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--windows 1] [--memory M] [--texture T] [--temperature T] [--key-guide G] [--write DIR]`
+//!
+//! `--windows N` continues N windows of each piece, spread evenly over it
+//! (1: the middle one), each counted as a piece of its own: with few
+//! pieces, a steadier figure to choose by.
 //!
 //! `--write DIR` writes each piece's primer, the primer's last `--events`
 //! events (`tail`), the real continuation and each seed's as MIDI files
@@ -108,6 +112,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut songs, mut model, mut seeds, mut count) = (None, None, 3u64, 64usize);
+    let mut windows = 1usize;
     let mut write: Option<std::path::PathBuf> = None;
     let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
@@ -117,6 +122,7 @@ fn main() {
             "--model" => model = Some(value()),
             "--seeds" => seeds = value().parse().expect("a number"),
             "--events" => count = value().parse().expect("a number"),
+            "--windows" => windows = value().parse::<usize>().expect("a number").max(1),
             "--memory" => settings.memory = value().parse().expect("a number"),
             "--texture" => settings.texture = value().parse().expect("a number"),
             "--temperature" => settings.temperature = value().parse().expect("a number"),
@@ -137,50 +143,57 @@ fn main() {
         if events.len() < window + count {
             continue;
         }
-        let start = (events.len() - window - count) / 2;
-        let primer = &events[start..start + window];
-        let real_events = &events[start + window..start + window + count];
-        let real = stretch(real_events);
-        let name = song.name.trim_end_matches(".mid");
-        let save = |what: &str, events: &[Event]| {
-            if let Some(dir) = &write {
-                std::fs::create_dir_all(dir).expect("a folder to write to");
-                let path = dir.join(format!("{name}.{what}.mid"));
-                std::fs::write(&path, write_events(events, 120.0)).expect("writing a MIDI file");
+        for part in 1..=windows {
+            let start = (events.len() - window - count) * part / (windows + 1);
+            let primer = &events[start..start + window];
+            let real_events = &events[start + window..start + window + count];
+            let real = stretch(real_events);
+            let name = match windows {
+                1 => song.name.trim_end_matches(".mid").to_string(),
+                _ => format!("{}@{part}", song.name.trim_end_matches(".mid")),
+            };
+            let save = |what: &str, events: &[Event]| {
+                if let Some(dir) = &write {
+                    std::fs::create_dir_all(dir).expect("a folder to write to");
+                    let path = dir.join(format!("{name}.{what}.mid"));
+                    std::fs::write(&path, write_events(events, 120.0))
+                        .expect("writing a MIDI file");
+                }
+            };
+            save("primer", primer);
+            save("tail", &primer[window.saturating_sub(count)..]);
+            save("real", real_events);
+            let key =
+                estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
+            let classes: Vec<EventClasses> = primer
+                .iter()
+                .filter_map(|e| EventClasses::of(e, &model.vocab))
+                .collect();
+            let mut piece = Vec::new();
+            for seed in 1..=seeds {
+                let mut sampler = Sampler::new(settings, &model.vocab, seed);
+                let generated =
+                    continue_events(&mut predictor, &mut sampler, &classes, count, Rhythm::Model);
+                save(&format!("seed{seed}"), &generated);
+                piece.push(against(&generated, &real, key));
             }
-        };
-        save("primer", primer);
-        save("tail", &primer[window.saturating_sub(count)..]);
-        save("real", real_events);
-        let key = estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
-        let classes: Vec<EventClasses> = primer
-            .iter()
-            .filter_map(|e| EventClasses::of(e, &model.vocab))
-            .collect();
-        let mut piece = Vec::new();
-        for seed in 1..=seeds {
-            let mut sampler = Sampler::new(settings, &model.vocab, seed);
-            let generated =
-                continue_events(&mut predictor, &mut sampler, &classes, count, Rhythm::Model);
-            save(&format!("seed{seed}"), &generated);
-            piece.push(against(&generated, &real, key));
+            let n = piece.len() as f64;
+            let mean = |f: Figure| piece.iter().map(f).sum::<f64>() / n;
+            continued.push(Against {
+                pitch_distance: mean(|a| a.pitch_distance),
+                per_beat_ratio: mean(|a| a.per_beat_ratio),
+                polyphony_error: mean(|a| a.polyphony_error),
+                polyphony_excess: mean(|a| a.polyphony_excess),
+                js_when: mean(|a| a.js_when),
+                js_hold: mean(|a| a.js_hold),
+                in_key: mean(|a| a.in_key),
+            });
+            kept.push(against(primer, &real, key));
         }
-        let n = piece.len() as f64;
-        let mean = |f: Figure| piece.iter().map(f).sum::<f64>() / n;
-        continued.push(Against {
-            pitch_distance: mean(|a| a.pitch_distance),
-            per_beat_ratio: mean(|a| a.per_beat_ratio),
-            polyphony_error: mean(|a| a.polyphony_error),
-            polyphony_excess: mean(|a| a.polyphony_excess),
-            js_when: mean(|a| a.js_when),
-            js_hold: mean(|a| a.js_hold),
-            in_key: mean(|a| a.in_key),
-        });
-        kept.push(against(primer, &real, key));
     }
     let column = |rows: &[Against], f: Figure| median(rows.iter().map(f).collect());
     println!(
-        "{} pieces of {songs}, {window}-event primers, {count} events, {seeds} seeds, memory {}, texture {}",
+        "{} windows of the pieces of {songs}, {window}-event primers, {count} events, {seeds} seeds, memory {}, texture {}",
         continued.len(),
         settings.memory,
         settings.texture
