@@ -62,18 +62,7 @@ fn play(host: &mut Host, notes: &[Played], beats: f64) -> Vec<(f64, u8, u8)> {
         }
     }
     input.sort_by_key(|&(at, e)| (at, matches!(e, NoteEvent::On { .. })));
-    let end = sample(beats);
-    let mut next = 0;
-    while host.clock < end {
-        let from = host.clock;
-        let mut block = Vec::new();
-        while next < input.len() && input[next].0 < from + u64::from(BLOCK) {
-            let (at, event) = input[next];
-            block.push(event.at((at - from) as u32));
-            next += 1;
-        }
-        host.block(BLOCK, &block);
-    }
+    host.play_until(&input, sample(beats), BLOCK, |_| {});
     host.end_paired();
     host.heard
         .iter()

@@ -12,7 +12,7 @@
 //! divergence from the real continuation's (bits), and the share of notes
 //! in the primer's key.
 //!
-//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--windows 1] [--memory M] [--texture T] [--temperature T] [--key-guide G] [--write DIR]`
+//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--windows 1] [--memory M] [--texture T] [--temperature T] [--rhythm-temperature T] [--key-guide G] [--write DIR]`
 //!
 //! `--windows N` continues N windows of each piece, spread evenly over it
 //! (1: the middle one), each counted as a piece of its own: with few
@@ -126,6 +126,9 @@ fn main() {
             "--memory" => settings.memory = value().parse().expect("a number"),
             "--texture" => settings.texture = value().parse().expect("a number"),
             "--temperature" => settings.temperature = value().parse().expect("a number"),
+            "--rhythm-temperature" => {
+                settings.rhythm_temperature = value().parse().expect("a number")
+            }
             "--key-guide" => settings.key_guide = value().parse().expect("a number"),
             "--write" => write = Some(value().into()),
             other => panic!("unknown argument {other}"),

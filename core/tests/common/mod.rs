@@ -150,6 +150,30 @@ impl Host {
         }
     }
 
+    /// Plays `input` (each event at its absolute sample, in order) in
+    /// blocks of `size` until sample `end`, calling `before` ahead of each
+    /// block (to pause the worker, say).
+    pub fn play_until(
+        &mut self,
+        input: &[(u64, NoteEvent)],
+        end: u64,
+        size: u32,
+        mut before: impl FnMut(&mut Self),
+    ) {
+        let mut next = 0;
+        while self.clock < end {
+            before(self);
+            let from = self.clock;
+            let mut block = Vec::new();
+            while next < input.len() && input[next].0 < from + u64::from(size) {
+                let (at, event) = input[next];
+                block.push(event.at((at - from) as u32));
+                next += 1;
+            }
+            self.block(size, &block);
+        }
+    }
+
     /// The player strikes `keys` together now (first sample of a block).
     pub fn strike(&mut self, keys: &[u8], size: u32) {
         let input: Vec<NoteEvent> = keys
