@@ -437,11 +437,11 @@ impl Worker {
         let min_when = after_player.max(min_when_after(self.together()));
         let vocab = self.predictor.network().vocab();
         let ahead = self.chain.iter().filter_map(|c| c.to_event(vocab));
+        let struck = keys_at_last_onset(self.window.iter().copied().chain(ahead.clone()));
         let mut steer = self
             .listener
             .steer(&self.sampler.settings().duet, ahead, min_when);
-        let ahead = self.chain.iter().filter_map(|c| c.to_event(vocab));
-        steer.struck = keys_at_last_onset(self.window.iter().copied().chain(ahead));
+        steer.struck = struck;
         let memory =
             (self.sampler.settings().memory > 0.0).then(|| self.session.recall(self.chain.iter()));
         let classes =
