@@ -13,6 +13,12 @@ events only (`tail`, as many as the continuation: the stricter one, since
 range and pitch classes grow with length). Each window `continue_eval
 --windows N` wrote counts as a piece.
 
+Last, the piece itself as a continuation: its stretches just before the
+real continuation (`tail`) and just after it (`next`), scored as the
+seeds are, over the primer's error on the same pieces. Continuing exactly
+in the piece's character scores about this; a mean ratio below it asks a
+continuation closer to the real one than the music's own neighbours are.
+
     python3 tools/muspy_continuations.py DIR
 """
 
@@ -74,6 +80,34 @@ def main():
             statistics.mean(ratios["primer"]), statistics.mean(ratios["tail"])
         )
     )
+    print("the piece itself as a continuation, error over the primer's:")
+    for part in ("tail", "next"):
+        ratios = itself(pieces, part)
+        if ratios:
+            row = " | ".join(f"{r:.2f}" for r in ratios)
+            print(f"{part} | {row} | mean {statistics.mean(ratios):.2f}")
+
+
+def itself(pieces, part):
+    """Each statistic's error of the piece's own `part` over the primer's,
+    on the pieces that have that part; empty where none has it."""
+    ratios = []
+    for name in STATISTICS:
+        own, primer = [], []
+        for parts in pieces.values():
+            if part not in parts:
+                continue
+            real = parts["real"][name]
+            values = (real, parts[part][name], parts["primer"][name])
+            if any(v != v for v in values):
+                continue
+            own.append(abs(parts[part][name] - real))
+            primer.append(abs(parts["primer"][name] - real))
+        if not own:
+            return []
+        y = statistics.mean(primer)
+        ratios.append(statistics.mean(own) / y if y > 0 else float("nan"))
+    return ratios
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@
 //! pieces, a steadier figure to choose by.
 //!
 //! `--write DIR` writes each piece's primer, the primer's last `--events`
-//! events (`tail`), the real continuation and each seed's as MIDI files
-//! (120 BPM) for `tools/muspy_continuations.py`.
+//! events (`tail`), the real continuation, the piece's next `--events`
+//! after it (`next`, where the piece goes on that long) and each seed's as
+//! MIDI files (120 BPM) for `tools/muspy_continuations.py`. `tail` and
+//! `next` are the piece itself as a continuation: what playing exactly in
+//! its character scores.
 
 use std::sync::Arc;
 
@@ -166,6 +169,10 @@ fn main() {
             save("primer", primer);
             save("tail", &primer[window.saturating_sub(count)..]);
             save("real", real_events);
+            let after = start + window + count;
+            if let Some(next) = events.get(after..after + count) {
+                save("next", next);
+            }
             let key =
                 estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
             let classes: Vec<EventClasses> = primer
@@ -222,6 +229,17 @@ fn main() {
             column(&kept, f)
         );
     }
+    // The median hides pieces played at twice or half their pace: the
+    // typical factor off, whichever way, over the pieces.
+    let off = |rows: &[Against]| {
+        let logs = rows.iter().map(|a| a.per_beat_ratio.max(1e-9).ln().abs());
+        (logs.sum::<f64>() / rows.len().max(1) as f64).exp()
+    };
+    println!(
+        "events per beat, mean factor off the real (either way) | {:.3} | {:.3}",
+        off(&continued),
+        off(&kept)
+    );
     let ratio: Vec<f64> = continued
         .iter()
         .zip(&kept)
