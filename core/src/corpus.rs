@@ -266,6 +266,7 @@ pub fn events_from_bytes(bytes: &[u8]) -> Result<Vec<Event>, CorpusError> {
                 hold: u32::try_from(placed.length.0).unwrap_or(u32::MAX),
                 velocity: placed.velocity,
                 lowest: placed.lowest,
+                releases: false,
             }
         })
         .collect())

@@ -269,6 +269,7 @@ pub(crate) fn voiced(token: Token, register: usize) -> Event {
         hold: 0,
         velocity: Event::DEFAULT_VELOCITY,
         lowest: classes::lowest_key(token, register),
+        releases: false,
     }
 }
 
@@ -459,6 +460,7 @@ mod tests {
             hold: 6,
             velocity: 80,
             lowest: key,
+            releases: false,
         }
     }
 

@@ -43,6 +43,10 @@ pub struct Event {
     pub velocity: u8,
     /// Its lowest MIDI key: where a chord sits (a note's own key).
     pub lowest: u8,
+    /// Whether its onset ends the notes Pianola still sounds from before
+    /// it, so that they do not ring over it ([`crate::texture`]); false for
+    /// music read or heard.
+    pub releases: bool,
 }
 
 impl Event {
@@ -186,6 +190,7 @@ impl Event {
             hold,
             velocity: velocity.unwrap_or(Self::DEFAULT_VELOCITY),
             lowest,
+            releases: false,
         })
     }
 }
@@ -377,6 +382,7 @@ impl EventClasses {
             hold: classes::time_of_class(self.hold),
             velocity: classes::velocity_of_class(self.velocity),
             lowest: classes::lowest_key(what, self.register),
+            releases: false,
         })
     }
 }
@@ -485,6 +491,7 @@ mod tests {
             hold: 6,
             velocity: 80,
             lowest,
+            releases: false,
         }
     }
 

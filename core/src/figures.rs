@@ -237,6 +237,7 @@ pub fn events_of_notes(notes: &[(u64, u64, u8)], samples_per_beat: f64) -> Vec<E
             hold: twelfths(off - on),
             velocity: 80,
             lowest,
+            releases: false,
         });
         previous = Some(on);
     }

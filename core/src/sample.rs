@@ -120,6 +120,27 @@ pub const KEY_GUIDE_WINDOW: usize = 100;
 /// validation songs, which only 1 brings near the songs' own.
 pub const DEFAULT_MEMORY: f32 = 1.0;
 
+/// An event the sampler chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sampled {
+    /// Its classes, as the network reads them back.
+    pub classes: EventClasses,
+    /// Whether its onset ends Pianola's notes still sounding
+    /// ([`Event::releases`]).
+    pub releases: bool,
+}
+
+impl Sampled {
+    /// The event it plays; `None` if its token is not in `vocab`.
+    pub fn to_event(&self, vocab: &Vocab) -> Option<Event> {
+        let event = self.classes.to_event(vocab)?;
+        Some(Event {
+            releases: self.releases,
+            ..event
+        })
+    }
+}
+
 /// Draws tokens from scores; allocates only in [`Sampler::new`].
 #[derive(Debug)]
 pub struct Sampler {
@@ -317,7 +338,9 @@ impl Sampler {
     /// takes a register clear of them.
     ///
     /// `memory`, recalled for the events so far ([`SessionMemory::recall`]),
-    /// is mixed into each head by [`SamplerSettings::memory`].
+    /// is mixed into each head by [`SamplerSettings::memory`]. Where the
+    /// event would strike over Pianola's notes still sounding, it ends
+    /// them as often as [`TextureSteer::release_chance`] says.
     pub fn sample_event(
         &mut self,
         predictor: &mut Predictor,
@@ -325,7 +348,7 @@ impl Sampler {
         recent: &[usize],
         steer: &Steer,
         memory: Option<&SessionMemory>,
-    ) -> EventClasses {
+    ) -> Sampled {
         let network = predictor.network().clone();
         let vocab = network.vocab();
         let model_rhythm = network.predicts_events();
@@ -374,7 +397,14 @@ impl Sampler {
                 if let Some(event) = chosen.to_event(vocab) {
                     chosen.register = crate::event::classes::register_class(event.lowest);
                 }
-                chosen
+                let gap = crate::event::classes::time_of_class(chosen.when);
+                let chance = steer.texture.as_ref().map_or(0.0, |texture| {
+                    texture.release_chance(gap, self.settings.texture)
+                });
+                Sampled {
+                    classes: chosen,
+                    releases: chance > 0.0 && self.rng.random::<f32>() < chance,
+                }
             }
             Rhythm::Model | Rhythm::Grid { .. } => {
                 let (step, velocity) = match rhythm {
@@ -389,7 +419,10 @@ impl Sampler {
                 let what = self.sample_guarded(&scores, recent, 1.0 - self.led);
                 self.scores = scores;
                 let token = vocab.token(what).unwrap_or(Token::Note(60));
-                EventClasses::on_grid(what, token, step, velocity)
+                Sampled {
+                    classes: EventClasses::on_grid(what, token, step, velocity),
+                    releases: false,
+                }
             }
         }
     }
@@ -491,9 +524,10 @@ pub enum Rhythm {
 }
 
 /// Continues `primer` by `count` events: primes the predictor, then samples
-/// an event, feeds it back, and so on. Returns the events played. The
-/// primer (as the player's) and the events played are the session the
-/// sampler's memory setting recalls.
+/// an event, feeds it back, and so on. Returns the events played, each
+/// ended where a later one releases it ([`Event::releases`]). The primer
+/// (as the player's) and the events played are the session the sampler's
+/// memory setting recalls.
 pub fn continue_events(
     predictor: &mut Predictor,
     sampler: &mut Sampler,
@@ -506,19 +540,23 @@ pub fn continue_events(
     let vocab = network.vocab();
     let mut history: Vec<usize> = primer.iter().map(|e| e.what).collect();
     let mut generated = Vec::with_capacity(count);
+    // Where each generated event starts, on the onsets' clock.
+    let mut starts: Vec<u64> = Vec::with_capacity(count);
     let mut together = trailing_together(primer.iter().map(|e| e.when));
     // The session: the primer as the player's, then Pianola's own events.
     let mut memory = SessionMemory::new(CAPACITY);
     let mut heard: Vec<Heard> = Vec::with_capacity(primer.len() + count);
     let mut onsets: Vec<Onset> = Vec::with_capacity(primer.len() + count);
-    let onset = |onsets: &[Onset], classes: EventClasses, player| {
+    let onset = |onsets: &[Onset], sampled: Sampled, player| {
+        let classes = sampled.classes;
         // Every class here indexes the vocabulary; a middle C stands in.
-        let event = classes.to_event(vocab).unwrap_or(Event {
+        let event = sampled.to_event(vocab).unwrap_or(Event {
             what: Token::Note(60),
             when: 0,
             hold: 0,
             velocity: Event::DEFAULT_VELOCITY,
             lowest: 60,
+            releases: false,
         });
         let at = onsets.last().map_or(0, |o| o.at) + classes.when as u64;
         Onset::of(&event, at, player)
@@ -530,7 +568,11 @@ pub fn continue_events(
         };
         memory.remember(player);
         heard.push(player);
-        onsets.push(onset(&onsets, classes, true));
+        let sampled = Sampled {
+            classes,
+            releases: false,
+        };
+        onsets.push(onset(&onsets, sampled, true));
     }
     for _ in 0..count {
         let recalled = (sampler.settings().memory > 0.0).then(|| {
@@ -545,7 +587,8 @@ pub fn continue_events(
             struck: keys_at_last_onset(played),
             ..Steer::default()
         };
-        let next = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);
+        let sampled = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);
+        let next = sampled.classes;
         together = if next.when == 0 { together + 1 } else { 0 };
         predictor.feed_event(&next);
         history.push(next.what);
@@ -555,16 +598,32 @@ pub fn continue_events(
         };
         memory.remember(own);
         heard.push(own);
-        onsets.push(onset(&onsets, next, false));
-        if let Some(mut event) = next.to_event(vocab) {
+        let at = onsets.last().map_or(0, |o| o.at) + next.when as u64;
+        onsets.push(onset(&onsets, sampled, false));
+        if let Some(mut event) = sampled.to_event(vocab) {
             // The grid's velocity exactly, not its class' middle.
             if let Rhythm::Grid { velocity, .. } = rhythm {
                 event.velocity = velocity;
             }
+            if event.releases {
+                end_sounding(&mut generated, &starts, at);
+            }
             generated.push(event);
+            starts.push(at);
         }
     }
     generated
+}
+
+/// Ends each of `events` (started at `starts`) still sounding at `at`
+/// there.
+fn end_sounding(events: &mut [Event], starts: &[u64], at: u64) {
+    for (event, &start) in events.iter_mut().zip(starts) {
+        let until = at.saturating_sub(start);
+        if u64::from(event.hold) > until {
+            event.hold = u32::try_from(until).unwrap_or(u32::MAX);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -573,6 +632,18 @@ mod tests {
 
     fn vocab() -> Vocab {
         Vocab::from_tokens(["C4", "D4", "E4", "F#4", "0.4.7", "1.5"].map(|t| t.parse().unwrap()))
+    }
+
+    #[test]
+    fn a_release_ends_the_earlier_events_still_sounding_at_its_onset() {
+        let mut events: Vec<Event> = ["C4@1~4", "E4@1~1/2", "G4@1~2"]
+            .iter()
+            .map(|text| text.parse().unwrap())
+            .collect();
+        // At twelfths 0, 12 and 24; a release at 30.
+        end_sounding(&mut events, &[0, 12, 24], 30);
+        let holds: Vec<u32> = events.iter().map(|e| e.hold).collect();
+        assert_eq!(holds, [30, 6, 6]);
     }
 
     #[test]

@@ -32,6 +32,13 @@
 //! model keeps its say on *where* a chord comes (a downbeat, a cadence),
 //! and only how many come, on the whole, follows the player.
 //!
+//! For the same reason Pianola's notes would ring on over its next ones
+//! where the player's end as the next begins: an onset that would strike
+//! over Pianola's notes still sounding ends them
+//! ([`TextureSteer::release_chance`], [`Event::releases`]) as often as
+//! makes Pianola strike over its own notes as seldom as the player does
+//! over theirs.
+//!
 //! The same goes for the keys it reaches for: a note, or a chord's
 //! voicing, beyond the span of keys the player's last events covered loses
 //! [`SPAN_PULL`] per octave beyond it, so the music stays where the player
@@ -185,6 +192,9 @@ pub struct Onset {
     pub hold: Option<u32>,
     /// Whether the player played it (else Pianola).
     pub player: bool,
+    /// Whether it ended the notes of its side still sounding
+    /// ([`Event::releases`]).
+    pub releases: bool,
 }
 
 impl Onset {
@@ -199,6 +209,7 @@ impl Onset {
             highest: keys.iter().max().unwrap_or(event.lowest),
             hold: event.known_hold(),
             player,
+            releases: event.releases,
         }
     }
 }
@@ -223,6 +234,11 @@ pub struct Texture {
     /// The share of its events, among those whose side's earlier lengths
     /// are known, that start after a rest.
     rests: f32,
+    /// The share of its onsets after the first (events struck with the one
+    /// before left out), among those whose side's earlier lengths are
+    /// known, struck while an earlier note of the side still sounds (one
+    /// that then ends, see [`Event::releases`], counted too).
+    struck_over: f32,
     /// When everything the side has played stops sounding, where all its
     /// lengths are known.
     silent_from: Option<u64>,
@@ -267,6 +283,7 @@ impl Texture {
         let mut echoes = prior.echoes.map(|share| share * prior_events);
         let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
         let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
+        let (mut struck_over, mut n_struck) = (prior.struck_over * prior_events, 0.0);
         let mut silent_from: Option<u64> = None;
         let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
@@ -292,10 +309,15 @@ impl Texture {
                 if let Some(silent) = silent_from {
                     rests += f32::from(u8::from(onset.at > silent));
                     n_rests += 1.0;
+                    if before.is_some_and(|before| onset.at > before) {
+                        struck_over += f32::from(u8::from(onset.at < silent));
+                        n_struck += 1.0;
+                    }
                 }
             }
             silent_from = match (onset.hold, before) {
                 (Some(hold), None) => Some(onset.at + u64::from(hold)),
+                (Some(hold), Some(_)) if onset.releases => Some(onset.at + u64::from(hold)),
                 (Some(hold), Some(_)) => silent_from.map(|s| s.max(onset.at + u64::from(hold))),
                 (None, _) => silent_from,
             };
@@ -310,6 +332,7 @@ impl Texture {
             echoes: echoes.map(|count| share(count, n + prior_events)),
             holds_known: n_holds,
             rests: share(rests, n_rests + prior_events),
+            struck_over: share(struck_over, n_struck + prior_events),
             silent_from,
             span,
         }
@@ -355,6 +378,7 @@ impl TextureSteer {
             echoes: [0.0; LAGS.len()],
             holds_known: 0,
             rests: 0.0,
+            struck_over: 0.0,
             silent_from: None,
             span: (u8::MAX, 0),
         };
@@ -515,6 +539,26 @@ impl TextureSteer {
         }
     }
 
+    /// How likely an onset `gap` twelfths after the last one should end
+    /// Pianola's notes still sounding then ([`Event::releases`]), at
+    /// `strength`: 0 where none would sound on, or the player's lengths
+    /// are not known. Pianola's onsets would strike over its own notes as
+    /// often as it drew lengths longer than its next gap; the chance makes
+    /// them ring over as often as the player's do. The network never reads
+    /// a length back, so it draws each length blind to the next gap: over
+    /// a clean line its notes overlap.
+    pub fn release_chance(&self, gap: u32, strength: f32) -> f32 {
+        let sounds_on = self
+            .own_sounds_for
+            .is_some_and(|sounds_for| sounds_for > u64::from(gap));
+        if gap == 0 || !sounds_on || self.player.holds_known == 0 {
+            return 0.0;
+        }
+        let (wanted, had) = (self.player.struck_over, self.own.struck_over);
+        let kept = ((wanted + SHARE_FLOOR) / (had + SHARE_FLOOR)).min(1.0);
+        strength.clamp(0.0, 1.0) * (1.0 - kept)
+    }
+
     /// Tilts the *hold* head's `scores` (drawn from at `temperature`, one
     /// per time class) by `strength`, bin by bin; not at all while no
     /// length of the player's is known.
@@ -567,6 +611,7 @@ mod tests {
                 highest: 60 + 4 * (notes as u8 - 1),
                 hold: Some(6),
                 player,
+                releases: false,
             })
             .collect()
     }
@@ -600,6 +645,47 @@ mod tests {
             .map(|(s, _)| s.exp())
             .sum::<f32>()
             / total
+    }
+
+    #[test]
+    fn pianola_ends_notes_that_would_ring_over_its_next_onset_where_the_player_does_not() {
+        // The player's notes end as the next starts; Pianola's, as long,
+        // start twice as often, each over the one before: its last note
+        // sounds 6 twelfths on.
+        let mut onsets = held(played(0, 32, 1, 6, true), Some(6));
+        onsets.extend(held(played(200, 32, 1, 3, false), Some(6)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let chance = steer.release_chance(3, 1.0);
+        assert!(chance > 0.9, "{chance}");
+        assert!((steer.release_chance(3, 0.5) - chance / 2.0).abs() < 1e-6);
+        // Nothing to end at the next onset's time or after, nor together.
+        assert_eq!(steer.release_chance(6, 1.0), 0.0);
+        assert_eq!(steer.release_chance(0, 1.0), 0.0);
+        // A player whose notes ring on as often: Pianola's may too.
+        let mut onsets = held(played(0, 32, 1, 3, true), Some(6));
+        onsets.extend(held(played(200, 32, 1, 3, false), Some(6)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        assert_eq!(steer.release_chance(3, 1.0), 0.0);
+        // The player's lengths not known yet: nothing to follow.
+        let mut onsets = held(played(0, 32, 1, 6, true), None);
+        onsets.extend(held(played(200, 32, 1, 3, false), Some(6)));
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        assert_eq!(steer.release_chance(3, 1.0), 0.0);
+    }
+
+    #[test]
+    fn an_onset_that_releases_ends_what_its_side_sounded_before() {
+        // Pianola's long notes, each released by the next: its last one
+        // alone still sounds.
+        let mut onsets = held(played(0, 32, 1, 6, true), Some(6));
+        let mut own = held(played(200, 8, 1, 3, false), Some(24));
+        for onset in &mut own[1..] {
+            onset.releases = true;
+        }
+        own.last_mut().unwrap().hold = Some(4);
+        onsets.extend(own);
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        assert_eq!(steer.own_sounds_for, Some(4));
     }
 
     #[test]

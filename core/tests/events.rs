@@ -13,6 +13,7 @@ fn event(what: &str, when: u32, hold: u32, velocity: u8, lowest: u8) -> Event {
         hold,
         velocity,
         lowest,
+        releases: false,
     }
 }
 

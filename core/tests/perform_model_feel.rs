@@ -4,9 +4,12 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{Heard, Host, Report, network_of, settings};
 use pianola_core::model::Arch;
-use pianola_core::perform::{Division, Feel, Mode, NoteEvent};
+use pianola_core::perform::{Division, Feel, Mode, NoteEvent, PerformerSettings};
+use pianola_core::{Network, default_model};
 
 /// A host playing the test event network of `seed` in *Model* feel,
 /// *continue*, at `rate` and `tempo`.
@@ -349,4 +352,55 @@ fn without_a_host_position_model_feel_keeps_its_own_clock_from_the_players_note(
     // The player struck at sample 777 (the block's start): every onset a
     // whole number of twelfths after it.
     assert_on_grid(&notes, 777, 2_000.0, "no position");
+}
+
+#[test]
+fn over_a_clean_legato_line_pianola_seldom_rings_over_its_own_next_notes() {
+    // The player plays a scale up and down in quarters for 24 beats, each
+    // note released as the next is struck; the built-in model answers in
+    // *continue*. Counted from the fourth beat: Pianola's onsets, and those
+    // struck while a note of its own still sounds (without the releases,
+    // 23 of 88).
+    let network = Arc::new(Network::new(&default_model::load().unwrap()).unwrap());
+    let scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62];
+    let (mut onsets, mut over) = (0, 0);
+    for seed in 1..=4 {
+        let settings = PerformerSettings {
+            mode: Mode::Continue,
+            feel: Feel::Model,
+            seed: Some(seed),
+            ..PerformerSettings::default()
+        };
+        let mut host = Host::with_network(network.clone(), settings, 48_000.0, 120.0);
+        let beat = host.samples_per_beat() as u64;
+        let mut input = Vec::new();
+        for (i, &key) in scale.iter().cycle().take(24).enumerate() {
+            let at = i as u64 * beat;
+            if let Some(&(_, NoteEvent::On { key: held, .. })) = input.last() {
+                input.push((at, NoteEvent::released(0, 0, held, 0)));
+            }
+            input.push((at, NoteEvent::struck(0, 0, key, 100)));
+        }
+        host.play_until(&input, 26 * beat, 256, |_| {});
+        host.end_paired();
+        let notes = notes_played(&host.heard);
+        let mut starts: Vec<u64> = notes
+            .iter()
+            .map(|n| n.0)
+            .filter(|&t| t >= 4 * beat)
+            .collect();
+        starts.dedup();
+        for &t in &starts {
+            onsets += 1;
+            let sounds = |&&(on, _, length): &&(u64, u8, Option<u64>)| {
+                on < t && length.is_none_or(|length| on + length > t)
+            };
+            over += usize::from(notes.iter().any(|n| sounds(&n)));
+        }
+    }
+    assert!(onsets >= 60, "{onsets} onsets");
+    assert!(
+        over * 10 <= onsets,
+        "{over} of {onsets} onsets struck over a note still sounding"
+    );
 }

@@ -132,3 +132,39 @@ fn no_key_is_struck_twice_at_one_onset() {
     }
     assert!(onsets > 100, "{onsets} onsets");
 }
+
+#[test]
+fn over_a_clean_line_pianola_does_not_ring_over_its_own_next_notes() {
+    // A scale up and down in quarters, each note ending as the next
+    // starts: the player never strikes over a note still sounding.
+    let file = default_model::load().unwrap();
+    let network = Arc::new(Network::new(&file).unwrap());
+    let mut predictor = Predictor::new(network);
+    let line = [
+        "C4@1~1", "D4@1~1", "E4@1~1", "F4@1~1", "G4@1~1", "A4@1~1", "B4@1~1", "C5@1~1", "B4@1~1",
+        "A4@1~1", "G4@1~1", "F4@1~1", "E4@1~1", "D4@1~1",
+    ];
+    let primer = repeated(&line, 6, &file.vocab);
+    // Pianola's own onsets, and those struck while a note of its own still
+    // sounds (without the releases: 51 of 243).
+    let (mut onsets, mut over) = (0, 0);
+    for seed in 1..=4 {
+        let mut sampler = Sampler::new(SamplerSettings::default(), &file.vocab, seed);
+        let played = continue_events(&mut predictor, &mut sampler, &primer, 64, Rhythm::Model);
+        let mut at = 0u64;
+        let mut sounding_until = 0u64;
+        for event in &played {
+            at += u64::from(event.when);
+            if event.when > 0 {
+                onsets += 1;
+                over += usize::from(at < sounding_until);
+            }
+            sounding_until = sounding_until.max(at + u64::from(event.hold));
+        }
+    }
+    assert!(onsets > 150, "{onsets} onsets");
+    assert!(
+        over * 10 <= onsets,
+        "{over} of {onsets} onsets struck over a note still sounding"
+    );
+}

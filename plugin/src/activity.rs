@@ -107,6 +107,7 @@ impl Prepared {
                 hold: ((shape >> 8) & 0xFFFF) as u32,
                 velocity: ((shape >> 24) & 0xFF) as u8,
                 lowest: (shape & 0xFF) as u8,
+                releases: false,
             },
             committed: shape >> 32 & 1 == 1,
         }
@@ -482,6 +483,7 @@ mod tests {
                     hold: 6,
                     velocity: 100,
                     lowest: 60,
+                    releases: false,
                 },
                 committed: true,
             },
@@ -493,6 +495,7 @@ mod tests {
                     hold: 300,
                     velocity: 42,
                     lowest: 36,
+                    releases: false,
                 },
                 committed: false,
             },

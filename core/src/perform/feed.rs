@@ -132,11 +132,13 @@ impl Performer {
             hold: 0,
             velocity,
             lowest,
+            releases: false,
         }
     }
 
-    /// Sounds `strike` from `offset` (the exact `onset`), feeds its token
-    /// to the worker and counts the step in the mode.
+    /// Sounds `strike` from `offset` (the exact `onset`), ending the
+    /// performer's notes still sounding first where it releases them,
+    /// feeds its token to the worker and counts the step in the mode.
     pub(super) fn play(
         &mut self,
         strike: Strike,
@@ -150,10 +152,14 @@ impl Performer {
             pitches,
             velocity,
             length,
+            releases,
         } = strike;
         let now_abs = self.clock + u64::from(offset);
         let settings = self.settings;
         let channel = settings.channel & 15;
+        if releases {
+            self.sounding.end_all_own(offset, out);
+        }
         for key in pitches.iter() {
             self.sounding.start_own(
                 key,
@@ -169,6 +175,7 @@ impl Performer {
         let event = Event {
             // Pianola's own length is known as it starts.
             hold: known_hold(length, samples_per_beat),
+            releases,
             ..self.fed_event(token, onset, velocity, lowest, samples_per_beat)
         };
         self.link.send(ToWorker::Feed {
@@ -202,4 +209,7 @@ pub(super) struct Strike {
     pub(super) pitches: crate::token::PitchClasses,
     pub(super) velocity: u8,
     pub(super) length: u64,
+    /// Whether the performer's notes still sounding end as it starts
+    /// ([`Event::releases`]).
+    pub(super) releases: bool,
 }

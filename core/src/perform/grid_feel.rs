@@ -59,6 +59,7 @@ impl Performer {
             pitches: token.pitches(settings.chord_octave),
             velocity,
             length,
+            releases: false,
         };
         self.play(strike, offset, now_abs as f64, samples_per_beat, out);
     }

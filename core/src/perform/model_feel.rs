@@ -80,6 +80,7 @@ impl Performer {
             pitches: event.pitches(),
             velocity,
             length: hold.round().max(1.0) as u64,
+            releases: event.releases,
         };
         self.play(strike, offset, onset, samples_per_beat, out);
     }

@@ -26,7 +26,7 @@ use crate::key::{KeyCell, KeyMode, estimate, pitch_class_counts};
 use crate::model::Head;
 use crate::nearest::nearest_known;
 use crate::predictor::{Network, Predictor, softmax_into};
-use crate::sample::{KEY_GUIDE_WINDOW, Rhythm, Sampler, SamplerSettings};
+use crate::sample::{KEY_GUIDE_WINDOW, Rhythm, Sampled, Sampler, SamplerSettings};
 use crate::token::Token;
 use crate::vocab::Vocab;
 
@@ -71,7 +71,7 @@ pub struct Worker {
     /// (the last [`KEY_GUIDE_WINDOW`]).
     recent: VecDeque<usize>,
     /// Speculated events already sent, in order.
-    chain: VecDeque<EventClasses>,
+    chain: VecDeque<Sampled>,
     /// How the performer plays its own events: one per grid step of this
     /// many twelfths of a beat, at this velocity (what the speculation
     /// assumes, and what the event network's token head is conditioned on).
@@ -390,7 +390,7 @@ impl Worker {
         if self.recent.len() > KEY_GUIDE_WINDOW {
             self.recent.pop_front();
         }
-        if epoch == self.epoch && self.chain.front().map(|c| c.what) == Some(index) {
+        if epoch == self.epoch && self.chain.front().map(|c| c.classes.what) == Some(index) {
             self.chain.pop_front();
         } else {
             self.void_speculation(epoch);
@@ -406,7 +406,10 @@ impl Worker {
         };
         self.void_speculation(self.epoch);
         self.speculative.feed_event(&classes);
-        self.chain.push_back(classes);
+        self.chain.push_back(Sampled {
+            classes,
+            releases: committed.releases,
+        });
     }
 
     /// Predicts the token after the speculation so far and sends it;
@@ -429,7 +432,7 @@ impl Worker {
             .recent
             .iter()
             .copied()
-            .chain(self.chain.iter().map(|c| c.what))
+            .chain(self.chain.iter().map(|c| c.classes.what))
             .collect();
         // Right after the player's event, the first prediction cannot sound
         // together with it: that chord is already past.
@@ -442,12 +445,12 @@ impl Worker {
             .listener
             .steer(&self.sampler.settings().duet, ahead, min_when);
         steer.struck = struck;
-        let memory =
-            (self.sampler.settings().memory > 0.0).then(|| self.session.recall(self.chain.iter()));
-        let classes =
+        let memory = (self.sampler.settings().memory > 0.0)
+            .then(|| self.session.recall(self.chain.iter().map(|c| &c.classes)));
+        let sampled =
             self.sampler
                 .sample_event(&mut self.speculative, self.rhythm, &recent, &steer, memory);
-        let event = classes
+        let event = sampled
             .to_event(self.predictor.network().vocab())
             .expect("the sampler picks from the vocabulary");
         let message = FromWorker::Prediction {
@@ -459,8 +462,8 @@ impl Worker {
         if self.outbox.push(message).is_err() {
             return false;
         }
-        self.speculative.feed_event(&classes);
-        self.chain.push_back(classes);
+        self.speculative.feed_event(&sampled.classes);
+        self.chain.push_back(sampled);
         true
     }
 
@@ -468,7 +471,7 @@ impl Worker {
     /// speculation, started together with the one before.
     fn together(&self) -> usize {
         let fed = self.window.iter().map(|e| e.when as usize);
-        trailing_together(fed.chain(self.chain.iter().map(|c| c.when)))
+        trailing_together(fed.chain(self.chain.iter().map(|c| c.classes.when)))
     }
 
     /// The fields of the performer's next grid step, before its token is
