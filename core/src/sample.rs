@@ -401,9 +401,14 @@ impl Sampler {
                 let chance = steer.texture.as_ref().map_or(0.0, |texture| {
                     texture.release_chance(gap, self.settings.texture)
                 });
+                // Drawn as the lengths are: the likelier way at 0.
+                let releases = match self.settings.rhythm_temperature {
+                    t if t <= 0.0 => chance >= 0.5,
+                    _ => chance > 0.0 && self.rng.random::<f32>() < chance,
+                };
                 Sampled {
                     classes: chosen,
-                    releases: chance > 0.0 && self.rng.random::<f32>() < chance,
+                    releases,
                 }
             }
             Rhythm::Model | Rhythm::Grid { .. } => {
