@@ -350,18 +350,24 @@ impl Listener {
                 .filter(|h| !h.player && h.at + PLAYING > self.now)
                 .map(|h| (h.at, h.notes)),
         );
+        // The events ahead are Pianola's, played before the one steered:
+        // its texture, its last onset and what still sounds count them.
+        let mut planned: Vec<Onset> = Vec::with_capacity(16);
         for event in ahead {
             at += u64::from(event.when);
             own.push((at, notes_of(&event)));
+            planned.push(Onset::of(&event, at, false));
         }
         let space = self.space_floor(settings.space, &own, at);
         Steer {
             min_when: min_when.max(space),
             keys: self.keys(settings.range, settings.keys),
             harmony: self.harmony.filter(|_| settings.chords == Chords::Follow),
-            texture: TextureSteer::of(self.heard.iter()).map(|texture| match settings.range {
-                Range::Anywhere => texture,
-                _ => texture.without_span(),
+            texture: TextureSteer::of(self.heard.iter().chain(&planned)).map(|texture| {
+                match settings.range {
+                    Range::Anywhere => texture,
+                    _ => texture.without_span(),
+                }
             }),
             struck: 0,
         }
@@ -462,6 +468,26 @@ mod tests {
             lowest: key,
             releases: false,
         }
+    }
+
+    #[test]
+    fn the_events_ahead_count_in_the_texture_as_if_heard() {
+        // The worker steers events up to eight ahead of the last one
+        // heard: the texture reads Pianola's last onset, its shares and
+        // what still sounds with the ones planned before it.
+        let mut listener = Listener::new();
+        for i in 0..8 {
+            listener.hear(&note(60 + i, 6), true);
+        }
+        let ahead = [note(67, 3), note(69, 9), note(71, 3)];
+        let settings = DuetSettings::default();
+        let steered = listener.steer(&settings, ahead, 0).texture;
+        let mut heard = listener.clone();
+        for event in &ahead {
+            heard.hear(event, false);
+        }
+        assert_eq!(steered, heard.steer(&settings, [], 0).texture);
+        assert_ne!(steered, listener.steer(&settings, [], 0).texture);
     }
 
     #[test]
