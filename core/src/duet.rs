@@ -16,7 +16,7 @@ use std::ops::RangeInclusive;
 use crate::event::{Event, GRID_PER_BEAT, classes};
 use crate::key::{estimate, pitch_class_counts};
 use crate::perform::{Named, named};
-use crate::texture::{Onset, TextureSteer, notes_of};
+use crate::texture::{Onset, TextureSteer};
 use crate::token::{PitchClassSet, Token};
 
 /// The Space setting's range: 0 leaves no room (the model's own density),
@@ -342,22 +342,23 @@ impl Listener {
         ahead: impl IntoIterator<Item = Event>,
         min_when: usize,
     ) -> Steer {
-        let mut own: Vec<(u64, usize)> = Vec::with_capacity(32);
-        let mut at = self.now;
-        own.extend(
-            self.heard
-                .iter()
-                .filter(|h| !h.player && h.at + PLAYING > self.now)
-                .map(|h| (h.at, h.notes)),
-        );
         // The events ahead are Pianola's, played before the one steered:
         // its texture, its last onset and what still sounds count them.
-        let mut planned: Vec<Onset> = Vec::with_capacity(16);
-        for event in ahead {
-            at += u64::from(event.when);
-            own.push((at, notes_of(&event)));
-            planned.push(Onset::of(&event, at, false));
-        }
+        let mut at = self.now;
+        let planned: Vec<Onset> = ahead
+            .into_iter()
+            .map(|event| {
+                at += u64::from(event.when);
+                Onset::of(&event, at, false)
+            })
+            .collect();
+        let own: Vec<(u64, usize)> = self
+            .heard
+            .iter()
+            .filter(|h| !h.player && h.at + PLAYING > self.now)
+            .chain(&planned)
+            .map(|h| (h.at, h.notes))
+            .collect();
         let space = self.space_floor(settings.space, &own, at);
         Steer {
             min_when: min_when.max(space),
