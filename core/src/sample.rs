@@ -603,8 +603,9 @@ pub fn continue_events(
         };
         memory.remember(own);
         heard.push(own);
-        let at = onsets.last().map_or(0, |o| o.at) + next.when as u64;
-        onsets.push(onset(&onsets, sampled, false));
+        let played = onset(&onsets, sampled, false);
+        let at = played.at;
+        onsets.push(played);
         if let Some(mut event) = sampled.to_event(vocab) {
             // The grid's velocity exactly, not its class' middle.
             if let Rhythm::Grid { velocity, .. } = rhythm {
