@@ -32,6 +32,17 @@
 //! model keeps its say on *where* a chord comes (a downbeat, a cadence),
 //! and only how many come, on the whole, follows the player.
 //!
+//! The gaps are also held to the player's grid in one step: the *when*
+//! head chooses each gap from the last onset, so one gap off the grid (a
+//! triplet among sixteenths, a grace note's twelfth) would shift every
+//! onset after it off the grid too, and the places in the beat, read
+//! from Pianola's own last events, would bring it back only slowly. The
+//! places in the beat where at least [`GRID_SHARE`] of the player's onsets
+//! land are their grid; the gaps that would land elsewhere are scaled
+//! down, together, to the player's share of onsets off it (never up).
+//! Over a player on sixteenths, without this, nearly a third of Pianola's
+//! onsets came off them.
+//!
 //! For the same reason Pianola's notes would ring on over its next ones
 //! where the player's end as the next begins: an onset that would strike
 //! over Pianola's notes still sounding ends them
@@ -127,6 +138,14 @@ const HOLD_BINS: [u32; 6] = [0, 3, 6, 12, 24, 48];
 /// subdivision (straight eighths, triplets, sixteenths, a swing) is the
 /// share of their onsets at each place.
 const PHASES: usize = GRID_PER_BEAT as usize;
+
+/// The share of the player's onsets a place in the beat needs to be on
+/// their grid: two of [`PLAYER_WINDOW`]. One is a grace note or a slip.
+const GRID_SHARE: f32 = 0.05;
+
+/// How many of the player's events their grid is read from at least;
+/// before, every place in the beat is on it.
+const GRID_EVENTS: usize = PLAYER_WINDOW / 2;
 
 /// The lags, in twelfths, at which a rhythm can come back: two, three
 /// and four beats (a bar of 2/4, 3/4 or 4/4).
@@ -229,6 +248,8 @@ pub struct Texture {
     /// For each of [`LAGS`], the share of onsets that came where an onset
     /// (either side's) came that long before.
     echoes: [f32; LAGS.len()],
+    /// How many events the stretch has (the prior's not counted).
+    events: usize,
     /// How many events of the stretch have a known length.
     holds_known: usize,
     /// The share of its events, among those whose side's earlier lengths
@@ -260,6 +281,21 @@ impl Texture {
     /// The share of known lengths in the bin of time class `class`.
     pub fn hold_share(&self, class: usize) -> f32 {
         self.holds[bin_of(&HOLD_BINS, time_of_class(class))]
+    }
+
+    /// Whether onsets land on `phase`, a place in the beat, often enough to
+    /// make it part of the stretch's grid ([`GRID_SHARE`]); every place is,
+    /// while fewer than [`GRID_EVENTS`] events are known.
+    fn on_grid(&self, phase: usize) -> bool {
+        self.events < GRID_EVENTS || self.phases[phase % PHASES] >= GRID_SHARE
+    }
+
+    /// The share of onsets off the stretch's grid.
+    fn off_grid(&self) -> f32 {
+        (0..PHASES)
+            .filter(|&phase| !self.on_grid(phase))
+            .map(|phase| self.phases[phase])
+            .sum()
     }
 
     /// The texture of the last `window` events of one side, each with its
@@ -330,6 +366,7 @@ impl Texture {
             holds: holds.map(|count| share(count, n_holds as f32 + prior_events)),
             phases: phases.map(|count| share(count, n + prior_events)),
             echoes: echoes.map(|count| share(count, n + prior_events)),
+            events: n as usize,
             holds_known: n_holds,
             rests: share(rests, n_rests + prior_events),
             struck_over: share(struck_over, n_struck + prior_events),
@@ -376,6 +413,7 @@ impl TextureSteer {
             holds: [0.0; HOLD_BINS.len()],
             phases: [0.0; PHASES],
             echoes: [0.0; LAGS.len()],
+            events: 0,
             holds_known: 0,
             rests: 0.0,
             struck_over: 0.0,
@@ -463,11 +501,12 @@ impl TextureSteer {
     /// Tilts the *when* head's `scores` (drawn from at `temperature`, one
     /// per time class) by `strength`, bin by bin, by the place in the
     /// beat each gap lands on and by whether an onset came a bar before
-    /// it; and, where the lengths are known, scales the gaps that would
-    /// leave a rest after Pianola's last notes, together, down to the
-    /// player's share of events after a rest where they are likelier (the
-    /// gaps that keep a note sounding take up the rest, striking together
-    /// keeps its odds).
+    /// it; where the lengths are known, scales the gaps that would leave a
+    /// rest after Pianola's last notes, together, down to the player's
+    /// share of events after a rest where they are likelier (the gaps that
+    /// keep a note sounding take up the rest, striking together keeps its
+    /// odds); and last, the same way, the gaps that would land off the
+    /// player's grid down to the player's share of onsets off it.
     pub fn tilt_when(&self, scores: &mut [f32], temperature: f32, strength: f32) {
         if temperature <= 0.0 || strength <= 0.0 {
             return;
@@ -481,7 +520,7 @@ impl TextureSteer {
         let (echo, had_echo) = self.echo_shares;
         for (class, score) in scores.iter_mut().enumerate().take(TIME_CLASSES) {
             let (wanted, had) = (self.player.gap_share(class), self.own.gap_share(class));
-            let lands = (self.now_phase + time_of_class(class) as usize) % PHASES;
+            let lands = self.lands(class);
             let comes_back = match self.echoes.get(class).copied().flatten() {
                 Some(true) => log_factor(echo, had_echo),
                 Some(false) => log_factor(1.0 - echo, 1.0 - had_echo),
@@ -494,49 +533,30 @@ impl TextureSteer {
                 + comes_back;
             *score += temperature * strength * tilt;
         }
-        if rests.is_none() {
-            return;
+        if rests.is_some() {
+            // Fewer rests only (see the module documentation).
+            scale_down(
+                scores,
+                temperature,
+                strength,
+                rests_after,
+                self.player.rests,
+            );
         }
-        // The gaps that would rest, as a whole, as likely as the player's
-        // events are to come after a rest; striking together keeps its
-        // odds, or the rests would turn into chords.
-        let classes = scores.len().min(TIME_CLASSES);
-        let top = scores[..classes]
-            .iter()
-            .copied()
-            .fold(f32::NEG_INFINITY, f32::max);
-        let (mut resting, mut together, mut total) = (0.0f32, 0.0f32, 0.0f32);
-        for (class, score) in scores[..classes].iter().enumerate() {
-            let p = ((score - top) / temperature).exp();
-            total += p;
-            if rests_after(class) {
-                resting += p;
-            } else if class == 0 {
-                together += p;
-            }
-        }
-        let (resting, together) = (resting / total, together / total);
-        // Fewer rests only (see the module documentation).
-        let wanted = self.player.rests.min(1.0 - together);
-        if wanted >= resting {
-            return;
-        }
-        let (rest_tilt, legato_tilt) = (
-            log_ratio(wanted, resting, REST_FLOOR),
-            log_ratio(
-                1.0 - together - wanted,
-                1.0 - together - resting,
-                REST_FLOOR,
-            ),
+        // Off the player's grid only as often as they are.
+        let off_grid = |class: usize| !self.player.on_grid(self.lands(class));
+        scale_down(
+            scores,
+            temperature,
+            strength,
+            off_grid,
+            self.player.off_grid(),
         );
-        for (class, score) in scores[..classes].iter_mut().enumerate().skip(1) {
-            let tilt = if rests_after(class) {
-                rest_tilt
-            } else {
-                legato_tilt
-            };
-            *score += temperature * strength * tilt;
-        }
+    }
+
+    /// The place in the beat an onset of gap class `class` lands on.
+    fn lands(&self, class: usize) -> usize {
+        (self.now_phase + time_of_class(class) as usize) % PHASES
     }
 
     /// How likely an onset `gap` twelfths after the last one should end
@@ -596,6 +616,57 @@ fn log_ratio(wanted: f32, had: f32, floor: f32) -> f32 {
     ((wanted + floor) / (had + floor)).ln().clamp(-limit, limit)
 }
 
+/// Scales the *when* classes that are `in_group`, together, down to
+/// `wanted` of the probability the *when* `scores` (drawn from at
+/// `temperature`) give, where they give it more, by `strength`: the
+/// other gaps take up what they lose, and striking together (class 0,
+/// never in a group: it makes no new onset) keeps its odds. Never up:
+/// the model keeps its say on which gap of a group comes.
+fn scale_down(
+    scores: &mut [f32],
+    temperature: f32,
+    strength: f32,
+    in_group: impl Fn(usize) -> bool,
+    wanted: f32,
+) {
+    let classes = scores.len().min(TIME_CLASSES);
+    let top = scores[..classes]
+        .iter()
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max);
+    let (mut grouped, mut together, mut total) = (0.0f32, 0.0f32, 0.0f32);
+    for (class, score) in scores[..classes].iter().enumerate() {
+        let p = ((score - top) / temperature).exp();
+        total += p;
+        if class == 0 {
+            together += p;
+        } else if in_group(class) {
+            grouped += p;
+        }
+    }
+    let (grouped, together) = (grouped / total, together / total);
+    let wanted = wanted.min(1.0 - together);
+    if wanted >= grouped {
+        return;
+    }
+    let (group_tilt, other_tilt) = (
+        log_ratio(wanted, grouped, REST_FLOOR),
+        log_ratio(
+            1.0 - together - wanted,
+            1.0 - together - grouped,
+            REST_FLOOR,
+        ),
+    );
+    for (class, score) in scores[..classes].iter_mut().enumerate().skip(1) {
+        let tilt = if in_group(class) {
+            group_tilt
+        } else {
+            other_tilt
+        };
+        *score += temperature * strength * tilt;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,6 +686,10 @@ mod tests {
             })
             .collect()
     }
+
+    /// A gap of a beat and a twelfth: a line of such lands on every place
+    /// in the beat in turn, so none is off its grid.
+    const RUBATO: u64 = 13;
 
     /// `onsets` sounding `hold` twelfths each.
     fn held(mut onsets: Vec<Onset>, hold: Option<u32>) -> Vec<Onset> {
@@ -728,11 +803,19 @@ mod tests {
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.3f32, 0.7, 0.1];
         steer.tilt_tokens(&mut scores, &[1, 2, 3], 1.0, 1.0);
-        steer.tilt_when(&mut scores, 1.0, 1.0);
         steer.tilt_hold(&mut scores, 1.0, 1.0);
         let expected = [0.3f32, 0.7, 0.1];
         let moved = scores.iter().zip(expected).map(|(a, b)| (a - b).abs());
         assert!(moved.fold(0.0, f32::max) < 1e-5, "{scores:?}");
+        // The gaps, where the model weighs only those on the player's
+        // eighths: with them or an eighth after.
+        let mut when = [0.3f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.7];
+        when[1..6].fill(f32::NEG_INFINITY);
+        steer.tilt_when(&mut when, 1.0, 1.0);
+        assert!(
+            (when[0] - 0.3).abs() < 1e-5 && (when[6] - 0.7).abs() < 1e-5,
+            "{when:?}"
+        );
     }
 
     #[test]
@@ -802,9 +885,11 @@ mod tests {
     #[test]
     fn gaps_that_would_rest_lose_where_the_player_plays_legato() {
         // The player's notes sound until the next; Pianola's stop halfway,
-        // and its last one sounds 6 twelfths on.
-        let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
-        onsets.extend(held(played(408, 32, 1, 12, false), Some(6)));
+        // and its last one sounds 6 twelfths on. Both play a twelfth behind
+        // the beat each time ([`RUBATO`]): no place in the beat is off
+        // their grid, and only the rests tell the gaps apart.
+        let mut onsets = held(played(0, 32, 1, RUBATO, true), Some(13));
+        onsets.extend(held(played(408, 32, 1, RUBATO, false), Some(6)));
         let when = when_tilted(&onsets);
         // The gaps are the player's: the rests lose to the gaps that keep
         // a note sounding, and striking together keeps its odds.
@@ -814,10 +899,35 @@ mod tests {
         let resting = share_in(&when, 7..49);
         assert!(resting < 0.15, "rests keep {resting} of 42/49");
         // Without the player's lengths (live), nothing moves.
-        let mut onsets = held(played(0, 32, 1, 12, true), None);
-        onsets.extend(held(played(408, 32, 1, 12, false), Some(6)));
+        let mut onsets = held(played(0, 32, 1, RUBATO, true), None);
+        onsets.extend(held(played(408, 32, 1, RUBATO, false), Some(6)));
         let when = when_tilted(&onsets);
         assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
+    }
+
+    #[test]
+    fn a_gap_that_would_land_off_the_players_grid_loses() {
+        // The player plays sixteenths; Pianola too, but its last onset
+        // slipped a twelfth off their grid. The gaps that land back on it
+        // win, whatever the model would have played.
+        let mut onsets = played(0, 32, 1, 3, true);
+        onsets.extend(played(408, 31, 1, 3, false));
+        onsets.extend(played(408 + 31 * 3 + 1, 1, 1, 3, false));
+        let when = when_tilted(&onsets);
+        let now = onsets.last().unwrap().at;
+        let total: f32 = when[1..].iter().map(|s| s.exp()).sum();
+        let off: f32 = (1..49)
+            .filter(|&class| !(now + class as u64).is_multiple_of(3))
+            .map(|class| when[class].exp())
+            .sum();
+        assert!(off / total < 0.05, "{} off the grid: {when:?}", off / total);
+        // A grid needs GRID_EVENTS of the player's events: before, every
+        // place in the beat is on it.
+        let few = TextureSteer::of(onsets[24..].iter()).unwrap();
+        assert!((0..PHASES).all(|phase| few.player.on_grid(phase)));
+        let all = TextureSteer::of(onsets.iter()).unwrap();
+        let grid: Vec<usize> = (0..PHASES).filter(|&p| all.player.on_grid(p)).collect();
+        assert_eq!(grid, [0, 3, 6, 9]);
     }
 
     #[test]
@@ -825,9 +935,9 @@ mod tests {
         // The player plays staccato (a rest before every note); Pianola's
         // notes sound until the next. Its gaps stay the player's: the rests
         // come from its notes growing short (the hold tilt), not from fewer
-        // of them.
-        let mut onsets = held(played(0, 32, 1, 12, true), Some(2));
-        onsets.extend(held(played(408, 32, 1, 12, false), Some(12)));
+        // of them. (Off the beat, as in the test above.)
+        let mut onsets = held(played(0, 32, 1, RUBATO, true), Some(2));
+        onsets.extend(held(played(408, 32, 1, RUBATO, false), Some(13)));
         let when = when_tilted(&onsets);
         assert!(when.iter().all(|s| s.abs() < 1e-5), "{when:?}");
         let mut hold = [0.0f32; 49];
@@ -903,8 +1013,8 @@ mod tests {
     fn an_unknown_length_leaves_the_rests_followed() {
         // One of Pianola's notes has no length (a hold of 0): the rests
         // after the others still count.
-        let mut onsets = held(played(0, 32, 1, 12, true), Some(12));
-        let mut own = held(played(408, 32, 1, 12, false), Some(6));
+        let mut onsets = held(played(0, 32, 1, RUBATO, true), Some(13));
+        let mut own = held(played(408, 32, 1, RUBATO, false), Some(6));
         own[20].hold = None;
         onsets.extend(own);
         let when = when_tilted(&onsets);

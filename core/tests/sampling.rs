@@ -168,3 +168,44 @@ fn over_a_clean_line_pianola_does_not_ring_over_its_own_next_notes() {
         "{over} of {onsets} onsets struck over a note still sounding"
     );
 }
+
+#[test]
+fn over_a_player_on_the_sixteenths_pianola_keeps_to_them() {
+    // Sixteenths and eighths, every onset on a sixteenth of the beat: the
+    // player's grid. A gap of the model's own that lands between (a
+    // sixteenth, a triplet) would shift everything after it off the grid.
+    let file = default_model::load().unwrap();
+    let network = Arc::new(Network::new(&file).unwrap());
+    let mut predictor = Predictor::new(network);
+    let bars = [
+        "C4@1/2~1/4",
+        "E4@1/4~1/4",
+        "G4@1/4~1/4",
+        "C5@1/2~1/2",
+        "G4@1/2~1/2",
+        "A4@1/4~1/4",
+        "F4@1/4~1/4",
+        "D4@1/4~1/4",
+        "B3@1/4~1/4",
+        "C4@1/2~1",
+    ];
+    let primer = repeated(&bars, 10, &file.vocab);
+    let sixteenth = u64::from(pianola_core::event::GRID_PER_BEAT / 4);
+    // Pianola's onsets, and those off the player's sixteenths (without
+    // the grid rule: 75 of 245).
+    let (mut onsets, mut off) = (0, 0);
+    for seed in 1..=4 {
+        let mut sampler = Sampler::new(SamplerSettings::default(), &file.vocab, seed);
+        let played = continue_events(&mut predictor, &mut sampler, &primer, 64, Rhythm::Model);
+        let mut at = 0u64;
+        for event in &played {
+            at += u64::from(event.when);
+            if event.when > 0 {
+                onsets += 1;
+                off += usize::from(!at.is_multiple_of(sixteenth));
+            }
+        }
+    }
+    assert!(onsets > 150, "{onsets} onsets");
+    assert!(off * 20 <= onsets, "{off} of {onsets} off the sixteenths");
+}
