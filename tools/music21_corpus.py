@@ -9,11 +9,17 @@ model trains on the 92-song reference corpus alone. Do not commit them.
     pip install -r tools/requirements.txt
     python3 tools/music21_corpus.py /tmp/out-of-corpus      # writes 50 .mid
     python3 tools/music21_corpus.py /tmp/ooc --split         # also train/ and held-out/
+    python3 tools/music21_corpus.py /tmp/ooc/second --second /tmp/ooc  # a second set
 
 With --split the pieces are also copied into DIR/train and DIR/held-out
 (every fifth piece, by name order, held out): what `pianola train --from
 builtin --corpus DIR/train` fine-tunes on and `pianola eval --songs
 DIR/held-out` scores.
+
+With --second FIRST it writes a second set instead, for a figure no
+choice was made on: 41 pieces from the other end of each composer's list
+(none of them in FIRST, the first set's folder) and four composers the
+first set lacks.
 """
 
 import argparse
@@ -41,6 +47,19 @@ CHOICES = [
     ("corelli", 1),
 ]
 
+# The second set: the same, taken from the end of each composer's list.
+SECOND = [
+    ("bach", 8),
+    ("beethoven", 8),
+    ("mozart", 6),
+    ("monteverdi", 5),
+    ("palestrina", 6),
+    ("trecento", 5),
+    ("weber", 1),
+    ("verdi", 1),
+    ("luca", 1),
+]
+
 
 def one_keyboard_part(score):
     """Every note of every part in one piano part, at its own offset."""
@@ -57,12 +76,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=pathlib.Path, help="folder to write the MIDI files to")
     parser.add_argument("--split", action="store_true", help="also write train/ and held-out/")
+    parser.add_argument(
+        "--second",
+        type=pathlib.Path,
+        metavar="FIRST",
+        help="write the second set, none of whose pieces are in FIRST",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    choices, order = CHOICES, 1
     written = []
-    for composer, wanted in CHOICES:
+    if args.second:
+        choices, order = SECOND, -1
+        written = [path.name for path in args.second.glob("*.mid")]
+    first = len(written)
+    for composer, wanted in choices:
         count = 0
-        for path in corpus.getComposer(composer):
+        for path in corpus.getComposer(composer)[::order]:
             if count == wanted:
                 break
             if path.suffix not in (".mxl", ".xml", ".krn", ".abc"):
@@ -84,6 +114,7 @@ def main():
             written.append(name)
             count += 1
         print(f"{composer}: {count} pieces")
+    written = written[first:]
     print(f"{len(written)} pieces in {args.out}")
     if args.split:
         for folder in ("train", "held-out"):

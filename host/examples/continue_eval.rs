@@ -10,7 +10,10 @@
 //! notes sounding together (polyphony) against the real continuation's as
 //! the primer's error over it, the inter-onset and hold histograms' JS
 //! divergence from the real continuation's (bits), and the share of notes
-//! in the primer's key.
+//! in the primer's key. A third column scores the piece's own next
+//! `--events` after the real continuation the same way, on the pieces
+//! that go on that long: what continuing exactly in the piece's character
+//! scores, so a goal can be read against what the music itself gives.
 //!
 //! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--windows 1] [--memory M] [--texture T] [--temperature T] [--rhythm-temperature T] [--key-guide G] [--write DIR]`
 //!
@@ -144,6 +147,9 @@ fn main() {
     let network = Arc::new(Network::new(&model).expect("a network"));
     let mut predictor = Predictor::new(network);
     let (mut continued, mut kept) = (Vec::new(), Vec::new());
+    // The piece's own next events and the primer kept, on the pieces that
+    // go on that long.
+    let mut neighbours: Vec<(Against, Against)> = Vec::new();
     for song in &corpus.songs {
         let (events, _) = map_to_known(&model.vocab, &song.events);
         if events.len() < window + count {
@@ -169,12 +175,13 @@ fn main() {
             save("primer", primer);
             save("tail", &primer[window.saturating_sub(count)..]);
             save("real", real_events);
+            let key =
+                estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
             let after = start + window + count;
             if let Some(next) = events.get(after..after + count) {
                 save("next", next);
+                neighbours.push((against(next, &real, key), against(primer, &real, key)));
             }
-            let key =
-                estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
             let classes: Vec<EventClasses> = primer
                 .iter()
                 .filter_map(|e| EventClasses::of(e, &model.vocab))
@@ -202,13 +209,17 @@ fn main() {
         }
     }
     let column = |rows: &[Against], f: Figure| median(rows.iter().map(f).collect());
+    let next: Vec<Against> = neighbours.iter().map(|(next, _)| *next).collect();
     println!(
         "{} windows of the pieces of {songs}, {window}-event primers, {count} events, {seeds} seeds, memory {}, texture {}",
         continued.len(),
         settings.memory,
         settings.texture
     );
-    println!("median over pieces | continuation | the primer kept (yardstick)");
+    println!(
+        "median over pieces | continuation | the primer kept (yardstick) | the piece's next events ({} pieces)",
+        next.len()
+    );
     let rows: [(&str, Figure); 7] = [
         ("mean pitch, semitones from the real", |a| a.pitch_distance),
         ("events per beat / the real", |a| a.per_beat_ratio),
@@ -224,9 +235,10 @@ fn main() {
     ];
     for (name, f) in rows {
         println!(
-            "{name} | {:.3} | {:.3}",
+            "{name} | {:.3} | {:.3} | {:.3}",
             column(&continued, f),
-            column(&kept, f)
+            column(&kept, f),
+            column(&next, f)
         );
     }
     // The median hides pieces played at twice or half their pace: the
@@ -236,25 +248,28 @@ fn main() {
         (logs.sum::<f64>() / rows.len().max(1) as f64).exp()
     };
     println!(
-        "events per beat, mean factor off the real (either way) | {:.3} | {:.3}",
+        "events per beat, mean factor off the real (either way) | {:.3} | {:.3} | {:.3}",
         off(&continued),
-        off(&kept)
+        off(&kept),
+        off(&next)
     );
-    let ratio: Vec<f64> = continued
-        .iter()
-        .zip(&kept)
-        .map(|(c, k)| c.polyphony_error / k.polyphony_error.max(1e-9))
-        .collect();
+    let ratio = |pairs: &mut dyn Iterator<Item = (&Against, &Against)>| {
+        let ratios = pairs.map(|(c, k)| c.polyphony_error / k.polyphony_error.max(1e-9));
+        median(ratios.collect())
+    };
     println!(
-        "polyphony error over the primer's (median of each piece's ratio) | {:.3} |",
-        median(ratio)
+        "polyphony error over the primer's (median of each piece's ratio) | {:.3} | | {:.3}",
+        ratio(&mut continued.iter().zip(&kept)),
+        ratio(&mut neighbours.iter().map(|(next, primer)| (next, primer)))
     );
     // A piece whose primer happens to match the real continuation's
     // polyphony gives a ratio over almost nothing: the ratio of the two
     // medians is the steadier figure.
     let errors = |rows: &[Against]| median(rows.iter().map(|a| a.polyphony_error).collect());
+    let primers: Vec<Against> = neighbours.iter().map(|(_, primer)| *primer).collect();
     println!(
-        "polyphony error over the primer's (ratio of the medians) | {:.3} |",
-        errors(&continued) / errors(&kept).max(1e-9)
+        "polyphony error over the primer's (ratio of the medians) | {:.3} | | {:.3}",
+        errors(&continued) / errors(&kept).max(1e-9),
+        errors(&next) / errors(&primers).max(1e-9)
     );
 }
