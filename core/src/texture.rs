@@ -40,8 +40,6 @@
 //! places in the beat where at least [`GRID_SHARE`] of the player's onsets
 //! land are their grid; the gaps that would land elsewhere are scaled
 //! down, together, to the player's share of onsets off it (never up).
-//! Over a player on sixteenths, without this, nearly a third of Pianola's
-//! onsets came off them.
 //!
 //! For the same reason Pianola's notes would ring on over its next ones
 //! where the player's end as the next begins: an onset that would strike
@@ -885,9 +883,9 @@ mod tests {
     #[test]
     fn gaps_that_would_rest_lose_where_the_player_plays_legato() {
         // The player's notes sound until the next; Pianola's stop halfway,
-        // and its last one sounds 6 twelfths on. Both play a twelfth behind
-        // the beat each time ([`RUBATO`]): no place in the beat is off
-        // their grid, and only the rests tell the gaps apart.
+        // and its last one sounds 6 twelfths on. Both play a beat and a
+        // twelfth apart ([`RUBATO`]): no place in the beat is off their
+        // grid, and only the rests tell the gaps apart.
         let mut onsets = held(played(0, 32, 1, RUBATO, true), Some(13));
         onsets.extend(held(played(408, 32, 1, RUBATO, false), Some(6)));
         let when = when_tilted(&onsets);
