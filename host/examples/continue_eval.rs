@@ -106,6 +106,17 @@ fn against(
 /// One figure of an [`Against`].
 type Figure = fn(&Against) -> f64;
 
+/// The median over pieces of each one's polyphony error in `rows` over
+/// its error in `yardstick` (the same pieces, in order).
+fn median_ratio(rows: &[Against], yardstick: &[Against]) -> f64 {
+    let ratios = rows.iter().zip(yardstick);
+    median(
+        ratios
+            .map(|(c, k)| c.polyphony_error / k.polyphony_error.max(1e-9))
+            .collect(),
+    )
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     match values.len() {
@@ -147,9 +158,9 @@ fn main() {
     let network = Arc::new(Network::new(&model).expect("a network"));
     let mut predictor = Predictor::new(network);
     let (mut continued, mut kept) = (Vec::new(), Vec::new());
-    // The piece's own next events and the primer kept, on the pieces that
-    // go on that long.
-    let mut neighbours: Vec<(Against, Against)> = Vec::new();
+    // The piece's own next events, beside `kept`: none where the piece
+    // does not go on that long.
+    let mut neighbours: Vec<Option<Against>> = Vec::new();
     for song in &corpus.songs {
         let (events, _) = map_to_known(&model.vocab, &song.events);
         if events.len() < window + count {
@@ -178,10 +189,11 @@ fn main() {
             let key =
                 estimate(&pitch_class_counts(primer.iter().map(|e| &e.what))).map(|k| k.scale());
             let after = start + window + count;
-            if let Some(next) = events.get(after..after + count) {
+            let next = events.get(after..after + count);
+            if let Some(next) = next {
                 save("next", next);
-                neighbours.push((against(next, &real, key), against(primer, &real, key)));
             }
+            neighbours.push(next.map(|next| against(next, &real, key)));
             let classes: Vec<EventClasses> = primer
                 .iter()
                 .filter_map(|e| EventClasses::of(e, &model.vocab))
@@ -209,7 +221,14 @@ fn main() {
         }
     }
     let column = |rows: &[Against], f: Figure| median(rows.iter().map(f).collect());
-    let next: Vec<Against> = neighbours.iter().map(|(next, _)| *next).collect();
+    let next: Vec<Against> = neighbours.iter().flatten().copied().collect();
+    // The primer kept, on the pieces that go on past the real continuation.
+    let primers: Vec<Against> = neighbours
+        .iter()
+        .zip(&kept)
+        .filter(|(next, _)| next.is_some())
+        .map(|(_, primer)| *primer)
+        .collect();
     println!(
         "{} windows of the pieces of {songs}, {window}-event primers, {count} events, {seeds} seeds, memory {}, texture {}",
         continued.len(),
@@ -253,20 +272,15 @@ fn main() {
         off(&kept),
         off(&next)
     );
-    let ratio = |pairs: &mut dyn Iterator<Item = (&Against, &Against)>| {
-        let ratios = pairs.map(|(c, k)| c.polyphony_error / k.polyphony_error.max(1e-9));
-        median(ratios.collect())
-    };
     println!(
         "polyphony error over the primer's (median of each piece's ratio) | {:.3} | | {:.3}",
-        ratio(&mut continued.iter().zip(&kept)),
-        ratio(&mut neighbours.iter().map(|(next, primer)| (next, primer)))
+        median_ratio(&continued, &kept),
+        median_ratio(&next, &primers)
     );
     // A piece whose primer happens to match the real continuation's
     // polyphony gives a ratio over almost nothing: the ratio of the two
     // medians is the steadier figure.
     let errors = |rows: &[Against]| median(rows.iter().map(|a| a.polyphony_error).collect());
-    let primers: Vec<Against> = neighbours.iter().map(|(_, primer)| *primer).collect();
     println!(
         "polyphony error over the primer's (ratio of the medians) | {:.3} | | {:.3}",
         errors(&continued) / errors(&kept).max(1e-9),
