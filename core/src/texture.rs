@@ -48,6 +48,16 @@
 //! makes Pianola strike over its own notes as seldom as the player does
 //! over theirs.
 //!
+//! Nor does Pianola lean on a pitch class more than the player does: a
+//! model that has found the tonic comes back to it, and over a player who
+//! wanders through all twelve it would play a few of them again and again.
+//! A token loses, for each of its pitch classes, [`FEEDBACK_GAIN`] times
+//! the logarithm of the player's share of that pitch class over Pianola's
+//! own, where Pianola's is the larger (the mean over a chord's pitch
+//! classes), both read over the key guide's window
+//! ([`PITCH_CLASS_WINDOW`]). Never raised: the key guide keeps Pianola in
+//! the key, and the player's chromatic turns are theirs.
+//!
 //! The same goes for the keys it reaches for: a note, or a chord's
 //! voicing, beyond the span of keys the player's last events covered loses
 //! [`SPAN_PULL`] per octave beyond it, so the music stays where the player
@@ -72,6 +82,13 @@ pub const PLAYER_WINDOW: usize = 32;
 /// How many of Pianola's own last events its texture is read from
 /// (BENCHMARKS.md, "Following the player's texture").
 pub const OWN_WINDOW: usize = 32;
+
+/// How many of each side's last events their pitch classes are read from
+/// ([`TextureSteer::tilt_pitch_classes`]): the key guide's window, so the
+/// share of a pitch class is the player's over the stretch the key is
+/// read from, not over the last chord or two (BENCHMARKS.md, "Pitch
+/// classes").
+pub const PITCH_CLASS_WINDOW: usize = crate::sample::KEY_GUIDE_WINDOW;
 
 /// Pseudo-events shaped as the player's texture added to Pianola's own
 /// counts: its first events are not corrected by chance.
@@ -212,6 +229,8 @@ pub struct Onset {
     /// Whether it ended the notes of its side still sounding
     /// ([`Event::releases`]).
     pub releases: bool,
+    /// The pitch classes it strikes (bit `pc` set for pitch class `pc`).
+    pub pitch_classes: u16,
 }
 
 impl Onset {
@@ -227,6 +246,7 @@ impl Onset {
             hold: event.known_hold(),
             player,
             releases: event.releases,
+            pitch_classes: keys.iter().fold(0, |mask, key| mask | 1 << (key % 12)),
         }
     }
 }
@@ -263,6 +283,9 @@ pub struct Texture {
     silent_from: Option<u64>,
     /// The lowest and highest key (`(u8::MAX, 0)` for no events).
     span: (u8, u8),
+    /// The share of each pitch class among the pitch classes its events
+    /// strike.
+    pitch_classes: [f32; 12],
 }
 
 impl Texture {
@@ -296,8 +319,9 @@ impl Texture {
             .sum()
     }
 
-    /// The texture of the last `window` events of one side, each with its
-    /// own earlier event (`onsets`, oldest first), with `prior`'s shares
+    /// The texture of the last `window` events of one side (their pitch
+    /// classes over the last [`PITCH_CLASS_WINDOW`]), each with its own
+    /// earlier event (`onsets`, oldest first), with `prior`'s shares
     /// counted `prior_events` times.
     fn read<'a>(
         onsets: impl Iterator<Item = &'a Onset> + Clone,
@@ -315,13 +339,20 @@ impl Texture {
         let mut holds = prior.holds.map(|share| share * prior_events);
         let mut phases = prior.phases.map(|share| share * prior_events);
         let mut echoes = prior.echoes.map(|share| share * prior_events);
+        let mut pitch_classes = prior.pitch_classes.map(|share| share * prior_events);
         let (mut n, mut n_gaps, mut n_holds) = (0.0, 0.0, 0);
         let (mut rests, mut n_rests) = (prior.rests * prior_events, 0.0);
         let (mut struck_over, mut n_struck) = (prior.struck_over * prior_events, 0.0);
         let mut silent_from: Option<u64> = None;
         let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
+        let pitch_class_skip = side().count().saturating_sub(PITCH_CLASS_WINDOW);
         for (i, onset) in side().enumerate() {
+            if i >= pitch_class_skip {
+                for (pc, count) in pitch_classes.iter_mut().enumerate() {
+                    *count += f32::from(u8::from(onset.pitch_classes & 1 << pc != 0));
+                }
+            }
             if i >= skip {
                 sizes[size_class(onset.notes)] += 1.0;
                 n += 1.0;
@@ -370,6 +401,10 @@ impl Texture {
             struck_over: share(struck_over, n_struck + prior_events),
             silent_from,
             span,
+            pitch_classes: {
+                let struck = pitch_classes.iter().sum::<f32>();
+                pitch_classes.map(|count| share(count, struck))
+            },
         }
     }
 }
@@ -417,6 +452,7 @@ impl TextureSteer {
             struck_over: 0.0,
             silent_from: None,
             span: (u8::MAX, 0),
+            pitch_classes: [0.0; 12],
         };
         let now = onsets.clone().map(|o| o.at).max().unwrap_or(0);
         let lately = Lately::of(onsets.clone(), now);
@@ -493,6 +529,38 @@ impl TextureSteer {
         });
         for (score, &notes) in scores.iter_mut().zip(sizes) {
             *score += shift[size_class(usize::from(notes))];
+        }
+    }
+
+    /// Lowers the token head's `scores` (drawn from at `temperature`; a
+    /// token striking the pitch classes `pitch_classes[i]` at index `i`)
+    /// by `strength`: each token by the mean, over its pitch classes, of
+    /// [`FEEDBACK_GAIN`] times the logarithm of the player's share of that
+    /// pitch class over Pianola's own, where Pianola's is the larger.
+    /// Never raised: the player's chromatic turns are not pressed on
+    /// Pianola, whose key guide keeps it in the key.
+    pub fn tilt_pitch_classes(
+        &self,
+        scores: &mut [f32],
+        pitch_classes: &[u16],
+        temperature: f32,
+        strength: f32,
+    ) {
+        if temperature <= 0.0 || strength <= 0.0 || self.player.events == 0 {
+            return;
+        }
+        let shift: [f32; 12] = std::array::from_fn(|pc| {
+            feedback(self.player.pitch_classes[pc], self.own.pitch_classes[pc]).min(0.0)
+        });
+        for (score, &mask) in scores.iter_mut().zip(pitch_classes) {
+            let (sum, count) = (0..12)
+                .filter(|pc| mask & 1 << pc != 0)
+                .fold((0.0, 0.0), |(sum, count), pc| {
+                    (sum + shift[pc], count + 1.0)
+                });
+            if count > 0.0 {
+                *score += temperature * strength * sum / count;
+            }
         }
     }
 
@@ -681,6 +749,7 @@ mod tests {
                 hold: Some(6),
                 player,
                 releases: false,
+                pitch_classes: 1,
             })
             .collect()
     }
@@ -792,6 +861,66 @@ mod tests {
         let mut scores = [1.0f32, 0.0, 0.5, 0.0];
         steer.tilt_tokens(&mut scores, &sizes, 1.0, 1.0);
         assert!(scores[0] > scores[1] && scores[2] > scores[3]);
+    }
+
+    #[test]
+    fn a_pitch_class_pianola_leans_on_more_than_the_player_loses() {
+        // The player's line walks C, D, E, G over 80 events; Pianola has
+        // played C twice as often as each of the others.
+        let mut onsets = played(0, 80, 1, 6, true);
+        for (i, onset) in onsets.iter_mut().enumerate() {
+            onset.pitch_classes = 1 << [0, 2, 4, 7][i % 4];
+        }
+        let mut own = played(486, 40, 1, 6, false);
+        for (i, onset) in own.iter_mut().enumerate() {
+            onset.pitch_classes = 1 << [0, 2, 0, 4, 0, 7, 0, 2][i % 8];
+        }
+        onsets.extend(own);
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        // Tokens: C, D, F sharp (the player's least, never Pianola's), and
+        // the chords C-E-G and D-G.
+        let masks = [
+            1 << 0,
+            1 << 2,
+            1 << 6,
+            1 << 0 | 1 << 4 | 1 << 7,
+            1 << 2 | 1 << 7,
+        ];
+        let mut scores = [0.0f32; 5];
+        steer.tilt_pitch_classes(&mut scores, &masks, 1.0, 1.0);
+        assert!(scores[0] < -1.0, "C, leaned on, loses: {scores:?}");
+        assert_eq!(scores[1], 0.0, "D, less Pianola's than the player's, stays");
+        assert_eq!(scores[2], 0.0, "F sharp is never raised");
+        assert!(
+            scores[0] < scores[3] && scores[3] < 0.0,
+            "a chord with C loses a share of C's loss: {scores:?}"
+        );
+        assert_eq!(scores[4], 0.0);
+        let mut untouched = [0.0f32; 5];
+        steer.tilt_pitch_classes(&mut untouched, &masks, 1.0, 0.0);
+        steer.tilt_pitch_classes(&mut untouched, &masks, 0.0, 1.0);
+        assert_eq!(untouched, [0.0; 5], "strength 0 and argmax");
+    }
+
+    #[test]
+    fn the_pitch_classes_are_read_over_the_key_guides_window() {
+        // The player played only C for 80 events, then E for the last 32;
+        // Pianola played only E. Over the texture's 32 events E would be
+        // all the player's; over the key's window it is under half.
+        let mut onsets = played(0, 112, 1, 6, true);
+        for onset in onsets.iter_mut().skip(80) {
+            onset.pitch_classes = 1 << 4;
+        }
+        let mut own = played(678, 32, 1, 6, false);
+        for onset in &mut own {
+            onset.pitch_classes = 1 << 4;
+        }
+        onsets.extend(own);
+        let steer = TextureSteer::of(onsets.iter()).unwrap();
+        let mut scores = [0.0f32; 2];
+        steer.tilt_pitch_classes(&mut scores, &[1 << 4, 1], 1.0, 1.0);
+        assert!(scores[0] < -1.0, "E, all Pianola plays: {scores:?}");
+        assert_eq!(scores[1], 0.0);
     }
 
     #[test]
