@@ -86,8 +86,8 @@ pub const OWN_WINDOW: usize = 32;
 /// How many of each side's last events their pitch classes are read from
 /// ([`TextureSteer::tilt_pitch_classes`]): the key guide's window, so the
 /// share of a pitch class is the player's over the stretch the key is
-/// read from, not over the last chord or two (BENCHMARKS.md, "Pitch
-/// classes").
+/// read from, not over the last chord or two (BENCHMARKS.md, "Leaning
+/// on no pitch class more than the player").
 pub const PITCH_CLASS_WINDOW: usize = crate::sample::KEY_GUIDE_WINDOW;
 
 /// Pseudo-events shaped as the player's texture added to Pianola's own

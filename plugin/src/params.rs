@@ -203,8 +203,8 @@ pub struct PianolaParams {
     pub chords: EnumParam<Choice<Chords>>,
     /// How far Pianola follows the texture of the player's playing: how
     /// many keys at once, how far apart and where in the beat and the bar,
-    /// how long and how often resting, over which keys (0 %: the model's
-    /// own).
+    /// how long and how often resting, over which keys, and no pitch class
+    /// more often than the player (0 %: the model's own).
     #[id = "texture"]
     pub texture: FloatParam,
 }

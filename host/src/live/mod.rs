@@ -127,7 +127,8 @@ pub struct LiveArgs {
     #[arg(long, default_value_t = SamplerSettings::default().memory, value_parser = crate::memory_amount)]
     memory: f32,
     /// How far Pianola follows the texture of your playing: how many keys
-    /// at once, how far apart, over which keys (0..=1; 0: the model's own).
+    /// at once, how far apart, over which keys, no pitch class more often
+    /// than you (0..=1; 0: the model's own).
     #[arg(long, default_value_t = SamplerSettings::default().texture, value_parser = crate::texture_amount)]
     texture: f32,
     /// *respond*: beats of silence before answering.
