@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pianola_core::event::EventClasses;
+use pianola_core::event::{Event, EventClasses};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, default_model};
 
@@ -13,10 +13,11 @@ fn generate(c: &mut Criterion) {
     let model = default_model::load().unwrap();
     let network = Arc::new(Network::new(&model).unwrap());
     let mut predictor = Predictor::new(network);
-    let primer: Vec<EventClasses> = (0..100)
-        .map(|i| {
+    let primer: Vec<Event> = (0..100)
+        .filter_map(|i| {
             let what = (i * 37) % model.vocab.len();
-            EventClasses::on_grid(what, model.vocab.token(what).unwrap(), 6, 80)
+            let token = model.vocab.token(what).unwrap();
+            EventClasses::on_grid(what, token, 6, 80).to_event(&model.vocab)
         })
         .collect();
     let mut group = c.benchmark_group("generate");

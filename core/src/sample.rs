@@ -543,52 +543,46 @@ pub enum Rhythm {
 /// an event, feeds it back, and so on. Returns the events played, each
 /// ended where a later one releases it ([`Event::releases`]). The primer
 /// (as the player's) and the events played are the session the sampler's
-/// memory setting recalls.
+/// memory setting recalls. The primer's events the vocabulary lacks are
+/// left out (map them first: [`crate::nearest`]); its texture is read from
+/// the events as they are (the keys they strike, their gaps and lengths),
+/// not as the network's classes voice them back, as the live worker hears
+/// the player.
 pub fn continue_events(
     predictor: &mut Predictor,
     sampler: &mut Sampler,
-    primer: &[EventClasses],
+    primer: &[Event],
     count: usize,
     rhythm: Rhythm,
 ) -> Vec<Event> {
-    predictor.prime_events(primer);
     let network = predictor.network().clone();
     let vocab = network.vocab();
-    let mut history: Vec<usize> = primer.iter().map(|e| e.what).collect();
+    let (primer, primer_classes): (Vec<Event>, Vec<EventClasses>) = primer
+        .iter()
+        .filter_map(|e| Some((*e, EventClasses::of(e, vocab)?)))
+        .unzip();
+    predictor.prime_events(&primer_classes);
+    let mut history: Vec<usize> = primer_classes.iter().map(|e| e.what).collect();
     let mut generated = Vec::with_capacity(count);
     // Where each generated event starts, on the onsets' clock.
     let mut starts: Vec<u64> = Vec::with_capacity(count);
-    let mut together = trailing_together(primer.iter().map(|e| e.when));
+    let mut together = trailing_together(primer_classes.iter().map(|e| e.when));
     // The session: the primer as the player's, then Pianola's own events.
     let mut memory = SessionMemory::new(CAPACITY);
     let mut heard: Vec<Heard> = Vec::with_capacity(primer.len() + count);
     let mut onsets: Vec<Onset> = Vec::with_capacity(primer.len() + count);
-    let onset = |onsets: &[Onset], sampled: Sampled, player| {
-        let classes = sampled.classes;
-        // Every class here indexes the vocabulary; a middle C stands in.
-        let event = sampled.to_event(vocab).unwrap_or(Event {
-            what: Token::Note(60),
-            when: 0,
-            hold: 0,
-            velocity: Event::DEFAULT_VELOCITY,
-            lowest: 60,
-            releases: false,
-        });
-        let at = onsets.last().map_or(0, |o| o.at) + classes.when as u64;
-        Onset::of(&event, at, player)
-    };
-    for &classes in primer {
+    // What sounded: the primer's events, then Pianola's.
+    let mut sounded: Vec<Event> = Vec::with_capacity(primer.len() + count);
+    for (event, &classes) in primer.iter().zip(&primer_classes) {
         let player = Heard {
             classes,
             player: true,
         };
         memory.remember(player);
         heard.push(player);
-        let sampled = Sampled {
-            classes,
-            releases: false,
-        };
-        onsets.push(onset(&onsets, sampled, true));
+        let at = onsets.last().map_or(0, |o| o.at) + u64::from(event.when);
+        onsets.push(Onset::of(event, at, true));
+        sounded.push(*event);
     }
     for _ in 0..count {
         let recalled = (sampler.settings().memory > 0.0).then(|| {
@@ -596,11 +590,10 @@ pub fn continue_events(
             &memory
         });
         // No one plays along: the duet settings have no one to steer by.
-        let played = heard.iter().filter_map(|h| h.classes.to_event(vocab));
         let steer = Steer {
             min_when: min_when_after(together),
             texture: TextureSteer::of(onsets.iter()),
-            struck: keys_at_last_onset(played),
+            struck: keys_at_last_onset(sounded.iter().copied()),
             ..Steer::default()
         };
         let sampled = sampler.sample_event(predictor, rhythm, &history, &steer, recalled);
@@ -614,20 +607,22 @@ pub fn continue_events(
         };
         memory.remember(own);
         heard.push(own);
-        let played = onset(&onsets, sampled, false);
-        let at = played.at;
-        onsets.push(played);
-        if let Some(mut event) = sampled.to_event(vocab) {
-            // The grid's velocity exactly, not its class' middle.
-            if let Rhythm::Grid { velocity, .. } = rhythm {
-                event.velocity = velocity;
-            }
-            if event.releases {
-                end_sounding(&mut generated, &starts, at);
-            }
-            generated.push(event);
-            starts.push(at);
+        // Every class here indexes the vocabulary.
+        let Some(mut event) = sampled.to_event(vocab) else {
+            continue;
+        };
+        // The grid's velocity exactly, not its class' middle.
+        if let Rhythm::Grid { velocity, .. } = rhythm {
+            event.velocity = velocity;
         }
+        let at = onsets.last().map_or(0, |o| o.at) + u64::from(event.when);
+        onsets.push(Onset::of(&event, at, false));
+        sounded.push(event);
+        if event.releases {
+            end_sounding(&mut generated, &starts, at);
+        }
+        generated.push(event);
+        starts.push(at);
     }
     generated
 }

@@ -2,17 +2,21 @@
 
 use std::sync::Arc;
 
+use pianola_core::event::Event;
 use pianola_core::event::MAX_TOGETHER;
-use pianola_core::event::{Event, EventClasses};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, Vocab, default_model};
 
 /// The events `group` writes (`"C3@12"`: a note and its `when`), `times`
-/// over, as `vocab`'s classes.
-fn repeated(group: &[&str], times: usize, vocab: &Vocab) -> Vec<EventClasses> {
+/// over, each known to `vocab`.
+fn repeated(group: &[&str], times: usize, vocab: &Vocab) -> Vec<Event> {
     let events = group.iter().cycle().take(times * group.len());
     events
-        .map(|text| EventClasses::of(&text.parse().unwrap(), vocab).unwrap())
+        .map(|text| {
+            let event: Event = text.parse().unwrap();
+            assert!(vocab.index_of(event.what).is_some(), "{text}");
+            event
+        })
         .collect()
 }
 
@@ -32,7 +36,7 @@ fn after_max_together_events_on_one_onset_the_next_starts_later() {
         rhythm_temperature: 0.0,
         ..SamplerSettings::default()
     };
-    let next_when = |primer: &[EventClasses], predictor: &mut Predictor| {
+    let next_when = |primer: &[Event], predictor: &mut Predictor| {
         let mut sampler = Sampler::new(settings, &file.vocab, 0);
         continue_events(predictor, &mut sampler, primer, 1, Rhythm::Model)[0].when
     };
@@ -49,7 +53,7 @@ fn after_max_together_events_on_one_onset_the_next_starts_later() {
 
 /// The built-in model continuing `primer` by `count` events from `seed` at
 /// Memory `memory`: the tokens played.
-fn continuation(primer: &[EventClasses], count: usize, seed: u64, memory: f32) -> Vec<Token> {
+fn continuation(primer: &[Event], count: usize, seed: u64, memory: f32) -> Vec<Token> {
     let file = default_model::load().unwrap();
     let network = Arc::new(Network::new(&file).unwrap());
     let mut predictor = Predictor::new(network);
@@ -68,12 +72,9 @@ fn continuation(primer: &[EventClasses], count: usize, seed: u64, memory: f32) -
 fn a_motif_heard_again_and_again_comes_back_with_memory() {
     let file = default_model::load().unwrap();
     let motif = ["C4", "E4", "G4", "C5", "G4", "E4", "D4", "F4"];
-    let primer: Vec<EventClasses> = motif
-        .iter()
-        .cycle()
-        .take(12 * motif.len())
-        .map(|t| EventClasses::of(&format!("{t}@1/2").parse().unwrap(), &file.vocab).unwrap())
-        .collect();
+    let notes: Vec<String> = motif.iter().map(|t| format!("{t}@1/2")).collect();
+    let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
+    let primer = repeated(&notes, 12, &file.vocab);
     let motif: Vec<Token> = motif.iter().map(|t| t.parse().unwrap()).collect();
     let times_played = |tokens: &[Token]| {
         // Eight events of the loop, from any of its places.

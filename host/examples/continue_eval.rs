@@ -31,7 +31,7 @@
 use std::sync::Arc;
 
 use pianola_core::corpus::Corpus;
-use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
+use pianola_core::event::{Event, GRID_PER_BEAT};
 use pianola_core::figures::{jensen_shannon, time_histogram};
 use pianola_core::key::{estimate, in_scale, pitch_class_counts};
 use pianola_core::midi_file::write_events;
@@ -194,15 +194,11 @@ fn main() {
                 save("next", next);
             }
             neighbours.push(next.map(|next| against(next, &real, key)));
-            let classes: Vec<EventClasses> = primer
-                .iter()
-                .filter_map(|e| EventClasses::of(e, &model.vocab))
-                .collect();
             let mut piece = Vec::new();
             for seed in 1..=seeds {
                 let mut sampler = Sampler::new(settings, &model.vocab, seed);
                 let generated =
-                    continue_events(&mut predictor, &mut sampler, &classes, count, Rhythm::Model);
+                    continue_events(&mut predictor, &mut sampler, primer, count, Rhythm::Model);
                 save(&format!("seed{seed}"), &generated);
                 piece.push(against(&generated, &real, key));
             }

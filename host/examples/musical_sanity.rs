@@ -18,7 +18,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use pianola_core::corpus::{Corpus, Song, default_corpus_dir};
-use pianola_core::event::EventClasses;
 use pianola_core::figures::{self, Figures, GRAM, as_one_stream, pool};
 use pianola_core::sample::{Rhythm, continue_events};
 use pianola_core::token::Token;
@@ -117,10 +116,6 @@ fn main() {
     println!("seed | {}", figures::TABLE_HEADER);
     for seed in first_seed..first_seed + seeds {
         let (_, primer) = random_primer(primer_songs.iter().copied(), vocab, window, seed).unwrap();
-        let primer: Vec<EventClasses> = primer
-            .iter()
-            .filter_map(|e| EventClasses::of(e, vocab))
-            .collect();
         let mut sampler = Sampler::new(settings, vocab, seed);
         let events = continue_events(&mut predictor, &mut sampler, &primer, EVENTS, rhythm);
         let f = figures::figures(&events, &corpus_grams);

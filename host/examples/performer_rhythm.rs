@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use pianola_core::corpus::{Corpus, default_corpus_dir};
-use pianola_core::event::{Event, EventClasses};
+use pianola_core::event::Event;
 use pianola_core::figures::{
     self, as_one_stream, events_of_notes, jensen_shannon, notes_of_events, pool,
 };
@@ -165,15 +165,11 @@ fn main() {
             late += counted;
             live.push(figures::figures(&events, &HashSet::new()));
 
-            let primer: Vec<EventClasses> = opening
-                .iter()
-                .filter_map(|e| EventClasses::of(e, &model.vocab))
-                .collect();
             let mut sampler = Sampler::new(SamplerSettings::default(), &model.vocab, seed);
             let generated = continue_events(
                 &mut predictor,
                 &mut sampler,
-                &primer,
+                opening,
                 2 * EVENTS,
                 Rhythm::Model,
             );

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use clap::ValueEnum;
 use pianola_core::corpus::{Corpus, Song, default_corpus_dir, read_events};
-use pianola_core::event::{Event, EventClasses, GRID_PER_BEAT};
+use pianola_core::event::{Event, GRID_PER_BEAT};
 use pianola_core::key::{KeyMode, parse_scale};
 use pianola_core::midi_file::write_events;
 use pianola_core::nearest::map_to_known;
@@ -179,10 +179,6 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let vocab = model.vocab.clone();
     let window = model.params.config.window;
     let (primer, primer_name) = primer(args, &vocab, window, step)?;
-    let primer_classes: Vec<EventClasses> = primer
-        .iter()
-        .filter_map(|e| EventClasses::of(e, &vocab))
-        .collect();
 
     let network = Arc::new(Network::new(&model)?);
     let mut predictor = Predictor::new(network);
@@ -208,13 +204,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         },
     };
     let mut sampler = Sampler::new(settings, &vocab, args.seed);
-    let events = continue_events(
-        &mut predictor,
-        &mut sampler,
-        &primer_classes,
-        args.notes,
-        rhythm,
-    );
+    let events = continue_events(&mut predictor, &mut sampler, &primer, args.notes, rhythm);
 
     let bytes = write_events(&events, args.bpm);
     atomic_file::write(&args.out, &bytes)

@@ -48,9 +48,13 @@ fn the_same_seed_writes_the_same_file_and_other_seeds_differ() {
 fn the_file_holds_the_events_the_library_generates() {
     let dir = scratch("readback");
     let model = pianola_core::default_model::load().unwrap();
-    let primer: Vec<EventClasses> = PRIMER
+    let primer_events: Vec<Event> = PRIMER
         .split_whitespace()
-        .map(|t| EventClasses::of(&t.parse::<Event>().unwrap(), &model.vocab).unwrap())
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let primer: Vec<EventClasses> = primer_events
+        .iter()
+        .map(|e| EventClasses::of(e, &model.vocab).unwrap())
         .collect();
     for (temperature, seed) in [("0.9", "3"), ("0", "3"), ("0", "4")] {
         ok(&generate(
@@ -79,7 +83,13 @@ fn the_file_holds_the_events_the_library_generates() {
             ..SamplerSettings::default()
         };
         let mut sampler = Sampler::new(settings, &model.vocab, seed.parse().unwrap());
-        let expected = continue_events(&mut predictor, &mut sampler, &primer, 64, Rhythm::Model);
+        let expected = continue_events(
+            &mut predictor,
+            &mut sampler,
+            &primer_events,
+            64,
+            Rhythm::Model,
+        );
         // The file is those events, written as `generate` writes them (read
         // back, an onset off the reader's sixteenths and triplets would
         // move).
