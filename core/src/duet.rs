@@ -152,10 +152,7 @@ impl Harmony {
     /// How a token's score moves: up by `pull` if all its notes are chord
     /// tones, down by `pull` if one lies outside the chord and its scale.
     pub fn pull(&self, token: Token, pull: f32) -> f32 {
-        let mask = match token {
-            Token::Note(key) => 1 << (key % 12),
-            Token::Chord(set) => set.mask(),
-        };
+        let mask = token.pitch_classes().mask();
         if mask & !self.chord.mask() == 0 {
             pull
         } else if mask & !(self.chord.mask() | self.scale.mask()) != 0 {

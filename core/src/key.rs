@@ -46,11 +46,7 @@ pub fn parse_scale(name: &str) -> Result<PitchClassSet, ScaleError> {
 
 /// Whether every note of `token` lies in `scale`.
 pub fn in_scale(token: Token, scale: PitchClassSet) -> bool {
-    let pcs = match token {
-        Token::Note(pitch) => PitchClassSet::from_pitches([pitch]),
-        Token::Chord(set) => Some(set),
-    };
-    pcs.is_some_and(|set| set.mask() & !scale.mask() == 0)
+    token.pitch_classes().mask() & !scale.mask() == 0
 }
 
 /// Krumhansl and Kessler's probe-tone ratings of the twelve pitch classes

@@ -197,10 +197,7 @@ impl Sampler {
             pitch_classes: vocab
                 .tokens()
                 .iter()
-                .map(|&t| match t {
-                    Token::Note(key) => 1 << (key % 12),
-                    Token::Chord(set) => set.mask(),
-                })
+                .map(|t| t.pitch_classes().mask())
                 .collect(),
         }
     }

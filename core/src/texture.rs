@@ -66,6 +66,7 @@
 
 use crate::event::classes::{TIME_CLASSES, time_of_class};
 use crate::event::{Event, GRID_PER_BEAT};
+use crate::token::PitchClassSet;
 
 /// How far the sampler can follow the player's texture
 /// ([`crate::SamplerSettings::texture`]): 0 plays the model's own, 1
@@ -246,7 +247,7 @@ impl Onset {
             hold: event.known_hold(),
             player,
             releases: event.releases,
-            pitch_classes: keys.iter().fold(0, |mask, key| mask | 1 << (key % 12)),
+            pitch_classes: PitchClassSet::from_pitches(keys.iter()).map_or(0, |set| set.mask()),
         }
     }
 }
@@ -333,7 +334,8 @@ impl Texture {
         now: u64,
     ) -> Self {
         let side = || onsets.clone().filter(|o| o.player == player);
-        let skip = side().count().saturating_sub(window);
+        let played = side().count();
+        let skip = played.saturating_sub(window);
         let mut sizes = prior.sizes.map(|share| share * prior_events);
         let mut gaps = prior.gaps.map(|share| share * prior_events);
         let mut holds = prior.holds.map(|share| share * prior_events);
@@ -346,7 +348,7 @@ impl Texture {
         let mut silent_from: Option<u64> = None;
         let mut span = (u8::MAX, 0);
         let mut before: Option<u64> = None;
-        let pitch_class_skip = side().count().saturating_sub(PITCH_CLASS_WINDOW);
+        let pitch_class_skip = played.saturating_sub(PITCH_CLASS_WINDOW);
         for (i, onset) in side().enumerate() {
             if i >= pitch_class_skip {
                 for (pc, count) in pitch_classes.iter_mut().enumerate() {
@@ -889,7 +891,10 @@ mod tests {
         let mut scores = [0.0f32; 5];
         steer.tilt_pitch_classes(&mut scores, &masks, 1.0, 1.0);
         assert!(scores[0] < -1.0, "C, leaned on, loses: {scores:?}");
-        assert_eq!(scores[1], 0.0, "D, less Pianola's than the player's, stays");
+        assert_eq!(
+            scores[1], 0.0,
+            "D, as much Pianola's as the player's, stays"
+        );
         assert_eq!(scores[2], 0.0, "F sharp is never raised");
         assert!(
             scores[0] < scores[3] && scores[3] < 0.0,

@@ -223,6 +223,14 @@ impl Token {
         }
     }
 
+    /// The pitch classes the token strikes: a note's own, a chord's set.
+    pub fn pitch_classes(self) -> PitchClassSet {
+        match self {
+            Token::Note(pitch) => PitchClassSet(1 << (pitch % 12)),
+            Token::Chord(set) => set,
+        }
+    }
+
     /// The MIDI pitches this token plays. A note plays its pitch; a chord
     /// plays its pitch classes in normal order, voiced in `chord_octave`
     /// (the seed uses octave 4, [`SEED_CHORD_OCTAVE`]). A chord of one pitch
