@@ -160,8 +160,6 @@ pub struct Sampler {
     led: f32,
     /// How many keys each token of the vocabulary strikes.
     sizes: Vec<u8>,
-    /// The pitch classes each token of the vocabulary strikes, as masks.
-    pitch_classes: Vec<u16>,
 }
 
 impl Sampler {
@@ -193,11 +191,6 @@ impl Sampler {
                 .tokens()
                 .iter()
                 .map(|&t| notes_of(&voiced(t, 4)).min(usize::from(u8::MAX)) as u8)
-                .collect(),
-            pitch_classes: vocab
-                .tokens()
-                .iter()
-                .map(|t| t.pitch_classes().mask())
                 .collect(),
         }
     }
@@ -462,7 +455,7 @@ impl Sampler {
         if let Some(texture) = &steer.texture {
             let (t, strength) = (self.settings.temperature, self.settings.texture);
             texture.tilt_tokens(scores, &self.sizes, t, strength);
-            texture.tilt_pitch_classes(scores, &self.pitch_classes, t, strength);
+            texture.tilt_pitch_classes(scores, &self.tokens, t, strength);
             for (score, &token) in scores.iter_mut().zip(&self.tokens) {
                 if let Token::Note(key) = token {
                     *score -= texture.span_cost(key, key, t, strength);

@@ -66,7 +66,7 @@
 
 use crate::event::classes::{TIME_CLASSES, time_of_class};
 use crate::event::{Event, GRID_PER_BEAT};
-use crate::token::PitchClassSet;
+use crate::token::{PitchClassSet, Token};
 
 /// How far the sampler can follow the player's texture
 /// ([`crate::SamplerSettings::texture`]): 0 plays the model's own, 1
@@ -534,8 +534,8 @@ impl TextureSteer {
         }
     }
 
-    /// Lowers the token head's `scores` (drawn from at `temperature`; a
-    /// token striking the pitch classes `pitch_classes[i]` at index `i`)
+    /// Lowers the token head's `scores` (drawn from at `temperature`; token
+    /// `tokens[i]` at index `i`)
     /// by `strength`: each token by the mean, over its pitch classes, of
     /// [`FEEDBACK_GAIN`] times the logarithm of the player's share of that
     /// pitch class over Pianola's own, where Pianola's is the larger.
@@ -544,7 +544,7 @@ impl TextureSteer {
     pub fn tilt_pitch_classes(
         &self,
         scores: &mut [f32],
-        pitch_classes: &[u16],
+        tokens: &[Token],
         temperature: f32,
         strength: f32,
     ) {
@@ -554,7 +554,8 @@ impl TextureSteer {
         let shift: [f32; 12] = std::array::from_fn(|pc| {
             feedback(self.player.pitch_classes[pc], self.own.pitch_classes[pc]).min(0.0)
         });
-        for (score, &mask) in scores.iter_mut().zip(pitch_classes) {
+        for (score, token) in scores.iter_mut().zip(tokens) {
+            let mask = token.pitch_classes().mask();
             let (sum, count) = (0..12)
                 .filter(|pc| mask & 1 << pc != 0)
                 .fold((0.0, 0.0), |(sum, count), pc| {
@@ -881,15 +882,15 @@ mod tests {
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         // Tokens: C, D, F sharp (the player's least, never Pianola's), and
         // the chords C-E-G and D-G.
-        let masks = [
-            1 << 0,
-            1 << 2,
-            1 << 6,
-            1 << 0 | 1 << 4 | 1 << 7,
-            1 << 2 | 1 << 7,
+        let tokens = [
+            Token::Note(60),
+            Token::Note(62),
+            Token::Note(66),
+            "0.4.7".parse().unwrap(),
+            "2.7".parse().unwrap(),
         ];
         let mut scores = [0.0f32; 5];
-        steer.tilt_pitch_classes(&mut scores, &masks, 1.0, 1.0);
+        steer.tilt_pitch_classes(&mut scores, &tokens, 1.0, 1.0);
         assert!(scores[0] < -1.0, "C, leaned on, loses: {scores:?}");
         assert_eq!(
             scores[1], 0.0,
@@ -902,8 +903,8 @@ mod tests {
         );
         assert_eq!(scores[4], 0.0);
         let mut untouched = [0.0f32; 5];
-        steer.tilt_pitch_classes(&mut untouched, &masks, 1.0, 0.0);
-        steer.tilt_pitch_classes(&mut untouched, &masks, 0.0, 1.0);
+        steer.tilt_pitch_classes(&mut untouched, &tokens, 1.0, 0.0);
+        steer.tilt_pitch_classes(&mut untouched, &tokens, 0.0, 1.0);
         assert_eq!(untouched, [0.0; 5], "strength 0 and argmax");
     }
 
@@ -923,7 +924,7 @@ mod tests {
         onsets.extend(own);
         let steer = TextureSteer::of(onsets.iter()).unwrap();
         let mut scores = [0.0f32; 2];
-        steer.tilt_pitch_classes(&mut scores, &[1 << 4, 1], 1.0, 1.0);
+        steer.tilt_pitch_classes(&mut scores, &[Token::Note(64), Token::Note(60)], 1.0, 1.0);
         assert!(scores[0] < -1.0, "E, all Pianola plays: {scores:?}");
         assert_eq!(scores[1], 0.0);
     }
