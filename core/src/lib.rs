@@ -14,7 +14,8 @@
 //! - [`key`]: keys, their scales, and finding the key of a passage.
 //! - [`sample`]: choosing the next token (temperature, top-k/top-p, guards);
 //!   [`memory`]: the session memory it mixes in; [`texture`]: following
-//!   the texture of the music so far.
+//!   the texture of the music so far; [`takes`]: keeping, of several
+//!   takes of a continuation, the one most in the primer's character.
 //! - [`voices`]: checking note streams for stuck and doubled notes.
 //! - [`perform`]: the live performer (real-time side and worker);
 //!   [`tempo`]: the tempo rule it and every host share.
@@ -39,6 +40,7 @@ pub mod perform;
 pub mod predictor;
 pub mod repeats;
 pub mod sample;
+pub mod takes;
 pub mod tempo;
 pub mod texture;
 pub mod token;

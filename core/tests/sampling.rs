@@ -5,6 +5,7 @@ use std::sync::Arc;
 use pianola_core::event::Event;
 use pianola_core::event::MAX_TOGETHER;
 use pianola_core::sample::{Rhythm, continue_events};
+use pianola_core::takes::{Character, best_take};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token, Vocab, default_model};
 
 /// The events `group` writes (`"C3@12"`: a note and its `when`), `times`
@@ -209,4 +210,50 @@ fn over_a_player_on_the_sixteenths_pianola_keeps_to_them() {
     }
     assert!(onsets > 150, "{onsets} onsets");
     assert!(off * 20 <= onsets, "{off} of {onsets} off the sixteenths");
+}
+
+#[test]
+fn of_several_takes_the_one_nearest_the_primers_character_is_kept() {
+    let file = default_model::load().unwrap();
+    let network = Arc::new(Network::new(&file).unwrap());
+    let mut predictor = Predictor::new(network);
+    let primer = repeated(
+        &[
+            "C4@6", "E4@6", "G4@6", "C5@6", "B3@6", "D4@6", "G4@6", "D5@6",
+        ],
+        6,
+        &file.vocab,
+    );
+    let character = Character::of(&primer).unwrap();
+    let takes = 4;
+    // The takes, one after the other on one sampler's random sequence.
+    let mut sampler = Sampler::new(SamplerSettings::default(), &file.vocab, 5);
+    let played: Vec<Vec<Event>> = (0..takes)
+        .map(|_| continue_events(&mut predictor, &mut sampler, &primer, 32, Rhythm::Model))
+        .collect();
+    let distance = |take: &[Event]| Character::of(take).unwrap().distance(&character);
+    let nearest = played
+        .iter()
+        .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+        .unwrap();
+    assert!(
+        played
+            .iter()
+            .any(|take| distance(take) != distance(nearest)),
+        "the takes differ"
+    );
+    let mut sampler = Sampler::new(SamplerSettings::default(), &file.vocab, 5);
+    let kept = best_take(
+        &mut predictor,
+        &mut sampler,
+        &primer,
+        32,
+        Rhythm::Model,
+        takes,
+    );
+    assert_eq!(&kept, nearest);
+    // One take is the continuation itself.
+    let mut sampler = Sampler::new(SamplerSettings::default(), &file.vocab, 5);
+    let first = best_take(&mut predictor, &mut sampler, &primer, 32, Rhythm::Model, 1);
+    assert_eq!(first, played[0]);
 }

@@ -15,7 +15,11 @@
 //! that go on that long: what continuing exactly in the piece's character
 //! scores, so a goal can be read against what the music itself gives.
 //!
-//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--windows 1] [--memory M] [--texture T] [--temperature T] [--rhythm-temperature T] [--key-guide G] [--write DIR]`
+//! `cargo run --release -p pianola-host --example continue_eval -- --songs DIR [--model FILE] [--seeds 3] [--events 64] [--windows 1] [--memory M] [--texture T] [--temperature T] [--rhythm-temperature T] [--key-guide G] [--takes N] [--write DIR]`
+//!
+//! `--takes N` keeps, of N takes of each seed's continuation, the one most
+//! in the primer's character, as `pianola generate` does (default:
+//! [`pianola_core::takes::DEFAULT_TAKES`]; 1: the first take).
 //!
 //! `--windows N` continues N windows of each piece, spread evenly over it
 //! (1: the middle one), each counted as a piece of its own: with few
@@ -36,7 +40,8 @@ use pianola_core::figures::{jensen_shannon, time_histogram};
 use pianola_core::key::{estimate, in_scale, pitch_class_counts};
 use pianola_core::midi_file::write_events;
 use pianola_core::nearest::map_to_known;
-use pianola_core::sample::{Rhythm, continue_events};
+use pianola_core::sample::Rhythm;
+use pianola_core::takes::{DEFAULT_TAKES, best_take};
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings};
 use pianola_host::generate::load_model;
 
@@ -130,6 +135,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let (mut songs, mut model, mut seeds, mut count) = (None, None, 3u64, 64usize);
     let mut windows = 1usize;
+    let mut takes = DEFAULT_TAKES;
     let mut write: Option<std::path::PathBuf> = None;
     let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
@@ -147,6 +153,7 @@ fn main() {
                 settings.rhythm_temperature = value().parse().expect("a number")
             }
             "--key-guide" => settings.key_guide = value().parse().expect("a number"),
+            "--takes" => takes = value().parse::<usize>().expect("a number").max(1),
             "--write" => write = Some(value().into()),
             other => panic!("unknown argument {other}"),
         }
@@ -197,8 +204,14 @@ fn main() {
             let mut piece = Vec::new();
             for seed in 1..=seeds {
                 let mut sampler = Sampler::new(settings, &model.vocab, seed);
-                let generated =
-                    continue_events(&mut predictor, &mut sampler, primer, count, Rhythm::Model);
+                let generated = best_take(
+                    &mut predictor,
+                    &mut sampler,
+                    primer,
+                    count,
+                    Rhythm::Model,
+                    takes,
+                );
                 save(&format!("seed{seed}"), &generated);
                 piece.push(against(&generated, &real, key));
             }

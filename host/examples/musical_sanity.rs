@@ -12,14 +12,18 @@
 //! The figures are [`pianola_core::figures`]'s: rhythm, voicing, key and
 //! repetition.
 //!
-//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--first-seed 0] [--corpus DIR] [--primers held-out|corpus] [--rhythm grid] [--temperature T] [--top-k K] [--top-p P] [--key-guide G] [--rhythm-temperature T] [--repetition-penalty P] [--memory M] [--texture T]`
+//! `cargo run --release -p pianola-host --example musical_sanity -- [--model FILE] [--seeds 10] [--first-seed 0] [--corpus DIR] [--primers held-out|corpus] [--rhythm grid] [--temperature T] [--top-k K] [--top-p P] [--key-guide G] [--rhythm-temperature T] [--repetition-penalty P] [--memory M] [--texture T] [--takes N]`
+//!
+//! Each piece is the take `pianola generate` keeps ([`best_take`], `--takes`
+//! as its own, default [`DEFAULT_TAKES`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use pianola_core::corpus::{Corpus, Song, default_corpus_dir};
 use pianola_core::figures::{self, Figures, GRAM, as_one_stream, pool};
-use pianola_core::sample::{Rhythm, continue_events};
+use pianola_core::sample::Rhythm;
+use pianola_core::takes::{DEFAULT_TAKES, best_take};
 use pianola_core::token::Token;
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings};
 use pianola_host::generate::{load_model, random_primer};
@@ -32,6 +36,7 @@ fn main() {
         (None, default_corpus_dir().expect("a corpus"), Rhythm::Model);
     let (mut seeds, mut first_seed) = (10u64, 0u64);
     let mut primers_from_corpus = false;
+    let mut takes = DEFAULT_TAKES;
     let mut settings = SamplerSettings::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -64,6 +69,7 @@ fn main() {
                 settings.repetition_penalty =
                     args.next().and_then(|t| t.parse().ok()).expect("a number")
             }
+            "--takes" => takes = args.next().and_then(|n| n.parse().ok()).expect("a number"),
             "--memory" => {
                 settings.memory = args.next().and_then(|m| m.parse().ok()).expect("a number")
             }
@@ -117,7 +123,7 @@ fn main() {
     for seed in first_seed..first_seed + seeds {
         let (_, primer) = random_primer(primer_songs.iter().copied(), vocab, window, seed).unwrap();
         let mut sampler = Sampler::new(settings, vocab, seed);
-        let events = continue_events(&mut predictor, &mut sampler, &primer, EVENTS, rhythm);
+        let events = best_take(&mut predictor, &mut sampler, &primer, EVENTS, rhythm, takes);
         let f = figures::figures(&events, &corpus_grams);
         println!("{:>4} | {}", seed, f.row(&pooled));
         pieces.push(f);

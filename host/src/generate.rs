@@ -12,7 +12,8 @@ use pianola_core::event::{Event, GRID_PER_BEAT};
 use pianola_core::key::{KeyMode, parse_scale};
 use pianola_core::midi_file::write_events;
 use pianola_core::nearest::map_to_known;
-use pianola_core::sample::{Rhythm, continue_events};
+use pianola_core::sample::Rhythm;
+use pianola_core::takes::{DEFAULT_TAKES, best_take};
 use pianola_core::weights::ModelFile;
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Vocab, atomic_file};
 use rand::{Rng, SeedableRng};
@@ -92,6 +93,11 @@ pub struct GenerateArgs {
     /// far, as the primer's player (0..=1; 0: the model's own).
     #[arg(long, default_value_t = SamplerSettings::default().texture, value_parser = crate::texture_amount)]
     texture: f32,
+    /// Play the continuation this many times and keep the take most in the
+    /// primer's character: its span of keys, mean pitch, notes sounding at
+    /// once and pitch classes (1: the first take).
+    #[arg(long, default_value_t = DEFAULT_TAKES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    takes: usize,
     /// Seed of the random choices (the same seed writes the same file).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -204,7 +210,14 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         },
     };
     let mut sampler = Sampler::new(settings, &vocab, args.seed);
-    let events = continue_events(&mut predictor, &mut sampler, &primer, args.notes, rhythm);
+    let events = best_take(
+        &mut predictor,
+        &mut sampler,
+        &primer,
+        args.notes,
+        rhythm,
+        args.takes,
+    );
 
     let bytes = write_events(&events, args.bpm);
     atomic_file::write(&args.out, &bytes)

@@ -13,7 +13,8 @@ use pianola_core::event::{Event, EventClasses};
 use pianola_core::event::{min_when_after, trailing_together};
 use pianola_core::midi_file::write_events;
 use pianola_core::model::Head;
-use pianola_core::sample::{Rhythm, continue_events};
+use pianola_core::sample::Rhythm;
+use pianola_core::takes::{DEFAULT_TAKES, best_take};
 use pianola_core::tempo::DEFAULT_BPM;
 use pianola_core::{Network, Predictor, Sampler, SamplerSettings, Token};
 
@@ -83,12 +84,13 @@ fn the_file_holds_the_events_the_library_generates() {
             ..SamplerSettings::default()
         };
         let mut sampler = Sampler::new(settings, &model.vocab, seed.parse().unwrap());
-        let expected = continue_events(
+        let expected = best_take(
             &mut predictor,
             &mut sampler,
             &primer_events,
             64,
             Rhythm::Model,
+            DEFAULT_TAKES,
         );
         // The file is those events, written as `generate` writes them (read
         // back, an onset off the reader's sixteenths and triplets would
