@@ -74,14 +74,11 @@ pub struct SamplerSettings {
 
 impl Default for SamplerSettings {
     /// The defaults `pianola generate` and the live performer play with:
-    /// no top-k or top-p cut, and the key guide at 2. A cut keeps the
+    /// no top-k or top-p cut, and the key guide at 1.5. A cut keeps the
     /// likeliest tokens, and those are the stock chords of an
     /// accompaniment, far more of them low than in the songs; without a
     /// cut the tail of rarer tokens strays from the key, which the guide
     /// holds (`musical_sanity --seeds 100`, figures in `models/README.md`).
-    /// 2 rather than 1.5 since `generate` keeps the take nearest the
-    /// primer's spread of pitch classes, which strays more (BENCHMARKS.md,
-    /// "Takes").
     /// Live, the guide reads the key from the last 100 events the worker
     /// knows, the player's and Pianola's; *Key* = Follow or a scale keeps
     /// to a key strictly.
@@ -93,7 +90,7 @@ impl Default for SamplerSettings {
             repetition_penalty: 0.7,
             repetition_window: 8,
             key: KeyMode::Free,
-            key_guide: 2.0,
+            key_guide: 1.5,
             rhythm_temperature: 1.0,
             memory: DEFAULT_MEMORY,
             duet: DuetSettings::default(),

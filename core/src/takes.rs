@@ -29,12 +29,19 @@ const MEAN_PITCH_UNIT: f32 = 3.0;
 /// Notes sounding at once that count as one unit.
 const SOUNDING_UNIT: f32 = 0.3;
 
+/// Notes struck per onset that count as one unit.
+const NOTES_PER_ONSET_UNIT: f32 = 0.3;
+
 /// Pitch-class shares (summed over the twelve, 0 to 2) that count as one
 /// unit.
 const PITCH_CLASS_UNIT: f32 = 0.3;
 
 /// Bits of pitch-class entropy that count as one unit.
 const ENTROPY_UNIT: f32 = 0.1;
+
+/// The share of notes outside the primer's key, beyond the primer's own,
+/// that counts as one unit.
+const OFF_KEY_UNIT: f32 = 0.05;
 
 /// What a stretch of events sounds like, as far as keeping to a primer's
 /// character goes.
@@ -49,6 +56,8 @@ pub struct Character {
     /// How many notes sound at once, on the mean over the twelfths of a
     /// beat when any sounds.
     pub sounding: f32,
+    /// How many notes each onset strikes, on the mean.
+    pub notes_per_onset: f32,
     /// Each pitch class' share of the notes struck.
     pub pitch_classes: [f32; 12],
     /// The entropy of those shares, in bits: how evenly the notes spread
@@ -62,7 +71,7 @@ impl Character {
     pub fn of(events: &[Event]) -> Option<Self> {
         let mut lowest = u8::MAX;
         let mut highest = 0;
-        let (mut sum, mut notes) = (0.0, 0usize);
+        let (mut sum, mut notes, mut onsets) = (0.0, 0usize, 0usize);
         let mut pitch_classes = [0.0; 12];
         // Where each note starts and stops sounding, in twelfths.
         let mut spans: Vec<(u64, u64)> = Vec::new();
@@ -70,6 +79,9 @@ impl Character {
         for (i, event) in events.iter().enumerate() {
             if i > 0 {
                 at += u64::from(event.when);
+            }
+            if i == 0 || event.when > 0 {
+                onsets += 1;
             }
             for key in event.pitches().iter() {
                 lowest = lowest.min(key);
@@ -91,6 +103,7 @@ impl Character {
             highest,
             mean_pitch: sum / notes as f32,
             sounding: sounding(&spans),
+            notes_per_onset: notes as f32 / onsets as f32,
             pitch_classes,
             pitch_class_entropy: pitch_classes
                 .iter()
@@ -101,10 +114,12 @@ impl Character {
     }
 
     /// How far a take of this character strays from `primer`'s: its span
-    /// beyond the primer's, its mean pitch, the notes sounding at once, its
-    /// pitch-class shares and their entropy, each in its own unit, summed. A take may
-    /// keep inside the primer's span at no cost: a stretch shorter than
-    /// the primer reaches less far.
+    /// beyond the primer's, its mean pitch, the notes sounding at once and
+    /// struck per onset, its pitch-class shares and their entropy, and its
+    /// notes outside the primer's key beyond the primer's own share, each
+    /// in its own unit, summed. A take may keep inside the primer's span,
+    /// and inside its key, at no cost: a stretch shorter than the primer
+    /// reaches less far, and the key guide holds Pianola in the key.
     pub fn distance(&self, primer: &Self) -> f32 {
         let beyond =
             primer.lowest.saturating_sub(self.lowest) + self.highest.saturating_sub(primer.highest);
@@ -117,8 +132,23 @@ impl Character {
         f32::from(beyond) / SPAN_UNIT
             + (self.mean_pitch - primer.mean_pitch).abs() / MEAN_PITCH_UNIT
             + (self.sounding - primer.sounding).abs() / SOUNDING_UNIT
+            + (self.notes_per_onset - primer.notes_per_onset).abs() / NOTES_PER_ONSET_UNIT
             + pitch_classes / PITCH_CLASS_UNIT
             + (self.pitch_class_entropy - primer.pitch_class_entropy).abs() / ENTROPY_UNIT
+            + (primer.in_key(primer) - self.in_key(primer)).max(0.0) / OFF_KEY_UNIT
+    }
+
+    /// The share of the notes in the key of `primer`'s pitch classes (all
+    /// of them where those tell no key).
+    fn in_key(&self, primer: &Self) -> f32 {
+        let Some(key) = crate::key::estimate(&primer.pitch_classes) else {
+            return 1.0;
+        };
+        let scale = key.scale();
+        (0u8..12)
+            .filter(|&pc| scale.contains(pc))
+            .map(|pc| self.pitch_classes[usize::from(pc)])
+            .sum()
     }
 }
 
@@ -208,6 +238,8 @@ mod tests {
         assert_eq!(c.mean_pitch, (60.0 + 64.0 + 67.0 + 72.0) / 4.0);
         // 6 twelfths of one note, 6 of three, 6 of one: 30 / 18.
         assert!((c.sounding - 30.0 / 18.0).abs() < 1e-6, "{}", c.sounding);
+        // Four notes on three onsets.
+        assert!((c.notes_per_onset - 4.0 / 3.0).abs() < 1e-6);
         assert_eq!(c.pitch_classes[0], 0.5);
         assert_eq!(c.pitch_classes[4], 0.25);
         assert_eq!(c.pitch_classes[1], 0.0);
@@ -215,19 +247,40 @@ mod tests {
         assert!((c.pitch_class_entropy - 1.5).abs() < 1e-6);
     }
 
+    /// The white keys from C4 to G4, over and over.
+    fn c_major(count: usize, first: usize) -> Vec<Event> {
+        const KEYS: [u8; 5] = [60, 62, 64, 65, 67];
+        (first..first + count)
+            .map(|i| note(KEYS[i % KEYS.len()], 6, 6))
+            .collect()
+    }
+
     #[test]
     fn a_take_in_the_primers_character_is_nearer_than_one_out_of_it() {
-        let primer: Vec<Event> = (0..16).map(|i| note(60 + (i % 5) * 2, 6, 6)).collect();
-        let like: Vec<Event> = (0..8).map(|i| note(62 + (i % 3) * 2, 6, 6)).collect();
-        let higher: Vec<Event> = like.iter().map(|e| note(e.lowest + 13, 6, 6)).collect();
-        let chords: Vec<Event> = (0..8)
-            .flat_map(|i| [note(60 + (i % 3) * 2, 6, 12), note(67, 0, 12)])
-            .collect();
-        let primer = Character::of(&primer).unwrap();
+        let primer = Character::of(&c_major(20, 0)).unwrap();
+        let like = c_major(10, 2);
         let near = Character::of(&like).unwrap().distance(&primer);
-        assert!(near < Character::of(&higher).unwrap().distance(&primer));
-        assert!(near < Character::of(&chords).unwrap().distance(&primer));
+        let higher: Vec<Event> = like.iter().map(|e| note(e.lowest + 12, 6, 6)).collect();
+        let sharper: Vec<Event> = like.iter().map(|e| note(e.lowest + 1, 6, 6)).collect();
+        let chords: Vec<Event> = like
+            .iter()
+            .flat_map(|e| [note(e.lowest, 6, 12), note(e.lowest + 7, 0, 12)])
+            .collect();
+        for other in [higher, sharper, chords] {
+            assert!(near < Character::of(&other).unwrap().distance(&primer));
+        }
         assert_eq!(primer.distance(&primer), 0.0);
+    }
+
+    #[test]
+    fn a_takes_notes_are_counted_in_the_primers_key() {
+        let primer = Character::of(&c_major(20, 0)).unwrap();
+        // One of eight notes on F sharp: 7/8 in C major.
+        let mut take = c_major(7, 0);
+        take.push(note(66, 6, 6));
+        let take = Character::of(&take).unwrap();
+        assert!((take.in_key(&primer) - 7.0 / 8.0).abs() < 1e-6);
+        assert_eq!(primer.in_key(&primer), 1.0);
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub struct GenerateArgs {
     texture: f32,
     /// Play the continuation this many times and keep the take most in the
     /// primer's character: its span of keys, mean pitch, notes sounding at
-    /// once and pitch classes (1: the first take).
+    /// once and struck together, pitch classes and key (1: the first take).
     #[arg(long, default_value_t = DEFAULT_TAKES, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     takes: usize,
     /// Seed of the random choices (the same seed writes the same file).
