@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 
 use crate::event::{Event, classes};
-use crate::key::{estimate, pitch_class_counts};
+use crate::key::{pitch_class_counts, pitch_class_entropy, share_in_key};
 use crate::token::{PitchClassSet, Token};
 
 /// The length of the sequences counted as copied or distinct.
@@ -109,23 +109,10 @@ pub fn figures(events: &[Event], corpus_grams: &HashSet<Vec<Token>>) -> Figures 
         }
     }
     let counts = pitch_class_counts(&tokens);
-    let total: f32 = counts.iter().sum();
-    if let Some(key) = estimate(&counts) {
-        let scale = key.scale();
-        let inside: f32 = (0..12u8)
-            .filter(|&pc| scale.contains(pc))
-            .map(|pc| counts[usize::from(pc)])
-            .sum();
-        f.in_key = f64::from(inside / total);
+    if let Some(share) = share_in_key(&counts) {
+        f.in_key = f64::from(share);
     }
-    f.entropy_bits = counts
-        .iter()
-        .filter(|&&c| c > 0.0)
-        .map(|&c| {
-            let p = f64::from(c / total);
-            -p * p.log2()
-        })
-        .sum();
+    f.entropy_bits = f64::from(pitch_class_entropy(&counts));
     let mut run = 1;
     f.longest_run = 1;
     for pair in tokens.windows(2) {

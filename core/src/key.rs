@@ -222,6 +222,41 @@ pub fn estimate(counts: &[f32; 12]) -> Option<Key> {
     best.map(|(_, key)| key)
 }
 
+/// The share of the pitch-class `counts` that lies in the key they tell
+/// ([`estimate`]); `None` when they tell none.
+pub fn share_in_key(counts: &[f32; 12]) -> Option<f32> {
+    let scale = estimate(counts)?.scale();
+    Some(share_in_scale(counts, scale))
+}
+
+/// The share of the pitch-class `counts` that lies in `scale` (0 where
+/// there are none).
+pub fn share_in_scale(counts: &[f32; 12], scale: PitchClassSet) -> f32 {
+    let total: f32 = counts.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let inside: f32 = (0..12u8)
+        .filter(|&pc| scale.contains(pc))
+        .map(|pc| counts[usize::from(pc)])
+        .sum();
+    inside / total
+}
+
+/// The entropy of the pitch-class `counts`' shares, in bits (0: one pitch
+/// class; all twelve equally: 3.58).
+pub fn pitch_class_entropy(counts: &[f32; 12]) -> f32 {
+    let total: f32 = counts.iter().sum();
+    counts
+        .iter()
+        .filter(|&&c| c > 0.0)
+        .map(|&c| {
+            let p = c / total;
+            -p * p.log2()
+        })
+        .sum()
+}
+
 /// Pearson's correlation of `a` and `b`; `None` if either is constant.
 fn correlation(a: &[f32; 12], b: &[f32; 12]) -> Option<f32> {
     let mean = |v: &[f32; 12]| v.iter().sum::<f32>() / 12.0;

@@ -11,6 +11,7 @@
 //! [`Character`] is nearest the primer's (BENCHMARKS.md, "Takes").
 
 use crate::event::Event;
+use crate::key::{estimate, pitch_class_entropy, share_in_scale};
 use crate::predictor::Predictor;
 use crate::sample::{Rhythm, Sampler, continue_events};
 
@@ -105,11 +106,7 @@ impl Character {
             sounding: sounding(&spans),
             notes_per_onset: notes as f32 / onsets as f32,
             pitch_classes,
-            pitch_class_entropy: pitch_classes
-                .iter()
-                .filter(|&&share| share > 0.0)
-                .map(|share| -share * share.log2())
-                .sum(),
+            pitch_class_entropy: pitch_class_entropy(&pitch_classes),
         })
     }
 
@@ -135,20 +132,19 @@ impl Character {
             + (self.notes_per_onset - primer.notes_per_onset).abs() / NOTES_PER_ONSET_UNIT
             + pitch_classes / PITCH_CLASS_UNIT
             + (self.pitch_class_entropy - primer.pitch_class_entropy).abs() / ENTROPY_UNIT
-            + (primer.in_key(primer) - self.in_key(primer)).max(0.0) / OFF_KEY_UNIT
+            + self.off_key_beyond(primer) / OFF_KEY_UNIT
     }
 
-    /// The share of the notes in the key of `primer`'s pitch classes (all
-    /// of them where those tell no key).
-    fn in_key(&self, primer: &Self) -> f32 {
-        let Some(key) = crate::key::estimate(&primer.pitch_classes) else {
-            return 1.0;
+    /// The share of the notes outside the key of `primer`'s pitch classes,
+    /// beyond the primer's own share outside it (0 where they tell no
+    /// key).
+    fn off_key_beyond(&self, primer: &Self) -> f32 {
+        let Some(key) = estimate(&primer.pitch_classes) else {
+            return 0.0;
         };
         let scale = key.scale();
-        (0u8..12)
-            .filter(|&pc| scale.contains(pc))
-            .map(|pc| self.pitch_classes[usize::from(pc)])
-            .sum()
+        let in_key = |c: &Self| share_in_scale(&c.pitch_classes, scale);
+        (in_key(primer) - in_key(self)).max(0.0)
     }
 }
 
@@ -275,12 +271,13 @@ mod tests {
     #[test]
     fn a_takes_notes_are_counted_in_the_primers_key() {
         let primer = Character::of(&c_major(20, 0)).unwrap();
-        // One of eight notes on F sharp: 7/8 in C major.
+        // One of eight notes on F sharp: 1/8 off C major, where the primer
+        // has none.
         let mut take = c_major(7, 0);
         take.push(note(66, 6, 6));
         let take = Character::of(&take).unwrap();
-        assert!((take.in_key(&primer) - 7.0 / 8.0).abs() < 1e-6);
-        assert_eq!(primer.in_key(&primer), 1.0);
+        assert!((take.off_key_beyond(&primer) - 1.0 / 8.0).abs() < 1e-6);
+        assert_eq!(primer.off_key_beyond(&primer), 0.0);
     }
 
     #[test]
