@@ -178,7 +178,7 @@ fn sounding(spans: &[(u64, u64)]) -> f32 {
 /// ([`continue_events`], the sampler's random sequence running on from
 /// one take to the next) and returns the take whose [`Character`] is
 /// nearest the primer's: the first of the nearest, and the first take
-/// where the primer strikes no key. One take is [`continue_events`]
+/// alone where the primer strikes no key. One take is [`continue_events`]
 /// itself.
 pub fn best_take(
     predictor: &mut Predictor,
@@ -188,19 +188,21 @@ pub fn best_take(
     rhythm: Rhythm,
     takes: usize,
 ) -> Vec<Event> {
-    let character = Character::of(primer);
-    let mut best: Option<(f32, Vec<Event>)> = None;
-    for _ in 0..takes.max(1) {
+    let mut best = continue_events(predictor, sampler, primer, count, rhythm);
+    let Some(character) = Character::of(primer) else {
+        return best;
+    };
+    let distance =
+        |take: &[Event]| Character::of(take).map_or(f32::INFINITY, |c| c.distance(&character));
+    let mut nearest = distance(&best);
+    for _ in 1..takes {
         let take = continue_events(predictor, sampler, primer, count, rhythm);
-        let Some(character) = character else {
-            return take;
-        };
-        let distance = Character::of(&take).map_or(f32::INFINITY, |c| c.distance(&character));
-        if best.as_ref().is_none_or(|(nearest, _)| distance < *nearest) {
-            best = Some((distance, take));
+        let d = distance(&take);
+        if d < nearest {
+            (best, nearest) = (take, d);
         }
     }
-    best.map(|(_, take)| take).unwrap_or_default()
+    best
 }
 
 #[cfg(test)]
